@@ -1,0 +1,486 @@
+//! The system pallet: block number and hashes, events, account nonces and
+//! registered keys, runtime code upgrades (`set_code` with its checks and
+//! migrations), and the timestamp inherent. Every other pallet builds on it;
+//! it must not know about any of them.
+#![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing))]
+
+extern crate alloc;
+
+pub mod code;
+pub mod timestamp;
+
+use alloc::vec::Vec;
+use codec::{Compact, Decode, DecodeWithMemTracking, Encode};
+use qstack_core::{AccountId, BlockNumber, Nonce, PublicKey, H256};
+use qstack_runtime_primitives::storage::{
+    EntryMeta, StorageMap, StorageValue, Twox64Concat, Blake2_128Concat,
+};
+use qstack_runtime_primitives::{storage_instance, DispatchError, Digest, DigestItem, RuntimeVersion};
+use scale_info::TypeInfo;
+
+/// This pallet's permanent index in every qstack runtime.
+pub const PALLET_INDEX: u8 = 0;
+/// Block hashes kept for mortality checks (the longest era period is 65,536,
+/// but transactions older than this many blocks are refused as ancient).
+pub const BLOCK_HASH_COUNT: BlockNumber = 2400;
+/// Events kept per block; beyond this, events are dropped (and counted).
+pub const MAX_EVENTS: u32 = 65_536;
+/// The well-known key of the runtime code.
+pub const CODE_KEY: &[u8] = b":code";
+/// The well-known key of the Wasm heap pages.
+pub const HEAP_PAGES_KEY: &[u8] = b":heappages";
+
+/// Who dispatches a call.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Origin {
+    /// The chain itself (governance); may do anything.
+    Root,
+    /// A checked signed transaction.
+    Signed(AccountId),
+    /// An inherent or unsigned call.
+    None,
+}
+
+impl Origin {
+    /// The signer, or `BadOrigin`.
+    pub fn ensure_signed(&self) -> Result<AccountId, DispatchError> {
+        match self {
+            Origin::Signed(a) => Ok(*a),
+            _ => Err(DispatchError::BadOrigin),
+        }
+    }
+    /// Ok only for root.
+    pub fn ensure_root(&self) -> Result<(), DispatchError> {
+        match self {
+            Origin::Root => Ok(()),
+            _ => Err(DispatchError::BadOrigin),
+        }
+    }
+    /// Ok only for inherents.
+    pub fn ensure_none(&self) -> Result<(), DispatchError> {
+        match self {
+            Origin::None => Ok(()),
+            _ => Err(DispatchError::BadOrigin),
+        }
+    }
+}
+
+/// Calls of the system pallet.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum Call {
+    /// Writes an event-only note (useful to test inclusion); anyone may call.
+    #[codec(index = 0)]
+    Remark {
+        /// Arbitrary bytes (bounded by the block length limit).
+        remark: Vec<u8>,
+    },
+    /// Replaces the runtime code (root only); runs from the next block.
+    #[codec(index = 2)]
+    SetCode {
+        /// The new Wasm runtime.
+        code: Vec<u8>,
+    },
+}
+
+impl Call {
+    /// Weight of the call, from benchmarks (picoseconds-scale units).
+    pub fn weight(&self) -> u64 {
+        match self {
+            Call::Remark { remark } => 1_000_000u64.saturating_add(remark.len() as u64 * 100),
+            Call::SetCode { code } => 10_000_000u64.saturating_add(code.len() as u64 * 1_000),
+        }
+    }
+}
+
+/// Errors of the system pallet.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum Error {
+    /// The code is not a Wasm runtime with a readable version section.
+    #[codec(index = 0)]
+    InvalidCode,
+    /// The new code's spec_name differs from the running one.
+    #[codec(index = 1)]
+    InvalidSpecName,
+    /// The new code's spec_version does not increase.
+    #[codec(index = 2)]
+    SpecVersionNeedsToIncrease,
+    /// The new code imports a host function this chain does not provide.
+    #[codec(index = 3)]
+    UnknownHostFunction,
+    /// The running runtime's version is not available.
+    #[codec(index = 4)]
+    NoRunningVersion,
+}
+
+impl From<Error> for DispatchError {
+    fn from(e: Error) -> Self {
+        DispatchError::module(PALLET_INDEX, e as u8)
+    }
+}
+
+/// Events of the system pallet.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum Event {
+    /// An extrinsic succeeded.
+    #[codec(index = 0)]
+    ExtrinsicSuccess {
+        /// Its weight.
+        weight: u64,
+    },
+    /// An extrinsic was included but its call failed (fee kept, writes undone).
+    #[codec(index = 1)]
+    ExtrinsicFailed {
+        /// Why.
+        dispatch_error: DispatchError,
+        /// Its weight.
+        weight: u64,
+    },
+    /// The runtime code was replaced.
+    #[codec(index = 2)]
+    CodeUpdated,
+    /// A new account appeared (first key registration).
+    #[codec(index = 3)]
+    NewAccount {
+        /// The account.
+        account: AccountId,
+    },
+    /// A remark was made.
+    #[codec(index = 4)]
+    Remarked {
+        /// Who.
+        sender: AccountId,
+        /// blake2-256 of the remark.
+        hash: H256,
+    },
+}
+
+/// When an event happened in the block.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum Phase {
+    /// While applying extrinsic `n`.
+    #[codec(index = 0)]
+    ApplyExtrinsic(u32),
+    /// In `on_finalize`.
+    #[codec(index = 1)]
+    Finalization,
+    /// In `on_initialize`.
+    #[codec(index = 2)]
+    Initialization,
+}
+
+/// Account state kept by the system pallet.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct AccountInfo {
+    /// Next sequence number.
+    pub nonce: Nonce,
+}
+
+/// The last runtime version that ran, to detect upgrades.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct LastRuntimeUpgradeInfo {
+    /// Its spec_version.
+    #[codec(compact)]
+    pub spec_version: u32,
+    /// Its spec_name.
+    pub spec_name: alloc::string::String,
+}
+
+storage_instance!(
+    /// `System.Account`.
+    pub AccountStorage, "System", "Account"
+);
+storage_instance!(
+    /// `System.AccountKey`.
+    pub AccountKeyStorage, "System", "AccountKey"
+);
+storage_instance!(
+    /// `System.Number`.
+    pub NumberStorage, "System", "Number"
+);
+storage_instance!(
+    /// `System.ParentHash`.
+    pub ParentHashStorage, "System", "ParentHash"
+);
+storage_instance!(
+    /// `System.BlockHash`.
+    pub BlockHashStorage, "System", "BlockHash"
+);
+storage_instance!(
+    /// `System.Events`.
+    pub EventsStorage, "System", "Events"
+);
+storage_instance!(
+    /// `System.EventCount`.
+    pub EventCountStorage, "System", "EventCount"
+);
+storage_instance!(
+    /// `System.EventRecord` (per-block scratch; folded into `Events` at finalisation).
+    pub EventRecordStorage, "System", "EventRecord"
+);
+storage_instance!(
+    /// `System.ExtrinsicIndex`.
+    pub ExtrinsicIndexStorage, "System", "ExtrinsicIndex"
+);
+storage_instance!(
+    /// `System.Digest`.
+    pub DigestStorage, "System", "Digest"
+);
+storage_instance!(
+    /// `System.LastRuntimeUpgrade`.
+    pub LastUpgradeStorage, "System", "LastRuntimeUpgrade"
+);
+storage_instance!(
+    /// `System.ExecutionPhase`.
+    pub ExecutionPhaseStorage, "System", "ExecutionPhase"
+);
+storage_instance!(
+    /// `System.BlockWeight`.
+    pub BlockWeightStorage, "System", "BlockWeight"
+);
+storage_instance!(
+    /// `System.AllExtrinsicsLen`.
+    pub AllExtrinsicsLenStorage, "System", "AllExtrinsicsLen"
+);
+
+/// Nonce of each account.
+pub type Account = StorageMap<AccountStorage, Blake2_128Concat, AccountId, AccountInfo>;
+/// The registered master key of each account (stored once, never resent).
+pub type AccountKey = StorageMap<AccountKeyStorage, Blake2_128Concat, AccountId, PublicKey>;
+/// Current block number.
+pub type Number = StorageValue<NumberStorage, BlockNumber>;
+/// Parent hash of the current block.
+pub type ParentHash = StorageValue<ParentHashStorage, H256>;
+/// Hashes of recent blocks (the last [`BLOCK_HASH_COUNT`]), including genesis forever.
+pub type BlockHash = StorageMap<BlockHashStorage, Twox64Concat, BlockNumber, H256>;
+/// Number of events deposited in this block.
+pub type EventCount = StorageValue<EventCountStorage, u32>;
+/// Encoded event records of this block, by index.
+pub type EventRecord = StorageMap<EventRecordStorage, Twox64Concat, u32, Vec<u8>>;
+/// Index of the extrinsic being applied.
+pub type ExtrinsicIndex = StorageValue<ExtrinsicIndexStorage, u32>;
+/// Digest of the current block.
+pub type DigestItems = StorageValue<DigestStorage, Digest>;
+/// Last runtime version that ran.
+pub type LastRuntimeUpgrade = StorageValue<LastUpgradeStorage, LastRuntimeUpgradeInfo>;
+/// Phase of the block being built or executed.
+pub type ExecutionPhase = StorageValue<ExecutionPhaseStorage, PhaseTag>;
+/// Weight used so far in this block.
+pub type BlockWeight = StorageValue<BlockWeightStorage, u64>;
+/// Bytes of extrinsics so far in this block.
+pub type AllExtrinsicsLen = StorageValue<AllExtrinsicsLenStorage, u32>;
+
+/// Storage metadata, in declaration order.
+pub fn storage_metadata() -> Vec<EntryMeta> {
+    alloc::vec![
+        Account::meta("Nonce of each account."),
+        AccountKey::meta("Registered master key of each account."),
+        Number::meta("Current block number."),
+        ParentHash::meta("Parent hash of the current block."),
+        BlockHash::meta("Hashes of recent blocks and genesis."),
+        EntryMeta {
+            name: "Events",
+            kind: qstack_runtime_primitives::storage::EntryKind::Plain(scale_info::meta_type::<Vec<u8>>()),
+            default: None,
+            docs: "Events of the block (replaced by the runtime with Vec<EventRecord>).",
+        },
+        EventCount::meta("Number of events in the block."),
+        ExtrinsicIndex::meta("Index of the extrinsic being applied."),
+        DigestItems::meta("Digest of the current block."),
+        LastRuntimeUpgrade::meta("Last runtime version that ran."),
+        BlockWeight::meta("Weight used so far in this block."),
+        AllExtrinsicsLen::meta("Bytes of extrinsics so far in this block."),
+    ]
+}
+
+/// Key of the folded events value (`System.Events`).
+pub fn events_key() -> [u8; 32] {
+    qstack_runtime_primitives::storage::item_prefix("System", "Events")
+}
+
+/// Starts a block: records context and clears the previous block's scratch.
+pub fn initialize(number: BlockNumber, parent_hash: H256, digest: &Digest) {
+    Number::put(&number);
+    ParentHash::put(&parent_hash);
+    DigestItems::put(digest);
+    if let Some(prev) = number.checked_sub(1) {
+        BlockHash::insert(&prev, &parent_hash);
+    }
+    // Forget hashes beyond the window, keeping genesis forever (CheckGenesis).
+    if let Some(old) = number.checked_sub(BLOCK_HASH_COUNT.saturating_add(1)) {
+        if old > 0 {
+            BlockHash::remove(&old);
+        }
+    }
+    qstack_io::storage::clear(&events_key());
+    EventCount::kill();
+    ExtrinsicIndex::put(&0);
+    ExecutionPhase::put(&PhaseTag::Init);
+    BlockWeight::kill();
+    AllExtrinsicsLen::kill();
+}
+
+/// Ends a block: folds the block's events into `System.Events` (Substrate's
+/// `Vec<EventRecord>` encoding) and clears per-block scratch.
+pub fn finalize() {
+    let count = EventCount::get().unwrap_or(0);
+    let mut folded = Compact(count).encode();
+    for i in 0..count {
+        if let Some(rec) = EventRecord::get(&i) {
+            folded.extend_from_slice(&rec);
+        }
+    }
+    EventRecord::clear(None);
+    qstack_io::storage::set(&events_key(), &folded);
+    ExtrinsicIndex::kill();
+    ExecutionPhase::kill();
+}
+
+/// Records an event of pallet `pallet_index` (already encoded without its
+/// pallet byte) in the current phase. Encoding: Substrate's `EventRecord`
+/// `{ phase, event: RuntimeEvent, topics: Vec<H256> }`.
+pub fn deposit_event_encoded(pallet_index: u8, event: &[u8]) {
+    let count = EventCount::get().unwrap_or(0);
+    if count >= MAX_EVENTS {
+        return;
+    }
+    let mut rec = current_phase().encode();
+    rec.push(pallet_index);
+    rec.extend_from_slice(event);
+    Vec::<H256>::new().encode_to(&mut rec);
+    EventRecord::insert(&count, &rec);
+    EventCount::put(&count.saturating_add(1));
+}
+
+/// Records a system event.
+pub fn deposit_event(e: Event) {
+    deposit_event_encoded(PALLET_INDEX, &e.encode());
+}
+
+/// The phase events are attributed to now.
+pub fn current_phase() -> Phase {
+    match ExecutionPhase::get() {
+        Some(PhaseTag::Apply) => Phase::ApplyExtrinsic(ExtrinsicIndex::get().unwrap_or(0)),
+        Some(PhaseTag::Final) => Phase::Finalization,
+        Some(PhaseTag::Init) | None => Phase::Initialization,
+    }
+}
+
+/// Sets the phase (the runtime's executive drives this).
+pub fn set_phase(p: PhaseTag) {
+    ExecutionPhase::put(&p)
+}
+
+/// Phase markers set by the executive (stored so every runtime call of a block
+/// agrees, since each call runs in a fresh instance).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum PhaseTag {
+    /// Block initialisation.
+    #[codec(index = 0)]
+    Init,
+    /// Applying extrinsics.
+    #[codec(index = 1)]
+    Apply,
+    /// Block finalisation.
+    #[codec(index = 2)]
+    Final,
+}
+
+/// The registered key of `who`.
+pub fn account_key(who: &AccountId) -> Option<PublicKey> {
+    AccountKey::get(who)
+}
+
+/// Registers `key` as the master key of its account, if new. Returns whether
+/// the account is new.
+pub fn register_key(key: &PublicKey) -> bool {
+    let who = key.account_id();
+    if AccountKey::contains_key(&who) {
+        return false;
+    }
+    AccountKey::insert(&who, key);
+    deposit_event(Event::NewAccount { account: who });
+    true
+}
+
+/// The next nonce of `who`.
+pub fn account_nonce(who: &AccountId) -> Nonce {
+    Account::get(who).map(|a| a.nonce).unwrap_or(0)
+}
+
+/// Increments `who`'s nonce.
+pub fn inc_nonce(who: &AccountId) {
+    Account::mutate(who, |a| {
+        let info = a.get_or_insert_with(AccountInfo::default);
+        info.nonce = info.nonce.saturating_add(1);
+    });
+}
+
+/// The current block number.
+pub fn block_number() -> BlockNumber {
+    Number::get().unwrap_or(0)
+}
+
+/// The hash of block `n`, if still known.
+pub fn block_hash(n: BlockNumber) -> Option<H256> {
+    BlockHash::get(&n)
+}
+
+/// Adds a digest item to the current block's header.
+pub fn deposit_log(item: DigestItem) {
+    DigestItems::mutate(|d| d.get_or_insert_with(Digest::default).push(item));
+}
+
+/// Dispatches a system call.
+pub fn dispatch(origin: Origin, call: Call, running: &RuntimeVersion) -> Result<(), DispatchError> {
+    match call {
+        Call::Remark { remark } => {
+            let sender = origin.ensure_signed()?;
+            deposit_event(Event::Remarked { sender, hash: H256(qstack_io::hashing::blake2_256(&remark)) });
+            Ok(())
+        }
+        Call::SetCode { code } => {
+            origin.ensure_root()?;
+            code::do_set_code(&code, running)
+        }
+    }
+}
+
+/// Runs `migrate` once on the first block of a new spec_version, before
+/// anything else, then records the version. Returns whether it ran.
+pub fn maybe_run_migrations(running: &RuntimeVersion, migrate: impl FnOnce()) -> bool {
+    let current = LastRuntimeUpgradeInfo {
+        spec_version: running.spec_version,
+        spec_name: alloc::string::String::from(running.spec_name.as_ref()),
+    };
+    match LastRuntimeUpgrade::get() {
+        Some(last) if last == current => false,
+        Some(_) => {
+            migrate();
+            LastRuntimeUpgrade::put(&current);
+            true
+        }
+        None => {
+            // Genesis: nothing to migrate.
+            LastRuntimeUpgrade::put(&current);
+            false
+        }
+    }
+}
+
+/// Invariants of the system pallet's state.
+pub fn try_state() -> Result<(), &'static str> {
+    let n = block_number();
+    if n > 0 && BlockHash::get(&0).is_none() {
+        return Err("genesis hash missing from BlockHash");
+    }
+    for (who, key) in AccountKey::iter() {
+        if key.account_id() != who {
+            return Err("AccountKey stored under an account it does not derive");
+        }
+    }
+    if BlockHash::iter().len() > (BLOCK_HASH_COUNT as usize).saturating_add(2) {
+        return Err("BlockHash exceeds its bound");
+    }
+    Ok(())
+}

@@ -1,0 +1,610 @@
+//! Native key pairs: derivation from seeds, BIP-39 phrases and SURIs, signing,
+//! and verification for every [`KeyScheme`].
+//!
+//! # Derivation rule
+//!
+//! Stable: every step feeds account ids, so changing any of it moves every
+//! address (the golden tests in `tests/it/pair.rs` fail on purpose).
+//!
+//! 1. Phrase and optional password to a 64-byte BIP-39 seed (standard BIP-39:
+//!    PBKDF2-HMAC-SHA512 over the NFKD phrase, salt `"mnemonic" ++ password`,
+//!    2048 rounds).
+//! 2. BIP-39 seed to the scheme seed:
+//!    `blake2_256("qstack-key/" ++ scheme name ++ "/" ++ bip39_seed)`, so one
+//!    phrase gives unrelated keys for each scheme.
+//! 3. Each hard junction `//j`, left to right:
+//!    `seed = blake2_256("qstack-hdkd" ++ seed ++ SCALE(j))`, where `SCALE(j)`
+//!    is the SCALE encoding of the junction text (compact length, UTF-8 bytes;
+//!    `//0` is the string `"0"`, not a number). There is no soft derivation.
+//!    A raw `0x…` seed SURI enters here, skipping steps 1 and 2.
+//! 4. The 32-byte seed (what [`Pair::seed`] returns) to the key:
+//!    - sr25519: schnorrkel mini secret key = seed, expanded in Ed25519 mode
+//!      (what Substrate does with a raw seed, so `0x…` seeds give the same
+//!      sr25519 public key as `subkey`);
+//!    - falcon512: fn-dsa key generation (degree 512) fed by ChaCha20 seeded
+//!      with `blake2_256("falcon512" ++ seed)`;
+//!    - mldsa44: FIPS 204 `ML-DSA.KeyGen_internal` with
+//!      `ξ = blake2_256("mldsa44" ++ seed)`;
+//!    - hybrid: the falcon512 key and the mldsa44 key of that same seed.
+//!
+//! # Signing
+//!
+//! Signatures are hedged: the randomness each scheme needs is
+//! `blake2_256(domain ++ seed ++ 32 OS-random bytes ++ extra ++ message)`.
+//! The OS bytes make signatures unlinkable; the secret seed and message keep them
+//! secure if the OS generator fails (the bytes are then zero and signing becomes
+//! deterministic), so signing never fails or panics. sr25519 uses the signing
+//! context [`SR25519_CONTEXT`]; Falcon and ML-DSA use the empty context and sign
+//! the raw message (`HASH_ID_RAW` / pure ML-DSA).
+
+use crate::crypto::{
+    FalconPublic, FalconSignature, MlDsaPublic, MlDsaSignature, Sr25519Signature,
+    FALCON_PUBLIC_LEN, FALCON_SIGNATURE_LEN, MLDSA_PUBLIC_LEN, MLDSA_SIGNATURE_LEN,
+};
+use crate::{AccountId, KeyScheme, PublicKey, Signature};
+use codec::Encode;
+use fn_dsa::{
+    KeyPairGenerator, KeyPairGenerator512, SigningKey, SigningKey512, VerifyingKey,
+    VerifyingKey512, DOMAIN_NONE, FN_DSA_LOGN_512, HASH_ID_RAW,
+};
+use libcrux_ml_dsa::ml_dsa_44;
+use rand_chacha::ChaCha20Rng;
+use rand_core::{CryptoRng, OsRng, RngCore, SeedableRng};
+
+/// The phrase behind `//Alice`, `//Bob`, … (Substrate's development phrase).
+/// Public knowledge: keys derived from it hold nothing of value.
+pub const DEV_PHRASE: &str =
+    "bottom drive obey lake curtain smoke basket hold race lonely fit walk";
+
+/// sr25519 signing context: binds signatures to qstack (a Substrate chain uses
+/// `b"substrate"`, so signatures do not replay across the two).
+pub const SR25519_CONTEXT: &[u8] = b"qstack";
+
+/// Word counts accepted by [`Pair::generate_with_phrase`] (BIP-39's).
+pub const MNEMONIC_WORD_COUNTS: [usize; 5] = [12, 15, 18, 21, 24];
+
+const KEY_DOMAIN: &[u8] = b"qstack-key/";
+const HDKD_DOMAIN: &[u8] = b"qstack-hdkd";
+const FALCON_KEYGEN_DOMAIN: &[u8] = b"falcon512";
+const MLDSA_KEYGEN_DOMAIN: &[u8] = b"mldsa44";
+const SR25519_SIGN_DOMAIN: &[u8] = b"qstack-sign/sr25519";
+const FALCON_SIGN_DOMAIN: &[u8] = b"qstack-sign/falcon512";
+const MLDSA_SIGN_DOMAIN: &[u8] = b"qstack-sign/mldsa44";
+/// Both Falcon and ML-DSA are used with an empty context string.
+const PQ_CONTEXT: &[u8] = b"";
+/// ML-DSA signing gives up after a bounded number of rejection-sampling rounds
+/// (probability below 2^-128 per call); each retry uses fresh randomness.
+const MLDSA_SIGN_ATTEMPTS: u8 = 4;
+
+const FALCON_SECRET_LEN: usize = fn_dsa::sign_key_size(FN_DSA_LOGN_512);
+// The wire types in `crypto` are sized for exactly this parameter set.
+const _: () = assert!(fn_dsa::vrfy_key_size(FN_DSA_LOGN_512) == FALCON_PUBLIC_LEN);
+const _: () = assert!(fn_dsa::signature_size(FN_DSA_LOGN_512) == FALCON_SIGNATURE_LEN);
+const _: () = assert!(ml_dsa_44::MLDSA44VerificationKey::len() == MLDSA_PUBLIC_LEN);
+const _: () = assert!(ml_dsa_44::MLDSA44Signature::len() == MLDSA_SIGNATURE_LEN);
+
+/// Why a key could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PairError {
+    /// The secret phrase is not a valid English BIP-39 mnemonic.
+    #[error("invalid secret phrase: {0} (expected 12 to 24 English BIP-39 words)")]
+    InvalidPhrase(String),
+    /// A raw seed is not `0x` followed by 64 hex digits.
+    #[error("invalid seed: {0} (expected 0x followed by 64 hex digits)")]
+    InvalidSeed(String),
+    /// The SURI is malformed.
+    #[error("invalid secret URI: {0} (expected <phrase or 0x seed>[//hard/junctions…][///password])")]
+    InvalidSuri(String),
+    /// A new mnemonic was asked for with an unsupported number of words.
+    #[error("a mnemonic has 12, 15, 18, 21 or 24 words, not {0}")]
+    InvalidWordCount(usize),
+    /// The operating system's random number generator failed.
+    #[error("the operating system's random number generator failed: {0}")]
+    Randomness(String),
+}
+
+/// An sr25519 key pair.
+#[derive(Clone)]
+pub struct Sr25519Pair {
+    seed: [u8; 32],
+    keypair: Box<schnorrkel::Keypair>,
+}
+
+/// A Falcon-512 key pair.
+#[derive(Clone)]
+pub struct Falcon512Pair {
+    seed: [u8; 32],
+    /// fn-dsa's encoded signing key; decoded per signature, since signing
+    /// needs a mutable key.
+    secret: Box<[u8; FALCON_SECRET_LEN]>,
+    public: Box<FalconPublic>,
+}
+
+/// An ML-DSA-44 key pair.
+#[derive(Clone)]
+pub struct MlDsa44Pair {
+    seed: [u8; 32],
+    secret: Box<ml_dsa_44::MLDSA44SigningKey>,
+    public: Box<MlDsaPublic>,
+}
+
+/// A hybrid key pair: the Falcon-512 and ML-DSA-44 pairs of one seed.
+#[derive(Clone)]
+pub struct HybridPair {
+    falcon: Falcon512Pair,
+    mldsa: MlDsa44Pair,
+}
+
+/// A key pair of any scheme. Holds secret material: its `Debug` shows only
+/// the scheme and the address.
+#[derive(Clone)]
+pub enum Pair {
+    /// sr25519.
+    Sr25519(Sr25519Pair),
+    /// Falcon-512.
+    Falcon512(Falcon512Pair),
+    /// ML-DSA-44.
+    MlDsa44(MlDsa44Pair),
+    /// Falcon-512 and ML-DSA-44 together.
+    Hybrid(HybridPair),
+}
+
+impl core::fmt::Debug for Pair {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("Pair")
+            .field(&self.scheme())
+            .field(&self.account_id())
+            .finish()
+    }
+}
+
+impl Pair {
+    /// Deterministic key from a 32-byte seed for the given scheme (step 4 of
+    /// the module's derivation rule). `Pair::from_seed(p.scheme(), &p.seed())`
+    /// rebuilds `p`.
+    pub fn from_seed(scheme: KeyScheme, seed: &[u8; 32]) -> Pair {
+        match scheme {
+            KeyScheme::Sr25519 => Pair::Sr25519(Sr25519Pair::from_seed(seed)),
+            KeyScheme::Falcon512 => Pair::Falcon512(Falcon512Pair::from_seed(seed)),
+            KeyScheme::MlDsa44 => Pair::MlDsa44(MlDsa44Pair::from_seed(seed)),
+            KeyScheme::Hybrid => Pair::Hybrid(HybridPair {
+                falcon: Falcon512Pair::from_seed(seed),
+                mldsa: MlDsa44Pair::from_seed(seed),
+            }),
+        }
+    }
+
+    /// BIP-39 phrase (and optional password) to the key of `scheme` (steps 1,
+    /// 2 and 4 of the module's derivation rule). Fails on an unknown word, a
+    /// bad word count or a bad checksum.
+    pub fn from_phrase(
+        scheme: KeyScheme,
+        phrase: &str,
+        password: Option<&str>,
+    ) -> Result<Pair, PairError> {
+        Ok(Pair::from_seed(scheme, &phrase_seed(scheme, phrase, password)?))
+    }
+
+    /// Secret URI to a key: `<phrase>[//hard…][///password]`, `//Alice` (the
+    /// [`DEV_PHRASE`] then `//Alice`), or `0x<64 hex>[//hard…]` (a raw seed).
+    /// Soft junctions (`/soft`) are refused: no scheme here supports them.
+    pub fn from_suri(scheme: KeyScheme, suri: &str) -> Result<Pair, PairError> {
+        let suri = Suri::parse(suri)?;
+        let mut seed = match suri.secret {
+            Secret::Seed(seed) => seed,
+            Secret::Phrase(phrase) => phrase_seed(scheme, phrase, suri.password)?,
+        };
+        for junction in suri.junctions {
+            seed = hard_derive(&seed, junction);
+        }
+        Ok(Pair::from_seed(scheme, &seed))
+    }
+
+    /// A new random mnemonic of `words` words (12, 15, 18, 21 or 24; see
+    /// [`MNEMONIC_WORD_COUNTS`]) and its key for `scheme`, with no password.
+    pub fn generate_with_phrase(
+        scheme: KeyScheme,
+        words: usize,
+    ) -> Result<(Pair, String), PairError> {
+        if !MNEMONIC_WORD_COUNTS.contains(&words) {
+            return Err(PairError::InvalidWordCount(words));
+        }
+        // BIP-39: 32 bits of entropy per 3 words.
+        let mut entropy = vec![0u8; words / 3 * 4];
+        OsRng
+            .try_fill_bytes(&mut entropy)
+            .map_err(|e| PairError::Randomness(e.to_string()))?;
+        let phrase = bip39::Mnemonic::from_entropy(&entropy)
+            .map_err(|e| PairError::InvalidPhrase(e.to_string()))?
+            .to_string();
+        entropy.fill(0);
+        let pair = Pair::from_phrase(scheme, &phrase, None)?;
+        Ok((pair, phrase))
+    }
+
+    /// The public key.
+    pub fn public(&self) -> PublicKey {
+        match self {
+            Pair::Sr25519(p) => PublicKey::Sr25519(p.keypair.public.to_bytes()),
+            Pair::Falcon512(p) => PublicKey::Falcon512((*p.public).clone()),
+            Pair::MlDsa44(p) => PublicKey::MlDsa44((*p.public).clone()),
+            Pair::Hybrid(p) => {
+                PublicKey::Hybrid((*p.falcon.public).clone(), (*p.mldsa.public).clone())
+            }
+        }
+    }
+
+    /// The key's scheme.
+    pub fn scheme(&self) -> KeyScheme {
+        match self {
+            Pair::Sr25519(_) => KeyScheme::Sr25519,
+            Pair::Falcon512(_) => KeyScheme::Falcon512,
+            Pair::MlDsa44(_) => KeyScheme::MlDsa44,
+            Pair::Hybrid(_) => KeyScheme::Hybrid,
+        }
+    }
+
+    /// The account this key controls as master key (`self.public().account_id()`).
+    pub fn account_id(&self) -> AccountId {
+        self.public().account_id()
+    }
+
+    /// Signs `msg`; a hybrid key signs with both halves. Signatures are
+    /// randomized (see the module doc), so two calls give different bytes.
+    pub fn sign(&self, msg: &[u8]) -> Signature {
+        match self {
+            Pair::Sr25519(p) => Signature::Sr25519(p.sign(msg)),
+            Pair::Falcon512(p) => Signature::Falcon512(p.sign(msg)),
+            Pair::MlDsa44(p) => Signature::MlDsa44(p.sign(msg)),
+            Pair::Hybrid(p) => Signature::Hybrid(p.falcon.sign(msg), p.mldsa.sign(msg)),
+        }
+    }
+
+    /// The 32-byte seed the key was built from (after junctions): secret.
+    pub fn seed(&self) -> [u8; 32] {
+        match self {
+            Pair::Sr25519(p) => p.seed,
+            Pair::Falcon512(p) => p.seed,
+            Pair::MlDsa44(p) => p.seed,
+            Pair::Hybrid(p) => p.falcon.seed,
+        }
+    }
+}
+
+/// Verifies `sig` over `msg` with `pk`. A hybrid signature is valid only if
+/// both halves verify; a signature of another scheme than the key's is invalid.
+/// Total: any bytes give `true` or `false`, never a panic.
+pub fn verify(sig: &Signature, msg: &[u8], pk: &PublicKey) -> bool {
+    match (sig, pk) {
+        (Signature::Sr25519(s), PublicKey::Sr25519(k)) => verify_sr25519(s, msg, k),
+        (Signature::Falcon512(s), PublicKey::Falcon512(k)) => verify_falcon(s, msg, k),
+        (Signature::MlDsa44(s), PublicKey::MlDsa44(k)) => verify_mldsa(s, msg, k),
+        (Signature::Hybrid(fs, ms), PublicKey::Hybrid(fk, mk)) => {
+            verify_falcon(fs, msg, fk) && verify_mldsa(ms, msg, mk)
+        }
+        _ => false,
+    }
+}
+
+fn verify_sr25519(sig: &Sr25519Signature, msg: &[u8], pk: &[u8; 32]) -> bool {
+    let (Ok(pk), Ok(sig)) = (
+        schnorrkel::PublicKey::from_bytes(pk),
+        schnorrkel::Signature::from_bytes(&sig.0),
+    ) else {
+        return false;
+    };
+    pk.verify_simple(SR25519_CONTEXT, msg, &sig).is_ok()
+}
+
+fn verify_falcon(sig: &FalconSignature, msg: &[u8], pk: &FalconPublic) -> bool {
+    VerifyingKey512::decode(&pk.0)
+        .is_some_and(|vk| vk.verify(&sig.0, &DOMAIN_NONE, &HASH_ID_RAW, msg))
+}
+
+fn verify_mldsa(sig: &MlDsaSignature, msg: &[u8], pk: &MlDsaPublic) -> bool {
+    let vk = ml_dsa_44::MLDSA44VerificationKey::new(pk.0);
+    let sig = ml_dsa_44::MLDSA44Signature::new(sig.0);
+    ml_dsa_44::verify(&vk, msg, PQ_CONTEXT, &sig).is_ok()
+}
+
+impl Sr25519Pair {
+    fn from_seed(seed: &[u8; 32]) -> Self {
+        // `MiniSecretKey::from_bytes` is fallible only on length; `generate_with`
+        // reads its 32 bytes from the RNG, which here yields exactly the seed.
+        // The Substrate known-answer test in the unit tests pins this down.
+        let mini = schnorrkel::MiniSecretKey::generate_with(SeedBytes(*seed));
+        let keypair = mini.expand_to_keypair(schnorrkel::ExpansionMode::Ed25519);
+        Sr25519Pair { seed: *seed, keypair: Box::new(keypair) }
+    }
+
+    fn sign(&self, msg: &[u8]) -> Sr25519Signature {
+        // schnorrkel already mixes the secret nonce and transcript into its
+        // witness; our hedge replaces its panicking default OS RNG.
+        let rng = ChaCha20Rng::from_seed(hedge(SR25519_SIGN_DOMAIN, &self.seed, &[], msg));
+        let transcript = schnorrkel::signing_context(SR25519_CONTEXT).bytes(msg);
+        let sig = self.keypair.sign(schnorrkel::context::attach_rng(transcript, rng));
+        Sr25519Signature(sig.to_bytes())
+    }
+}
+
+impl Falcon512Pair {
+    fn from_seed(seed: &[u8; 32]) -> Self {
+        let mut rng = ChaCha20Rng::from_seed(blake2_256_parts(&[FALCON_KEYGEN_DOMAIN, seed]));
+        let mut secret = Box::new([0u8; FALCON_SECRET_LEN]);
+        let mut public = Box::new(FalconPublic([0u8; FALCON_PUBLIC_LEN]));
+        // Output lengths are the exact ones for degree 512 (checked at compile
+        // time above), the only condition under which keygen panics.
+        KeyPairGenerator512::default().keygen(
+            FN_DSA_LOGN_512,
+            &mut rng,
+            secret.as_mut_slice(),
+            public.0.as_mut_slice(),
+        );
+        Falcon512Pair { seed: *seed, secret, public }
+    }
+
+    fn sign(&self, msg: &[u8]) -> FalconSignature {
+        let mut sig = FalconSignature([0u8; FALCON_SIGNATURE_LEN]);
+        let mut rng = ChaCha20Rng::from_seed(hedge(FALCON_SIGN_DOMAIN, &self.seed, &[], msg));
+        // Decoding and signing fail only for a corrupt signing key, and ours
+        // come from keygen. Were it to happen, the all-zero signature fails
+        // verification rather than taking the node down.
+        if let Some(mut sk) = SigningKey512::decode(self.secret.as_slice()) {
+            if sk
+                .sign(&mut rng, &DOMAIN_NONE, &HASH_ID_RAW, msg, &mut sig.0)
+                .is_none()
+            {
+                sig.0.fill(0);
+            }
+        }
+        sig
+    }
+}
+
+impl MlDsa44Pair {
+    fn from_seed(seed: &[u8; 32]) -> Self {
+        let kp = ml_dsa_44::generate_key_pair(blake2_256_parts(&[MLDSA_KEYGEN_DOMAIN, seed]));
+        MlDsa44Pair {
+            seed: *seed,
+            public: Box::new(MlDsaPublic(*kp.verification_key.as_ref())),
+            secret: Box::new(kp.signing_key),
+        }
+    }
+
+    fn sign(&self, msg: &[u8]) -> MlDsaSignature {
+        for attempt in 0..MLDSA_SIGN_ATTEMPTS {
+            let rnd = hedge(MLDSA_SIGN_DOMAIN, &self.seed, &[attempt], msg);
+            if let Ok(sig) = ml_dsa_44::sign(&self.secret, msg, PQ_CONTEXT, rnd) {
+                return MlDsaSignature(*sig.as_ref());
+            }
+        }
+        // Unreachable in practice (each attempt fails with probability below
+        // 2^-128); an all-zero signature fails verification.
+        MlDsaSignature([0u8; MLDSA_SIGNATURE_LEN])
+    }
+}
+
+/// Steps 1 and 2 of the derivation rule.
+fn phrase_seed(
+    scheme: KeyScheme,
+    phrase: &str,
+    password: Option<&str>,
+) -> Result<[u8; 32], PairError> {
+    let mnemonic =
+        bip39::Mnemonic::parse(phrase).map_err(|e| PairError::InvalidPhrase(e.to_string()))?;
+    let mut bip39_seed = mnemonic.to_seed(password.unwrap_or(""));
+    let seed = blake2_256_parts(&[KEY_DOMAIN, scheme.name().as_bytes(), b"/", &bip39_seed]);
+    bip39_seed.fill(0);
+    Ok(seed)
+}
+
+/// Step 3 of the derivation rule: one hard junction.
+fn hard_derive(parent: &[u8; 32], junction: &str) -> [u8; 32] {
+    blake2_256_parts(&[HDKD_DOMAIN, parent, &junction.encode()])
+}
+
+/// Hedged signing randomness (see the module doc).
+fn hedge(domain: &[u8], seed: &[u8; 32], extra: &[u8], msg: &[u8]) -> [u8; 32] {
+    let mut fresh = [0u8; 32];
+    if OsRng.try_fill_bytes(&mut fresh).is_err() {
+        fresh = [0u8; 32];
+    }
+    blake2_256_parts(&[domain, seed, &fresh, extra, msg])
+}
+
+/// blake2b-256 of the concatenation of `parts`, without building it.
+fn blake2_256_parts(parts: &[&[u8]]) -> [u8; 32] {
+    use blake2::digest::{consts::U32, Digest};
+    let mut h = blake2::Blake2b::<U32>::new();
+    for part in parts {
+        Digest::update(&mut h, part);
+    }
+    h.finalize().into()
+}
+
+/// An "RNG" whose output is a fixed 32-byte seed: hands a seed to APIs that
+/// only take an RNG. Only for reading exactly those 32 bytes once.
+struct SeedBytes([u8; 32]);
+
+impl RngCore for SeedBytes {
+    fn next_u32(&mut self) -> u32 {
+        rand_core::impls::next_u32_via_fill(self)
+    }
+    fn next_u64(&mut self) -> u64 {
+        rand_core::impls::next_u64_via_fill(self)
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for (d, s) in dest.iter_mut().zip(self.0.iter().cycle()) {
+            *d = *s;
+        }
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+// Not a CSPRNG: sound only because its output is a secret seed read once.
+impl CryptoRng for SeedBytes {}
+
+/// Where a SURI's secret comes from.
+#[derive(Debug, PartialEq, Eq)]
+enum Secret<'a> {
+    /// A BIP-39 phrase (the dev phrase when the SURI starts with `//`).
+    Phrase(&'a str),
+    /// A raw 32-byte seed.
+    Seed([u8; 32]),
+}
+
+/// A parsed SURI.
+#[derive(Debug, PartialEq, Eq)]
+struct Suri<'a> {
+    secret: Secret<'a>,
+    junctions: Vec<&'a str>,
+    password: Option<&'a str>,
+}
+
+impl<'a> Suri<'a> {
+    fn parse(suri: &'a str) -> Result<Self, PairError> {
+        // The password is everything after the first `///`, slashes included.
+        let (rest, password) = match suri.split_once("///") {
+            Some((rest, password)) => (rest, Some(password)),
+            None => (suri, None),
+        };
+        let (secret, path) = match rest.find('/') {
+            Some(i) => rest.split_at(i),
+            None => (rest, ""),
+        };
+        let junctions = parse_path(path)?;
+        let secret = secret.trim();
+        let secret = if secret.is_empty() {
+            if junctions.is_empty() && password.is_none() {
+                return Err(PairError::InvalidSuri("empty secret URI".into()));
+            }
+            Secret::Phrase(DEV_PHRASE)
+        } else if let Some(hex_seed) = secret.strip_prefix("0x") {
+            if password.is_some() {
+                return Err(PairError::InvalidSuri(
+                    "a password applies to a phrase, not to a raw seed".into(),
+                ));
+            }
+            Secret::Seed(parse_seed(hex_seed)?)
+        } else {
+            Secret::Phrase(secret)
+        };
+        Ok(Suri { secret, junctions, password })
+    }
+}
+
+/// `//a//b` to `["a", "b"]`; refuses soft (`/a`) and empty (`//`) junctions.
+fn parse_path(path: &str) -> Result<Vec<&str>, PairError> {
+    let mut junctions = Vec::new();
+    let mut rest = path;
+    while !rest.is_empty() {
+        let Some(tail) = rest.strip_prefix("//") else {
+            return Err(PairError::InvalidSuri(format!(
+                "soft derivation ('{rest}') is not supported; use hard junctions ('//name')"
+            )));
+        };
+        let (junction, next) = match tail.find('/') {
+            Some(i) => tail.split_at(i),
+            None => (tail, ""),
+        };
+        if junction.is_empty() {
+            return Err(PairError::InvalidSuri("empty junction ('//' with no name)".into()));
+        }
+        junctions.push(junction);
+        rest = next;
+    }
+    Ok(junctions)
+}
+
+fn parse_seed(hex_seed: &str) -> Result<[u8; 32], PairError> {
+    let raw = hex::decode(hex_seed).map_err(|e| PairError::InvalidSeed(e.to_string()))?;
+    <[u8; 32]>::try_from(raw.as_slice())
+        .map_err(|_| PairError::InvalidSeed(format!("{} bytes, not 32", raw.len())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hashing::blake2_256;
+
+    #[test]
+    fn sr25519_raw_seed_matches_substrate() {
+        // `subkey inspect //Alice`: secret seed and sr25519 public key. An
+        // outside oracle for the schnorrkel wiring (mini key, Ed25519 mode).
+        let pair = Pair::from_suri(
+            KeyScheme::Sr25519,
+            "0xe5be9a5092b81bca64be81d212e7f2f9eba183bb7a90954f7b76361f6edb5c0a",
+        )
+        .unwrap();
+        let PublicKey::Sr25519(pk) = pair.public() else { unreachable!() };
+        assert_eq!(
+            hex::encode(pk),
+            "d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d"
+        );
+    }
+
+    #[test]
+    fn seed_bytes_gives_the_seed_to_schnorrkel() {
+        let seed = [42u8; 32];
+        let via_rng = schnorrkel::MiniSecretKey::generate_with(SeedBytes(seed));
+        let via_bytes = schnorrkel::MiniSecretKey::from_bytes(&seed).unwrap();
+        assert_eq!(via_rng.to_bytes(), via_bytes.to_bytes());
+    }
+
+    #[test]
+    fn blake2_parts_is_blake2_of_concatenation() {
+        assert_eq!(blake2_256_parts(&[b"ab", b"", b"cd"]), blake2_256(b"abcd"));
+        assert_eq!(blake2_256_parts(&[]), blake2_256(b""));
+    }
+
+    #[test]
+    fn hard_derive_uses_scale_string_encoding() {
+        let parent = [1u8; 32];
+        // SCALE("Alice") = compact(5) = 0x14, then the bytes.
+        let mut pre = b"qstack-hdkd".to_vec();
+        pre.extend_from_slice(&parent);
+        pre.push(0x14);
+        pre.extend_from_slice(b"Alice");
+        assert_eq!(hard_derive(&parent, "Alice"), blake2_256(&pre));
+    }
+
+    #[test]
+    fn suri_grammar() {
+        let s = Suri::parse("//Alice").unwrap();
+        assert_eq!(s.secret, Secret::Phrase(DEV_PHRASE));
+        assert_eq!(s.junctions, vec!["Alice"]);
+        assert_eq!(s.password, None);
+
+        let s = Suri::parse(" word list //a//b c///pa//ss/").unwrap();
+        assert_eq!(s.secret, Secret::Phrase("word list"));
+        assert_eq!(s.junctions, vec!["a", "b c"]);
+        assert_eq!(s.password, Some("pa//ss/"));
+
+        let s = Suri::parse(&format!("0x{}//0", "ab".repeat(32))).unwrap();
+        assert_eq!(s.secret, Secret::Seed([0xab; 32]));
+        assert_eq!(s.junctions, vec!["0"]);
+
+        let s = Suri::parse("///secret").unwrap();
+        assert_eq!(s.secret, Secret::Phrase(DEV_PHRASE));
+        assert_eq!(s.password, Some("secret"));
+    }
+
+    #[test]
+    fn suri_errors() {
+        let invalid_suri = |s: &str| matches!(Suri::parse(s), Err(PairError::InvalidSuri(_)));
+        let invalid_seed = |s: &str| matches!(Suri::parse(s), Err(PairError::InvalidSeed(_)));
+        assert!(invalid_suri(""));
+        assert!(invalid_suri("   "));
+        assert!(invalid_suri("/soft"));
+        assert!(invalid_suri("//hard/soft"));
+        assert!(invalid_suri("//"));
+        assert!(invalid_suri("//a//"));
+        assert!(invalid_suri(&format!("0x{}///pw", "00".repeat(32))));
+        assert!(invalid_seed("0x1234"));
+        assert!(invalid_seed(&format!("0x{}", "zz".repeat(32))));
+        assert!(invalid_seed(&format!("0x{}", "00".repeat(33))));
+    }
+}

@@ -1,0 +1,281 @@
+//! Extrinsics in Substrate's v4 layout: compact length, version byte (top bit
+//! set when signed), then `address, signature, extra` if signed, then the call.
+//!
+//! The signature is qstack's multi-scheme [`Signature`]; the address either
+//! names an account whose key the chain already stores, or carries the key
+//! itself (an account's first transaction, see DESIGN §4).
+
+use crate::era::Era;
+use alloc::vec::Vec;
+use codec::{Compact, Decode, DecodeWithMemTracking, Encode, Input};
+use qstack_core::{AccountId, Balance, Nonce, PublicKey, Signature, H256};
+use scale_info::TypeInfo;
+
+/// The extrinsic format version (low 7 bits of the version byte).
+pub const EXTRINSIC_FORMAT_VERSION: u8 = 4;
+const SIGNED_BIT: u8 = 0b1000_0000;
+
+/// Who signed: an account id (key already on chain) or the key itself.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum MultiAddress {
+    /// An account whose signing key is stored on chain.
+    #[codec(index = 0)]
+    Id(AccountId),
+    /// The signing key, for an account's first transaction (or any time).
+    #[codec(index = 1)]
+    Key(PublicKey),
+}
+
+/// Data every signed extrinsic carries, in signed-extension order
+/// (`CheckSpecVersion`, `CheckTxVersion` carry nothing): `CheckGenesis`,
+/// `CheckMortality`, `CheckNonce`, `ChargeTransactionPayment`.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct SignedExtra {
+    /// First four bytes of the genesis hash: lets the chain tell "signed for
+    /// another chain" from "bad signature". The full hash is in the payload.
+    pub genesis_tag: [u8; 4],
+    /// Mortality.
+    pub era: Era,
+    /// The sender's sequence number.
+    #[codec(compact)]
+    pub nonce: Nonce,
+    /// Extra fee paid for priority.
+    #[codec(compact)]
+    pub tip: Balance,
+}
+
+/// Data the signature commits to without the extrinsic carrying it.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
+pub struct AdditionalSigned {
+    /// Runtime spec version.
+    pub spec_version: u32,
+    /// Transaction version.
+    pub transaction_version: u32,
+    /// Genesis hash of the chain.
+    pub genesis_hash: H256,
+    /// Hash of the era's birth block (genesis hash when immortal).
+    pub birth_hash: H256,
+}
+
+/// The bytes a signer signs: `(call, extra, additional)`, hashed with
+/// blake2-256 when longer than 256 bytes (Substrate's rule).
+pub struct SignedPayload(Vec<u8>);
+
+impl SignedPayload {
+    /// Builds the payload from its parts.
+    pub fn new<C: Encode>(call: &C, extra: &SignedExtra, additional: &AdditionalSigned) -> Self {
+        let mut raw = call.encode();
+        extra.encode_to(&mut raw);
+        additional.encode_to(&mut raw);
+        if raw.len() > 256 {
+            SignedPayload(qstack_io::hashing::blake2_256(&raw).to_vec())
+        } else {
+            SignedPayload(raw)
+        }
+    }
+
+    /// The message to sign or verify.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// A signed or unsigned (inherent) extrinsic.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct UncheckedExtrinsic<Call> {
+    /// Signer, signature and extra data; `None` for inherents.
+    pub signature: Option<(MultiAddress, Signature, SignedExtra)>,
+    /// The call.
+    pub function: Call,
+}
+
+/// Why bytes are not a well-formed extrinsic.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ExtrinsicError {
+    /// Too short, or a field does not decode.
+    Malformed,
+    /// Not format version 4.
+    UnsupportedVersion(u8),
+    /// The length prefix disagrees with the bytes present.
+    LengthMismatch,
+    /// The pallet/call index pair is unknown to this runtime.
+    UnknownCall {
+        /// Pallet index.
+        pallet: u8,
+        /// Call index inside the pallet.
+        call: u8,
+    },
+}
+
+impl<Call> UncheckedExtrinsic<Call> {
+    /// A signed extrinsic.
+    pub fn new_signed(function: Call, address: MultiAddress, sig: Signature, extra: SignedExtra) -> Self {
+        Self { signature: Some((address, sig, extra)), function }
+    }
+
+    /// An unsigned extrinsic (only valid for inherents).
+    pub fn new_unsigned(function: Call) -> Self {
+        Self { signature: None, function }
+    }
+
+    /// Whether it is signed.
+    pub fn is_signed(&self) -> bool {
+        self.signature.is_some()
+    }
+}
+
+impl<Call: Decode> UncheckedExtrinsic<Call> {
+    /// Decodes exactly one extrinsic from `bytes` (with its length prefix),
+    /// telling an unknown call apart from malformed bytes. `known_call` says
+    /// whether a (pallet, call) index pair exists.
+    pub fn decode_strict(bytes: &[u8], known_call: impl Fn(u8, u8) -> bool) -> Result<Self, ExtrinsicError> {
+        let mut input = bytes;
+        let len = Compact::<u32>::decode(&mut input).map_err(|_| ExtrinsicError::Malformed)?.0 as usize;
+        if len != input.len() {
+            return Err(ExtrinsicError::LengthMismatch);
+        }
+        let version = input.read_byte().map_err(|_| ExtrinsicError::Malformed)?;
+        if version & !SIGNED_BIT != EXTRINSIC_FORMAT_VERSION {
+            return Err(ExtrinsicError::UnsupportedVersion(version & !SIGNED_BIT));
+        }
+        let signature = if version & SIGNED_BIT != 0 {
+            Some(<(MultiAddress, Signature, SignedExtra)>::decode(&mut input).map_err(|_| ExtrinsicError::Malformed)?)
+        } else {
+            None
+        };
+        if let [pallet, call, ..] = *input {
+            if !known_call(pallet, call) {
+                return Err(ExtrinsicError::UnknownCall { pallet, call });
+            }
+        }
+        let function = Call::decode(&mut input).map_err(|_| ExtrinsicError::Malformed)?;
+        if !input.is_empty() {
+            return Err(ExtrinsicError::Malformed);
+        }
+        Ok(Self { signature, function })
+    }
+}
+
+impl<Call: Encode> Encode for UncheckedExtrinsic<Call> {
+    fn encode(&self) -> Vec<u8> {
+        let mut body = Vec::new();
+        match &self.signature {
+            Some(s) => {
+                body.push(EXTRINSIC_FORMAT_VERSION | SIGNED_BIT);
+                s.encode_to(&mut body);
+            }
+            None => body.push(EXTRINSIC_FORMAT_VERSION),
+        }
+        self.function.encode_to(&mut body);
+        // Same as encoding a Vec<u8>: compact length then the bytes.
+        body.encode()
+    }
+}
+
+impl<Call: Decode> Decode for UncheckedExtrinsic<Call> {
+    fn decode<I: Input>(input: &mut I) -> Result<Self, codec::Error> {
+        let bytes: Vec<u8> = Decode::decode(input)?;
+        let mut framed = Compact(bytes.len() as u32).encode();
+        framed.extend_from_slice(&bytes);
+        Self::decode_strict(&framed, |_, _| true).map_err(|_| "invalid extrinsic".into())
+    }
+}
+
+impl<Call: Decode> DecodeWithMemTracking for UncheckedExtrinsic<Call> {}
+
+/// Described as Substrate does: an opaque byte vector whose type parameters
+/// name the parts (`Address`, `Call`, `Signature`, `Extra`), which is how
+/// polkadot.js and subxt find the types to decode extrinsics with.
+impl<Call: TypeInfo + 'static> TypeInfo for UncheckedExtrinsic<Call> {
+    type Identity = UncheckedExtrinsic<Call>;
+    fn type_info() -> scale_info::Type {
+        use scale_info::{meta_type, Path, Type, TypeParameter};
+        Type::builder()
+            .path(Path::new("UncheckedExtrinsic", module_path!()))
+            .type_params(alloc::vec![
+                TypeParameter::new("Address", Some(meta_type::<MultiAddress>())),
+                TypeParameter::new("Call", Some(meta_type::<Call>())),
+                TypeParameter::new("Signature", Some(meta_type::<Signature>())),
+                TypeParameter::new("Extra", Some(meta_type::<SignedExtra>())),
+            ])
+            .docs(&["A signed or unsigned extrinsic (v4 layout)."])
+            .composite(scale_info::build::Fields::unnamed().field(|f| f.ty::<Vec<u8>>()))
+    }
+}
+
+/// An extrinsic as opaque bytes: its full encoding, length prefix included,
+/// so a block of opaque extrinsics encodes exactly like the typed block.
+#[derive(Clone, PartialEq, Eq, Debug, Default, TypeInfo)]
+pub struct OpaqueExtrinsic(pub Vec<u8>);
+
+impl OpaqueExtrinsic {
+    /// Wraps already-encoded extrinsic bytes (with their length prefix).
+    pub fn from_encoded(bytes: Vec<u8>) -> Self {
+        OpaqueExtrinsic(bytes)
+    }
+}
+
+impl Encode for OpaqueExtrinsic {
+    fn size_hint(&self) -> usize {
+        self.0.len()
+    }
+    fn encode_to<T: codec::Output + ?Sized>(&self, dest: &mut T) {
+        dest.write(&self.0)
+    }
+}
+
+impl Decode for OpaqueExtrinsic {
+    fn decode<I: Input>(input: &mut I) -> Result<Self, codec::Error> {
+        let inner: Vec<u8> = Decode::decode(input)?;
+        let mut bytes = Compact(inner.len() as u32).encode();
+        bytes.extend_from_slice(&inner);
+        Ok(OpaqueExtrinsic(bytes))
+    }
+}
+
+impl DecodeWithMemTracking for OpaqueExtrinsic {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
+    enum TestCall {
+        #[codec(index = 0)]
+        A(u32),
+    }
+
+    // TestCall's first byte plays the pallet index; any "call" byte is known.
+    fn known(p: u8, _c: u8) -> bool {
+        p == 0
+    }
+
+    #[test]
+    fn unsigned_round_trip_and_layout() {
+        let x = UncheckedExtrinsic::new_unsigned(TestCall::A(7));
+        let bytes = x.encode();
+        // len=6, version 4, call index 0, u32 7.
+        assert_eq!(bytes, vec![6 << 2, 4, 0, 7, 0, 0, 0]);
+        assert_eq!(UncheckedExtrinsic::<TestCall>::decode(&mut &bytes[..]).unwrap(), x);
+        let opaque = OpaqueExtrinsic::decode(&mut &bytes[..]).unwrap();
+        assert_eq!(opaque.encode(), bytes);
+    }
+
+    #[test]
+    fn strict_errors_are_distinct() {
+        let bytes = UncheckedExtrinsic::new_unsigned(TestCall::A(7)).encode();
+        let dec = |b: &[u8]| UncheckedExtrinsic::<TestCall>::decode_strict(b, known).map(|_| ());
+        assert_eq!(dec(&bytes), Ok(()));
+        assert_eq!(dec(&bytes[..bytes.len() - 1]), Err(ExtrinsicError::LengthMismatch));
+        let mut truncated = vec![5 << 2];
+        truncated.extend_from_slice(&bytes[1..6]);
+        assert_eq!(dec(&truncated), Err(ExtrinsicError::Malformed));
+        let mut v5 = bytes.clone();
+        v5[1] = 5;
+        assert_eq!(dec(&v5), Err(ExtrinsicError::UnsupportedVersion(5)));
+        let mut unknown = bytes.clone();
+        unknown[2] = 9;
+        assert_eq!(dec(&unknown), Err(ExtrinsicError::UnknownCall { pallet: 9, call: 7 }));
+        assert_eq!(dec(&[]), Err(ExtrinsicError::Malformed));
+    }
+}

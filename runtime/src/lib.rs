@@ -1,0 +1,282 @@
+//! The qstack runtime: composes the pallets into `RuntimeCall`/`RuntimeEvent`,
+//! executes blocks and transactions (the executive), and exposes the runtime
+//! APIs. The same code is the native test runtime and, built for
+//! `wasm32-unknown-unknown` by `build.rs`, the on-chain Wasm blob.
+#![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing))]
+
+extern crate alloc;
+
+pub mod apis;
+pub mod executive;
+pub mod genesis;
+pub mod metadata;
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+use alloc::borrow::Cow;
+use codec::{Decode, DecodeWithMemTracking, Encode};
+use qstack_core::{Balance, H256};
+use qstack_runtime_primitives::{ApiId, DispatchError, RuntimeVersion, UncheckedExtrinsic};
+use scale_info::TypeInfo;
+
+pub use pallet_balances as balances;
+pub use pallet_system as system;
+pub use pallet_system::timestamp;
+
+/// The Wasm runtime blob, built by `build.rs` (empty when the build was
+/// skipped with `QSTACK_SKIP_WASM_BUILD=1`).
+#[cfg(feature = "std")]
+pub const WASM_BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/qstack_runtime.wasm"));
+
+/// Runtime API ids, precomputed: blake2-64 of each API name (a unit test
+/// checks them), because the version must be a constant for the custom section.
+pub const API_IDS: [(ApiId, u32); 8] = [
+    ([0xdf, 0x6a, 0xcb, 0x68, 0x99, 0x07, 0x60, 0x9b], 5), // Core
+    ([0x37, 0xe3, 0x97, 0xfc, 0x7c, 0x91, 0xf5, 0xe4], 2), // Metadata
+    ([0x40, 0xfe, 0x3a, 0xd4, 0x01, 0xf8, 0x95, 0x9a], 6), // BlockBuilder
+    ([0xd2, 0xbc, 0x98, 0x97, 0xee, 0xd0, 0x8f, 0x15], 3), // TaggedTransactionQueue
+    ([0xbc, 0x9d, 0x89, 0x90, 0x4f, 0x5b, 0x92, 0x3f], 1), // AccountNonceApi
+    ([0x37, 0xc8, 0xbb, 0x13, 0x50, 0xa9, 0xa2, 0xa8], 4), // TransactionPaymentApi
+    ([0xfb, 0xc5, 0x77, 0xb9, 0xd7, 0x47, 0xef, 0xd6], 1), // GenesisBuilder
+    ([0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00], 1), // QstackAccountApi (filled by test)
+];
+
+/// The runtime's version. `spec_version` must rise with every change of
+/// behaviour; `transaction_version` with every change of the extrinsic format.
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+    spec_name: Cow::Borrowed(SPEC_NAME),
+    impl_name: Cow::Borrowed(IMPL_NAME),
+    authoring_version: 1,
+    spec_version: SPEC_VERSION,
+    impl_version: 1,
+    apis: Cow::Borrowed(&API_IDS),
+    transaction_version: 1,
+    system_version: 0,
+};
+
+/// The chain family; an upgrade must keep it.
+pub const SPEC_NAME: &str = "qstack";
+/// The implementation name.
+pub const IMPL_NAME: &str = "qstack-runtime";
+
+/// [`VERSION`] SCALE-encoded at compile time, for the Wasm custom section.
+#[allow(clippy::indexing_slicing)] // const evaluation: out of bounds is a compile error
+pub mod version_section {
+    use super::{API_IDS, IMPL_NAME, SPEC_NAME, SPEC_VERSION, VERSION};
+
+    const fn put(mut buf: [u8; LEN], at: usize, bytes: &[u8]) -> ([u8; LEN], usize) {
+        let mut i = 0;
+        while i < bytes.len() {
+            buf[at + i] = bytes[i];
+            i += 1;
+        }
+        (buf, at + bytes.len())
+    }
+
+    // Single-byte compact lengths only (< 64), checked at compile time.
+    const _: () = assert!(SPEC_NAME.len() < 64 && IMPL_NAME.len() < 64 && API_IDS.len() < 64);
+
+    /// Encoded length.
+    pub const LEN: usize = 1 + SPEC_NAME.len() + 1 + IMPL_NAME.len() + 12 + 1 + API_IDS.len() * 12 + 4 + 1;
+
+    /// The encoding of [`VERSION`].
+    pub const BYTES: [u8; LEN] = {
+        let buf = [0u8; LEN];
+        let (buf, at) = put(buf, 0, &[(SPEC_NAME.len() as u8) << 2]);
+        let (buf, at) = put(buf, at, SPEC_NAME.as_bytes());
+        let (buf, at) = put(buf, at, &[(IMPL_NAME.len() as u8) << 2]);
+        let (buf, at) = put(buf, at, IMPL_NAME.as_bytes());
+        let (buf, at) = put(buf, at, &VERSION.authoring_version.to_le_bytes());
+        let (buf, at) = put(buf, at, &SPEC_VERSION.to_le_bytes());
+        let (buf, at) = put(buf, at, &VERSION.impl_version.to_le_bytes());
+        let (mut buf, mut at) = put(buf, at, &[(API_IDS.len() as u8) << 2]);
+        let mut i = 0;
+        while i < API_IDS.len() {
+            (buf, at) = put(buf, at, &API_IDS[i].0);
+            (buf, at) = put(buf, at, &API_IDS[i].1.to_le_bytes());
+            i += 1;
+        }
+        let (buf, at) = put(buf, at, &VERSION.transaction_version.to_le_bytes());
+        let (buf, _) = put(buf, at, &[VERSION.system_version]);
+        buf
+    };
+}
+
+/// Current spec version; a build can override it with `QSTACK_SPEC_VERSION`
+/// at compile time (used by the upgrade tests to produce a "next" runtime).
+pub const SPEC_VERSION: u32 = match option_env!("QSTACK_SPEC_VERSION") {
+    Some(s) => parse_u32(s),
+    None => 1,
+};
+
+const fn parse_u32(s: &str) -> u32 {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut v: u32 = 0;
+    while i < b.len() {
+        let d = b[i];
+        if d < b'0' || d > b'9' {
+            return 1;
+        }
+        v = v.saturating_mul(10).saturating_add((d - b'0') as u32);
+        i += 1;
+    }
+    v
+}
+
+/// Fee charged for every transaction.
+pub const BASE_FEE: Balance = 1_000_000;
+/// Fee per byte of the encoded extrinsic (PQ signatures make length bind first).
+pub const BYTE_FEE: Balance = 1_000;
+/// Weight units per unit of fee.
+pub const WEIGHT_PER_FEE: u64 = 1_000;
+/// Maximum block weight (picoseconds of reference execution time).
+pub const MAX_BLOCK_WEIGHT: u64 = 1_500_000_000_000;
+/// Maximum bytes of extrinsics in a block.
+pub const MAX_BLOCK_LENGTH: u32 = 5 * 1024 * 1024;
+/// Maximum bytes of one extrinsic (a runtime upgrade is the largest).
+pub const MAX_EXTRINSIC_LENGTH: u32 = 4 * 1024 * 1024;
+
+/// Every call of the runtime. Pallet indices are permanent.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum RuntimeCall {
+    /// System pallet.
+    #[codec(index = 0)]
+    System(system::Call),
+    /// Timestamp inherent.
+    #[codec(index = 1)]
+    Timestamp(timestamp::Call),
+    /// Native balance.
+    #[codec(index = 2)]
+    Balances(balances::Call),
+}
+
+/// Every event of the runtime (the encoding `System.Events` uses).
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum RuntimeEvent {
+    /// System pallet.
+    #[codec(index = 0)]
+    System(system::Event),
+    /// Native balance.
+    #[codec(index = 2)]
+    Balances(balances::Event),
+}
+
+/// Every pallet error, for metadata's outer error enum.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum RuntimeError {
+    /// System pallet.
+    #[codec(index = 0)]
+    System(system::Error),
+    /// Timestamp pallet.
+    #[codec(index = 1)]
+    Timestamp(timestamp::Error),
+    /// Native balance.
+    #[codec(index = 2)]
+    Balances(balances::Error),
+}
+
+/// One event with its phase, as stored in `System.Events`.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct EventRecord {
+    /// When it happened.
+    pub phase: system::Phase,
+    /// What happened.
+    pub event: RuntimeEvent,
+    /// Topics (unused, kept for Substrate's layout).
+    pub topics: alloc::vec::Vec<H256>,
+}
+
+/// The extrinsic type of this runtime.
+pub type Extrinsic = UncheckedExtrinsic<RuntimeCall>;
+/// The block type of this runtime.
+pub type Block = qstack_runtime_primitives::Block<Extrinsic>;
+
+/// Marker type naming the runtime in metadata.
+#[derive(TypeInfo)]
+pub struct Runtime;
+
+impl RuntimeCall {
+    /// The call's weight.
+    pub fn weight(&self) -> u64 {
+        match self {
+            RuntimeCall::System(c) => c.weight(),
+            RuntimeCall::Timestamp(_) => 5_000_000,
+            RuntimeCall::Balances(c) => c.weight(),
+        }
+    }
+
+    /// Whether `(pallet, call)` names a call of this runtime.
+    pub fn is_known(pallet: u8, call: u8) -> bool {
+        match pallet {
+            system::PALLET_INDEX => matches!(call, 0 | 2),
+            timestamp::PALLET_INDEX => call == 0,
+            balances::PALLET_INDEX => call == 0,
+            _ => false,
+        }
+    }
+
+    /// Whether this call must come as an inherent (unsigned, by the author).
+    pub fn is_inherent(&self) -> bool {
+        matches!(self, RuntimeCall::Timestamp(_))
+    }
+
+    /// Dispatches the call.
+    pub fn dispatch(self, origin: system::Origin) -> Result<(), DispatchError> {
+        match self {
+            RuntimeCall::System(c) => system::dispatch(origin, c, &VERSION),
+            RuntimeCall::Timestamp(c) => timestamp::dispatch(origin, c),
+            RuntimeCall::Balances(c) => balances::dispatch(origin, c),
+        }
+    }
+}
+
+/// Runs every pallet's invariant checks.
+pub fn try_state() -> Result<(), &'static str> {
+    system::try_state()?;
+    balances::try_state()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scale_info::{TypeDef, TypeInfo};
+
+    #[test]
+    fn version_section_is_the_encoded_version() {
+        use codec::Encode;
+        assert_eq!(version_section::BYTES.to_vec(), VERSION.encode());
+    }
+
+    #[test]
+    fn api_ids_are_blake2_64_of_names() {
+        let names = ["Core", "Metadata", "BlockBuilder", "TaggedTransactionQueue", "AccountNonceApi", "TransactionPaymentApi", "GenesisBuilder", "QstackAccountApi"];
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(API_IDS[i].0, qstack_runtime_primitives::version::api_id(n), "API id of {n}: {:02x?}", qstack_runtime_primitives::version::api_id(n));
+        }
+    }
+
+    fn variant_indices<T: TypeInfo + 'static>() -> alloc::vec::Vec<u8> {
+        match T::type_info().type_def {
+            TypeDef::Variant(v) => v.variants.iter().map(|v| v.index).collect(),
+            _ => alloc::vec![],
+        }
+    }
+
+    #[test]
+    fn known_call_table_matches_call_enums() {
+        let table = [
+            (system::PALLET_INDEX, variant_indices::<system::Call>()),
+            (timestamp::PALLET_INDEX, variant_indices::<timestamp::Call>()),
+            (balances::PALLET_INDEX, variant_indices::<balances::Call>()),
+        ];
+        for p in 0..=255u8 {
+            for c in 0..=255u8 {
+                let expected = table.iter().any(|(pi, calls)| *pi == p && calls.contains(&c));
+                assert_eq!(RuntimeCall::is_known(p, c), expected, "pallet {p} call {c}");
+            }
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! Runtime metadata in frame-metadata's V14 and V15 formats, built from
+//! scale-info, so polkadot.js and subxt decode calls, events, storage and
+//! extrinsics of qstack chains without special code.
+
+use crate::{balances, system, timestamp, EventRecord, Extrinsic, Runtime, RuntimeCall, RuntimeError, RuntimeEvent};
+use alloc::vec;
+use alloc::vec::Vec;
+use codec::{Compact, Encode};
+use frame_metadata::{v14, v15, RuntimeMetadataPrefixed};
+use qstack_core::{Balance, Nonce, Signature, H256};
+use qstack_runtime_primitives::storage::{EntryKind, EntryMeta, HasherKind};
+use qstack_runtime_primitives::{Era, MultiAddress, SignedExtra};
+use scale_info::{meta_type, MetaType};
+
+/// Metadata versions served.
+pub const VERSIONS: [u32; 2] = [14, 15];
+
+/// Signed extensions in order: (identifier, extra type, additional-signed type).
+fn signed_extensions() -> Vec<(&'static str, MetaType, MetaType)> {
+    vec![
+        ("CheckSpecVersion", meta_type::<()>(), meta_type::<u32>()),
+        ("CheckTxVersion", meta_type::<()>(), meta_type::<u32>()),
+        ("CheckGenesis", meta_type::<()>(), meta_type::<H256>()),
+        ("CheckGenesisTag", meta_type::<[u8; 4]>(), meta_type::<()>()),
+        ("CheckMortality", meta_type::<Era>(), meta_type::<H256>()),
+        ("CheckNonce", meta_type::<Compact<Nonce>>(), meta_type::<()>()),
+        ("ChargeTransactionPayment", meta_type::<Compact<Balance>>(), meta_type::<()>()),
+    ]
+}
+
+struct PalletDesc {
+    name: &'static str,
+    index: u8,
+    storage: Vec<EntryMeta>,
+    calls: Option<MetaType>,
+    event: Option<MetaType>,
+    error: Option<MetaType>,
+    constants: Vec<(&'static str, MetaType, Vec<u8>, &'static str)>,
+}
+
+fn pallets() -> Vec<PalletDesc> {
+    let mut system_storage = system::storage_metadata();
+    // System.Events holds Vec<EventRecord> of this runtime's events.
+    for e in system_storage.iter_mut() {
+        if e.name == "Events" {
+            e.kind = EntryKind::Plain(meta_type::<Vec<EventRecord>>());
+        }
+    }
+    vec![
+        PalletDesc {
+            name: "System",
+            index: system::PALLET_INDEX,
+            storage: system_storage,
+            calls: Some(meta_type::<system::Call>()),
+            event: Some(meta_type::<system::Event>()),
+            error: Some(meta_type::<system::Error>()),
+            constants: vec![
+                ("BlockHashCount", meta_type::<u32>(), system::BLOCK_HASH_COUNT.encode(), "Block hashes kept."),
+                ("Version", meta_type::<qstack_runtime_primitives::RuntimeVersion>(), crate::VERSION.encode(), "Runtime version."),
+            ],
+        },
+        PalletDesc {
+            name: "Timestamp",
+            index: timestamp::PALLET_INDEX,
+            storage: timestamp::storage_metadata(),
+            calls: Some(meta_type::<timestamp::Call>()),
+            event: None,
+            error: Some(meta_type::<timestamp::Error>()),
+            constants: vec![("MinimumPeriod", meta_type::<u64>(), timestamp::MINIMUM_PERIOD_MS.encode(), "Minimum ms between blocks.")],
+        },
+        PalletDesc {
+            name: "Balances",
+            index: balances::PALLET_INDEX,
+            storage: balances::storage_metadata(),
+            calls: Some(meta_type::<balances::Call>()),
+            event: Some(meta_type::<balances::Event>()),
+            error: Some(meta_type::<balances::Error>()),
+            constants: vec![("ExistentialDeposit", meta_type::<Balance>(), balances::EXISTENTIAL_DEPOSIT.encode(), "Smallest balance an account may hold.")],
+        },
+    ]
+}
+
+fn hasher(h: HasherKind) -> v14::StorageHasher {
+    match h {
+        HasherKind::Blake2_128Concat => v14::StorageHasher::Blake2_128Concat,
+        HasherKind::Twox64Concat => v14::StorageHasher::Twox64Concat,
+        HasherKind::Identity => v14::StorageHasher::Identity,
+    }
+}
+
+fn storage_entry(e: EntryMeta) -> v14::StorageEntryMetadata {
+    let ty = match e.kind {
+        EntryKind::Plain(t) => v14::StorageEntryType::Plain(t),
+        EntryKind::Map { hashers, key, value } => {
+            v14::StorageEntryType::Map { hashers: hashers.into_iter().map(hasher).collect(), key, value }
+        }
+    };
+    let (modifier, default) = match e.default {
+        Some(d) => (v14::StorageEntryModifier::Default, d),
+        None => (v14::StorageEntryModifier::Optional, vec![0]),
+    };
+    v14::StorageEntryMetadata { name: e.name, modifier, ty, default, docs: vec![e.docs] }
+}
+
+fn v14_pallets() -> Vec<v14::PalletMetadata> {
+    pallets()
+        .into_iter()
+        .map(|p| v14::PalletMetadata {
+            name: p.name,
+            storage: if p.storage.is_empty() {
+                None
+            } else {
+                Some(v14::PalletStorageMetadata { prefix: p.name, entries: p.storage.into_iter().map(storage_entry).collect() })
+            },
+            calls: p.calls.map(|ty| v14::PalletCallMetadata { ty }),
+            event: p.event.map(|ty| v14::PalletEventMetadata { ty }),
+            constants: p
+                .constants
+                .into_iter()
+                .map(|(name, ty, value, doc)| v14::PalletConstantMetadata { name, ty, value, docs: vec![doc] })
+                .collect(),
+            error: p.error.map(|ty| v14::PalletErrorMetadata { ty }),
+            index: p.index,
+        })
+        .collect()
+}
+
+fn build_v14() -> RuntimeMetadataPrefixed {
+    let extrinsic = v14::ExtrinsicMetadata {
+        ty: meta_type::<Extrinsic>(),
+        version: qstack_runtime_primitives::EXTRINSIC_FORMAT_VERSION,
+        signed_extensions: signed_extensions()
+            .into_iter()
+            .map(|(identifier, ty, additional_signed)| v14::SignedExtensionMetadata { identifier, ty, additional_signed })
+            .collect(),
+    };
+    v14::RuntimeMetadataV14::new(v14_pallets(), extrinsic, meta_type::<Runtime>()).into()
+}
+
+fn build_v15() -> RuntimeMetadataPrefixed {
+    let pallets = v14_pallets()
+        .into_iter()
+        .map(|p| v15::PalletMetadata {
+            name: p.name,
+            storage: p.storage,
+            calls: p.calls,
+            event: p.event,
+            constants: p.constants,
+            error: p.error,
+            index: p.index,
+            docs: vec![],
+        })
+        .collect();
+    let extrinsic = v15::ExtrinsicMetadata {
+        version: qstack_runtime_primitives::EXTRINSIC_FORMAT_VERSION,
+        address_ty: meta_type::<MultiAddress>(),
+        call_ty: meta_type::<RuntimeCall>(),
+        signature_ty: meta_type::<Signature>(),
+        extra_ty: meta_type::<SignedExtra>(),
+        signed_extensions: signed_extensions()
+            .into_iter()
+            .map(|(identifier, ty, additional_signed)| v15::SignedExtensionMetadata { identifier, ty, additional_signed })
+            .collect(),
+    };
+    let outer_enums = v15::OuterEnums {
+        call_enum_ty: meta_type::<RuntimeCall>(),
+        event_enum_ty: meta_type::<RuntimeEvent>(),
+        error_enum_ty: meta_type::<RuntimeError>(),
+    };
+    v15::RuntimeMetadataV15::new(
+        pallets,
+        extrinsic,
+        meta_type::<Runtime>(),
+        vec![],
+        outer_enums,
+        v15::CustomMetadata { map: Default::default() },
+    )
+    .into()
+}
+
+/// The encoded `RuntimeMetadataPrefixed` at `version`, if served.
+pub fn metadata_prefixed(version: u32) -> Option<Vec<u8>> {
+    match version {
+        14 => Some(build_v14().encode()),
+        15 => Some(build_v15().encode()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use codec::Decode;
+    use frame_metadata::RuntimeMetadata;
+
+    #[test]
+    fn metadata_decodes_and_lists_pallets() {
+        for v in VERSIONS {
+            let bytes = metadata_prefixed(v).unwrap();
+            let m = RuntimeMetadataPrefixed::decode(&mut &bytes[..]).unwrap();
+            assert_eq!(m.0, frame_metadata::META_RESERVED);
+            match m.1 {
+                RuntimeMetadata::V14(m) => {
+                    let names: Vec<_> = m.pallets.iter().map(|p| (p.name.as_str(), p.index)).collect();
+                    assert_eq!(names, vec![("System", 0), ("Timestamp", 1), ("Balances", 2)]);
+                    // polkadot.js finds the extrinsic's parts by these type parameter names.
+                    let ty = m.types.resolve(m.extrinsic.ty.id).unwrap();
+                    let params: Vec<_> = ty.type_params.iter().map(|p| p.name.as_str()).collect();
+                    assert_eq!(params, vec!["Address", "Call", "Signature", "Extra"]);
+                }
+                RuntimeMetadata::V15(m) => assert_eq!(m.pallets.len(), 3),
+                _ => panic!("unexpected version"),
+            }
+        }
+        assert_eq!(metadata_prefixed(13), None);
+    }
+}

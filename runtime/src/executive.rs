@@ -140,10 +140,10 @@ fn check(bytes: &[u8], rule: NonceRule) -> Result<Checked, TransactionValidityEr
     let birth_hash = match extra.era {
         Era::Immortal => genesis,
         era => {
+            // Past its window the era "rolls over" to a later birth block whose
+            // hash the signature did not commit to (BadProof, as in Substrate);
+            // a birth block whose hash is not known is ancient.
             let birth = era.birth(current);
-            if current >= era.death(current) || birth > current {
-                return Err(invalid(InvalidTransaction::AncientBirthBlock));
-            }
             let birth = u32::try_from(birth).map_err(|_| invalid(InvalidTransaction::AncientBirthBlock))?;
             system::block_hash(birth).ok_or(invalid(InvalidTransaction::AncientBirthBlock))?
         }

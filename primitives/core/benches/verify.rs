@@ -1,6 +1,9 @@
 //! Signature verification cost per scheme: the CPU side of admitting a
 //! transaction (DESIGN §4 compares these against length limits).
 
+// `criterion_group!` generates an undocumented `pub fn`.
+#![allow(missing_docs)]
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use qstack_core::{verify, KeyScheme, Pair};
 
@@ -14,7 +17,10 @@ fn bench_verify(c: &mut Criterion) {
         let pair = Pair::from_seed(scheme, &[7u8; 32]);
         let public = pair.public();
         let sig = pair.sign(MSG);
-        assert!(verify(&sig, MSG, &public), "{scheme:?} signature must verify");
+        assert!(
+            verify(&sig, MSG, &public),
+            "{scheme:?} signature must verify"
+        );
         group.bench_function(scheme.name(), |b| {
             b.iter(|| verify(black_box(&sig), black_box(MSG), black_box(&public)))
         });

@@ -93,7 +93,9 @@ pub enum PairError {
     #[error("invalid seed: {0} (expected 0x followed by 64 hex digits)")]
     InvalidSeed(String),
     /// The SURI is malformed.
-    #[error("invalid secret URI: {0} (expected <phrase or 0x seed>[//hard/junctions…][///password])")]
+    #[error(
+        "invalid secret URI: {0} (expected <phrase or 0x seed>[//hard/junctions…][///password])"
+    )]
     InvalidSuri(String),
     /// A new mnemonic was asked for with an unsupported number of words.
     #[error("a mnemonic has 12, 15, 18, 21 or 24 words, not {0}")]
@@ -182,7 +184,10 @@ impl Pair {
         phrase: &str,
         password: Option<&str>,
     ) -> Result<Pair, PairError> {
-        Ok(Pair::from_seed(scheme, &phrase_seed(scheme, phrase, password)?))
+        Ok(Pair::from_seed(
+            scheme,
+            &phrase_seed(scheme, phrase, password)?,
+        ))
     }
 
     /// Secret URI to a key: `<phrase>[//hard…][///password]`, `//Alice` (the
@@ -314,7 +319,10 @@ impl Sr25519Pair {
         // The Substrate known-answer test in the unit tests pins this down.
         let mini = schnorrkel::MiniSecretKey::generate_with(SeedBytes(*seed));
         let keypair = mini.expand_to_keypair(schnorrkel::ExpansionMode::Ed25519);
-        Sr25519Pair { seed: *seed, keypair: Box::new(keypair) }
+        Sr25519Pair {
+            seed: *seed,
+            keypair: Box::new(keypair),
+        }
     }
 
     fn sign(&self, msg: &[u8]) -> Sr25519Signature {
@@ -322,7 +330,9 @@ impl Sr25519Pair {
         // witness; our hedge replaces its panicking default OS RNG.
         let rng = ChaCha20Rng::from_seed(hedge(SR25519_SIGN_DOMAIN, &self.seed, &[], msg));
         let transcript = schnorrkel::signing_context(SR25519_CONTEXT).bytes(msg);
-        let sig = self.keypair.sign(schnorrkel::context::attach_rng(transcript, rng));
+        let sig = self
+            .keypair
+            .sign(schnorrkel::context::attach_rng(transcript, rng));
         Sr25519Signature(sig.to_bytes())
     }
 }
@@ -340,7 +350,11 @@ impl Falcon512Pair {
             secret.as_mut_slice(),
             public.0.as_mut_slice(),
         );
-        Falcon512Pair { seed: *seed, secret, public }
+        Falcon512Pair {
+            seed: *seed,
+            secret,
+            public,
+        }
     }
 
     fn sign(&self, msg: &[u8]) -> FalconSignature {
@@ -492,7 +506,11 @@ impl<'a> Suri<'a> {
         } else {
             Secret::Phrase(secret)
         };
-        Ok(Suri { secret, junctions, password })
+        Ok(Suri {
+            secret,
+            junctions,
+            password,
+        })
     }
 }
 
@@ -511,7 +529,9 @@ fn parse_path(path: &str) -> Result<Vec<&str>, PairError> {
             None => (tail, ""),
         };
         if junction.is_empty() {
-            return Err(PairError::InvalidSuri("empty junction ('//' with no name)".into()));
+            return Err(PairError::InvalidSuri(
+                "empty junction ('//' with no name)".into(),
+            ));
         }
         junctions.push(junction);
         rest = next;
@@ -539,11 +559,27 @@ mod tests {
             "0xe5be9a5092b81bca64be81d212e7f2f9eba183bb7a90954f7b76361f6edb5c0a",
         )
         .unwrap();
-        let PublicKey::Sr25519(pk) = pair.public() else { unreachable!() };
+        let PublicKey::Sr25519(pk) = pair.public() else {
+            unreachable!()
+        };
         assert_eq!(
             hex::encode(pk),
             "d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d"
         );
+    }
+
+    #[test]
+    fn sr25519_signatures_are_bound_to_the_qstack_context() {
+        let pair = Pair::from_seed(KeyScheme::Sr25519, &[3u8; 32]);
+        let keypair = schnorrkel::MiniSecretKey::from_bytes(&[3u8; 32])
+            .unwrap()
+            .expand_to_keypair(schnorrkel::ExpansionMode::Ed25519);
+        let sign_in = |ctx: &[u8]| {
+            Signature::Sr25519(Sr25519Signature(keypair.sign_simple(ctx, b"m").to_bytes()))
+        };
+        assert!(verify(&sign_in(SR25519_CONTEXT), b"m", &pair.public()));
+        // A Substrate signature by the same key does not replay on qstack.
+        assert!(!verify(&sign_in(b"substrate"), b"m", &pair.public()));
     }
 
     #[test]
@@ -583,7 +619,8 @@ mod tests {
         assert_eq!(s.junctions, vec!["a", "b c"]);
         assert_eq!(s.password, Some("pa//ss/"));
 
-        let s = Suri::parse(&format!("0x{}//0", "ab".repeat(32))).unwrap();
+        let text = format!("0x{}//0", "ab".repeat(32));
+        let s = Suri::parse(&text).unwrap();
         assert_eq!(s.secret, Secret::Seed([0xab; 32]));
         assert_eq!(s.junctions, vec!["0"]);
 

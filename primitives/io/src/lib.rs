@@ -25,6 +25,31 @@ pub use native::{with_externalities, set_and_run_with_externalities, Externaliti
 #[cfg(feature = "std")]
 pub use overlay::{OverlayExt, OverlayedChanges, TestExternalities};
 
+/// Every host function of this interface (module `env`). The executor provides
+/// all of them and must keep every version it ever shipped; `set_code` refuses
+/// code importing anything else.
+pub const HOST_FUNCTIONS: &[&str] = &[
+    "ext_storage_get_v1",
+    "ext_storage_read_v1",
+    "ext_storage_set_v1",
+    "ext_storage_clear_v1",
+    "ext_storage_exists_v1",
+    "ext_storage_clear_prefix_v1",
+    "ext_storage_next_key_v1",
+    "ext_storage_root_v1",
+    "ext_storage_start_transaction_v1",
+    "ext_storage_commit_transaction_v1",
+    "ext_storage_rollback_transaction_v1",
+    "ext_hashing_blake2_256_v1",
+    "ext_hashing_blake2_128_v1",
+    "ext_hashing_twox_128_v1",
+    "ext_hashing_twox_64_v1",
+    "ext_hashing_sha3_256_v1",
+    "ext_hashing_shake256_v1",
+    "ext_crypto_verify_v1",
+    "ext_logging_log_v1",
+];
+
 /// Packs a pointer and a length into the single `u64` that crosses the
 /// runtime/host boundary: low 32 bits pointer, high 32 bits length.
 pub const fn pack_ptr_len(ptr: u32, len: u32) -> u64 {

@@ -36,6 +36,11 @@ pub trait Externalities {
     fn verify(&mut self, sig: &Signature, msg: &[u8], pk: &PublicKey) -> bool {
         qstack_core::verify(sig, msg, pk)
     }
+    /// Takes the first state-backend error since the last call (a missing
+    /// trie node): the executor fails the runtime call with it.
+    fn take_backend_error(&mut self) -> Option<String> {
+        None
+    }
 }
 
 thread_local! {

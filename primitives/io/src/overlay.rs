@@ -225,6 +225,10 @@ impl<S: NodeStore> Externalities for OverlayExt<'_, S> {
     fn rollback_transaction(&mut self) {
         self.overlay.rollback_transaction()
     }
+
+    fn take_backend_error(&mut self) -> Option<String> {
+        self.take_error().map(|e| e.to_string())
+    }
 }
 
 /// Self-contained externalities for tests and genesis building: an in-memory

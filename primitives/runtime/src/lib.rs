@@ -6,6 +6,7 @@
 
 extern crate alloc;
 
+pub mod code;
 pub mod era;
 pub mod extrinsic;
 pub mod storage;
@@ -86,6 +87,20 @@ impl Header {
     /// The block hash: blake2-256 of the encoded header.
     pub fn hash(&self) -> H256 {
         H256(qstack_io::hashing::blake2_256(&self.encode()))
+    }
+}
+
+impl Header {
+    /// The genesis header for a genesis state with `state_root`.
+    pub fn genesis(state_root: H256) -> Self {
+        let no_extrinsics: [&[u8]; 0] = [];
+        Header {
+            parent_hash: H256::zero(),
+            number: 0,
+            state_root,
+            extrinsics_root: H256(qstack_trie::ordered_trie_root(&no_extrinsics)),
+            digest: Digest::default(),
+        }
     }
 }
 

@@ -9,40 +9,42 @@ use trie_db::{
     TrieMut,
 };
 
-use crate::{Blake2Hasher, Hash, Layout, MemoryDB, StorageProof, TrieError, EMPTY_NODE, EMPTY_ROOT};
+use crate::{Blake2Hasher, Layout, MemoryDB, StorageProof, TrieError, EMPTY_NODE, EMPTY_ROOT};
 
 /// Where trie nodes live: the node's database, a [`MemoryDB`], or a proof.
 ///
 /// `prefix` is the nibble path from the root to the node. A store may key
 /// nodes by `prefix ++ hash` ([`memory_db::prefixed_key`], as [`MemoryDB`]
-/// does) so the same node at two paths is two entries and pruning one never
-/// touches the other, or by hash alone. The empty trie's root never needs to
-/// be stored: it is answered before the store is asked.
+/// does: identical subtrees at different paths stay separate entries, and
+/// nodes of one subtree sit together on disk) or by hash alone. Either way it
+/// must reference-count: a hash key is shared by identical nodes anywhere, and
+/// `prefixed_key` writes an odd path `p` and the path `p ++ 0` alike. The empty
+/// trie's root never needs storing: it is answered before the store is asked.
 pub trait NodeStore: Send + Sync {
     /// The encoded node with this hash at this path, if the store has it.
-    fn get(&self, hash: &Hash, prefix: Prefix) -> Option<Vec<u8>>;
+    fn get(&self, hash: &[u8; 32], prefix: Prefix) -> Option<Vec<u8>>;
 }
 
 impl NodeStore for MemoryDB {
-    fn get(&self, hash: &Hash, prefix: Prefix) -> Option<Vec<u8>> {
+    fn get(&self, hash: &[u8; 32], prefix: Prefix) -> Option<Vec<u8>> {
         HashDB::get(self, hash, prefix)
     }
 }
 
 impl<T: NodeStore + ?Sized> NodeStore for Arc<T> {
-    fn get(&self, hash: &Hash, prefix: Prefix) -> Option<Vec<u8>> {
+    fn get(&self, hash: &[u8; 32], prefix: Prefix) -> Option<Vec<u8>> {
         (**self).get(hash, prefix)
     }
 }
 
 impl<T: NodeStore + ?Sized> NodeStore for &T {
-    fn get(&self, hash: &Hash, prefix: Prefix) -> Option<Vec<u8>> {
+    fn get(&self, hash: &[u8; 32], prefix: Prefix) -> Option<Vec<u8>> {
         (**self).get(hash, prefix)
     }
 }
 
 /// A node from `store`, answering the empty trie's root itself.
-fn fetch<S: NodeStore + ?Sized>(store: &S, hash: &Hash, prefix: Prefix) -> Option<Vec<u8>> {
+fn fetch<S: NodeStore + ?Sized>(store: &S, hash: &[u8; 32], prefix: Prefix) -> Option<Vec<u8>> {
     if *hash == EMPTY_ROOT {
         return Some(EMPTY_NODE.to_vec());
     }
@@ -53,11 +55,11 @@ fn fetch<S: NodeStore + ?Sized>(store: &S, hash: &Hash, prefix: Prefix) -> Optio
 struct ReadOnly<'a, S: ?Sized>(&'a S);
 
 impl<S: NodeStore + ?Sized> HashDBRef<Blake2Hasher, DBValue> for ReadOnly<'_, S> {
-    fn get(&self, hash: &Hash, prefix: Prefix) -> Option<DBValue> {
+    fn get(&self, hash: &[u8; 32], prefix: Prefix) -> Option<DBValue> {
         fetch(self.0, hash, prefix)
     }
 
-    fn contains(&self, hash: &Hash, prefix: Prefix) -> bool {
+    fn contains(&self, hash: &[u8; 32], prefix: Prefix) -> bool {
         HashDBRef::get(self, hash, prefix).is_some()
     }
 }
@@ -70,23 +72,23 @@ struct Overlay<'a, S: ?Sized> {
 }
 
 impl<S: NodeStore + ?Sized> HashDB<Blake2Hasher, DBValue> for Overlay<'_, S> {
-    fn get(&self, hash: &Hash, prefix: Prefix) -> Option<DBValue> {
+    fn get(&self, hash: &[u8; 32], prefix: Prefix) -> Option<DBValue> {
         HashDB::get(&self.changes, hash, prefix).or_else(|| fetch(self.store, hash, prefix))
     }
 
-    fn contains(&self, hash: &Hash, prefix: Prefix) -> bool {
+    fn contains(&self, hash: &[u8; 32], prefix: Prefix) -> bool {
         HashDB::get(self, hash, prefix).is_some()
     }
 
-    fn insert(&mut self, prefix: Prefix, value: &[u8]) -> Hash {
+    fn insert(&mut self, prefix: Prefix, value: &[u8]) -> [u8; 32] {
         self.changes.insert(prefix, value)
     }
 
-    fn emplace(&mut self, hash: Hash, prefix: Prefix, value: DBValue) {
+    fn emplace(&mut self, hash: [u8; 32], prefix: Prefix, value: DBValue) {
         self.changes.emplace(hash, prefix, value)
     }
 
-    fn remove(&mut self, hash: &Hash, prefix: Prefix) {
+    fn remove(&mut self, hash: &[u8; 32], prefix: Prefix) {
         self.changes.remove(hash, prefix)
     }
 }
@@ -107,17 +109,17 @@ impl<S: NodeStore + ?Sized> AsHashDB<Blake2Hasher, DBValue> for Overlay<'_, S> {
 #[derive(Debug, Clone)]
 pub struct TrieBackend<S: NodeStore> {
     store: S,
-    root: Hash,
+    root: [u8; 32],
 }
 
 impl<S: NodeStore> TrieBackend<S> {
     /// The state with root `root`, whose nodes are in `store`.
-    pub fn new(store: S, root: Hash) -> Self {
+    pub fn new(store: S, root: [u8; 32]) -> Self {
         Self { store, root }
     }
 
     /// The state root.
-    pub fn root(&self) -> &Hash {
+    pub fn root(&self) -> &[u8; 32] {
         &self.root
     }
 
@@ -210,8 +212,11 @@ impl<S: NodeStore> TrieBackend<S> {
     pub fn apply_changes<'a>(
         &self,
         changes: impl IntoIterator<Item = (&'a [u8], Option<&'a [u8]>)>,
-    ) -> Result<(Hash, MemoryDB), TrieError> {
-        let mut overlay = Overlay { store: &self.store, changes: MemoryDB::default() };
+    ) -> Result<([u8; 32], MemoryDB), TrieError> {
+        let mut overlay = Overlay {
+            store: &self.store,
+            changes: MemoryDB::default(),
+        };
         let mut root = self.root;
         {
             let mut trie = TrieDBMutBuilder::<Layout>::from_existing(&mut overlay, &mut root)
@@ -248,7 +253,9 @@ impl<S: NodeStore> TrieBackend<S> {
             // The verifier knows the empty trie without being told.
             .filter(|node| node.as_slice() != EMPTY_NODE)
             .collect();
-        Ok(StorageProof { nodes: nodes.into_iter().collect() })
+        Ok(StorageProof {
+            nodes: nodes.into_iter().collect(),
+        })
     }
 }
 
@@ -256,7 +263,7 @@ impl<S: NodeStore> TrieBackend<S> {
 /// [`memory_db::MemoryDB`].
 pub(crate) fn read_with<'db>(
     db: &'db dyn HashDBRef<Blake2Hasher, DBValue>,
-    root: &'db Hash,
+    root: &'db [u8; 32],
     key: &[u8],
 ) -> Result<Option<Vec<u8>>, TrieError> {
     Ok(TrieDBBuilder::<Layout>::new(db, root).build().get(key)?)

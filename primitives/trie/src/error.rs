@@ -3,7 +3,7 @@
 use alloc::{boxed::Box, vec::Vec};
 use core::fmt;
 
-use crate::{Hash, NodeDecodeError};
+use crate::NodeDecodeError;
 
 /// Why a trie operation failed. Each case means the node store does not hold
 /// the trie the root promises: the state is unknown or pruned, or the store is
@@ -13,24 +13,24 @@ pub enum TrieError {
     /// The root node is not in the store: the state is unknown or pruned.
     MissingRoot {
         /// The state root.
-        root: Hash,
+        root: [u8; 32],
     },
     /// A node the trie references is not in the store.
     MissingNode {
         /// Hash of the missing node.
-        hash: Hash,
+        hash: [u8; 32],
     },
     /// A stored node does not decode.
     InvalidNode {
         /// Hash of the node (of its parent for an inline node).
-        hash: Hash,
+        hash: [u8; 32],
         /// What is wrong with it.
         error: NodeDecodeError,
     },
     /// A node refers to a child by something that is not a 32-byte hash.
     InvalidChildReference {
         /// Hash of the referring node.
-        parent: Hash,
+        parent: [u8; 32],
         /// Length of the reference.
         len: usize,
     },
@@ -45,7 +45,11 @@ impl fmt::Display for TrieError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::MissingRoot { root } => {
-                write!(f, "state root {} is not in the node store (unknown or pruned state)", Hex(root))
+                write!(
+                    f,
+                    "state root {} is not in the node store (unknown or pruned state)",
+                    Hex(root)
+                )
             }
             Self::MissingNode { hash } => {
                 write!(f, "trie node {} is missing from the node store", Hex(hash))
@@ -54,10 +58,18 @@ impl fmt::Display for TrieError {
                 write!(f, "trie node {} is corrupt: {error}", Hex(hash))
             }
             Self::InvalidChildReference { parent, len } => {
-                write!(f, "trie node {} refers to a child by {len} bytes, not a hash", Hex(parent))
+                write!(
+                    f,
+                    "trie node {} refers to a child by {len} bytes, not a hash",
+                    Hex(parent)
+                )
             }
             Self::ValueAtIncompleteKey { key } => {
-                write!(f, "trie value at a path of odd nibble length after {}", Hex(key))
+                write!(
+                    f,
+                    "trie value at a path of odd nibble length after {}",
+                    Hex(key)
+                )
             }
         }
     }
@@ -65,16 +77,17 @@ impl fmt::Display for TrieError {
 
 impl core::error::Error for TrieError {}
 
-impl From<Box<trie_db::TrieError<Hash, NodeDecodeError>>> for TrieError {
-    fn from(error: Box<trie_db::TrieError<Hash, NodeDecodeError>>) -> Self {
+impl From<Box<trie_db::TrieError<[u8; 32], NodeDecodeError>>> for TrieError {
+    fn from(error: Box<trie_db::TrieError<[u8; 32], NodeDecodeError>>) -> Self {
         use trie_db::TrieError as E;
         match *error {
             E::InvalidStateRoot(root) => Self::MissingRoot { root },
             E::IncompleteDatabase(hash) => Self::MissingNode { hash },
             E::DecoderError(hash, error) => Self::InvalidNode { hash, error },
-            E::InvalidHash(parent, reference) => {
-                Self::InvalidChildReference { parent, len: reference.len() }
-            }
+            E::InvalidHash(parent, reference) => Self::InvalidChildReference {
+                parent,
+                len: reference.len(),
+            },
             E::ValueAtIncompleteKey(key, _) => Self::ValueAtIncompleteKey { key },
         }
     }

@@ -4,14 +4,20 @@
 //! the node's `storage` crate behind [`NodeStore`]) nor the overlay of pending
 //! writes (that is the externalities in `qstack-io`).
 //!
-//! The format is Substrate's `LayoutV0` trie, byte for byte: a radix-16
-//! Patricia-Merkle trie without extension nodes, blake2-256 node hashes, values
-//! always inline. Roots and proofs therefore match what Substrate tooling
-//! (smoldot, subxt, polkadot.js) computes and verifies.
+//! The format is meant to be Substrate's `LayoutV0` trie byte for byte (a
+//! radix-16 Patricia-Merkle trie without extension nodes, blake2-256 node
+//! hashes, values always inline), so that Substrate tooling (smoldot, subxt,
+//! polkadot.js) computes the same roots and verifies our proofs. The golden
+//! tests pin that format; changing them changes every state root.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![cfg_attr(
     not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
 )]
 
 extern crate alloc;
@@ -31,9 +37,6 @@ pub use error::TrieError;
 pub use hasher::{Blake2Hasher, Hash256StdHasher};
 pub use node_codec::{NodeCodec, NodeDecodeError};
 pub use proof::{verify_read_proof, ProofError, StorageProof};
-
-/// A trie node hash, and so a state or extrinsics root: blake2-256.
-pub type Hash = [u8; 32];
 
 /// The trie layout of qstack state: no extension nodes (branches carry the
 /// partial key), empty values allowed and distinct from absence, and values
@@ -60,19 +63,19 @@ pub type MemoryDB =
 pub const EMPTY_NODE: [u8; 1] = [0];
 
 /// Root of the empty trie, `blake2_256([0x00])`.
-pub const EMPTY_ROOT: Hash = [
+pub const EMPTY_ROOT: [u8; 32] = [
     0x03, 0x17, 0x0a, 0x2e, 0x75, 0x97, 0xb7, 0xb7, 0xe3, 0xd8, 0x4c, 0x05, 0x39, 0x1d, 0x13, 0x9a,
     0x62, 0xb1, 0x57, 0xe7, 0x87, 0x86, 0xd8, 0xc0, 0x82, 0xf2, 0x9d, 0xcf, 0x4c, 0x11, 0x13, 0x14,
 ];
 
 /// Root of the empty trie (see [`EMPTY_ROOT`]).
-pub fn empty_root() -> Hash {
+pub fn empty_root() -> [u8; 32] {
     EMPTY_ROOT
 }
 
 /// Root of the trie holding exactly `iter`'s pairs. Input order does not
 /// matter; when a key repeats, its last value wins.
-pub fn trie_root<I, K, V>(iter: I) -> Hash
+pub fn trie_root<I, K, V>(iter: I) -> [u8; 32]
 where
     I: IntoIterator<Item = (K, V)>,
     K: AsRef<[u8]>,
@@ -96,12 +99,17 @@ where
 /// Root of the trie mapping `Compact<u32>(i).encode()` to `values[i]`:
 /// Substrate's extrinsics-root rule. Items past index `u32::MAX` are ignored
 /// (no block gets near that).
-pub fn ordered_trie_root(values: &[impl AsRef<[u8]>]) -> Hash {
-    trie_root(values.iter().zip(0u32..).map(|(value, i)| (Compact(i).encode(), value)))
+pub fn ordered_trie_root(values: &[impl AsRef<[u8]>]) -> [u8; 32] {
+    trie_root(
+        values
+            .iter()
+            .zip(0u32..)
+            .map(|(value, i)| (Compact(i).encode(), value)),
+    )
 }
 
 /// Root of strictly ascending, duplicate-free pairs (`trie_visit`'s contract).
-fn sorted_trie_root<'a>(sorted: Vec<(&'a [u8], &'a [u8])>) -> Hash {
+fn sorted_trie_root<'a>(sorted: Vec<(&'a [u8], &'a [u8])>) -> [u8; 32] {
     let mut builder = TrieRoot::<Layout>::default();
     trie_visit::<Layout, _, _, _, _>(sorted, &mut builder);
     // `trie_visit` always reports a root, if only the empty node's.
@@ -116,7 +124,7 @@ mod tests {
     fn empty_root_constant_is_hash_of_empty_node() {
         assert_eq!(qstack_core::hashing::blake2_256(&EMPTY_NODE), EMPTY_ROOT);
         assert_eq!(trie_root(Vec::<(Vec<u8>, Vec<u8>)>::new()), EMPTY_ROOT);
-        assert_eq!(ordered_trie_root::<Vec<u8>>(&[]), EMPTY_ROOT);
+        assert_eq!(ordered_trie_root(&[] as &[Vec<u8>]), EMPTY_ROOT);
     }
 
     #[test]

@@ -35,7 +35,7 @@ use trie_db::{
     ChildReference,
 };
 
-use crate::{Hash, EMPTY_NODE, EMPTY_ROOT};
+use crate::{EMPTY_NODE, EMPTY_ROOT};
 
 const EMPTY_TRIE: u8 = 0b0000_0000;
 const KIND_MASK: u8 = 0b1100_0000;
@@ -99,7 +99,10 @@ impl fmt::Display for NodeDecodeError {
                 f.write_str("branch node with one child and no value (non-canonical)")
             }
             Self::InvalidChild { nibble, len } => {
-                write!(f, "invalid child reference of {len} bytes at nibble {nibble:#x}")
+                write!(
+                    f,
+                    "invalid child reference of {len} bytes at nibble {nibble:#x}"
+                )
             }
             Self::TrailingBytes { count } => write!(f, "{count} trailing bytes after node"),
         }
@@ -112,9 +115,9 @@ impl trie_db::NodeCodec for NodeCodec {
     // Only used by compact proofs with hashed values, which this layout has not.
     const ESCAPE_HEADER: Option<u8> = None;
     type Error = NodeDecodeError;
-    type HashOut = Hash;
+    type HashOut = [u8; 32];
 
-    fn hashed_null_node() -> Hash {
+    fn hashed_null_node() -> [u8; 32] {
         EMPTY_ROOT
     }
 
@@ -147,7 +150,7 @@ impl trie_db::NodeCodec for NodeCodec {
     fn extension_node(
         _partial: impl Iterator<Item = u8>,
         _number_nibble: usize,
-        _child: ChildReference<Hash>,
+        _child: ChildReference<[u8; 32]>,
     ) -> Vec<u8> {
         // `Layout::USE_EXTENSION` is false: trie-db never asks for one. An empty
         // encoding fails to decode rather than commit to a wrong root.
@@ -155,7 +158,7 @@ impl trie_db::NodeCodec for NodeCodec {
     }
 
     fn branch_node(
-        children: impl Iterator<Item = impl Borrow<Option<ChildReference<Hash>>>>,
+        children: impl Iterator<Item = impl Borrow<Option<ChildReference<[u8; 32]>>>>,
         value: Option<Value>,
     ) -> Vec<u8> {
         // Extension layouts only; without extensions this is a branch with an
@@ -166,10 +169,14 @@ impl trie_db::NodeCodec for NodeCodec {
     fn branch_node_nibbled(
         partial: impl Iterator<Item = u8>,
         number_nibble: usize,
-        children: impl Iterator<Item = impl Borrow<Option<ChildReference<Hash>>>>,
+        children: impl Iterator<Item = impl Borrow<Option<ChildReference<[u8; 32]>>>>,
         value: Option<Value>,
     ) -> Vec<u8> {
-        let kind = if value.is_some() { BRANCH_WITH_VALUE } else { BRANCH_WITHOUT_VALUE };
+        let kind = if value.is_some() {
+            BRANCH_WITH_VALUE
+        } else {
+            BRANCH_WITHOUT_VALUE
+        };
         let mut out = Vec::with_capacity(4 + number_nibble / 2 + BITMAP_LEN + 16 * 33);
         encode_header(&mut out, kind, number_nibble);
         out.extend(partial);
@@ -270,7 +277,11 @@ fn decode_plan(data: &[u8]) -> Result<NodePlan, NodeDecodeError> {
     if !has_value && bitmap.count_ones() == 1 {
         return Err(NodeDecodeError::LoneChildWithoutValue);
     }
-    let value = if has_value { Some(ValuePlan::Inline(input.take_with_length()?)) } else { None };
+    let value = if has_value {
+        Some(ValuePlan::Inline(input.take_with_length()?))
+    } else {
+        None
+    };
     let mut children: [Option<NodeHandlePlan>; nibble_ops::NIBBLE_LENGTH] = Default::default();
     for (nibble, slot) in (0u8..).zip(children.iter_mut()) {
         if bitmap & (1 << nibble) == 0 {
@@ -287,16 +298,18 @@ fn decode_plan(data: &[u8]) -> Result<NodePlan, NodeDecodeError> {
         });
     }
     input.finish()?;
-    Ok(NodePlan::NibbledBranch { partial, value, children })
+    Ok(NodePlan::NibbledBranch {
+        partial,
+        value,
+        children,
+    })
 }
 
 /// An inline child is a whole non-empty node shorter than a hash. Recursion
 /// is bounded: each level is strictly shorter than its parent.
 fn is_valid_inline_child(child: Option<&[u8]>) -> bool {
     match child {
-        Some(child) if child.len() < HASH_LEN && child != EMPTY_NODE => {
-            decode_plan(child).is_ok()
-        }
+        Some(child) if child.len() < HASH_LEN && child != EMPTY_NODE => decode_plan(child).is_ok(),
         _ => false,
     }
 }
@@ -310,7 +323,9 @@ fn decode_nibble_count(first: u8, input: &mut Cursor<'_>) -> Result<usize, NodeD
     }
     loop {
         let next = input.byte()?;
-        count = count.checked_add(usize::from(next)).ok_or(NodeDecodeError::NibbleCountOverflow)?;
+        count = count
+            .checked_add(usize::from(next))
+            .ok_or(NodeDecodeError::NibbleCountOverflow)?;
         if next < COUNT_CONTINUES {
             return Ok(count);
         }
@@ -325,7 +340,11 @@ struct Cursor<'a> {
 
 impl Cursor<'_> {
     fn byte(&mut self) -> Result<u8, NodeDecodeError> {
-        let byte = self.data.get(self.pos).copied().ok_or(NodeDecodeError::UnexpectedEnd)?;
+        let byte = self
+            .data
+            .get(self.pos)
+            .copied()
+            .ok_or(NodeDecodeError::UnexpectedEnd)?;
         self.pos += 1;
         Ok(byte)
     }
@@ -343,7 +362,9 @@ impl Cursor<'_> {
 
     /// A `Compact<u32>` length, then that many bytes.
     fn take_with_length(&mut self) -> Result<Range<usize>, NodeDecodeError> {
-        let len = Compact::<u32>::decode(self).map_err(|_| NodeDecodeError::InvalidLength)?.0;
+        let len = Compact::<u32>::decode(self)
+            .map_err(|_| NodeDecodeError::InvalidLength)?
+            .0;
         let len = usize::try_from(len).map_err(|_| NodeDecodeError::UnexpectedEnd)?;
         self.take(len)
     }
@@ -362,14 +383,20 @@ impl Input for Cursor<'_> {
     }
 
     fn read(&mut self, into: &mut [u8]) -> Result<(), codec::Error> {
-        let range = self.take(into.len()).map_err(|_| codec::Error::from("unexpected end"))?;
-        let bytes = self.data.get(range).ok_or_else(|| codec::Error::from("unexpected end"))?;
+        let range = self
+            .take(into.len())
+            .map_err(|_| codec::Error::from("unexpected end"))?;
+        let bytes = self
+            .data
+            .get(range)
+            .ok_or_else(|| codec::Error::from("unexpected end"))?;
         into.copy_from_slice(bytes);
         Ok(())
     }
 
     fn read_byte(&mut self) -> Result<u8, codec::Error> {
-        self.byte().map_err(|_| codec::Error::from("unexpected end"))
+        self.byte()
+            .map_err(|_| codec::Error::from("unexpected end"))
     }
 }
 
@@ -399,7 +426,9 @@ mod tests {
 
     #[test]
     fn header_nibble_count_round_trips_at_every_boundary() {
-        for count in [0, 1, 2, 61, 62, 63, 64, 316, 317, 318, 319, 572, 573, 1000, 65535, 70000] {
+        for count in [
+            0, 1, 2, 61, 62, 63, 64, 316, 317, 318, 319, 572, 573, 1000, 65535, 70000,
+        ] {
             let nibbles: Vec<u8> = (0..count).map(|i| (i % 15 + 1) as u8).collect();
             let node = leaf(&nibbles, b"v");
             let plan = NodeCodec::decode_plan(&node).expect("decodes");
@@ -440,7 +469,10 @@ mod tests {
         assert_eq!(decode(&[0x41, 0x11, 0x00]), Some(InvalidPadding));
         assert!(decode(&[0x41, 0x01, 0x00]).is_none());
         // Leaf with trailing byte.
-        assert_eq!(decode(&[0x40, 0x00, 0x00]), Some(TrailingBytes { count: 1 }));
+        assert_eq!(
+            decode(&[0x40, 0x00, 0x00]),
+            Some(TrailingBytes { count: 1 })
+        );
         // Non-canonical compact length (1 written in two-byte mode).
         assert_eq!(decode(&[0x40, 0x05, 0x00, 0xaa]), Some(InvalidLength));
         // Branches: no child; a single child and no value.
@@ -459,7 +491,10 @@ mod tests {
         long.extend(leaf(&[1; 62], b""));
         assert_eq!(long.len(), 5 + 33);
         assert_eq!(decode(&long), Some(InvalidChild { nibble: 0, len: 33 }));
-        assert_eq!(decode(&[0xc0, 0x01, 0x00, 0x00, 0x00]), Some(InvalidChild { nibble: 0, len: 0 }));
+        assert_eq!(
+            decode(&[0xc0, 0x01, 0x00, 0x00, 0x00]),
+            Some(InvalidChild { nibble: 0, len: 0 })
+        );
         // A huge nibble count runs out of bytes instead of allocating.
         let mut huge = vec![0x7f];
         huge.extend([0xff; 64]);
@@ -477,7 +512,8 @@ mod tests {
             for i in 0u32..600 {
                 let key = qstack_core::hashing::blake2_256(&i.to_le_bytes());
                 let (key_len, value_len) = ((i % 33) as usize, (i * 7 % 33) as usize);
-                trie.insert(&key[..key_len], &key[..value_len]).expect("insert");
+                trie.insert(&key[..key_len], &key[..value_len])
+                    .expect("insert");
             }
         }
         let mut checked = 0;

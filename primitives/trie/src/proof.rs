@@ -7,7 +7,7 @@ use codec::{Decode, DecodeWithMemTracking, Encode};
 use hash_db::{HashDB, EMPTY_PREFIX};
 use memory_db::HashKey;
 
-use crate::{backend::read_with, error::Hex, Blake2Hasher, Hash, TrieError, EMPTY_ROOT};
+use crate::{backend::read_with, error::Hex, Blake2Hasher, TrieError, EMPTY_ROOT};
 
 /// The trie nodes on the paths to some keys, each encoded node once, sorted.
 /// Its SCALE encoding is that of Substrate's `StorageProof` (a set of nodes),
@@ -46,14 +46,14 @@ pub enum ProofError {
     /// state, or not a proof.
     RootNotInProof {
         /// The root the proof was checked against.
-        root: Hash,
+        root: [u8; 32],
     },
     /// The proof lacks a node on the path to `key`.
     Incomplete {
         /// The key whose path is cut.
         key: Vec<u8>,
         /// Hash of the node needed next.
-        missing: Hash,
+        missing: [u8; 32],
     },
     /// A node on the path to `key` is malformed.
     Invalid {
@@ -68,7 +68,11 @@ impl fmt::Display for ProofError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::RootNotInProof { root } => {
-                write!(f, "no proof node hashes to state root {}: proof is for another state", Hex(root))
+                write!(
+                    f,
+                    "no proof node hashes to state root {}: proof is for another state",
+                    Hex(root)
+                )
             }
             Self::Incomplete { key, missing } => write!(
                 f,
@@ -94,7 +98,7 @@ impl core::error::Error for ProofError {}
 /// need are ignored.
 #[allow(clippy::type_complexity)] // (key, value) pairs: naming the type would hide it
 pub fn verify_read_proof(
-    root: &Hash,
+    root: &[u8; 32],
     proof: &StorageProof,
     keys: &[&[u8]],
 ) -> Result<Vec<(Vec<u8>, Option<Vec<u8>>)>, ProofError> {
@@ -103,16 +107,24 @@ pub fn verify_read_proof(
     for node in &proof.nodes {
         db.insert(EMPTY_PREFIX, node);
     }
-    if *root != EMPTY_ROOT && !db.contains(root, EMPTY_PREFIX) {
+    // With no key asked there is nothing to bind to the root, and an empty
+    // proof (what `read_proof(&[])` gives) answers nothing correctly.
+    if !keys.is_empty() && *root != EMPTY_ROOT && !db.contains(root, EMPTY_PREFIX) {
         return Err(ProofError::RootNotInProof { root: *root });
     }
     keys.iter()
         .map(|key| match read_with(&db, root, key) {
             Ok(value) => Ok((key.to_vec(), value)),
             Err(TrieError::MissingNode { hash } | TrieError::MissingRoot { root: hash }) => {
-                Err(ProofError::Incomplete { key: key.to_vec(), missing: hash })
+                Err(ProofError::Incomplete {
+                    key: key.to_vec(),
+                    missing: hash,
+                })
             }
-            Err(error) => Err(ProofError::Invalid { key: key.to_vec(), error }),
+            Err(error) => Err(ProofError::Invalid {
+                key: key.to_vec(),
+                error,
+            }),
         })
         .collect()
 }

@@ -1,0 +1,130 @@
+//! Signature checks ahead of execution (DESIGN §2): verify an imported block's
+//! or a pool batch's signatures in parallel across cores, remember the valid
+//! ones, and let the host answer `ext_crypto_verify` from that memory during
+//! execution. Verification is a pure function, so this changes no result.
+
+use parking_lot::Mutex;
+use qstack_core::{hashing::blake2_256, PublicKey, Signature};
+use qstack_io::{ClearPrefixResult, Externalities};
+use std::collections::HashSet;
+use codec::Encode;
+
+/// A bounded set of (signature, message, key) triples known to verify.
+pub struct SignatureCache {
+    verified: Mutex<HashSet<[u8; 32]>>,
+    capacity: usize,
+}
+
+fn entry_key(sig: &Signature, msg: &[u8], pk: &PublicKey) -> [u8; 32] {
+    let mut buf = Vec::with_capacity(msg.len() + 6000);
+    sig.encode_to(&mut buf);
+    pk.encode_to(&mut buf);
+    buf.extend_from_slice(msg);
+    blake2_256(&buf)
+}
+
+impl SignatureCache {
+    /// A cache remembering at most `capacity` valid signatures.
+    pub fn new(capacity: usize) -> Self {
+        Self { verified: Mutex::new(HashSet::new()), capacity }
+    }
+
+    /// Verifies `items` on up to `threads` threads, remembering the valid ones.
+    /// Returns each item's validity, in order.
+    pub fn verify_parallel(&self, items: &[(Signature, Vec<u8>, PublicKey)], threads: usize) -> Vec<bool> {
+        let threads = threads.max(1).min(items.len().max(1));
+        let chunk = items.len().div_ceil(threads).max(1);
+        let results: Vec<Vec<(bool, [u8; 32])>> = std::thread::scope(|s| {
+            let handles: Vec<_> = items
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|(sig, msg, pk)| (qstack_core::verify(sig, msg, pk), entry_key(sig, msg, pk)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+        });
+        let mut set = self.verified.lock();
+        if set.len() > self.capacity {
+            set.clear();
+        }
+        let mut out = Vec::with_capacity(items.len());
+        for (ok, key) in results.into_iter().flatten() {
+            if ok {
+                set.insert(key);
+            }
+            out.push(ok);
+        }
+        out
+    }
+
+    /// Whether this exact triple was verified before.
+    pub fn contains(&self, sig: &Signature, msg: &[u8], pk: &PublicKey) -> bool {
+        self.verified.lock().contains(&entry_key(sig, msg, pk))
+    }
+
+    /// Number of remembered signatures.
+    pub fn len(&self) -> usize {
+        self.verified.lock().len()
+    }
+
+    /// Whether nothing is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Externalities that answer `verify` from a [`SignatureCache`] first.
+pub struct CachedVerifyExt<'a> {
+    inner: &'a mut dyn Externalities,
+    cache: &'a SignatureCache,
+}
+
+impl<'a> CachedVerifyExt<'a> {
+    /// Wraps `inner`.
+    pub fn new(inner: &'a mut dyn Externalities, cache: &'a SignatureCache) -> Self {
+        Self { inner, cache }
+    }
+}
+
+impl Externalities for CachedVerifyExt<'_> {
+    fn storage(&mut self, key: &[u8]) -> Option<Vec<u8>> {
+        self.inner.storage(key)
+    }
+    fn set_storage(&mut self, key: &[u8], value: &[u8]) {
+        self.inner.set_storage(key, value)
+    }
+    fn clear_storage(&mut self, key: &[u8]) {
+        self.inner.clear_storage(key)
+    }
+    fn exists_storage(&mut self, key: &[u8]) -> bool {
+        self.inner.exists_storage(key)
+    }
+    fn clear_prefix(&mut self, prefix: &[u8], limit: Option<u32>) -> ClearPrefixResult {
+        self.inner.clear_prefix(prefix, limit)
+    }
+    fn next_storage_key(&mut self, key: &[u8]) -> Option<Vec<u8>> {
+        self.inner.next_storage_key(key)
+    }
+    fn storage_root(&mut self) -> [u8; 32] {
+        self.inner.storage_root()
+    }
+    fn start_transaction(&mut self) {
+        self.inner.start_transaction()
+    }
+    fn commit_transaction(&mut self) {
+        self.inner.commit_transaction()
+    }
+    fn rollback_transaction(&mut self) {
+        self.inner.rollback_transaction()
+    }
+    fn verify(&mut self, sig: &Signature, msg: &[u8], pk: &PublicKey) -> bool {
+        self.cache.contains(sig, msg, pk) || self.inner.verify(sig, msg, pk)
+    }
+    fn take_backend_error(&mut self) -> Option<String> {
+        self.inner.take_backend_error()
+    }
+}

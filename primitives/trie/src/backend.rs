@@ -9,7 +9,10 @@ use trie_db::{
     TrieMut,
 };
 
-use crate::{Blake2Hasher, Layout, MemoryDB, StorageProof, TrieError, EMPTY_NODE, EMPTY_ROOT};
+use crate::{
+    Blake2Hasher, Layout, MemoryDB, NodeDecodeError, StorageProof, TrieError, EMPTY_NODE,
+    EMPTY_ROOT,
+};
 
 /// Where trie nodes live: the node's database, a [`MemoryDB`], or a proof.
 ///
@@ -42,6 +45,9 @@ impl<T: NodeStore + ?Sized> NodeStore for &T {
         (**self).get(hash, prefix)
     }
 }
+
+/// What trie-db's operations return.
+type TrieDbResult<T> = Result<T, Box<trie_db::TrieError<[u8; 32], NodeDecodeError>>>;
 
 /// A node from `store`, answering the empty trie's root itself.
 fn fetch<S: NodeStore + ?Sized>(store: &S, hash: &[u8; 32], prefix: Prefix) -> Option<Vec<u8>> {
@@ -133,27 +139,36 @@ impl<S: NodeStore> TrieBackend<S> {
         self.store
     }
 
+    /// trie-db's error in ours. trie-db calls the first node of every lookup
+    /// "the state root", mid-trie ones included, so only this root is one.
+    fn map_err<T>(&self, result: TrieDbResult<T>) -> Result<T, TrieError> {
+        result.map_err(|error| TrieError::from_trie_db(*error, &self.root))
+    }
+
     /// The value at `key`, `None` if there is none.
     pub fn storage(&self, key: &[u8]) -> Result<Option<Vec<u8>>, TrieError> {
         let db = ReadOnly(&self.store);
         let trie = TrieDBBuilder::<Layout>::new(&db, &self.root).build();
-        Ok(trie.get(key)?)
+        self.map_err(trie.get(key))
     }
 
     /// The first key strictly greater than `key` in lexicographic byte order.
     pub fn next_storage_key(&self, key: &[u8]) -> Result<Option<Vec<u8>>, TrieError> {
         let db = ReadOnly(&self.store);
         let trie = TrieDBBuilder::<Layout>::new(&db, &self.root).build();
-        let mut keys = TrieDBKeyIterator::new(&trie)?;
-        keys.seek(key)?;
-        for next in keys {
-            let next = next?;
-            // `seek` lands on `key` itself when it exists.
-            if next.as_slice() > key {
-                return Ok(Some(next));
+        let next = || -> TrieDbResult<Option<Vec<u8>>> {
+            let mut keys = TrieDBKeyIterator::new(&trie)?;
+            keys.seek(key)?;
+            for next in keys {
+                let next = next?;
+                // `seek` lands on `key` itself when it exists.
+                if next.as_slice() > key {
+                    return Ok(Some(next));
+                }
             }
-        }
-        Ok(None)
+            Ok(None)
+        };
+        self.map_err(next())
     }
 
     /// Up to `limit` keys starting with `prefix`, in order, beginning after
@@ -164,33 +179,36 @@ impl<S: NodeStore> TrieBackend<S> {
         start_after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Vec<Vec<u8>>, TrieError> {
-        let mut page = Vec::new();
         if limit == 0 {
-            return Ok(page);
+            return Ok(Vec::new());
         }
         let db = ReadOnly(&self.store);
         let trie = TrieDBBuilder::<Layout>::new(&db, &self.root).build();
-        let mut keys = TrieDBKeyIterator::new(&trie)?;
-        let seek_to = match start_after {
-            Some(after) if after > prefix => after,
-            _ => prefix,
+        let page = || -> TrieDbResult<Vec<Vec<u8>>> {
+            let mut page = Vec::new();
+            let mut keys = TrieDBKeyIterator::new(&trie)?;
+            let seek_to = match start_after {
+                Some(after) if after > prefix => after,
+                _ => prefix,
+            };
+            keys.seek(seek_to)?;
+            for key in keys {
+                let key = key?;
+                // Keys with the prefix are contiguous and none sorts below it.
+                if !key.starts_with(prefix) {
+                    break;
+                }
+                if start_after.is_some_and(|after| key.as_slice() <= after) {
+                    continue;
+                }
+                page.push(key);
+                if page.len() >= limit {
+                    break;
+                }
+            }
+            Ok(page)
         };
-        keys.seek(seek_to)?;
-        for key in keys {
-            let key = key?;
-            // Keys with the prefix are contiguous and none sorts below it.
-            if !key.starts_with(prefix) {
-                break;
-            }
-            if start_after.is_some_and(|after| key.as_slice() <= after) {
-                continue;
-            }
-            page.push(key);
-            if page.len() >= limit {
-                break;
-            }
-        }
-        Ok(page)
+        self.map_err(page())
     }
 
     /// The root after applying `changes` in order (`Some` sets, `None`
@@ -218,18 +236,33 @@ impl<S: NodeStore> TrieBackend<S> {
             changes: MemoryDB::default(),
         };
         let mut root = self.root;
-        {
-            let mut trie = TrieDBMutBuilder::<Layout>::from_existing(&mut overlay, &mut root)
-                .disable_commit_on_drop()
-                .build();
+        let mut trie = TrieDBMutBuilder::<Layout>::from_existing(&mut overlay, &mut root)
+            .disable_commit_on_drop()
+            .build();
+        let mut apply = || -> TrieDbResult<()> {
             for (key, value) in changes {
                 match value {
-                    Some(value) => trie.insert(key, value)?,
-                    None => trie.remove(key)?,
-                };
+                    Some(value) => {
+                        trie.insert(key, value)?;
+                    }
+                    // trie-db 0.32 mis-handles removing an absent key that
+                    // ends inside a branch's partial key: it deletes that
+                    // branch's value, i.e. another key's (paritytech/trie#217;
+                    // a panic in debug builds). Removing an absent key changes
+                    // nothing, so only present keys reach `remove`.
+                    None => {
+                        if trie.get(key)?.is_some() {
+                            trie.remove(key)?;
+                        }
+                    }
+                }
             }
             trie.commit();
-        }
+            Ok(())
+        };
+        let applied = apply();
+        drop(trie);
+        self.map_err(applied)?;
         Ok((root, overlay.changes))
     }
 
@@ -238,14 +271,12 @@ impl<S: NodeStore> TrieBackend<S> {
     pub fn read_proof(&self, keys: &[&[u8]]) -> Result<StorageProof, TrieError> {
         let db = ReadOnly(&self.store);
         let mut recorder = Recorder::<Layout>::new();
-        {
-            let trie = TrieDBBuilder::<Layout>::new(&db, &self.root)
-                .with_recorder(&mut recorder)
-                .build();
-            for key in keys {
-                trie.get(key)?;
-            }
-        }
+        let trie = TrieDBBuilder::<Layout>::new(&db, &self.root)
+            .with_recorder(&mut recorder)
+            .build();
+        let read = keys.iter().try_for_each(|key| trie.get(key).map(drop));
+        drop(trie);
+        self.map_err(read)?;
         let nodes: BTreeSet<Vec<u8>> = recorder
             .drain()
             .into_iter()
@@ -261,10 +292,13 @@ impl<S: NodeStore> TrieBackend<S> {
 
 /// Used by the proof verifier, which reads a trie out of a hash-keyed
 /// [`memory_db::MemoryDB`].
-pub(crate) fn read_with<'db>(
-    db: &'db dyn HashDBRef<Blake2Hasher, DBValue>,
-    root: &'db [u8; 32],
+pub(crate) fn read_with(
+    db: &dyn HashDBRef<Blake2Hasher, DBValue>,
+    root: &[u8; 32],
     key: &[u8],
 ) -> Result<Option<Vec<u8>>, TrieError> {
-    Ok(TrieDBBuilder::<Layout>::new(db, root).build().get(key)?)
+    TrieDBBuilder::<Layout>::new(db, root)
+        .build()
+        .get(key)
+        .map_err(|error| TrieError::from_trie_db(*error, root))
 }

@@ -1,6 +1,6 @@
 //! Errors of trie reads and writes.
 
-use alloc::{boxed::Box, vec::Vec};
+use alloc::vec::Vec;
 use core::fmt;
 
 use crate::NodeDecodeError;
@@ -77,12 +77,18 @@ impl fmt::Display for TrieError {
 
 impl core::error::Error for TrieError {}
 
-impl From<Box<trie_db::TrieError<[u8; 32], NodeDecodeError>>> for TrieError {
-    fn from(error: Box<trie_db::TrieError<[u8; 32], NodeDecodeError>>) -> Self {
+impl TrieError {
+    /// trie-db's error for a trie with root `root`. trie-db reports a missing
+    /// first node of any lookup as a missing state root, even mid-trie (as
+    /// `TrieDBMut` lookups start), so that case is told apart by the hash.
+    pub(crate) fn from_trie_db(
+        error: trie_db::TrieError<[u8; 32], NodeDecodeError>,
+        root: &[u8; 32],
+    ) -> Self {
         use trie_db::TrieError as E;
-        match *error {
-            E::InvalidStateRoot(root) => Self::MissingRoot { root },
-            E::IncompleteDatabase(hash) => Self::MissingNode { hash },
+        match error {
+            E::InvalidStateRoot(hash) if hash == *root => Self::MissingRoot { root: hash },
+            E::InvalidStateRoot(hash) | E::IncompleteDatabase(hash) => Self::MissingNode { hash },
             E::DecoderError(hash, error) => Self::InvalidNode { hash, error },
             E::InvalidHash(parent, reference) => Self::InvalidChildReference {
                 parent,

@@ -53,12 +53,16 @@ fn main() {
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_BUILD_RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET");
+        .env_remove("CARGO_BUILD_TARGET")
+        // Under `cargo clippy` the outer build sets a rustc wrapper; the blob
+        // must come from plain rustc (lints run on the native build).
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("RUSTC_WRAPPER");
     let status = cmd.status().expect("failed to run cargo for the Wasm runtime");
     if !status.success() {
         panic!(
-            "building the Wasm runtime failed. Is the target installed? Run scripts/setup.sh \
-             (it runs `rustup target add wasm32-unknown-unknown`)."
+            "building the Wasm runtime failed (compiler errors above). If the wasm32 target is \
+             missing, run scripts/setup.sh (it runs `rustup target add wasm32-unknown-unknown`)."
         );
     }
     let built = wasm_target_dir.join("wasm32-unknown-unknown/release/qstack_runtime.wasm");

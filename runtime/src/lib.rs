@@ -114,6 +114,7 @@ pub const SPEC_VERSION: u32 = match option_env!("QSTACK_SPEC_VERSION") {
     None => 1,
 };
 
+#[allow(clippy::indexing_slicing)] // const evaluation: out of bounds is a compile error
 const fn parse_u32(s: &str) -> u32 {
     let b = s.as_bytes();
     let mut i = 0;

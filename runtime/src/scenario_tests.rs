@@ -68,7 +68,7 @@ impl Chain {
     }
 
     pub fn finish(&mut self) -> Header {
-        let header = self.ext.execute_with(|| executive::finalize_block()).expect("block finalises");
+        let header = self.ext.execute_with(executive::finalize_block).expect("block finalises");
         assert_eq!(header.state_root.0, self.ext.root());
         self.ext.commit_all();
         self.parent = header.hash();
@@ -90,7 +90,7 @@ impl Chain {
 impl Drop for Chain {
     fn drop(&mut self) {
         if !std::thread::panicking() {
-            self.ext.execute_with(|| crate::try_state()).expect("invariants hold");
+            self.ext.execute_with(crate::try_state).expect("invariants hold");
         }
     }
 }
@@ -320,4 +320,57 @@ fn migrations_run_once_on_new_spec_version() {
         assert!(!system::maybe_run_migrations(&v, || ran += 1));
         assert_eq!(ran, 1);
     });
+}
+
+mod decoding {
+    //! The fuzz targets' oracle (fuzz/fuzz_targets), run on a bounded corpus in
+    //! CI: untrusted bytes never panic the decoder, and whatever decodes
+    //! re-encodes to the same bytes.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn valid_extrinsics() -> &'static [Vec<u8>] {
+        static CORPUS: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+        CORPUS.get_or_init(build_corpus)
+    }
+
+    fn build_corpus() -> Vec<Vec<u8>> {
+        let bob = dev(KeyScheme::Sr25519, "Bob");
+        let ctx = ChainContext::new(H256([5; 32]));
+        let mut out: Vec<Vec<u8>> = KeyScheme::ALL
+            .iter()
+            .map(|s| sign(&dev(*s, "Alice"), transfer(&bob, 10), &ctx, &TxOptions::nonce(0)).encode())
+            .collect();
+        out.push(Extrinsic::new_unsigned(RuntimeCall::Timestamp(timestamp::Call::Set { now: 1 })).encode());
+        out
+    }
+
+    fn check(bytes: &[u8]) {
+        if let Ok(xt) = Extrinsic::decode_strict(bytes, RuntimeCall::is_known) {
+            assert_eq!(xt.encode(), bytes);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+        #[test]
+        fn random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            check(&bytes);
+        }
+
+        #[test]
+        fn mutated_valid_extrinsics(which in 0usize..5, edits in proptest::collection::vec((any::<u16>(), any::<u8>(), 0u8..3), 1..4)) {
+            let mut bytes = valid_extrinsics()[which].clone();
+            for (pos, byte, kind) in edits {
+                let at = pos as usize % bytes.len().max(1);
+                match kind {
+                    0 => bytes[at] = byte,
+                    1 => bytes.truncate(at),
+                    _ => bytes.insert(at, byte),
+                }
+                if bytes.is_empty() { break; }
+            }
+            check(&bytes);
+        }
+    }
 }

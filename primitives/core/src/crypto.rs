@@ -124,6 +124,10 @@ impl KeyScheme {
 }
 
 /// A public key of any scheme.
+// Post-quantum variants are kilobytes inline by design: keys and signatures
+// are decoded once and passed by reference, and boxing would add an
+// allocation to every decode on the hot path.
+#[allow(clippy::large_enum_variant)]
 #[derive(
     Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Encode, Decode, DecodeWithMemTracking,
     MaxEncodedLen, TypeInfo,
@@ -161,7 +165,8 @@ impl PublicKey {
     }
 }
 
-/// A signature of any scheme.
+/// A signature of any scheme (inline, as for [`PublicKey`]).
+#[allow(clippy::large_enum_variant)]
 #[derive(
     Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]

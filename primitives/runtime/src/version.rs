@@ -61,6 +61,7 @@ mod apis_serde {
     use alloc::borrow::Cow;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+    #[allow(clippy::ptr_arg)] // serde's `with` hands us the field's own type
     pub fn serialize<S: Serializer>(apis: &Cow<'static, [(ApiId, u32)]>, s: S) -> Result<S::Ok, S::Error> {
         let v: Vec<(String, u32)> = apis
             .iter()

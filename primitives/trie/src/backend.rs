@@ -1,7 +1,7 @@
 //! Reading a trie out of a node store, computing the change set of a block,
 //! and recording read proofs.
 
-use alloc::{collections::BTreeSet, sync::Arc, vec::Vec};
+use alloc::{boxed::Box, collections::BTreeSet, sync::Arc, vec::Vec};
 
 use hash_db::{AsHashDB, HashDB, HashDBRef, Prefix};
 use trie_db::{
@@ -239,7 +239,7 @@ impl<S: NodeStore> TrieBackend<S> {
         let mut trie = TrieDBMutBuilder::<Layout>::from_existing(&mut overlay, &mut root)
             .disable_commit_on_drop()
             .build();
-        let mut apply = || -> TrieDbResult<()> {
+        let apply = || -> TrieDbResult<()> {
             for (key, value) in changes {
                 match value {
                     Some(value) => {
@@ -275,7 +275,6 @@ impl<S: NodeStore> TrieBackend<S> {
             .with_recorder(&mut recorder)
             .build();
         let read = keys.iter().try_for_each(|key| trie.get(key).map(drop));
-        drop(trie);
         self.map_err(read)?;
         let nodes: BTreeSet<Vec<u8>> = recorder
             .drain()

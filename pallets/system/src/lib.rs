@@ -484,3 +484,78 @@ pub fn try_state() -> Result<(), &'static str> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qstack_io::TestExternalities;
+
+    fn run(f: impl FnOnce()) {
+        TestExternalities::new().execute_with(|| {
+            f();
+            try_state().expect("invariants hold");
+        });
+    }
+
+    #[test]
+    fn events_fold_into_substrate_event_records() {
+        run(|| {
+            initialize(1, H256([1; 32]), &Digest::default());
+            set_phase(PhaseTag::Apply);
+            ExtrinsicIndex::put(&3);
+            deposit_event(Event::CodeUpdated);
+            set_phase(PhaseTag::Final);
+            deposit_event(Event::NewAccount { account: AccountId([2; 32]) });
+            finalize();
+            let raw = qstack_io::storage::get(&events_key()).unwrap();
+            // Vec<EventRecord{phase, event: (pallet index, event), topics}>.
+            let mut expected = Compact(2u32).encode();
+            expected.extend((Phase::ApplyExtrinsic(3), PALLET_INDEX, Event::CodeUpdated, Vec::<H256>::new()).encode());
+            expected.extend((Phase::Finalization, PALLET_INDEX, Event::NewAccount { account: AccountId([2; 32]) }, Vec::<H256>::new()).encode());
+            assert_eq!(raw, expected);
+            // Scratch is gone; the next block starts clean.
+            assert_eq!(EventRecord::iter().len(), 0);
+            initialize(2, H256([2; 32]), &Digest::default());
+            assert_eq!(qstack_io::storage::get(&events_key()), None);
+        });
+    }
+
+    #[test]
+    fn block_hashes_are_bounded_and_genesis_is_kept() {
+        run(|| {
+            for n in 1..=(BLOCK_HASH_COUNT + 10) {
+                initialize(n, H256([n as u8; 32]), &Digest::default());
+            }
+            assert_eq!(block_hash(0), Some(H256([1; 32])));
+            assert_eq!(block_hash(5), None);
+            assert!(BlockHash::iter().len() <= BLOCK_HASH_COUNT as usize + 2);
+        });
+    }
+
+    #[test]
+    fn keys_register_once_and_nonces_count() {
+        run(|| {
+            let key = PublicKey::Sr25519([9; 32]);
+            let who = key.account_id();
+            assert!(register_key(&key));
+            assert!(!register_key(&key));
+            assert_eq!(account_key(&who), Some(key));
+            assert_eq!(account_nonce(&who), 0);
+            inc_nonce(&who);
+            inc_nonce(&who);
+            assert_eq!(account_nonce(&who), 2);
+            assert_eq!(dispatch(Origin::None, Call::Remark { remark: vec![] }, &RuntimeVersion {
+                spec_name: "x".into(), impl_name: "x".into(), authoring_version: 0, spec_version: 1, impl_version: 0,
+                apis: alloc::borrow::Cow::Borrowed(&[]), transaction_version: 1, system_version: 0,
+            }), Err(DispatchError::BadOrigin));
+        });
+    }
+
+    #[test]
+    fn try_state_catches_a_key_under_the_wrong_account() {
+        TestExternalities::new().execute_with(|| {
+            AccountKey::insert(&AccountId([1; 32]), &PublicKey::Sr25519([9; 32]));
+            assert!(try_state().is_err());
+        });
+    }
+}

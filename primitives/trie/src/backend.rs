@@ -14,7 +14,7 @@ use crate::{
     EMPTY_ROOT,
 };
 
-/// Where trie nodes live: the node's database, a [`MemoryDB`], or a proof.
+/// Where trie nodes live: the node's database, or a [`MemoryDB`].
 ///
 /// `prefix` is the nibble path from the root to the node. A store may key
 /// nodes by `prefix ++ hash` ([`memory_db::prefixed_key`], as [`MemoryDB`]

@@ -15,8 +15,18 @@ fn main() {
         return;
     }
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
-    let root = manifest_dir.parent().expect("runtime/ sits in the workspace root").to_path_buf();
-    for dir in ["primitives", "pallets", "runtime/src", "Cargo.lock", "Cargo.toml", "runtime/Cargo.toml"] {
+    let root = manifest_dir
+        .parent()
+        .expect("runtime/ sits in the workspace root")
+        .to_path_buf();
+    for dir in [
+        "primitives",
+        "pallets",
+        "runtime/src",
+        "Cargo.lock",
+        "Cargo.toml",
+        "runtime/Cargo.toml",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
     println!("cargo:rerun-if-env-changed=QSTACK_SKIP_WASM_BUILD");
@@ -58,7 +68,9 @@ fn main() {
         // must come from plain rustc (lints run on the native build).
         .env_remove("RUSTC_WORKSPACE_WRAPPER")
         .env_remove("RUSTC_WRAPPER");
-    let status = cmd.status().expect("failed to run cargo for the Wasm runtime");
+    let status = cmd
+        .status()
+        .expect("failed to run cargo for the Wasm runtime");
     if !status.success() {
         panic!(
             "building the Wasm runtime failed (compiler errors above). If the wasm32 target is \

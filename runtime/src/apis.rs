@@ -126,7 +126,11 @@ pub fn dispatch(method: &str, input: &[u8]) -> Result<Vec<u8>, ApiError> {
             let id: Option<String> = arg(input)?;
             genesis::preset(id.as_deref()).encode()
         }
-        "GenesisBuilder_preset_names" => genesis::PRESETS.iter().map(|s| String::from(*s)).collect::<Vec<_>>().encode(),
+        "GenesisBuilder_preset_names" => genesis::PRESETS
+            .iter()
+            .map(|s| String::from(*s))
+            .collect::<Vec<_>>()
+            .encode(),
         "AccountNonceApi_account_nonce" => {
             let who: AccountId = arg(input)?;
             system::account_nonce(&who).encode()
@@ -134,7 +138,15 @@ pub fn dispatch(method: &str, input: &[u8]) -> Result<Vec<u8>, ApiError> {
         "TransactionPaymentApi_query_info" => {
             let (xt, len): (OpaqueExtrinsic, u32) = arg(input)?;
             let (weight, class, partial_fee) = executive::query_info(&xt.0, len);
-            RuntimeDispatchInfo { weight: Weight { ref_time: weight, proof_size: 0 }, class, partial_fee }.encode()
+            RuntimeDispatchInfo {
+                weight: Weight {
+                    ref_time: weight,
+                    proof_size: 0,
+                },
+                class,
+                partial_fee,
+            }
+            .encode()
         }
         "QstackAccountApi_account_info" => {
             let who: AccountId = arg(input)?;

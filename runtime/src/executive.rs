@@ -13,9 +13,9 @@ use qstack_io::storage;
 use qstack_runtime_primitives::extrinsic::AdditionalSigned;
 use qstack_runtime_primitives::storage::{StorageMap, StorageValue, Twox64Concat};
 use qstack_runtime_primitives::{
-    storage_instance, ApplyExtrinsicResult, Era, ExtrinsicError, Header,
-    InvalidTransaction, MultiAddress, SignedPayload, TransactionSource, TransactionValidity,
-    TransactionValidityError, ValidTransaction,
+    storage_instance, ApplyExtrinsicResult, Era, ExtrinsicError, Header, InvalidTransaction,
+    MultiAddress, SignedPayload, TransactionSource, TransactionValidity, TransactionValidityError,
+    ValidTransaction,
 };
 
 storage_instance!(
@@ -125,7 +125,15 @@ fn check(bytes: &[u8], rule: NonceRule) -> Result<Checked, TransactionValidityEr
             return Err(invalid(InvalidTransaction::Call));
         }
         let weight = base_weight(None).saturating_add(xt.function.weight());
-        return Ok(Checked { signer: None, call: xt.function, fee: 0, tip: 0, weight, len, era: Era::Immortal });
+        return Ok(Checked {
+            signer: None,
+            call: xt.function,
+            fee: 0,
+            tip: 0,
+            weight,
+            len,
+            era: Era::Immortal,
+        });
     };
     if xt.function.is_inherent() {
         return Err(invalid(InvalidTransaction::MandatoryValidation));
@@ -144,7 +152,8 @@ fn check(bytes: &[u8], rule: NonceRule) -> Result<Checked, TransactionValidityEr
             // hash the signature did not commit to (BadProof, as in Substrate);
             // a birth block whose hash is not known is ancient.
             let birth = era.birth(current);
-            let birth = u32::try_from(birth).map_err(|_| invalid(InvalidTransaction::AncientBirthBlock))?;
+            let birth =
+                u32::try_from(birth).map_err(|_| invalid(InvalidTransaction::AncientBirthBlock))?;
             system::block_hash(birth).ok_or(invalid(InvalidTransaction::AncientBirthBlock))?
         }
     };
@@ -210,7 +219,11 @@ pub fn initialize_block(header: &Header) {
 
 /// Runtime migrations run on the first block of a new spec_version.
 fn migrations() {
-    qstack_io::logging::log(qstack_io::LogLevel::Info, "runtime::executive", "running migrations for new spec_version");
+    qstack_io::logging::log(
+        qstack_io::LogLevel::Info,
+        "runtime::executive",
+        "running migrations for new spec_version",
+    );
 }
 
 /// Applies one extrinsic to the current block. Atomic: if the extrinsic is
@@ -251,7 +264,8 @@ fn apply_inner(bytes: &[u8]) -> ApplyExtrinsicResult {
                 system::register_key(pk);
             }
             system::inc_nonce(who);
-            balances::withdraw_fee(who, checked.fee).map_err(|_| invalid(InvalidTransaction::Payment))?;
+            balances::withdraw_fee(who, checked.fee)
+                .map_err(|_| invalid(InvalidTransaction::Payment))?;
             system::Origin::Signed(*who)
         }
         None => system::Origin::None,
@@ -265,8 +279,13 @@ fn apply_inner(bytes: &[u8]) -> ApplyExtrinsicResult {
         Err(_) => storage::rollback_transaction(),
     }
     match outcome {
-        Ok(()) => system::deposit_event(system::Event::ExtrinsicSuccess { weight: checked.weight }),
-        Err(dispatch_error) => system::deposit_event(system::Event::ExtrinsicFailed { dispatch_error, weight: checked.weight }),
+        Ok(()) => system::deposit_event(system::Event::ExtrinsicSuccess {
+            weight: checked.weight,
+        }),
+        Err(dispatch_error) => system::deposit_event(system::Event::ExtrinsicFailed {
+            dispatch_error,
+            weight: checked.weight,
+        }),
     }
     if checked.signer.is_none() && outcome.is_err() {
         // A failed inherent makes the block invalid.
@@ -299,7 +318,13 @@ pub fn finalize_block() -> Result<Header, BlockError> {
     system::finalize();
     system::DigestItems::kill();
     let state_root = H256(storage::root());
-    Ok(Header { parent_hash, number, state_root, extrinsics_root, digest })
+    Ok(Header {
+        parent_hash,
+        number,
+        state_root,
+        extrinsics_root,
+        digest,
+    })
 }
 
 /// Executes a whole block and checks its roots (the import path).
@@ -310,8 +335,8 @@ pub fn execute_block(block: &crate::Block) -> Result<(), BlockError> {
         let index = i as u32;
         // A failed call is fine (it is in the block with its fee); a
         // non-includable extrinsic makes the block invalid.
-        let _dispatch_outcome =
-            apply_extrinsic(&xt.encode()).map_err(|error| BlockError::InvalidExtrinsic { index, error })?;
+        let _dispatch_outcome = apply_extrinsic(&xt.encode())
+            .map_err(|error| BlockError::InvalidExtrinsic { index, error })?;
     }
     let built = finalize_block()?;
     if built.extrinsics_root != header.extrinsics_root {
@@ -324,7 +349,11 @@ pub fn execute_block(block: &crate::Block) -> Result<(), BlockError> {
 }
 
 /// Pool validation against the state of `block_hash` (the best block).
-pub fn validate_transaction(_source: TransactionSource, bytes: &[u8], block_hash: H256) -> TransactionValidity {
+pub fn validate_transaction(
+    _source: TransactionSource,
+    bytes: &[u8],
+    block_hash: H256,
+) -> TransactionValidity {
     // Validate as if in the next block, like Substrate: record the context
     // the checks read. The host discards every write of this call.
     let number = system::block_number().saturating_add(1);
@@ -335,20 +364,38 @@ pub fn validate_transaction(_source: TransactionSource, bytes: &[u8], block_hash
     };
     let tag = |n: Nonce| (who, n).encode();
     let expected = system::account_nonce(&who);
-    let requires = if nonce > expected { alloc::vec![tag(nonce.saturating_sub(1))] } else { Vec::new() };
+    let requires = if nonce > expected {
+        alloc::vec![tag(nonce.saturating_sub(1))]
+    } else {
+        Vec::new()
+    };
     let current = u64::from(number);
     let longevity = checked.era.death(current).saturating_sub(current).max(1);
     // Priority: fee per byte, so cheap-to-include transactions go first and a
     // tip buys precedence.
-    let priority = (checked.fee / Balance::from(checked.len.max(1))).min(u128::from(u64::MAX)) as u64;
-    Ok(ValidTransaction { priority, requires, provides: alloc::vec![tag(nonce)], longevity, propagate: true })
+    let priority =
+        (checked.fee / Balance::from(checked.len.max(1))).min(u128::from(u64::MAX)) as u64;
+    Ok(ValidTransaction {
+        priority,
+        requires,
+        provides: alloc::vec![tag(nonce)],
+        longevity,
+        propagate: true,
+    })
 }
 
 /// Inherents for a new block from the author's inherent data.
-pub fn inherent_extrinsics(data: &alloc::collections::BTreeMap<[u8; 8], Vec<u8>>) -> Vec<Extrinsic> {
+pub fn inherent_extrinsics(
+    data: &alloc::collections::BTreeMap<[u8; 8], Vec<u8>>,
+) -> Vec<Extrinsic> {
     let mut out = Vec::new();
-    if let Some(now) = data.get(&timestamp::INHERENT_IDENTIFIER).and_then(|raw| u64::decode(&mut &raw[..]).ok()) {
-        out.push(Extrinsic::new_unsigned(RuntimeCall::Timestamp(timestamp::Call::Set { now })));
+    if let Some(now) = data
+        .get(&timestamp::INHERENT_IDENTIFIER)
+        .and_then(|raw| u64::decode(&mut &raw[..]).ok())
+    {
+        out.push(Extrinsic::new_unsigned(RuntimeCall::Timestamp(
+            timestamp::Call::Set { now },
+        )));
     }
     out
 }

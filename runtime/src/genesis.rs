@@ -58,7 +58,9 @@ impl<'de> Deserialize<'de> for Amount {
                 Ok(Amount(v))
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Amount, E> {
-                v.parse::<Balance>().map(Amount).map_err(|_| E::custom(format!("invalid amount {v:?}")))
+                v.parse::<Balance>()
+                    .map(Amount)
+                    .map_err(|_| E::custom(format!("invalid amount {v:?}")))
             }
         }
         d.deserialize_any(V)
@@ -67,7 +69,8 @@ impl<'de> Deserialize<'de> for Amount {
 
 /// Writes the genesis state described by `json`. Errors name the bad field.
 pub fn build_state(json: &[u8]) -> Result<(), String> {
-    let config: GenesisConfig = serde_json::from_slice(json).map_err(|e| format!("invalid genesis config: {e}"))?;
+    let config: GenesisConfig =
+        serde_json::from_slice(json).map_err(|e| format!("invalid genesis config: {e}"))?;
     system::LastRuntimeUpgrade::put(&system::LastRuntimeUpgradeInfo {
         spec_version: VERSION.spec_version,
         spec_name: String::from(VERSION.spec_name.as_ref()),
@@ -122,7 +125,9 @@ mod tests {
             assert!(e.contains("balances.balances[0]"), "{e}");
             let e = build_state(br#"{"balancez":{}}"#).unwrap_err();
             assert!(e.contains("unknown field"), "{e}");
-            let e = build_state(format!(r#"{{"balances":{{"balances":[["{a}", 5]]}}}}"#).as_bytes()).unwrap_err();
+            let e =
+                build_state(format!(r#"{{"balances":{{"balances":[["{a}", 5]]}}}}"#).as_bytes())
+                    .unwrap_err();
             assert!(e.contains("existential"), "{e}");
         });
     }

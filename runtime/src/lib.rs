@@ -3,7 +3,10 @@
 //! APIs. The same code is the native test runtime and, built for
 //! `wasm32-unknown-unknown` by `build.rs`, the on-chain Wasm blob.
 #![cfg_attr(not(feature = "std"), no_std)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)
+)]
 
 extern crate alloc;
 
@@ -11,10 +14,10 @@ pub mod apis;
 pub mod executive;
 pub mod genesis;
 pub mod metadata;
-#[cfg(feature = "std")]
-pub mod signing;
 #[cfg(test)]
 mod scenario_tests;
+#[cfg(feature = "std")]
+pub mod signing;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
@@ -82,7 +85,8 @@ pub mod version_section {
     const _: () = assert!(SPEC_NAME.len() < 64 && IMPL_NAME.len() < 64 && API_IDS.len() < 64);
 
     /// Encoded length.
-    pub const LEN: usize = 1 + SPEC_NAME.len() + 1 + IMPL_NAME.len() + 12 + 1 + API_IDS.len() * 12 + 4 + 1;
+    pub const LEN: usize =
+        1 + SPEC_NAME.len() + 1 + IMPL_NAME.len() + 12 + 1 + API_IDS.len() * 12 + 4 + 1;
 
     /// The encoding of [`VERSION`].
     pub const BYTES: [u8; LEN] = {
@@ -257,9 +261,23 @@ mod tests {
 
     #[test]
     fn api_ids_are_blake2_64_of_names() {
-        let names = ["Core", "Metadata", "BlockBuilder", "TaggedTransactionQueue", "AccountNonceApi", "TransactionPaymentApi", "GenesisBuilder", "QstackAccountApi"];
+        let names = [
+            "Core",
+            "Metadata",
+            "BlockBuilder",
+            "TaggedTransactionQueue",
+            "AccountNonceApi",
+            "TransactionPaymentApi",
+            "GenesisBuilder",
+            "QstackAccountApi",
+        ];
         for (i, n) in names.iter().enumerate() {
-            assert_eq!(API_IDS[i].0, qstack_runtime_primitives::version::api_id(n), "API id of {n}: {:02x?}", qstack_runtime_primitives::version::api_id(n));
+            assert_eq!(
+                API_IDS[i].0,
+                qstack_runtime_primitives::version::api_id(n),
+                "API id of {n}: {:02x?}",
+                qstack_runtime_primitives::version::api_id(n)
+            );
         }
     }
 
@@ -274,12 +292,17 @@ mod tests {
     fn known_call_table_matches_call_enums() {
         let table = [
             (system::PALLET_INDEX, variant_indices::<system::Call>()),
-            (timestamp::PALLET_INDEX, variant_indices::<timestamp::Call>()),
+            (
+                timestamp::PALLET_INDEX,
+                variant_indices::<timestamp::Call>(),
+            ),
             (balances::PALLET_INDEX, variant_indices::<balances::Call>()),
         ];
         for p in 0..=255u8 {
             for c in 0..=255u8 {
-                let expected = table.iter().any(|(pi, calls)| *pi == p && calls.contains(&c));
+                let expected = table
+                    .iter()
+                    .any(|(pi, calls)| *pi == p && calls.contains(&c));
                 assert_eq!(RuntimeCall::is_known(p, c), expected, "pallet {p} call {c}");
             }
         }

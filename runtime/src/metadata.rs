@@ -2,7 +2,10 @@
 //! scale-info, so polkadot.js and subxt decode calls, events, storage and
 //! extrinsics of qstack chains without special code.
 
-use crate::{balances, system, timestamp, EventRecord, Extrinsic, Runtime, RuntimeCall, RuntimeError, RuntimeEvent};
+use crate::{
+    balances, system, timestamp, EventRecord, Extrinsic, Runtime, RuntimeCall, RuntimeError,
+    RuntimeEvent,
+};
 use alloc::vec;
 use alloc::vec::Vec;
 use codec::{Compact, Encode};
@@ -23,8 +26,16 @@ fn signed_extensions() -> Vec<(&'static str, MetaType, MetaType)> {
         ("CheckGenesis", meta_type::<()>(), meta_type::<H256>()),
         ("CheckGenesisTag", meta_type::<[u8; 4]>(), meta_type::<()>()),
         ("CheckMortality", meta_type::<Era>(), meta_type::<H256>()),
-        ("CheckNonce", meta_type::<Compact<Nonce>>(), meta_type::<()>()),
-        ("ChargeTransactionPayment", meta_type::<Compact<Balance>>(), meta_type::<()>()),
+        (
+            "CheckNonce",
+            meta_type::<Compact<Nonce>>(),
+            meta_type::<()>(),
+        ),
+        (
+            "ChargeTransactionPayment",
+            meta_type::<Compact<Balance>>(),
+            meta_type::<()>(),
+        ),
     ]
 }
 
@@ -55,8 +66,18 @@ fn pallets() -> Vec<PalletDesc> {
             event: Some(meta_type::<system::Event>()),
             error: Some(meta_type::<system::Error>()),
             constants: vec![
-                ("BlockHashCount", meta_type::<u32>(), system::BLOCK_HASH_COUNT.encode(), "Block hashes kept."),
-                ("Version", meta_type::<qstack_runtime_primitives::RuntimeVersion>(), crate::VERSION.encode(), "Runtime version."),
+                (
+                    "BlockHashCount",
+                    meta_type::<u32>(),
+                    system::BLOCK_HASH_COUNT.encode(),
+                    "Block hashes kept.",
+                ),
+                (
+                    "Version",
+                    meta_type::<qstack_runtime_primitives::RuntimeVersion>(),
+                    crate::VERSION.encode(),
+                    "Runtime version.",
+                ),
             ],
         },
         PalletDesc {
@@ -66,7 +87,12 @@ fn pallets() -> Vec<PalletDesc> {
             calls: Some(meta_type::<timestamp::Call>()),
             event: None,
             error: Some(meta_type::<timestamp::Error>()),
-            constants: vec![("MinimumPeriod", meta_type::<u64>(), timestamp::MINIMUM_PERIOD_MS.encode(), "Minimum ms between blocks.")],
+            constants: vec![(
+                "MinimumPeriod",
+                meta_type::<u64>(),
+                timestamp::MINIMUM_PERIOD_MS.encode(),
+                "Minimum ms between blocks.",
+            )],
         },
         PalletDesc {
             name: "Balances",
@@ -75,7 +101,12 @@ fn pallets() -> Vec<PalletDesc> {
             calls: Some(meta_type::<balances::Call>()),
             event: Some(meta_type::<balances::Event>()),
             error: Some(meta_type::<balances::Error>()),
-            constants: vec![("ExistentialDeposit", meta_type::<Balance>(), balances::EXISTENTIAL_DEPOSIT.encode(), "Smallest balance an account may hold.")],
+            constants: vec![(
+                "ExistentialDeposit",
+                meta_type::<Balance>(),
+                balances::EXISTENTIAL_DEPOSIT.encode(),
+                "Smallest balance an account may hold.",
+            )],
         },
     ]
 }
@@ -91,15 +122,27 @@ fn hasher(h: HasherKind) -> v14::StorageHasher {
 fn storage_entry(e: EntryMeta) -> v14::StorageEntryMetadata {
     let ty = match e.kind {
         EntryKind::Plain(t) => v14::StorageEntryType::Plain(t),
-        EntryKind::Map { hashers, key, value } => {
-            v14::StorageEntryType::Map { hashers: hashers.into_iter().map(hasher).collect(), key, value }
-        }
+        EntryKind::Map {
+            hashers,
+            key,
+            value,
+        } => v14::StorageEntryType::Map {
+            hashers: hashers.into_iter().map(hasher).collect(),
+            key,
+            value,
+        },
     };
     let (modifier, default) = match e.default {
         Some(d) => (v14::StorageEntryModifier::Default, d),
         None => (v14::StorageEntryModifier::Optional, vec![0]),
     };
-    v14::StorageEntryMetadata { name: e.name, modifier, ty, default, docs: vec![e.docs] }
+    v14::StorageEntryMetadata {
+        name: e.name,
+        modifier,
+        ty,
+        default,
+        docs: vec![e.docs],
+    }
 }
 
 fn v14_pallets() -> Vec<v14::PalletMetadata> {
@@ -110,14 +153,22 @@ fn v14_pallets() -> Vec<v14::PalletMetadata> {
             storage: if p.storage.is_empty() {
                 None
             } else {
-                Some(v14::PalletStorageMetadata { prefix: p.name, entries: p.storage.into_iter().map(storage_entry).collect() })
+                Some(v14::PalletStorageMetadata {
+                    prefix: p.name,
+                    entries: p.storage.into_iter().map(storage_entry).collect(),
+                })
             },
             calls: p.calls.map(|ty| v14::PalletCallMetadata { ty }),
             event: p.event.map(|ty| v14::PalletEventMetadata { ty }),
             constants: p
                 .constants
                 .into_iter()
-                .map(|(name, ty, value, doc)| v14::PalletConstantMetadata { name, ty, value, docs: vec![doc] })
+                .map(|(name, ty, value, doc)| v14::PalletConstantMetadata {
+                    name,
+                    ty,
+                    value,
+                    docs: vec![doc],
+                })
                 .collect(),
             error: p.error.map(|ty| v14::PalletErrorMetadata { ty }),
             index: p.index,
@@ -131,7 +182,13 @@ fn build_v14() -> RuntimeMetadataPrefixed {
         version: qstack_runtime_primitives::EXTRINSIC_FORMAT_VERSION,
         signed_extensions: signed_extensions()
             .into_iter()
-            .map(|(identifier, ty, additional_signed)| v14::SignedExtensionMetadata { identifier, ty, additional_signed })
+            .map(
+                |(identifier, ty, additional_signed)| v14::SignedExtensionMetadata {
+                    identifier,
+                    ty,
+                    additional_signed,
+                },
+            )
             .collect(),
     };
     v14::RuntimeMetadataV14::new(v14_pallets(), extrinsic, meta_type::<Runtime>()).into()
@@ -159,7 +216,13 @@ fn build_v15() -> RuntimeMetadataPrefixed {
         extra_ty: meta_type::<SignedExtra>(),
         signed_extensions: signed_extensions()
             .into_iter()
-            .map(|(identifier, ty, additional_signed)| v15::SignedExtensionMetadata { identifier, ty, additional_signed })
+            .map(
+                |(identifier, ty, additional_signed)| v15::SignedExtensionMetadata {
+                    identifier,
+                    ty,
+                    additional_signed,
+                },
+            )
             .collect(),
     };
     let outer_enums = v15::OuterEnums {
@@ -173,7 +236,9 @@ fn build_v15() -> RuntimeMetadataPrefixed {
         meta_type::<Runtime>(),
         vec![],
         outer_enums,
-        v15::CustomMetadata { map: Default::default() },
+        v15::CustomMetadata {
+            map: Default::default(),
+        },
     )
     .into()
 }
@@ -201,8 +266,15 @@ mod tests {
             assert_eq!(m.0, frame_metadata::META_RESERVED);
             match m.1 {
                 RuntimeMetadata::V14(m) => {
-                    let names: Vec<_> = m.pallets.iter().map(|p| (p.name.as_str(), p.index)).collect();
-                    assert_eq!(names, vec![("System", 0), ("Timestamp", 1), ("Balances", 2)]);
+                    let names: Vec<_> = m
+                        .pallets
+                        .iter()
+                        .map(|p| (p.name.as_str(), p.index))
+                        .collect();
+                    assert_eq!(
+                        names,
+                        vec![("System", 0), ("Timestamp", 1), ("Balances", 2)]
+                    );
                     // polkadot.js finds the extrinsic's parts by these type parameter names.
                     let ty = m.types.resolve(m.extrinsic.ty.id).unwrap();
                     let params: Vec<_> = ty.type_params.iter().map(|p| p.name.as_str()).collect();

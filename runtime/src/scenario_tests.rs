@@ -2,7 +2,9 @@
 //! every pallet's invariants checked after each test.
 
 use crate::signing::{sign, ChainContext, TxOptions};
-use crate::{apis, balances, executive, genesis, system, timestamp, Extrinsic, RuntimeCall, RuntimeEvent};
+use crate::{
+    apis, balances, executive, genesis, system, timestamp, Extrinsic, RuntimeCall, RuntimeEvent,
+};
 use codec::{Decode, Encode};
 use qstack_core::{Address, Balance, KeyScheme, Pair, H256};
 use qstack_io::TestExternalities;
@@ -31,10 +33,17 @@ impl Chain {
             .collect();
         let json = format!(r#"{{"balances":{{"balances":[{}]}}}}"#, balances.join(","));
         let mut ext = TestExternalities::new();
-        ext.execute_with(|| genesis::build_state(json.as_bytes())).expect("genesis builds");
+        ext.execute_with(|| genesis::build_state(json.as_bytes()))
+            .expect("genesis builds");
         let root = ext.commit_all();
         let genesis = Header::genesis(H256(root)).hash();
-        Chain { ext, genesis, parent: genesis, number: 0, now: 1_700_000_000_000 }
+        Chain {
+            ext,
+            genesis,
+            parent: genesis,
+            number: 0,
+            now: 1_700_000_000_000,
+        }
     }
 
     pub fn ctx(&self) -> ChainContext {
@@ -54,7 +63,8 @@ impl Chain {
         let now = self.now;
         self.ext.execute_with(|| {
             executive::initialize_block(&header);
-            let inherent = Extrinsic::new_unsigned(RuntimeCall::Timestamp(timestamp::Call::Set { now }));
+            let inherent =
+                Extrinsic::new_unsigned(RuntimeCall::Timestamp(timestamp::Call::Set { now }));
             assert_eq!(executive::apply_extrinsic(&inherent.encode()), Ok(Ok(())));
         });
     }
@@ -68,7 +78,10 @@ impl Chain {
     }
 
     pub fn finish(&mut self) -> Header {
-        let header = self.ext.execute_with(executive::finalize_block).expect("block finalises");
+        let header = self
+            .ext
+            .execute_with(executive::finalize_block)
+            .expect("block finalises");
         assert_eq!(header.state_root.0, self.ext.root());
         self.ext.commit_all();
         self.parent = header.hash();
@@ -78,7 +91,11 @@ impl Chain {
     pub fn events(&mut self) -> Vec<RuntimeEvent> {
         self.ext.execute_with(|| {
             let raw = qstack_io::storage::get(&system::events_key()).unwrap_or_default();
-            Vec::<crate::EventRecord>::decode(&mut &raw[..]).expect("events decode").into_iter().map(|r| r.event).collect()
+            Vec::<crate::EventRecord>::decode(&mut &raw[..])
+                .expect("events decode")
+                .into_iter()
+                .map(|r| r.event)
+                .collect()
         })
     }
 
@@ -90,16 +107,22 @@ impl Chain {
 impl Drop for Chain {
     fn drop(&mut self) {
         if !std::thread::panicking() {
-            self.ext.execute_with(crate::try_state).expect("invariants hold");
+            self.ext
+                .execute_with(crate::try_state)
+                .expect("invariants hold");
         }
     }
 }
 
 fn transfer(to: &Pair, value: Balance) -> RuntimeCall {
-    RuntimeCall::Balances(balances::Call::Transfer { dest: to.account_id(), value })
+    RuntimeCall::Balances(balances::Call::Transfer {
+        dest: to.account_id(),
+        value,
+    })
 }
 
-const INVALID: fn(InvalidTransaction) -> ApplyExtrinsicResult = |e| Err(TransactionValidityError::Invalid(e));
+const INVALID: fn(InvalidTransaction) -> ApplyExtrinsicResult =
+    |e| Err(TransactionValidityError::Invalid(e));
 
 #[test]
 fn transfers_in_every_scheme_and_key_registration() {
@@ -114,7 +137,10 @@ fn transfers_in_every_scheme_and_key_registration() {
         assert_eq!(chain.apply(&xt), Ok(Ok(())), "{:?}", p.scheme());
         // The second transaction refers to the stored key by account id.
         let xt = sign(p, transfer(&bob, 1_000_000), &ctx, &TxOptions::nonce(1));
-        assert!(matches!(xt.signature, Some((qstack_runtime_primitives::MultiAddress::Id(_), _, _))));
+        assert!(matches!(
+            xt.signature,
+            Some((qstack_runtime_primitives::MultiAddress::Id(_), _, _))
+        ));
         assert_eq!(chain.apply(&xt), Ok(Ok(())), "{:?}", p.scheme());
     }
     chain.finish();
@@ -126,12 +152,18 @@ fn transfers_in_every_scheme_and_key_registration() {
         }
     });
     let events = chain.events();
-    assert!(events.contains(&RuntimeEvent::Balances(balances::Event::Transfer {
-        from: senders[3].account_id(),
-        to: bob.account_id(),
-        amount: 1_000_000
-    })));
-    assert!(events.contains(&RuntimeEvent::System(system::Event::NewAccount { account: senders[3].account_id() })));
+    assert!(
+        events.contains(&RuntimeEvent::Balances(balances::Event::Transfer {
+            from: senders[3].account_id(),
+            to: bob.account_id(),
+            amount: 1_000_000
+        }))
+    );
+    assert!(
+        events.contains(&RuntimeEvent::System(system::Event::NewAccount {
+            account: senders[3].account_id()
+        }))
+    );
 }
 
 #[test]
@@ -148,33 +180,64 @@ fn every_rejection_has_its_own_error() {
     bad_sig.function = transfer(&bob, 5_001);
     assert_eq!(chain.apply(&bad_sig), INVALID(InvalidTransaction::BadProof));
     // Wrong genesis hash.
-    let other = ChainContext { genesis_hash: H256([9; 32]), ..ctx };
+    let other = ChainContext {
+        genesis_hash: H256([9; 32]),
+        ..ctx
+    };
     let xt = sign(&alice, transfer(&bob, 5_000), &other, &TxOptions::nonce(0));
     assert_eq!(chain.apply(&xt), INVALID(InvalidTransaction::WrongGenesis));
     // Signed for another spec version: the signature no longer matches.
-    let old = ChainContext { spec_version: ctx.spec_version + 1, ..ctx };
+    let old = ChainContext {
+        spec_version: ctx.spec_version + 1,
+        ..ctx
+    };
     let xt = sign(&alice, transfer(&bob, 5_000), &old, &TxOptions::nonce(0));
     assert_eq!(chain.apply(&xt), INVALID(InvalidTransaction::BadProof));
     // Future nonce.
-    let xt = sign(&alice, transfer(&bob, 5_000), &ctx, &TxOptions { include_key: true, ..TxOptions::nonce(1) });
+    let xt = sign(
+        &alice,
+        transfer(&bob, 5_000),
+        &ctx,
+        &TxOptions {
+            include_key: true,
+            ..TxOptions::nonce(1)
+        },
+    );
     assert_eq!(chain.apply(&xt), INVALID(InvalidTransaction::Future));
     // Unknown signer (no key registered yet, sent by id).
-    let xt = sign(&alice, transfer(&bob, 5_000), &ctx, &TxOptions { include_key: false, ..TxOptions::nonce(0) });
+    let xt = sign(
+        &alice,
+        transfer(&bob, 5_000),
+        &ctx,
+        &TxOptions {
+            include_key: false,
+            ..TxOptions::nonce(0)
+        },
+    );
     assert_eq!(chain.apply(&xt), INVALID(InvalidTransaction::BadSigner));
     // Truncated bytes and an unknown call index.
     let bytes = good.encode();
-    assert_eq!(chain.apply_raw(&bytes[..bytes.len() - 1]), INVALID(InvalidTransaction::Malformed));
+    assert_eq!(
+        chain.apply_raw(&bytes[..bytes.len() - 1]),
+        INVALID(InvalidTransaction::Malformed)
+    );
     assert_eq!(chain.apply_raw(&[]), INVALID(InvalidTransaction::Malformed));
     let unknown = sign(&alice, transfer(&bob, 5_000), &ctx, &TxOptions::nonce(0));
     let mut raw = unknown.encode();
     let call_at = raw.len() - transfer(&bob, 5_000).encode().len();
     raw[call_at] = 77;
-    assert_eq!(chain.apply_raw(&raw), INVALID(InvalidTransaction::UnknownCall));
+    assert_eq!(
+        chain.apply_raw(&raw),
+        INVALID(InvalidTransaction::UnknownCall)
+    );
     // None of the rejected ones changed anything; the good one applies once.
     assert_eq!(chain.apply(&good), Ok(Ok(())));
     assert_eq!(chain.apply(&good), INVALID(InvalidTransaction::Stale));
     // An unsigned non-inherent call and a signed inherent are refused.
-    assert_eq!(chain.apply(&Extrinsic::new_unsigned(transfer(&bob, 1))), INVALID(InvalidTransaction::Call));
+    assert_eq!(
+        chain.apply(&Extrinsic::new_unsigned(transfer(&bob, 1))),
+        INVALID(InvalidTransaction::Call)
+    );
     chain.finish();
 }
 
@@ -184,14 +247,28 @@ fn failed_call_keeps_fee_and_rolls_back_writes() {
     let bob = dev(KeyScheme::Sr25519, "Bob");
     let mut chain = Chain::new(&[(&alice, 100_000_000)]);
     chain.start_block();
-    let xt = sign(&alice, transfer(&bob, 99_999_999_999), &chain.ctx(), &TxOptions::nonce(0));
+    let xt = sign(
+        &alice,
+        transfer(&bob, 99_999_999_999),
+        &chain.ctx(),
+        &TxOptions::nonce(0),
+    );
     let r = chain.apply(&xt);
-    assert_eq!(r, Ok(Err(DispatchError::module(balances::PALLET_INDEX, balances::Error::InsufficientBalance as u8))));
+    assert_eq!(
+        r,
+        Ok(Err(DispatchError::module(
+            balances::PALLET_INDEX,
+            balances::Error::InsufficientBalance as u8
+        )))
+    );
     chain.finish();
     let fee = chain.with(|| 100_000_000 - balances::free_balance(&alice.account_id()));
     assert!(fee > 0);
     chain.with(|| assert_eq!(system::account_nonce(&alice.account_id()), 1));
-    assert!(chain.events().iter().any(|e| matches!(e, RuntimeEvent::System(system::Event::ExtrinsicFailed { .. }))));
+    assert!(chain.events().iter().any(|e| matches!(
+        e,
+        RuntimeEvent::System(system::Event::ExtrinsicFailed { .. })
+    )));
 }
 
 #[test]
@@ -207,14 +284,28 @@ fn payment_and_mortality() {
     chain.finish();
     // A mortal transaction born at block 1 is valid within its period only.
     let birth_hash = chain.with(|| system::block_hash(1));
-    assert_eq!(birth_hash, None, "block 1's hash is recorded when block 2 starts");
+    assert_eq!(
+        birth_hash, None,
+        "block 1's hash is recorded when block 2 starts"
+    );
     chain.start_block();
     let birth_hash = chain.with(|| system::block_hash(1)).unwrap();
     let era = Era::mortal(4, 1);
-    let opts = TxOptions { era: Some((era, birth_hash)), ..TxOptions::nonce(0) };
+    let opts = TxOptions {
+        era: Some((era, birth_hash)),
+        ..TxOptions::nonce(0)
+    };
     let xt = sign(&alice, transfer(&bob, 5_000), &ctx, &opts);
     // Wrong birth hash: signature fails.
-    let bad = sign(&alice, transfer(&bob, 5_000), &ctx, &TxOptions { era: Some((era, H256([1; 32]))), ..opts });
+    let bad = sign(
+        &alice,
+        transfer(&bob, 5_000),
+        &ctx,
+        &TxOptions {
+            era: Some((era, H256([1; 32]))),
+            ..opts
+        },
+    );
     assert_eq!(chain.apply(&bad), INVALID(InvalidTransaction::BadProof));
     chain.finish();
     for _ in 0..3 {
@@ -227,8 +318,19 @@ fn payment_and_mortality() {
     assert_eq!(chain.apply(&xt), INVALID(InvalidTransaction::BadProof));
     // A birth block whose hash is unknown (the block being built) is ancient.
     let unborn = Era::mortal(64, 6);
-    let xt = sign(&alice, transfer(&bob, 5_000), &ctx, &TxOptions { era: Some((unborn, H256([2; 32]))), ..TxOptions::nonce(0) });
-    assert_eq!(chain.apply(&xt), INVALID(InvalidTransaction::AncientBirthBlock));
+    let xt = sign(
+        &alice,
+        transfer(&bob, 5_000),
+        &ctx,
+        &TxOptions {
+            era: Some((unborn, H256([2; 32]))),
+            ..TxOptions::nonce(0)
+        },
+    );
+    assert_eq!(
+        chain.apply(&xt),
+        INVALID(InvalidTransaction::AncientBirthBlock)
+    );
     chain.finish();
 }
 
@@ -247,7 +349,9 @@ fn validate_transaction_tags_and_future() {
         let mut overlay = chain.ext.overlay.clone();
         let out = {
             let mut oe = qstack_io::OverlayExt::new(&mut overlay, &chain.ext.backend);
-            qstack_io::set_and_run_with_externalities(&mut oe, || apis::dispatch("TaggedTransactionQueue_validate_transaction", &raw))
+            qstack_io::set_and_run_with_externalities(&mut oe, || {
+                apis::dispatch("TaggedTransactionQueue_validate_transaction", &raw)
+            })
         };
         qstack_runtime_primitives::TransactionValidity::decode(&mut &out.unwrap()[..]).unwrap()
     };
@@ -257,8 +361,21 @@ fn validate_transaction_tags_and_future() {
     assert_eq!(v.provides, vec![(alice.account_id(), 0u32).encode()]);
     let xt1 = sign(&alice, transfer(&bob, 5_000), &ctx, &TxOptions::nonce(1));
     // By id before the key is on chain: unknown signer; with the key: future, requiring nonce 0.
-    assert_eq!(validate(&mut chain, &xt1), Err(TransactionValidityError::Invalid(InvalidTransaction::BadSigner)));
-    let xt1 = sign(&alice, transfer(&bob, 5_000), &ctx, &TxOptions { include_key: true, ..TxOptions::nonce(1) });
+    assert_eq!(
+        validate(&mut chain, &xt1),
+        Err(TransactionValidityError::Invalid(
+            InvalidTransaction::BadSigner
+        ))
+    );
+    let xt1 = sign(
+        &alice,
+        transfer(&bob, 5_000),
+        &ctx,
+        &TxOptions {
+            include_key: true,
+            ..TxOptions::nonce(1)
+        },
+    );
     let v = validate(&mut chain, &xt1).expect("valid in the future");
     assert_eq!(v.requires, vec![(alice.account_id(), 0u32).encode()]);
     // Validation wrote nothing.
@@ -270,13 +387,30 @@ fn block_without_timestamp_does_not_finalise_and_inherents_come_first() {
     let alice = dev(KeyScheme::Sr25519, "Alice");
     let bob = dev(KeyScheme::Sr25519, "Bob");
     let mut chain = Chain::new(&[(&alice, 10u128.pow(15))]);
-    let header = Header { parent_hash: chain.genesis, number: 1, state_root: H256::zero(), extrinsics_root: H256::zero(), digest: Default::default() };
+    let header = Header {
+        parent_hash: chain.genesis,
+        number: 1,
+        state_root: H256::zero(),
+        extrinsics_root: H256::zero(),
+        digest: Default::default(),
+    };
     chain.with(|| executive::initialize_block(&header));
-    let xt = sign(&alice, transfer(&bob, 5_000), &chain.ctx(), &TxOptions::nonce(0));
+    let xt = sign(
+        &alice,
+        transfer(&bob, 5_000),
+        &chain.ctx(),
+        &TxOptions::nonce(0),
+    );
     assert_eq!(chain.apply(&xt), Ok(Ok(())));
     let late = Extrinsic::new_unsigned(RuntimeCall::Timestamp(timestamp::Call::Set { now: 5 }));
-    assert_eq!(chain.apply(&late), INVALID(InvalidTransaction::BadMandatory));
-    assert_eq!(chain.with(executive::finalize_block), Err(executive::BlockError::MissingTimestamp));
+    assert_eq!(
+        chain.apply(&late),
+        INVALID(InvalidTransaction::BadMandatory)
+    );
+    assert_eq!(
+        chain.with(executive::finalize_block),
+        Err(executive::BlockError::MissingTimestamp)
+    );
     // Leave consistent state for the invariant check.
     chain.ext.overlay.clear();
 }
@@ -287,23 +421,56 @@ fn set_code_checks() {
     let running = crate::VERSION;
     let mut next = running.clone();
     next.spec_version += 1;
-    let ok = CodeInfo { version: next.clone(), imports: vec![("env".into(), "ext_storage_get_v1".into())] };
+    let ok = CodeInfo {
+        version: next.clone(),
+        imports: vec![("env".into(), "ext_storage_get_v1".into())],
+    };
     assert_eq!(check_upgrade(&ok, &running), Ok(()));
-    let same = CodeInfo { version: running.clone(), imports: vec![] };
-    assert_eq!(check_upgrade(&same, &running), Err(system::Error::SpecVersionNeedsToIncrease));
+    let same = CodeInfo {
+        version: running.clone(),
+        imports: vec![],
+    };
+    assert_eq!(
+        check_upgrade(&same, &running),
+        Err(system::Error::SpecVersionNeedsToIncrease)
+    );
     let mut renamed = next.clone();
     renamed.spec_name = "other".into();
-    assert_eq!(check_upgrade(&CodeInfo { version: renamed, imports: vec![] }, &running), Err(system::Error::InvalidSpecName));
-    let unknown = CodeInfo { version: next, imports: vec![("env".into(), "ext_new_thing_v1".into())] };
-    assert_eq!(check_upgrade(&unknown, &running), Err(system::Error::UnknownHostFunction));
+    assert_eq!(
+        check_upgrade(
+            &CodeInfo {
+                version: renamed,
+                imports: vec![]
+            },
+            &running
+        ),
+        Err(system::Error::InvalidSpecName)
+    );
+    let unknown = CodeInfo {
+        version: next,
+        imports: vec![("env".into(), "ext_new_thing_v1".into())],
+    };
+    assert_eq!(
+        check_upgrade(&unknown, &running),
+        Err(system::Error::UnknownHostFunction)
+    );
     // set_code is root-only and refuses non-Wasm.
     let alice = dev(KeyScheme::Sr25519, "Alice");
     let mut chain = Chain::new(&[(&alice, 10u128.pow(15))]);
     chain.start_block();
     chain.with(|| {
-        let call = RuntimeCall::System(system::Call::SetCode { code: vec![1, 2, 3] });
-        assert_eq!(call.clone().dispatch(system::Origin::Signed(alice.account_id())), Err(DispatchError::BadOrigin));
-        assert_eq!(call.dispatch(system::Origin::Root), Err(system::Error::InvalidCode.into()));
+        let call = RuntimeCall::System(system::Call::SetCode {
+            code: vec![1, 2, 3],
+        });
+        assert_eq!(
+            call.clone()
+                .dispatch(system::Origin::Signed(alice.account_id())),
+            Err(DispatchError::BadOrigin)
+        );
+        assert_eq!(
+            call.dispatch(system::Origin::Root),
+            Err(system::Error::InvalidCode.into())
+        );
     });
     chain.finish();
 }
@@ -313,7 +480,9 @@ fn migrations_run_once_on_new_spec_version() {
     let mut chain = Chain::new(&[]);
     chain.with(|| {
         let mut v = crate::VERSION;
-        assert!(!system::maybe_run_migrations(&v, || panic!("no migration at the genesis version")));
+        assert!(!system::maybe_run_migrations(&v, || panic!(
+            "no migration at the genesis version"
+        )));
         v.spec_version += 1;
         let mut ran = 0;
         assert!(system::maybe_run_migrations(&v, || ran += 1));
@@ -339,9 +508,20 @@ mod decoding {
         let ctx = ChainContext::new(H256([5; 32]));
         let mut out: Vec<Vec<u8>> = KeyScheme::ALL
             .iter()
-            .map(|s| sign(&dev(*s, "Alice"), transfer(&bob, 10), &ctx, &TxOptions::nonce(0)).encode())
+            .map(|s| {
+                sign(
+                    &dev(*s, "Alice"),
+                    transfer(&bob, 10),
+                    &ctx,
+                    &TxOptions::nonce(0),
+                )
+                .encode()
+            })
             .collect();
-        out.push(Extrinsic::new_unsigned(RuntimeCall::Timestamp(timestamp::Call::Set { now: 1 })).encode());
+        out.push(
+            Extrinsic::new_unsigned(RuntimeCall::Timestamp(timestamp::Call::Set { now: 1 }))
+                .encode(),
+        );
         out
     }
 

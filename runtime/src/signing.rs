@@ -20,7 +20,11 @@ pub struct ChainContext {
 impl ChainContext {
     /// Context for this runtime's version on the chain with `genesis_hash`.
     pub fn new(genesis_hash: H256) -> Self {
-        Self { genesis_hash, spec_version: VERSION.spec_version, transaction_version: VERSION.transaction_version }
+        Self {
+            genesis_hash,
+            spec_version: VERSION.spec_version,
+            transaction_version: VERSION.transaction_version,
+        }
     }
 }
 
@@ -40,7 +44,12 @@ pub struct TxOptions {
 impl TxOptions {
     /// Immortal, no tip, with `nonce`; carries the key when `nonce == 0`.
     pub fn nonce(nonce: Nonce) -> Self {
-        Self { nonce, tip: 0, era: None, include_key: nonce == 0 }
+        Self {
+            nonce,
+            tip: 0,
+            era: None,
+            include_key: nonce == 0,
+        }
     }
 }
 
@@ -49,7 +58,12 @@ pub fn sign(pair: &Pair, call: RuntimeCall, ctx: &ChainContext, opts: &TxOptions
     let (era, birth_hash) = opts.era.unwrap_or((Era::Immortal, ctx.genesis_hash));
     let mut genesis_tag = [0u8; 4];
     genesis_tag.copy_from_slice(&ctx.genesis_hash.0[..4]);
-    let extra = SignedExtra { genesis_tag, era, nonce: opts.nonce, tip: opts.tip };
+    let extra = SignedExtra {
+        genesis_tag,
+        era,
+        nonce: opts.nonce,
+        tip: opts.tip,
+    };
     let additional = AdditionalSigned {
         spec_version: ctx.spec_version,
         transaction_version: ctx.transaction_version,
@@ -58,6 +72,10 @@ pub fn sign(pair: &Pair, call: RuntimeCall, ctx: &ChainContext, opts: &TxOptions
     };
     let payload = SignedPayload::new(&call, &extra, &additional);
     let signature = pair.sign(payload.as_bytes());
-    let address = if opts.include_key { MultiAddress::Key(pair.public()) } else { MultiAddress::Id(pair.account_id()) };
+    let address = if opts.include_key {
+        MultiAddress::Key(pair.public())
+    } else {
+        MultiAddress::Id(pair.account_id())
+    };
     Extrinsic::new_signed(call, address, signature, extra)
 }

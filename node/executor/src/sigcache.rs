@@ -3,11 +3,11 @@
 //! ones, and let the host answer `ext_crypto_verify` from that memory during
 //! execution. Verification is a pure function, so this changes no result.
 
+use codec::Encode;
 use parking_lot::Mutex;
 use qstack_core::{hashing::blake2_256, PublicKey, Signature};
 use qstack_io::{ClearPrefixResult, Externalities};
 use std::collections::HashSet;
-use codec::Encode;
 
 /// A bounded set of (signature, message, key) triples known to verify.
 pub struct SignatureCache {
@@ -26,12 +26,19 @@ fn entry_key(sig: &Signature, msg: &[u8], pk: &PublicKey) -> [u8; 32] {
 impl SignatureCache {
     /// A cache remembering at most `capacity` valid signatures.
     pub fn new(capacity: usize) -> Self {
-        Self { verified: Mutex::new(HashSet::new()), capacity }
+        Self {
+            verified: Mutex::new(HashSet::new()),
+            capacity,
+        }
     }
 
     /// Verifies `items` on up to `threads` threads, remembering the valid ones.
     /// Returns each item's validity, in order.
-    pub fn verify_parallel(&self, items: &[(Signature, Vec<u8>, PublicKey)], threads: usize) -> Vec<bool> {
+    pub fn verify_parallel(
+        &self,
+        items: &[(Signature, Vec<u8>, PublicKey)],
+        threads: usize,
+    ) -> Vec<bool> {
         let threads = threads.max(1).min(items.len().max(1));
         let chunk = items.len().div_ceil(threads).max(1);
         let results: Vec<Vec<(bool, [u8; 32])>> = std::thread::scope(|s| {
@@ -40,12 +47,17 @@ impl SignatureCache {
                 .map(|part| {
                     s.spawn(move || {
                         part.iter()
-                            .map(|(sig, msg, pk)| (qstack_core::verify(sig, msg, pk), entry_key(sig, msg, pk)))
+                            .map(|(sig, msg, pk)| {
+                                (qstack_core::verify(sig, msg, pk), entry_key(sig, msg, pk))
+                            })
                             .collect::<Vec<_>>()
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
         });
         let mut set = self.verified.lock();
         if set.len() > self.capacity {

@@ -2,7 +2,10 @@
 //! withdrawal — enough to pay fees and move value until the tokens pallet
 //! replaces it. Owns `Balances.*` storage only.
 #![cfg_attr(not(feature = "std"), no_std)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)
+)]
 
 extern crate alloc;
 
@@ -57,11 +60,7 @@ pub enum Error {
     Overflow,
 }
 
-impl From<Error> for DispatchError {
-    fn from(e: Error) -> Self {
-        DispatchError::module(PALLET_INDEX, e as u8)
-    }
-}
+qstack_runtime_primitives::impl_module_error!(Error, PALLET_INDEX);
 
 /// Events.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
@@ -95,7 +94,9 @@ pub enum Event {
 }
 
 /// Balance of an account.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, DecodeWithMemTracking, TypeInfo,
+)]
 pub struct AccountData {
     /// Spendable balance.
     pub free: Balance,
@@ -116,7 +117,10 @@ pub type TotalIssuance = StorageValue<TotalIssuanceStorage, Balance>;
 
 /// Storage metadata.
 pub fn storage_metadata() -> Vec<EntryMeta> {
-    alloc::vec![Account::meta("Balance of each account."), TotalIssuance::meta("Sum of all balances.")]
+    alloc::vec![
+        Account::meta("Balance of each account."),
+        TotalIssuance::meta("Sum of all balances.")
+    ]
 }
 
 fn deposit_event(e: Event) {
@@ -138,11 +142,19 @@ fn set_free(who: &AccountId, free: Balance) {
 
 /// Creates balance at genesis.
 pub fn endow(who: &AccountId, amount: Balance) -> Result<(), Error> {
-    let new = free_balance(who).checked_add(amount).ok_or(Error::Overflow)?;
-    let issuance = TotalIssuance::get().unwrap_or(0).checked_add(amount).ok_or(Error::Overflow)?;
+    let new = free_balance(who)
+        .checked_add(amount)
+        .ok_or(Error::Overflow)?;
+    let issuance = TotalIssuance::get()
+        .unwrap_or(0)
+        .checked_add(amount)
+        .ok_or(Error::Overflow)?;
     set_free(who, new);
     TotalIssuance::put(&issuance);
-    deposit_event(Event::Endowed { account: *who, free_balance: new });
+    deposit_event(Event::Endowed {
+        account: *who,
+        free_balance: new,
+    });
     Ok(())
 }
 
@@ -150,7 +162,9 @@ pub fn endow(who: &AccountId, amount: Balance) -> Result<(), Error> {
 /// existential deposit.
 pub fn transfer(from: &AccountId, to: &AccountId, value: Balance) -> Result<(), Error> {
     let from_bal = free_balance(from);
-    let left = from_bal.checked_sub(value).ok_or(Error::InsufficientBalance)?;
+    let left = from_bal
+        .checked_sub(value)
+        .ok_or(Error::InsufficientBalance)?;
     if left != 0 && left < EXISTENTIAL_DEPOSIT {
         return Err(Error::ExistentialDeposit);
     }
@@ -163,7 +177,11 @@ pub fn transfer(from: &AccountId, to: &AccountId, value: Balance) -> Result<(), 
         set_free(from, left);
         set_free(to, new_to);
     }
-    deposit_event(Event::Transfer { from: *from, to: *to, amount: value });
+    deposit_event(Event::Transfer {
+        from: *from,
+        to: *to,
+        amount: value,
+    });
     Ok(())
 }
 
@@ -180,7 +198,10 @@ pub fn withdraw_fee(who: &AccountId, fee: Balance) -> Result<(), Error> {
     }
     set_free(who, left);
     TotalIssuance::mutate(|t| *t = Some(t.unwrap_or(0).saturating_sub(burned)));
-    deposit_event(Event::Withdraw { who: *who, amount: burned });
+    deposit_event(Event::Withdraw {
+        who: *who,
+        amount: burned,
+    });
     Ok(())
 }
 
@@ -238,7 +259,10 @@ mod tests {
             assert_eq!(free_balance(&A), 0);
             assert!(!Account::contains_key(&A));
             assert_eq!(free_balance(&B), 10_000);
-            assert_eq!(dispatch(Origin::None, Call::Transfer { dest: A, value: 1 }), Err(DispatchError::BadOrigin));
+            assert_eq!(
+                dispatch(Origin::None, Call::Transfer { dest: A, value: 1 }),
+                Err(DispatchError::BadOrigin)
+            );
         });
     }
 

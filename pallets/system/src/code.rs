@@ -4,7 +4,6 @@ use crate::{deposit_event, deposit_log, Error, Event, CODE_KEY};
 pub use qstack_runtime_primitives::code::{read_code_info, CodeError, CodeInfo};
 use qstack_runtime_primitives::{DigestItem, DispatchError, RuntimeVersion};
 
-
 /// Checks `code` against the running version; on success stores it under
 /// `:code` (it runs from the next block) and records the change.
 pub fn do_set_code(code: &[u8], running: &RuntimeVersion) -> Result<(), DispatchError> {

@@ -3,7 +3,10 @@
 //! migrations), and the timestamp inherent. Every other pallet builds on it;
 //! it must not know about any of them.
 #![cfg_attr(not(feature = "std"), no_std)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)
+)]
 
 extern crate alloc;
 
@@ -14,9 +17,11 @@ use alloc::vec::Vec;
 use codec::{Compact, Decode, DecodeWithMemTracking, Encode};
 use qstack_core::{AccountId, BlockNumber, Nonce, PublicKey, H256};
 use qstack_runtime_primitives::storage::{
-    EntryMeta, StorageMap, StorageValue, Twox64Concat, Blake2_128Concat,
+    Blake2_128Concat, EntryMeta, StorageMap, StorageValue, Twox64Concat,
 };
-use qstack_runtime_primitives::{storage_instance, DispatchError, Digest, DigestItem, RuntimeVersion};
+use qstack_runtime_primitives::{
+    storage_instance, Digest, DigestItem, DispatchError, RuntimeVersion,
+};
 use scale_info::TypeInfo;
 
 /// This pallet's permanent index in every qstack runtime.
@@ -113,11 +118,7 @@ pub enum Error {
     NoRunningVersion,
 }
 
-impl From<Error> for DispatchError {
-    fn from(e: Error) -> Self {
-        DispatchError::module(PALLET_INDEX, e as u8)
-    }
-}
+qstack_runtime_primitives::impl_module_error!(Error, PALLET_INDEX);
 
 /// Events of the system pallet.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
@@ -280,7 +281,9 @@ pub fn storage_metadata() -> Vec<EntryMeta> {
         BlockHash::meta("Hashes of recent blocks and genesis."),
         EntryMeta {
             name: "Events",
-            kind: qstack_runtime_primitives::storage::EntryKind::Plain(scale_info::meta_type::<Vec<u8>>()),
+            kind: qstack_runtime_primitives::storage::EntryKind::Plain(scale_info::meta_type::<
+                Vec<u8>,
+            >()),
             default: None,
             docs: "Events of the block (replaced by the runtime with Vec<EventRecord>).",
         },
@@ -436,7 +439,10 @@ pub fn dispatch(origin: Origin, call: Call, running: &RuntimeVersion) -> Result<
     match call {
         Call::Remark { remark } => {
             let sender = origin.ensure_signed()?;
-            deposit_event(Event::Remarked { sender, hash: H256(qstack_io::hashing::blake2_256(&remark)) });
+            deposit_event(Event::Remarked {
+                sender,
+                hash: H256(qstack_io::hashing::blake2_256(&remark)),
+            });
             Ok(())
         }
         Call::SetCode { code } => {
@@ -505,13 +511,33 @@ mod tests {
             ExtrinsicIndex::put(&3);
             deposit_event(Event::CodeUpdated);
             set_phase(PhaseTag::Final);
-            deposit_event(Event::NewAccount { account: AccountId([2; 32]) });
+            deposit_event(Event::NewAccount {
+                account: AccountId([2; 32]),
+            });
             finalize();
             let raw = qstack_io::storage::get(&events_key()).unwrap();
             // Vec<EventRecord{phase, event: (pallet index, event), topics}>.
             let mut expected = Compact(2u32).encode();
-            expected.extend((Phase::ApplyExtrinsic(3), PALLET_INDEX, Event::CodeUpdated, Vec::<H256>::new()).encode());
-            expected.extend((Phase::Finalization, PALLET_INDEX, Event::NewAccount { account: AccountId([2; 32]) }, Vec::<H256>::new()).encode());
+            expected.extend(
+                (
+                    Phase::ApplyExtrinsic(3),
+                    PALLET_INDEX,
+                    Event::CodeUpdated,
+                    Vec::<H256>::new(),
+                )
+                    .encode(),
+            );
+            expected.extend(
+                (
+                    Phase::Finalization,
+                    PALLET_INDEX,
+                    Event::NewAccount {
+                        account: AccountId([2; 32]),
+                    },
+                    Vec::<H256>::new(),
+                )
+                    .encode(),
+            );
             assert_eq!(raw, expected);
             // Scratch is gone; the next block starts clean.
             assert_eq!(EventRecord::iter().len(), 0);
@@ -544,10 +570,23 @@ mod tests {
             inc_nonce(&who);
             inc_nonce(&who);
             assert_eq!(account_nonce(&who), 2);
-            assert_eq!(dispatch(Origin::None, Call::Remark { remark: vec![] }, &RuntimeVersion {
-                spec_name: "x".into(), impl_name: "x".into(), authoring_version: 0, spec_version: 1, impl_version: 0,
-                apis: alloc::borrow::Cow::Borrowed(&[]), transaction_version: 1, system_version: 0,
-            }), Err(DispatchError::BadOrigin));
+            assert_eq!(
+                dispatch(
+                    Origin::None,
+                    Call::Remark { remark: vec![] },
+                    &RuntimeVersion {
+                        spec_name: "x".into(),
+                        impl_name: "x".into(),
+                        authoring_version: 0,
+                        spec_version: 1,
+                        impl_version: 0,
+                        apis: alloc::borrow::Cow::Borrowed(&[]),
+                        transaction_version: 1,
+                        system_version: 0,
+                    }
+                ),
+                Err(DispatchError::BadOrigin)
+            );
         });
     }
 

@@ -36,11 +36,7 @@ pub enum Error {
     TooEarly,
 }
 
-impl From<Error> for DispatchError {
-    fn from(e: Error) -> Self {
-        DispatchError::module(PALLET_INDEX, e as u8)
-    }
-}
+qstack_runtime_primitives::impl_module_error!(Error, PALLET_INDEX);
 
 storage_instance!(
     /// `Timestamp.Now`.
@@ -57,7 +53,10 @@ pub type DidUpdate = StorageValue<DidUpdateStorage, bool>;
 
 /// Storage metadata.
 pub fn storage_metadata() -> alloc::vec::Vec<EntryMeta> {
-    alloc::vec![Now::meta("Current block time in ms."), DidUpdate::meta("Whether the time was set in this block.")]
+    alloc::vec![
+        Now::meta("Current block time in ms."),
+        DidUpdate::meta("Whether the time was set in this block.")
+    ]
 }
 
 /// Dispatches a timestamp call.

@@ -73,7 +73,9 @@ impl Address {
 
     /// Parses the `q…` string form, checking prefix and checksum.
     pub fn from_base58(s: &str) -> Result<Self, AddressError> {
-        let raw = bs58::decode(s).into_vec().map_err(|_| AddressError::NotBase58)?;
+        let raw = bs58::decode(s)
+            .into_vec()
+            .map_err(|_| AddressError::NotBase58)?;
         if raw.len() != PAYLOAD_LEN {
             return Err(AddressError::BadLength(raw.len()));
         }
@@ -85,7 +87,9 @@ impl Address {
         if checksum(body) != sum {
             return Err(AddressError::BadChecksum);
         }
-        let id: [u8; 32] = id.try_into().map_err(|_| AddressError::BadLength(raw.len()))?;
+        let id: [u8; 32] = id
+            .try_into()
+            .map_err(|_| AddressError::BadLength(raw.len()))?;
         Ok(Address(AccountId(id)))
     }
 }
@@ -132,14 +136,20 @@ mod tests {
     #[test]
     fn errors_are_distinct() {
         let good = Address::from(AccountId([7; 32])).to_base58();
-        assert_eq!(good.parse::<Address>().map(|a| a.account_id()), Ok(AccountId([7; 32])));
+        assert_eq!(
+            good.parse::<Address>().map(|a| a.account_id()),
+            Ok(AccountId([7; 32]))
+        );
         // Flip one character: checksum (or, rarely, prefix) catches it.
         let mut bad: Vec<char> = good.chars().collect();
         bad[20] = if bad[20] == 'a' { 'b' } else { 'a' };
         let bad: String = bad.into_iter().collect();
         assert_eq!(bad.parse::<Address>(), Err(AddressError::BadChecksum));
         assert_eq!("q0OIl".parse::<Address>(), Err(AddressError::NotBase58));
-        assert_eq!("qqqq".parse::<Address>().unwrap_err(), AddressError::BadLength(3));
+        assert_eq!(
+            "qqqq".parse::<Address>().unwrap_err(),
+            AddressError::BadLength(3)
+        );
         // A Bitcoin-style address: right alphabet, wrong prefix/length.
         let mut other = vec![0u8, 0];
         other.extend_from_slice(&[1u8; 32]);

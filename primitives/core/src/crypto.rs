@@ -80,8 +80,19 @@ byte_array!(
 
 /// The signature schemes an account key can use.
 #[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Encode, Decode,
-    DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Debug,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
 )]
 pub enum KeyScheme {
     /// Schnorr over Ristretto25519 (Substrate's sr25519).
@@ -129,8 +140,18 @@ impl KeyScheme {
 // allocation to every decode on the hot path.
 #[allow(clippy::large_enum_variant)]
 #[derive(
-    Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Encode, Decode, DecodeWithMemTracking,
-    MaxEncodedLen, TypeInfo,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Debug,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
 )]
 pub enum PublicKey {
     /// sr25519 public key.
@@ -200,8 +221,19 @@ impl Signature {
 /// An account identifier: 32 bytes, blake2-256 of the master key (see
 /// [`PublicKey::account_id`]). Shown to users as an [`crate::Address`].
 #[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Encode, Decode,
-    DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
 )]
 pub struct AccountId(pub [u8; 32]);
 

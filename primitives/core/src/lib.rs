@@ -3,7 +3,10 @@
 //! signing, verification and mnemonics are native-only (`std` feature), since the
 //! runtime verifies signatures through the host.
 #![cfg_attr(not(feature = "std"), no_std)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)
+)]
 
 extern crate alloc;
 
@@ -26,8 +29,19 @@ use scale_info::TypeInfo;
 
 /// A 256-bit hash (blake2-256 everywhere in qstack).
 #[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Encode, Decode,
-    DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
 )]
 pub struct H256(pub [u8; 32]);
 

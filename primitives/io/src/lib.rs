@@ -6,7 +6,10 @@
 //! This crate owns the ABI between runtime and host and must not grow anything
 //! else: storage, hashing, signature verification and logging.
 #![cfg_attr(not(feature = "std"), no_std)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)
+)]
 
 extern crate alloc;
 
@@ -21,7 +24,7 @@ pub mod overlay;
 mod wasm;
 
 #[cfg(feature = "std")]
-pub use native::{with_externalities, set_and_run_with_externalities, Externalities};
+pub use native::{set_and_run_with_externalities, with_externalities, Externalities};
 #[cfg(feature = "std")]
 pub use overlay::{OverlayExt, OverlayedChanges, TestExternalities};
 
@@ -63,6 +66,18 @@ pub const fn unpack_ptr_len(v: u64) -> (u32, u32) {
 
 /// The value a host function returns for "no value" (`None`).
 pub const NONE_SENTINEL: u64 = u64::MAX;
+
+/// 32-byte hash functions the host offers.
+pub(crate) enum Hash32 {
+    Blake2_256,
+    Sha3_256,
+}
+
+/// 16-byte hash functions the host offers.
+pub(crate) enum Hash16 {
+    Blake2_128,
+    Twox128,
+}
 
 /// Result of a bounded prefix clear.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,15 +184,15 @@ pub mod hashing {
 
     /// blake2b-256.
     pub fn blake2_256(data: &[u8]) -> [u8; 32] {
-        imp::hash32(imp::Hash32::Blake2_256, data)
+        imp::hash32(Hash32::Blake2_256, data)
     }
     /// blake2b-128.
     pub fn blake2_128(data: &[u8]) -> [u8; 16] {
-        imp::hash16(imp::Hash16::Blake2_128, data)
+        imp::hash16(Hash16::Blake2_128, data)
     }
     /// Substrate's twox-128 (storage prefixes).
     pub fn twox_128(data: &[u8]) -> [u8; 16] {
-        imp::hash16(imp::Hash16::Twox128, data)
+        imp::hash16(Hash16::Twox128, data)
     }
     /// Substrate's twox-64.
     pub fn twox_64(data: &[u8]) -> [u8; 8] {
@@ -185,7 +200,7 @@ pub mod hashing {
     }
     /// SHA3-256.
     pub fn sha3_256(data: &[u8]) -> [u8; 32] {
-        imp::hash32(imp::Hash32::Sha3_256, data)
+        imp::hash32(Hash32::Sha3_256, data)
     }
     /// SHAKE256 squeezed to `out.len()` bytes.
     pub fn shake256(data: &[u8], out: &mut [u8]) {

@@ -1,7 +1,7 @@
 //! Native implementation: every call acts on the thread's current
 //! [`Externalities`], installed with [`set_and_run_with_externalities`].
 
-use crate::{ClearPrefixResult, LogLevel};
+use crate::{ClearPrefixResult, Hash16, Hash32, LogLevel};
 use qstack_core::{hashing, PublicKey, Signature};
 use std::cell::Cell;
 
@@ -90,7 +90,9 @@ fn ext<R>(f: impl FnOnce(&mut dyn Externalities) -> R) -> R {
         // Native runtime code outside `execute_with` is a bug in a test or
         // in the node's wiring, never reachable from chain input.
         #[allow(clippy::panic)]
-        None => panic!("qstack-io storage used outside of externalities (wrap the call in execute_with)"),
+        None => panic!(
+            "qstack-io storage used outside of externalities (wrap the call in execute_with)"
+        ),
     }
 }
 
@@ -135,14 +137,6 @@ pub(crate) fn storage_rollback_transaction() {
     ext(|e| e.rollback_transaction())
 }
 
-pub(crate) enum Hash32 {
-    Blake2_256,
-    Sha3_256,
-}
-pub(crate) enum Hash16 {
-    Blake2_128,
-    Twox128,
-}
 pub(crate) fn hash32(h: Hash32, data: &[u8]) -> [u8; 32] {
     match h {
         Hash32::Blake2_256 => hashing::blake2_256(data),
@@ -164,7 +158,8 @@ pub(crate) fn shake256(data: &[u8], out: &mut [u8]) {
 pub(crate) fn verify(sig: &Signature, msg: &[u8], pk: &PublicKey) -> bool {
     // Outside externalities (e.g. a pure unit test) verification is still
     // well defined: it is a pure function.
-    with_externalities(|e| e.verify(sig, msg, pk)).unwrap_or_else(|| qstack_core::verify(sig, msg, pk))
+    with_externalities(|e| e.verify(sig, msg, pk))
+        .unwrap_or_else(|| qstack_core::verify(sig, msg, pk))
 }
 pub(crate) fn log(level: LogLevel, target: &str, msg: &str) {
     match level {

@@ -21,7 +21,9 @@ pub struct OverlayedChanges {
 
 impl Default for OverlayedChanges {
     fn default() -> Self {
-        Self { layers: vec![BTreeMap::new()] }
+        Self {
+            layers: vec![BTreeMap::new()],
+        }
     }
 }
 
@@ -71,7 +73,10 @@ impl OverlayedChanges {
         let k = self
             .layers
             .iter()
-            .filter_map(|l| l.range::<[u8], _>((Bound::Excluded(key), Bound::Unbounded)).next())
+            .filter_map(|l| {
+                l.range::<[u8], _>((Bound::Excluded(key), Bound::Unbounded))
+                    .next()
+            })
             .map(|(k, _)| k)
             .min()?;
         self.get(k).map(|c| (k.as_slice(), c))
@@ -107,7 +112,11 @@ pub struct OverlayExt<'a, S: NodeStore> {
 impl<'a, S: NodeStore> OverlayExt<'a, S> {
     /// Wraps an overlay and the backend it applies to.
     pub fn new(overlay: &'a mut OverlayedChanges, backend: &'a TrieBackend<S>) -> Self {
-        Self { overlay, backend, error: None }
+        Self {
+            overlay,
+            backend,
+            error: None,
+        }
     }
 
     /// The first backend error seen, if any.
@@ -165,17 +174,26 @@ impl<S: NodeStore> Externalities for OverlayExt<'_, S> {
         };
         while let Some(k) = next {
             if !k.starts_with(prefix) {
-                return ClearPrefixResult { removed, more: false };
+                return ClearPrefixResult {
+                    removed,
+                    more: false,
+                };
             }
             if limit.is_some_and(|l| removed >= l) {
-                return ClearPrefixResult { removed, more: true };
+                return ClearPrefixResult {
+                    removed,
+                    more: true,
+                };
             }
             self.clear_storage(&k);
             removed = removed.saturating_add(1);
             cursor = k;
             next = self.next_storage_key(&cursor);
         }
-        ClearPrefixResult { removed, more: false }
+        ClearPrefixResult {
+            removed,
+            more: false,
+        }
     }
 
     fn next_storage_key(&mut self, key: &[u8]) -> Option<Vec<u8>> {
@@ -183,7 +201,10 @@ impl<S: NodeStore> Externalities for OverlayExt<'_, S> {
         loop {
             let r = self.backend.next_storage_key(&cursor);
             let from_backend = self.note(r).flatten();
-            let from_overlay = self.overlay.next_after(&cursor).map(|(k, c)| (k.to_vec(), c.is_some()));
+            let from_overlay = self
+                .overlay
+                .next_after(&cursor)
+                .map(|(k, c)| (k.to_vec(), c.is_some()));
             match (from_backend, from_overlay) {
                 (None, None) => return None,
                 (Some(b), None) => {
@@ -336,9 +357,8 @@ mod tests {
 
     #[test]
     fn next_key_merges_overlay_and_backend() {
-        let mut t = TestExternalities::from_pairs(
-            [b"a", b"c", b"e"].map(|k| (k.to_vec(), b"x".to_vec())),
-        );
+        let mut t =
+            TestExternalities::from_pairs([b"a", b"c", b"e"].map(|k| (k.to_vec(), b"x".to_vec())));
         t.execute_with(|| {
             storage::set(b"b", b"y");
             storage::clear(b"c");
@@ -353,14 +373,28 @@ mod tests {
     #[test]
     fn clear_prefix_respects_limit() {
         let mut t = TestExternalities::from_pairs(
-            (0u8..5).map(|i| (vec![b'p', i], vec![i])).chain([(b"q".to_vec(), vec![])]),
+            (0u8..5)
+                .map(|i| (vec![b'p', i], vec![i]))
+                .chain([(b"q".to_vec(), vec![])]),
         );
         t.execute_with(|| {
             storage::set(b"p\x09", b"new");
             let r = storage::clear_prefix(b"p", Some(4));
-            assert_eq!(r, ClearPrefixResult { removed: 4, more: true });
+            assert_eq!(
+                r,
+                ClearPrefixResult {
+                    removed: 4,
+                    more: true
+                }
+            );
             let r = storage::clear_prefix(b"p", None);
-            assert_eq!(r, ClearPrefixResult { removed: 2, more: false });
+            assert_eq!(
+                r,
+                ClearPrefixResult {
+                    removed: 2,
+                    more: false
+                }
+            );
             assert_eq!(storage::next_key(b""), Some(b"q".to_vec()));
         });
     }

@@ -3,7 +3,9 @@
 //! exported `alloc` and hands back `(ptr, len)`; the runtime then owns that
 //! buffer (it is a `Vec<u8>` allocated with alignment 1).
 
-use crate::{pack_ptr_len, unpack_ptr_len, ClearPrefixResult, LogLevel, NONE_SENTINEL};
+use crate::{
+    pack_ptr_len, unpack_ptr_len, ClearPrefixResult, Hash16, Hash32, LogLevel, NONE_SENTINEL,
+};
 use alloc::vec::Vec;
 use codec::Encode;
 use qstack_core::{PublicKey, Signature};
@@ -76,7 +78,10 @@ pub(crate) fn storage_exists(key: &[u8]) -> bool {
 }
 pub(crate) fn storage_clear_prefix(prefix: &[u8], limit: Option<u32>) -> ClearPrefixResult {
     let r = unsafe { ext_storage_clear_prefix_v1(slice(prefix), limit.unwrap_or(u32::MAX)) };
-    ClearPrefixResult { removed: r as u32, more: (r >> 32) != 0 }
+    ClearPrefixResult {
+        removed: r as u32,
+        more: (r >> 32) != 0,
+    }
 }
 pub(crate) fn storage_next_key(key: &[u8]) -> Option<Vec<u8>> {
     owned(unsafe { ext_storage_next_key_v1(slice(key)) })
@@ -96,14 +101,6 @@ pub(crate) fn storage_rollback_transaction() {
     unsafe { ext_storage_rollback_transaction_v1() }
 }
 
-pub(crate) enum Hash32 {
-    Blake2_256,
-    Sha3_256,
-}
-pub(crate) enum Hash16 {
-    Blake2_128,
-    Twox128,
-}
 pub(crate) fn hash32(h: Hash32, data: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     let o = out.as_mut_ptr() as u32;
@@ -136,5 +133,11 @@ pub(crate) fn verify(sig: &Signature, msg: &[u8], pk: &PublicKey) -> bool {
     unsafe { ext_crypto_verify_v1(slice(&sig), slice(msg), slice(&pk)) != 0 }
 }
 pub(crate) fn log(level: LogLevel, target: &str, msg: &str) {
-    unsafe { ext_logging_log_v1(level as u32, slice(target.as_bytes()), slice(msg.as_bytes())) }
+    unsafe {
+        ext_logging_log_v1(
+            level as u32,
+            slice(target.as_bytes()),
+            slice(msg.as_bytes()),
+        )
+    }
 }

@@ -39,7 +39,9 @@ impl<'a> Reader<'a> {
         let mut result: u32 = 0;
         for shift in [0u32, 7, 14, 21, 28] {
             let b = self.byte()?;
-            result |= u32::from(b & 0x7f).checked_shl(shift).ok_or(CodeError::NotWasm)?;
+            result |= u32::from(b & 0x7f)
+                .checked_shl(shift)
+                .ok_or(CodeError::NotWasm)?;
             if b & 0x80 == 0 {
                 return Ok(result);
             }
@@ -57,7 +59,9 @@ impl<'a> Reader<'a> {
     fn name(&mut self) -> Result<String, CodeError> {
         let n = self.leb_u32()? as usize;
         let raw = self.take(n)?;
-        core::str::from_utf8(raw).map(String::from).map_err(|_| CodeError::NotWasm)
+        core::str::from_utf8(raw)
+            .map(String::from)
+            .map_err(|_| CodeError::NotWasm)
     }
     fn limits(&mut self) -> Result<(), CodeError> {
         let flags = self.byte()?;
@@ -115,6 +119,8 @@ pub fn read_code_info(code: &[u8]) -> Result<CodeInfo, CodeError> {
             _ => {}
         }
     }
-    Ok(CodeInfo { version: version.ok_or(CodeError::NoVersion)?, imports })
+    Ok(CodeInfo {
+        version: version.ok_or(CodeError::NoVersion)?,
+        imports,
+    })
 }
-

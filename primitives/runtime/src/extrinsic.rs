@@ -109,13 +109,24 @@ pub enum ExtrinsicError {
 
 impl<Call> UncheckedExtrinsic<Call> {
     /// A signed extrinsic.
-    pub fn new_signed(function: Call, address: MultiAddress, sig: Signature, extra: SignedExtra) -> Self {
-        Self { signature: Some((address, sig, extra)), function }
+    pub fn new_signed(
+        function: Call,
+        address: MultiAddress,
+        sig: Signature,
+        extra: SignedExtra,
+    ) -> Self {
+        Self {
+            signature: Some((address, sig, extra)),
+            function,
+        }
     }
 
     /// An unsigned extrinsic (only valid for inherents).
     pub fn new_unsigned(function: Call) -> Self {
-        Self { signature: None, function }
+        Self {
+            signature: None,
+            function,
+        }
     }
 
     /// Whether it is signed.
@@ -128,9 +139,14 @@ impl<Call: Decode> UncheckedExtrinsic<Call> {
     /// Decodes exactly one extrinsic from `bytes` (with its length prefix),
     /// telling an unknown call apart from malformed bytes. `known_call` says
     /// whether a (pallet, call) index pair exists.
-    pub fn decode_strict(bytes: &[u8], known_call: impl Fn(u8, u8) -> bool) -> Result<Self, ExtrinsicError> {
+    pub fn decode_strict(
+        bytes: &[u8],
+        known_call: impl Fn(u8, u8) -> bool,
+    ) -> Result<Self, ExtrinsicError> {
         let mut input = bytes;
-        let len = Compact::<u32>::decode(&mut input).map_err(|_| ExtrinsicError::Malformed)?.0 as usize;
+        let len = Compact::<u32>::decode(&mut input)
+            .map_err(|_| ExtrinsicError::Malformed)?
+            .0 as usize;
         if len != input.len() {
             return Err(ExtrinsicError::LengthMismatch);
         }
@@ -139,7 +155,10 @@ impl<Call: Decode> UncheckedExtrinsic<Call> {
             return Err(ExtrinsicError::UnsupportedVersion(version & !SIGNED_BIT));
         }
         let signature = if version & SIGNED_BIT != 0 {
-            Some(<(MultiAddress, Signature, SignedExtra)>::decode(&mut input).map_err(|_| ExtrinsicError::Malformed)?)
+            Some(
+                <(MultiAddress, Signature, SignedExtra)>::decode(&mut input)
+                    .map_err(|_| ExtrinsicError::Malformed)?,
+            )
         } else {
             None
         };
@@ -152,7 +171,10 @@ impl<Call: Decode> UncheckedExtrinsic<Call> {
         if !input.is_empty() {
             return Err(ExtrinsicError::Malformed);
         }
-        Ok(Self { signature, function })
+        Ok(Self {
+            signature,
+            function,
+        })
     }
 }
 
@@ -256,7 +278,10 @@ mod tests {
         let bytes = x.encode();
         // len=6, version 4, call index 0, u32 7.
         assert_eq!(bytes, vec![6 << 2, 4, 0, 7, 0, 0, 0]);
-        assert_eq!(UncheckedExtrinsic::<TestCall>::decode(&mut &bytes[..]).unwrap(), x);
+        assert_eq!(
+            UncheckedExtrinsic::<TestCall>::decode(&mut &bytes[..]).unwrap(),
+            x
+        );
         let opaque = OpaqueExtrinsic::decode(&mut &bytes[..]).unwrap();
         assert_eq!(opaque.encode(), bytes);
     }
@@ -266,7 +291,10 @@ mod tests {
         let bytes = UncheckedExtrinsic::new_unsigned(TestCall::A(7)).encode();
         let dec = |b: &[u8]| UncheckedExtrinsic::<TestCall>::decode_strict(b, known).map(|_| ());
         assert_eq!(dec(&bytes), Ok(()));
-        assert_eq!(dec(&bytes[..bytes.len() - 1]), Err(ExtrinsicError::LengthMismatch));
+        assert_eq!(
+            dec(&bytes[..bytes.len() - 1]),
+            Err(ExtrinsicError::LengthMismatch)
+        );
         let mut truncated = vec![5 << 2];
         truncated.extend_from_slice(&bytes[1..6]);
         assert_eq!(dec(&truncated), Err(ExtrinsicError::Malformed));
@@ -275,7 +303,10 @@ mod tests {
         assert_eq!(dec(&v5), Err(ExtrinsicError::UnsupportedVersion(5)));
         let mut unknown = bytes.clone();
         unknown[2] = 9;
-        assert_eq!(dec(&unknown), Err(ExtrinsicError::UnknownCall { pallet: 9, call: 7 }));
+        assert_eq!(
+            dec(&unknown),
+            Err(ExtrinsicError::UnknownCall { pallet: 9, call: 7 })
+        );
         assert_eq!(dec(&[]), Err(ExtrinsicError::Malformed));
     }
 }

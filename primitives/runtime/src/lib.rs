@@ -2,7 +2,10 @@
 //! in Substrate's wire formats so generic clients (polkadot.js, subxt) decode
 //! qstack chains. Types and pure logic only; no node or pallet concerns.
 #![cfg_attr(not(feature = "std"), no_std)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)
+)]
 
 extern crate alloc;
 

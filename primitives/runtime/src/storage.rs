@@ -95,7 +95,11 @@ pub fn get_decoded<V: Decode>(key: &[u8]) -> Option<V> {
     match V::decode(&mut &raw[..]) {
         Ok(v) => Some(v),
         Err(_) => {
-            qstack_io::logging::log(qstack_io::LogLevel::Error, "storage", "undecodable value in state");
+            qstack_io::logging::log(
+                qstack_io::LogLevel::Error,
+                "storage",
+                "undecodable value in state",
+            );
             None
         }
     }
@@ -176,7 +180,12 @@ impl<I: StorageInstance, V: FullCodec + Default> StorageValue<I, V> {
 impl<I: StorageInstance, V: FullCodec + StaticTypeInfo> StorageValue<I, V> {
     /// Metadata entry (optional modifier).
     pub fn meta(docs: &'static str) -> EntryMeta {
-        EntryMeta { name: I::ITEM, kind: EntryKind::Plain(meta_type::<V>()), default: None, docs }
+        EntryMeta {
+            name: I::ITEM,
+            kind: EntryKind::Plain(meta_type::<V>()),
+            default: None,
+            docs,
+        }
     }
 }
 
@@ -241,7 +250,9 @@ impl<I: StorageInstance, H: KeyHasher, K: Encode + Decode, V: FullCodec> Storage
             if !k.starts_with(&prefix) {
                 break;
             }
-            let key_part = k.get(prefix.len().saturating_add(skip)..).unwrap_or_default();
+            let key_part = k
+                .get(prefix.len().saturating_add(skip)..)
+                .unwrap_or_default();
             if let (Ok(key), Some(v)) = (K::decode(&mut &key_part[..]), get_decoded::<V>(&k)) {
                 out.push((key, v));
             }
@@ -251,14 +262,22 @@ impl<I: StorageInstance, H: KeyHasher, K: Encode + Decode, V: FullCodec> Storage
     }
 }
 
-impl<I: StorageInstance, H: KeyHasher, K: FullCodec + StaticTypeInfo, V: FullCodec + StaticTypeInfo>
-    StorageMap<I, H, K, V>
+impl<
+        I: StorageInstance,
+        H: KeyHasher,
+        K: FullCodec + StaticTypeInfo,
+        V: FullCodec + StaticTypeInfo,
+    > StorageMap<I, H, K, V>
 {
     /// Metadata entry.
     pub fn meta(docs: &'static str) -> EntryMeta {
         EntryMeta {
             name: I::ITEM,
-            kind: EntryKind::Map { hashers: alloc::vec![H::KIND], key: meta_type::<K>(), value: meta_type::<V>() },
+            kind: EntryKind::Map {
+                hashers: alloc::vec![H::KIND],
+                key: meta_type::<K>(),
+                value: meta_type::<V>(),
+            },
             default: None,
             docs,
         }

@@ -155,7 +155,10 @@ pub enum DispatchError {
 impl DispatchError {
     /// A pallet error from its indices.
     pub fn module(index: u8, error: u8) -> Self {
-        DispatchError::Module(ModuleError { index, error: [error, 0, 0, 0] })
+        DispatchError::Module(ModuleError {
+            index,
+            error: [error, 0, 0, 0],
+        })
     }
 }
 
@@ -165,3 +168,16 @@ pub type DispatchOutcome = Result<(), DispatchError>;
 /// Result of `BlockBuilder_apply_extrinsic`: the outer error means "not
 /// includable"; the inner one means "included, call failed".
 pub type ApplyExtrinsicResult = Result<DispatchOutcome, TransactionValidityError>;
+
+/// Implements `From<$error> for DispatchError` as a module error of pallet
+/// `$index`; the error's SCALE variant index is its error index.
+#[macro_export]
+macro_rules! impl_module_error {
+    ($error:ty, $index:expr) => {
+        impl From<$error> for $crate::DispatchError {
+            fn from(e: $error) -> Self {
+                $crate::DispatchError::module($index, e as u8)
+            }
+        }
+    };
+}

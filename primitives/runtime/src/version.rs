@@ -62,15 +62,28 @@ mod apis_serde {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     #[allow(clippy::ptr_arg)] // serde's `with` hands us the field's own type
-    pub fn serialize<S: Serializer>(apis: &Cow<'static, [(ApiId, u32)]>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(
+        apis: &Cow<'static, [(ApiId, u32)]>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         let v: Vec<(String, u32)> = apis
             .iter()
-            .map(|(id, ver)| (format!("0x{}", id.iter().map(|b| format!("{b:02x}")).collect::<String>()), *ver))
+            .map(|(id, ver)| {
+                (
+                    format!(
+                        "0x{}",
+                        id.iter().map(|b| format!("{b:02x}")).collect::<String>()
+                    ),
+                    *ver,
+                )
+            })
             .collect();
         v.serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'static, [(ApiId, u32)]>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Cow<'static, [(ApiId, u32)]>, D::Error> {
         let v: Vec<(String, u32)> = Vec::deserialize(d)?;
         let mut out = Vec::with_capacity(v.len());
         for (id, ver) in v {
@@ -96,6 +109,9 @@ mod tests {
     #[test]
     fn core_api_id_matches_substrate() {
         // polkadot.js and subxt look for Core by this id.
-        assert_eq!(api_id("Core"), [0xdf, 0x6a, 0xcb, 0x68, 0x99, 0x07, 0x60, 0x9b]);
+        assert_eq!(
+            api_id("Core"),
+            [0xdf, 0x6a, 0xcb, 0x68, 0x99, 0x07, 0x60, 0x9b]
+        );
     }
 }

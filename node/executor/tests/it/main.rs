@@ -25,22 +25,48 @@ enum Mode {
     Native,
 }
 
-fn call(exec: &Executor, mode: Mode, overlay: &mut OverlayedChanges, state: &TestExternalities, method: &str, input: &[u8]) -> Vec<u8> {
+fn call(
+    exec: &Executor,
+    mode: Mode,
+    overlay: &mut OverlayedChanges,
+    state: &TestExternalities,
+    method: &str,
+    input: &[u8],
+) -> Vec<u8> {
     let mut ext = OverlayExt::new(overlay, &state.backend);
     match mode {
-        Mode::Wasm => exec.call(WASM_BINARY, &mut ext, method, input).unwrap_or_else(|e| panic!("{method}: {e}")),
-        Mode::Native => qstack_io::set_and_run_with_externalities(&mut ext, || qstack_runtime::apis::dispatch(method, input))
-            .unwrap_or_else(|e| panic!("{method}: {e:?}")),
+        Mode::Wasm => exec
+            .call(WASM_BINARY, &mut ext, method, input)
+            .unwrap_or_else(|e| panic!("{method}: {e}")),
+        Mode::Native => qstack_io::set_and_run_with_externalities(&mut ext, || {
+            qstack_runtime::apis::dispatch(method, input)
+        })
+        .unwrap_or_else(|e| panic!("{method}: {e:?}")),
     }
 }
 
 fn genesis(exec: &Executor, mode: Mode, endowed: &[Pair]) -> TestExternalities {
-    let list: Vec<String> = endowed.iter().map(|p| format!(r#"["{}", "1000000000000000"]"#, Address::from(p.account_id()))).collect();
+    let list: Vec<String> = endowed
+        .iter()
+        .map(|p| {
+            format!(
+                r#"["{}", "1000000000000000"]"#,
+                Address::from(p.account_id())
+            )
+        })
+        .collect();
     let json = format!(r#"{{"balances":{{"balances":[{}]}}}}"#, list.join(","));
     let mut state = TestExternalities::new();
     let mut overlay = OverlayedChanges::default();
     overlay.set(b":code", Some(WASM_BINARY.to_vec()));
-    let out = call(exec, mode, &mut overlay, &state, "GenesisBuilder_build_state", &json.into_bytes().encode());
+    let out = call(
+        exec,
+        mode,
+        &mut overlay,
+        &state,
+        "GenesisBuilder_build_state",
+        &json.into_bytes().encode(),
+    );
     assert_eq!(Result::<(), String>::decode(&mut &out[..]).unwrap(), Ok(()));
     state.overlay = overlay;
     state.commit_all();
@@ -54,52 +80,129 @@ fn transfers(genesis_hash: H256, senders: &[Pair]) -> Vec<Extrinsic> {
     let ctx = ChainContext::new(genesis_hash);
     senders
         .iter()
-        .map(|p| sign(p, RuntimeCall::Balances(balances::Call::Transfer { dest: bob.account_id(), value: 7_000 }), &ctx, &TxOptions::nonce(0)))
+        .map(|p| {
+            sign(
+                p,
+                RuntimeCall::Balances(balances::Call::Transfer {
+                    dest: bob.account_id(),
+                    value: 7_000,
+                }),
+                &ctx,
+                &TxOptions::nonce(0),
+            )
+        })
         .collect()
 }
 
 /// Builds block 1 with a timestamp and `signed`.
-fn build_block(exec: &Executor, mode: Mode, state: &TestExternalities, genesis_hash: H256, signed: &[Extrinsic]) -> (Block, Vec<ApplyExtrinsicResult>) {
+fn build_block(
+    exec: &Executor,
+    mode: Mode,
+    state: &TestExternalities,
+    genesis_hash: H256,
+    signed: &[Extrinsic],
+) -> (Block, Vec<ApplyExtrinsicResult>) {
     let mut overlay = OverlayedChanges::default();
-    let header = Header { parent_hash: genesis_hash, number: 1, state_root: H256::zero(), extrinsics_root: H256::zero(), digest: Default::default() };
-    call(exec, mode, &mut overlay, state, "Core_initialize_block", &header.encode());
+    let header = Header {
+        parent_hash: genesis_hash,
+        number: 1,
+        state_root: H256::zero(),
+        extrinsics_root: H256::zero(),
+        digest: Default::default(),
+    };
+    call(
+        exec,
+        mode,
+        &mut overlay,
+        state,
+        "Core_initialize_block",
+        &header.encode(),
+    );
     let mut data = BTreeMap::new();
     data.insert(*b"timstap0", 1_700_000_000_000u64.encode());
-    let inherents = call(exec, mode, &mut overlay, state, "BlockBuilder_inherent_extrinsics", &data.encode());
+    let inherents = call(
+        exec,
+        mode,
+        &mut overlay,
+        state,
+        "BlockBuilder_inherent_extrinsics",
+        &data.encode(),
+    );
     let mut extrinsics = Vec::<Extrinsic>::decode(&mut &inherents[..]).unwrap();
     extrinsics.extend_from_slice(signed);
     let mut results = Vec::new();
     for xt in &extrinsics {
-        let out = call(exec, mode, &mut overlay, state, "BlockBuilder_apply_extrinsic", &xt.encode());
+        let out = call(
+            exec,
+            mode,
+            &mut overlay,
+            state,
+            "BlockBuilder_apply_extrinsic",
+            &xt.encode(),
+        );
         results.push(ApplyExtrinsicResult::decode(&mut &out[..]).unwrap());
     }
-    let out = call(exec, mode, &mut overlay, state, "BlockBuilder_finalize_block", &[]);
-    let header = Result::<Header, BlockError>::decode(&mut &out[..]).unwrap().expect("finalises");
+    let out = call(
+        exec,
+        mode,
+        &mut overlay,
+        state,
+        "BlockBuilder_finalize_block",
+        &[],
+    );
+    let header = Result::<Header, BlockError>::decode(&mut &out[..])
+        .unwrap()
+        .expect("finalises");
     (Block { header, extrinsics }, results)
 }
 
 #[test]
 fn wasm_and_native_agree_on_a_block_of_every_scheme() {
-    assert!(!WASM_BINARY.is_empty(), "the Wasm runtime was not built (QSTACK_SKIP_WASM_BUILD set?)");
+    assert!(
+        !WASM_BINARY.is_empty(),
+        "the Wasm runtime was not built (QSTACK_SKIP_WASM_BUILD set?)"
+    );
     let exec = executor();
     let senders: Vec<Pair> = KeyScheme::ALL.iter().map(|s| dev(*s, "Alice")).collect();
     let wasm_state = genesis(&exec, Mode::Wasm, &senders);
     let mut native_state = genesis(&exec, Mode::Native, &senders);
-    assert_eq!(*wasm_state.backend.root(), *native_state.backend.root(), "genesis roots differ");
+    assert_eq!(
+        *wasm_state.backend.root(),
+        *native_state.backend.root(),
+        "genesis roots differ"
+    );
     let genesis_hash = Header::genesis(H256(*wasm_state.backend.root())).hash();
 
     let signed = transfers(genesis_hash, &senders);
-    let (wasm_block, wasm_results) = build_block(&exec, Mode::Wasm, &wasm_state, genesis_hash, &signed);
-    let (native_block, native_results) = build_block(&exec, Mode::Native, &native_state, genesis_hash, &signed);
-    assert!(wasm_results.iter().all(|r| *r == Ok(Ok(()))), "{wasm_results:?}");
+    let (wasm_block, wasm_results) =
+        build_block(&exec, Mode::Wasm, &wasm_state, genesis_hash, &signed);
+    let (native_block, native_results) =
+        build_block(&exec, Mode::Native, &native_state, genesis_hash, &signed);
+    assert!(
+        wasm_results.iter().all(|r| *r == Ok(Ok(()))),
+        "{wasm_results:?}"
+    );
     assert_eq!(wasm_results, native_results);
-    assert_eq!(wasm_block.header, native_block.header, "Wasm and native headers (state roots) differ");
+    assert_eq!(
+        wasm_block.header, native_block.header,
+        "Wasm and native headers (state roots) differ"
+    );
     assert_eq!(wasm_block.extrinsics.len(), 1 + KeyScheme::ALL.len());
 
     // Import path: the block re-executes in Wasm on the parent state and its roots check.
     let mut overlay = OverlayedChanges::default();
-    let out = call(&exec, Mode::Wasm, &mut overlay, &wasm_state, "Core_execute_block", &wasm_block.encode());
-    assert_eq!(Result::<(), BlockError>::decode(&mut &out[..]).unwrap(), Ok(()));
+    let out = call(
+        &exec,
+        Mode::Wasm,
+        &mut overlay,
+        &wasm_state,
+        "Core_execute_block",
+        &wasm_block.encode(),
+    );
+    assert_eq!(
+        Result::<(), BlockError>::decode(&mut &out[..]).unwrap(),
+        Ok(())
+    );
     native_state.overlay = overlay;
     assert_eq!(native_state.root(), wasm_block.header.state_root.0);
 
@@ -107,8 +210,18 @@ fn wasm_and_native_agree_on_a_block_of_every_scheme() {
     let mut bad = wasm_block.clone();
     bad.header.state_root = H256([1; 32]);
     let mut overlay = OverlayedChanges::default();
-    let out = call(&exec, Mode::Wasm, &mut overlay, &wasm_state, "Core_execute_block", &bad.encode());
-    assert_eq!(Result::<(), BlockError>::decode(&mut &out[..]).unwrap(), Err(BlockError::StateRootMismatch));
+    let out = call(
+        &exec,
+        Mode::Wasm,
+        &mut overlay,
+        &wasm_state,
+        "Core_execute_block",
+        &bad.encode(),
+    );
+    assert_eq!(
+        Result::<(), BlockError>::decode(&mut &out[..]).unwrap(),
+        Err(BlockError::StateRootMismatch)
+    );
 
     // Compiled once, reused for every call.
     assert_eq!(exec.cached_runtimes(), 1);
@@ -131,9 +244,23 @@ fn metadata_is_served_from_wasm() {
     let exec = executor();
     let state = TestExternalities::new();
     let mut overlay = OverlayedChanges::default();
-    let out = call(&exec, Mode::Wasm, &mut overlay, &state, "Metadata_metadata_versions", &[]);
+    let out = call(
+        &exec,
+        Mode::Wasm,
+        &mut overlay,
+        &state,
+        "Metadata_metadata_versions",
+        &[],
+    );
     assert_eq!(Vec::<u32>::decode(&mut &out[..]).unwrap(), vec![14, 15]);
-    let out = call(&exec, Mode::Wasm, &mut overlay, &state, "Metadata_metadata", &[]);
+    let out = call(
+        &exec,
+        Mode::Wasm,
+        &mut overlay,
+        &state,
+        "Metadata_metadata",
+        &[],
+    );
     let opaque = Vec::<u8>::decode(&mut &out[..]).unwrap();
     assert_eq!(&opaque[..4], b"meta");
 }
@@ -159,18 +286,43 @@ fn every_failure_has_its_own_error() {
     // Not Wasm.
     let mut state = TestExternalities::new();
     let mut ext = OverlayExt::new(&mut state.overlay, &state.backend);
-    assert!(matches!(exec.call(b"garbage", &mut ext, "Core_version", &[]), Err(ExecutorError::InvalidCode(_))));
+    assert!(matches!(
+        exec.call(b"garbage", &mut ext, "Core_version", &[]),
+        Err(ExecutorError::InvalidCode(_))
+    ));
     // Missing host function.
-    let e = run_wat(&exec, &format!(r#"(module (import "env" "ext_teleport_v1" (func)) {PRELUDE})"#), "x").unwrap_err();
-    assert_eq!(e, ExecutorError::MissingHostFunction { module: "env".into(), name: "ext_teleport_v1".into() });
+    let e = run_wat(
+        &exec,
+        &format!(r#"(module (import "env" "ext_teleport_v1" (func)) {PRELUDE})"#),
+        "x",
+    )
+    .unwrap_err();
+    assert_eq!(
+        e,
+        ExecutorError::MissingHostFunction {
+            module: "env".into(),
+            name: "ext_teleport_v1".into()
+        }
+    );
     // Missing export.
     let e = run_wat(&exec, &format!("(module {PRELUDE})"), "Core_version").unwrap_err();
     assert_eq!(e, ExecutorError::MissingExport("Core_version".into()));
     // Trap.
-    let e = run_wat(&exec, &format!(r#"(module {PRELUDE} (func (export "f") (param i32 i32) (result i64) unreachable))"#), "f").unwrap_err();
+    let e = run_wat(
+        &exec,
+        &format!(
+            r#"(module {PRELUDE} (func (export "f") (param i32 i32) (result i64) unreachable))"#
+        ),
+        "f",
+    )
+    .unwrap_err();
     assert!(matches!(e, ExecutorError::Trap { .. }), "{e:?}");
     // Out of fuel (a small cap keeps the test fast; the default is 5e10).
-    let small = Executor::new(ExecutorConfig { fuel_per_call: 10_000_000, ..Default::default() }).unwrap();
+    let small = Executor::new(ExecutorConfig {
+        fuel_per_call: 10_000_000,
+        ..Default::default()
+    })
+    .unwrap();
     let e = run_wat(&small, &format!(r#"(module {PRELUDE} (func (export "f") (param i32 i32) (result i64) (loop $l (br $l)) (i64.const 0)))"#), "f").unwrap_err();
     assert!(matches!(e, ExecutorError::OutOfFuel { .. }), "{e:?}");
     // Output outside memory.
@@ -179,10 +331,26 @@ fn every_failure_has_its_own_error() {
     // A host function given a pointer outside memory traps the call, not the node.
     let e = run_wat(&exec, &format!(r#"(module (import "env" "ext_storage_clear_v1" (func $c (param i64))) {PRELUDE}
         (func (export "f") (param i32 i32) (result i64) (call $c (i64.const 0x7fffffff00000010)) (i64.const 0)))"#), "f").unwrap_err();
-    assert!(matches!(e, ExecutorError::Trap { ref reason, .. } if reason.contains("outside memory")), "{e:?}");
+    assert!(
+        matches!(e, ExecutorError::Trap { ref reason, .. } if reason.contains("outside memory")),
+        "{e:?}"
+    );
     // The real runtime with undecodable input.
     let mut state = TestExternalities::new();
     let mut ext = OverlayExt::new(&mut state.overlay, &state.backend);
-    assert_eq!(exec.call(WASM_BINARY, &mut ext, "AccountNonceApi_account_nonce", &[1, 2]), Err(ExecutorError::BadInput("AccountNonceApi_account_nonce".into())));
-    assert_eq!(exec.call(WASM_BINARY, &mut ext, "No_such_method", &[]), Err(ExecutorError::MissingExport("No_such_method".into())));
+    assert_eq!(
+        exec.call(
+            WASM_BINARY,
+            &mut ext,
+            "AccountNonceApi_account_nonce",
+            &[1, 2]
+        ),
+        Err(ExecutorError::BadInput(
+            "AccountNonceApi_account_nonce".into()
+        ))
+    );
+    assert_eq!(
+        exec.call(WASM_BINARY, &mut ext, "No_such_method", &[]),
+        Err(ExecutorError::MissingExport("No_such_method".into()))
+    );
 }

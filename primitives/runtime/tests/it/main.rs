@@ -32,10 +32,14 @@ fn header_golden_bytes() {
         "4913", // compact(1234)
         "2222222222222222222222222222222222222222222222222222222222222222",
         "3333333333333333333333333333333333333333333333333333333333333333",
-        "0c",                 // 3 items
-        "06", "42465430", "080102", // PreRuntime(BFT0, [1,2])
-        "05", "504f575f", "0403",   // Seal(POW_, [3])
-        "08"                  // RuntimeEnvironmentUpdated
+        "0c", // 3 items
+        "06",
+        "42465430",
+        "080102", // PreRuntime(BFT0, [1,2])
+        "05",
+        "504f575f",
+        "0403", // Seal(POW_, [3])
+        "08"    // RuntimeEnvironmentUpdated
     );
     let h = golden_header();
     assert_eq!(hex::encode(h.encode()), expected);

@@ -1,0 +1,254 @@
+//! Chain specs in Substrate's JSON shape: `name`, `id`, `chainType`,
+//! `bootNodes`, `properties`, `consensus` and `genesis` (either
+//! `runtimeGenesis {code?, patch}` or `raw {top}`). A spec without `code` runs
+//! the runtime built into this binary; `build-spec --raw` freezes everything.
+
+use anyhow::{anyhow, bail, Context, Result};
+use qstack_client::GenesisSource;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A chain spec.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChainSpec {
+    /// Human-readable chain name.
+    pub name: String,
+    /// Short id; names the database folder.
+    pub id: String,
+    /// `Development`, `Local` or `Live`.
+    pub chain_type: ChainType,
+    /// Multiaddresses of nodes to connect to.
+    #[serde(default)]
+    pub boot_nodes: Vec<String>,
+    /// Token symbol, decimals, address prefix (served by `system_properties`).
+    #[serde(default)]
+    pub properties: serde_json::Map<String, serde_json::Value>,
+    /// The consensus engine and its parameters.
+    pub consensus: ConsensusSpec,
+    /// Genesis state.
+    pub genesis: GenesisSpec,
+}
+
+/// Kind of chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChainType {
+    /// A single-node development chain.
+    Development,
+    /// A local multi-node testnet.
+    Local,
+    /// A live network.
+    Live,
+}
+
+/// Consensus configuration, tagged by `engine`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "engine", rename_all = "camelCase", deny_unknown_fields)]
+pub enum ConsensusSpec {
+    /// One authoring node.
+    #[serde(rename_all = "camelCase")]
+    Dev {
+        /// Milliseconds between blocks; 0 = a block as soon as transactions arrive.
+        #[serde(default)]
+        block_time_ms: u64,
+    },
+}
+
+/// Genesis: built by the runtime from a patch, or raw storage.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum GenesisSpec {
+    /// Built by `GenesisBuilder_build_state`.
+    #[serde(rename_all = "camelCase")]
+    RuntimeGenesis {
+        /// Runtime code as 0x-hex; absent = this binary's runtime.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+        /// Genesis config JSON.
+        patch: serde_json::Value,
+    },
+    /// Exact storage: 0x-hex keys to 0x-hex values.
+    Raw {
+        /// Main trie.
+        top: BTreeMap<String, String>,
+    },
+}
+
+const DEV: &str = include_str!("../../../chain-specs/dev.json");
+const LOCAL: &str = include_str!("../../../chain-specs/local.json");
+
+fn decode_hex(field: &str, s: &str) -> Result<Vec<u8>> {
+    let raw = s
+        .strip_prefix("0x")
+        .ok_or_else(|| anyhow!("{field}: expected 0x-prefixed hex"))?;
+    hex::decode(raw).map_err(|e| anyhow!("{field}: invalid hex ({e})"))
+}
+
+impl ChainSpec {
+    /// Parses and validates JSON; errors name the field that is wrong.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let spec: ChainSpec =
+            serde_json::from_str(json).map_err(|e| anyhow!("invalid chain spec: {e}"))?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// `dev`, `local`, or a path to a JSON file.
+    pub fn load(chain: &str) -> Result<Self> {
+        match chain {
+            "dev" => Self::from_json(DEV),
+            "local" => Self::from_json(LOCAL),
+            path => {
+                let json = std::fs::read_to_string(Path::new(path)).with_context(|| {
+                    format!("reading chain spec {path} (use dev, local or a JSON file)")
+                })?;
+                Self::from_json(&json).with_context(|| format!("in {path}"))
+            }
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.id.is_empty()
+            || !self
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            bail!("id: must be non-empty and use only letters, digits, '-' and '_' (it names a folder)");
+        }
+        if self.name.trim().is_empty() {
+            bail!("name: must not be empty");
+        }
+        for (i, b) in self.boot_nodes.iter().enumerate() {
+            if !b.starts_with('/') {
+                bail!("bootNodes[{i}]: {b:?} is not a multiaddress (e.g. /ip4/127.0.0.1/tcp/30333/p2p/12D3…)");
+            }
+        }
+        match &self.genesis {
+            GenesisSpec::RuntimeGenesis {
+                code: Some(code), ..
+            } => {
+                decode_hex("genesis.runtimeGenesis.code", code)?;
+            }
+            GenesisSpec::RuntimeGenesis { patch, .. } if !patch.is_object() => {
+                bail!("genesis.runtimeGenesis.patch: must be a JSON object")
+            }
+            GenesisSpec::Raw { top } => {
+                for (k, v) in top {
+                    decode_hex(&format!("genesis.raw.top key {k}"), k)?;
+                    decode_hex(&format!("genesis.raw.top[{k}]"), v)?;
+                }
+                if !top.contains_key("0x3a636f6465") {
+                    bail!("genesis.raw.top: no :code (0x3a636f6465) entry");
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The genesis source for the client.
+    pub fn genesis_source(&self) -> Result<GenesisSource> {
+        Ok(match &self.genesis {
+            GenesisSpec::RuntimeGenesis { code, patch } => GenesisSource::Runtime {
+                code: match code {
+                    Some(hex) => decode_hex("genesis.runtimeGenesis.code", hex)?,
+                    None => qstack_runtime::WASM_BINARY.to_vec(),
+                },
+                patch: patch.clone(),
+            },
+            GenesisSpec::Raw { top } => {
+                let mut map = BTreeMap::new();
+                for (k, v) in top {
+                    map.insert(
+                        decode_hex("genesis.raw.top", k)?,
+                        decode_hex("genesis.raw.top", v)?,
+                    );
+                }
+                GenesisSource::Raw(map)
+            }
+        })
+    }
+
+    /// The spec with the runtime code filled in; with `raw`, genesis as storage.
+    pub fn to_json(&self, raw: bool, executor: &qstack_executor::Executor) -> Result<String> {
+        let mut spec = self.clone();
+        let source = self.genesis_source()?;
+        spec.genesis = if raw {
+            let storage = qstack_client::genesis_storage(executor, &source)?;
+            GenesisSpec::Raw {
+                top: storage
+                    .into_iter()
+                    .map(|(k, v)| {
+                        (
+                            format!("0x{}", hex::encode(k)),
+                            format!("0x{}", hex::encode(v)),
+                        )
+                    })
+                    .collect(),
+            }
+        } else {
+            match source {
+                GenesisSource::Runtime { code, patch } => GenesisSpec::RuntimeGenesis {
+                    code: Some(format!("0x{}", hex::encode(code))),
+                    patch,
+                },
+                GenesisSource::Raw(_) => self.genesis.clone(),
+            }
+        };
+        Ok(serde_json::to_string_pretty(&spec)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_specs_parse() {
+        for c in ["dev", "local"] {
+            let s = ChainSpec::load(c).unwrap();
+            assert_eq!(s.id, c);
+        }
+    }
+
+    #[test]
+    fn malformed_specs_name_the_field() {
+        let good: serde_json::Value = serde_json::from_str(DEV).unwrap();
+        let check = |mutate: &dyn Fn(&mut serde_json::Value), needle: &str| {
+            let mut v = good.clone();
+            mutate(&mut v);
+            let e = format!("{:#}", ChainSpec::from_json(&v.to_string()).unwrap_err());
+            assert!(e.contains(needle), "{needle:?} not in {e:?}");
+        };
+        check(
+            &|v| v["chainType"] = "Weird".into(),
+            "unknown variant `Weird`",
+        );
+        check(
+            &|v| v["consensus"]["engine"] = "nope".into(),
+            "unknown variant `nope`",
+        );
+        check(&|v| v["id"] = "has space".into(), "id:");
+        check(
+            &|v| v["bootNodes"] = serde_json::json!(["localhost:1"]),
+            "bootNodes[0]",
+        );
+        check(
+            &|v| v["genesis"] = serde_json::json!({"raw": {"top": {"0x00": "zz"}}}),
+            "genesis.raw.top",
+        );
+        check(
+            &|v| v["genesis"]["runtimeGenesis"]["code"] = "0xzz".into(),
+            "genesis.runtimeGenesis.code",
+        );
+        check(
+            &|v| {
+                v.as_object_mut().unwrap().remove("consensus");
+            },
+            "missing field `consensus`",
+        );
+        check(&|v| v["extra"] = 1.into(), "unknown field `extra`");
+    }
+}

@@ -1,0 +1,182 @@
+//! The `qstack` binary: runs a node, and the key, transaction and chain-spec
+//! tools around it. Argument parsing and wiring only.
+
+mod chain_spec;
+mod key;
+mod service;
+mod tx;
+
+use anyhow::{bail, Context, Result};
+use chain_spec::ChainSpec;
+use clap::{Args, Parser, Subcommand};
+use qstack_storage::PruningMode;
+use std::path::PathBuf;
+
+/// A post-quantum-ready blockchain node.
+#[derive(Parser, Debug)]
+#[command(name = "qstack", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// Options of a running node.
+#[derive(Args, Debug, Clone)]
+struct RunArgs {
+    /// Development chain: `--chain dev`, one authoring node, RPC on 127.0.0.1:9944.
+    #[arg(long)]
+    dev: bool,
+    /// Chain spec: `dev`, `local`, or a path to a chain-spec JSON file.
+    #[arg(long)]
+    chain: Option<String>,
+    #[command(flatten)]
+    base: BaseArgs,
+    /// JSON-RPC port (HTTP and WebSocket), on 127.0.0.1.
+    #[arg(long, default_value_t = 9944)]
+    rpc_port: u16,
+    /// Listen for RPC on all interfaces instead of loopback only.
+    #[arg(long)]
+    rpc_external: bool,
+    /// A human-readable name for this node (logs).
+    #[arg(long, default_value = "qstack-node")]
+    name: String,
+    /// State pruning: `archive` keeps every state, a number keeps that many recent ones.
+    #[arg(long, default_value = "256")]
+    state_pruning: String,
+    /// Author a block as soon as transactions arrive, instead of at the spec's interval.
+    #[arg(long)]
+    instant_seal: bool,
+}
+
+/// Where the node keeps its data.
+#[derive(Args, Debug, Clone)]
+struct BaseArgs {
+    /// Base path for databases and keys (default: ~/.local/share/qstack).
+    #[arg(short = 'd', long)]
+    base_path: Option<PathBuf>,
+}
+
+impl BaseArgs {
+    fn path(&self) -> Result<PathBuf> {
+        if let Some(p) = &self.base_path {
+            return Ok(p.clone());
+        }
+        let home = std::env::var_os("HOME").context("HOME is not set; pass --base-path")?;
+        Ok(PathBuf::from(home).join(".local/share/qstack"))
+    }
+
+    fn db_path(&self, spec: &ChainSpec) -> Result<PathBuf> {
+        Ok(self.path()?.join("chains").join(&spec.id).join("db"))
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Key tools: generate and inspect keys in every scheme.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Sign and submit transactions to a node over RPC.
+    #[command(subcommand)]
+    Tx(tx::TxCommand),
+    /// Print a chain spec (with `--raw`, genesis as storage: freezes the genesis hash).
+    BuildSpec {
+        /// Chain spec: `dev`, `local` or a path.
+        #[arg(long, default_value = "dev")]
+        chain: String,
+        /// Print genesis as raw storage.
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Delete a chain's database.
+    PurgeChain {
+        /// Chain spec: `dev`, `local` or a path.
+        #[arg(long, default_value = "dev")]
+        chain: String,
+        #[command(flatten)]
+        base: BaseArgs,
+        /// Do not ask for confirmation.
+        #[arg(short = 'y', long)]
+        yes: bool,
+    },
+}
+
+fn parse_pruning(s: &str) -> Result<PruningMode> {
+    match s {
+        "archive" | "archive-canonical" => Ok(PruningMode::Archive),
+        n => match n.parse::<std::num::NonZeroU32>() {
+            Ok(n) => Ok(PruningMode::KeepLast(n)),
+            Err(_) => bail!(
+                "--state-pruning: expected `archive` or a positive number of blocks, got {n:?}"
+            ),
+        },
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    init_logging();
+    match cli.command {
+        Some(Command::Key(cmd)) => key::run(cmd),
+        Some(Command::Tx(cmd)) => tokio::runtime::Runtime::new()?.block_on(tx::run(cmd)),
+        Some(Command::BuildSpec { chain, raw }) => {
+            let spec = ChainSpec::load(&chain)?;
+            let executor = qstack_executor::Executor::new(Default::default())?;
+            println!("{}", spec.to_json(raw, &executor)?);
+            Ok(())
+        }
+        Some(Command::PurgeChain { chain, base, yes }) => {
+            let spec = ChainSpec::load(&chain)?;
+            let db = base.db_path(&spec)?;
+            if !db.exists() {
+                println!("{} does not exist; nothing to purge", db.display());
+                return Ok(());
+            }
+            if !yes {
+                eprint!("Delete {}? [y/N] ", db.display());
+                let mut answer = String::new();
+                std::io::stdin().read_line(&mut answer)?;
+                if !answer.trim().eq_ignore_ascii_case("y") {
+                    println!("Aborted");
+                    return Ok(());
+                }
+            }
+            std::fs::remove_dir_all(&db).with_context(|| format!("deleting {}", db.display()))?;
+            println!("{} removed", db.display());
+            Ok(())
+        }
+        None => {
+            let args = cli.run;
+            let chain = match (&args.chain, args.dev) {
+                (Some(c), _) => c.clone(),
+                (None, true) => "dev".to_string(),
+                (None, false) => bail!("no chain selected: use --dev for a development chain or --chain <dev|local|spec.json>"),
+            };
+            let spec = ChainSpec::load(&chain)?;
+            let ip = if args.rpc_external {
+                [0, 0, 0, 0]
+            } else {
+                [127, 0, 0, 1]
+            };
+            let config = service::NodeConfig {
+                db_path: args.base.db_path(&spec)?,
+                spec,
+                pruning: parse_pruning(&args.state_pruning)?,
+                rpc_addr: std::net::SocketAddr::from((ip, args.rpc_port)),
+                name: args.name,
+                instant_seal: args.instant_seal,
+            };
+            tokio::runtime::Runtime::new()?.block_on(service::run(config))
+        }
+    }
+}

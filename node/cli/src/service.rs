@@ -1,0 +1,489 @@
+//! The running node: opens the database, builds the client, runs the pool,
+//! serves RPC, and drives the consensus engine's actions. Everything here is
+//! wiring; the logic lives in the crates it wires.
+
+use crate::chain_spec::{ChainSpec, ChainType as SpecChainType, ConsensusSpec};
+use anyhow::{Context, Result};
+use codec::Encode;
+use parking_lot::Mutex;
+use qstack_client::{Client, ImportOutcome};
+use qstack_consensus::dev::{DevEngine, SealMode};
+use qstack_consensus::{Action, Engine, Input};
+use qstack_core::{AccountId, Nonce, H256};
+use qstack_executor::{Executor, ExecutorConfig};
+use qstack_rpc::{
+    AccountInfo, BackendError, BlockData, ChainInfo, ChainType, RpcBackend, SubmitError,
+    SystemInfo, TxStatus,
+};
+use qstack_runtime_primitives::{
+    Digest, Header, OpaqueExtrinsic, RuntimeVersion, TransactionSource, TransactionValidity,
+    TransactionValidityError, UnknownTransaction,
+};
+use qstack_storage::{PruningMode, Store, StoreConfig};
+use qstack_txpool::{Pool, PoolConfig, PoolError, TxEvent, TxHash, Validator};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::{broadcast, mpsc, Notify};
+
+/// What `qstack` runs with.
+pub struct NodeConfig {
+    /// The chain.
+    pub spec: ChainSpec,
+    /// Database folder.
+    pub db_path: PathBuf,
+    /// State pruning.
+    pub pruning: PruningMode,
+    /// RPC listen address.
+    pub rpc_addr: std::net::SocketAddr,
+    /// Node name.
+    pub name: String,
+    /// Seal mode override (`--instant-seal`).
+    pub instant_seal: bool,
+}
+
+/// Validates through the runtime at the best block.
+struct RuntimeValidator<'a>(&'a Client);
+
+impl Validator for RuntimeValidator<'_> {
+    fn validate(&self, at: H256, source: TransactionSource, xt: &[u8]) -> TransactionValidity {
+        self.0.validate_transaction(&at, source, xt).unwrap_or(Err(
+            TransactionValidityError::Unknown(UnknownTransaction::CannotLookup),
+        ))
+    }
+}
+
+/// The pool, its watchers and the wake-up for the author.
+pub struct TxPool {
+    pool: Mutex<Pool>,
+    watchers: Mutex<HashMap<TxHash, mpsc::Sender<TxStatus>>>,
+    ready: Notify,
+}
+
+fn status_of(e: &TxEvent) -> TxStatus {
+    match e {
+        TxEvent::Future => TxStatus::Future,
+        TxEvent::Ready => TxStatus::Ready,
+        TxEvent::InBlock(h) => TxStatus::InBlock(*h),
+        TxEvent::Finalized(h) => TxStatus::Finalized(*h),
+        TxEvent::Usurped(h) => TxStatus::Usurped(*h),
+        TxEvent::Dropped(r) => TxStatus::Dropped(r.clone()),
+        TxEvent::Invalid(r) => TxStatus::Invalid(r.clone()),
+    }
+}
+
+impl TxPool {
+    fn notify(&self, events: &[(TxHash, TxEvent)]) {
+        let mut watchers = self.watchers.lock();
+        for (hash, event) in events {
+            tracing::debug!(target: "qstack::txpool", "{hash}: {event:?}");
+            if let Some(tx) = watchers.get(hash) {
+                let _ = tx.try_send(status_of(event));
+                if event.is_final() {
+                    watchers.remove(hash);
+                }
+            }
+        }
+    }
+}
+
+/// The node's implementation of the RPC backend.
+pub struct Node {
+    client: Arc<Client>,
+    txpool: Arc<TxPool>,
+    spec: ChainSpec,
+}
+
+fn backend_err(e: qstack_client::ClientError) -> BackendError {
+    match e {
+        qstack_client::ClientError::UnknownBlock(h) => BackendError::UnknownBlock(h),
+        qstack_client::ClientError::Executor(e) => BackendError::Call(e.to_string()),
+        other => BackendError::Other(other.to_string()),
+    }
+}
+
+fn submit_error(e: PoolError) -> SubmitError {
+    use qstack_rpc::error::codes;
+    match e {
+        PoolError::Invalid(i) => SubmitError::new(codes::POOL_INVALID_TX, "Invalid Transaction")
+            .with_data(qstack_txpool::describe_invalid(i)),
+        PoolError::Unknown(u) => {
+            SubmitError::new(codes::POOL_UNKNOWN_VALIDITY, "Unknown Transaction Validity")
+                .with_data(qstack_txpool::describe_unknown(u))
+        }
+        PoolError::AlreadyImported => {
+            SubmitError::new(codes::POOL_ALREADY_IMPORTED, "Transaction Already Imported")
+        }
+        PoolError::TooLowPriority { .. } => {
+            SubmitError::new(codes::POOL_TOO_LOW_PRIORITY, "Priority is too low")
+                .with_data(e.to_string())
+        }
+        other => SubmitError::new(codes::POOL_IMMEDIATELY_DROPPED, "Immediately Dropped")
+            .with_data(other.to_string()),
+    }
+}
+
+impl Node {
+    fn best(&self) -> H256 {
+        self.client.info().map(|i| i.best_hash).unwrap_or_default()
+    }
+
+    fn submit(
+        &self,
+        xt: OpaqueExtrinsic,
+        watch: Option<mpsc::Sender<TxStatus>>,
+    ) -> Result<H256, SubmitError> {
+        let at = self.best();
+        let submitted = {
+            let mut pool = self.txpool.pool.lock();
+            pool.submit(
+                at,
+                TransactionSource::Local,
+                xt.0,
+                &RuntimeValidator(&self.client),
+            )
+            .map_err(submit_error)?
+        };
+        if let Some(w) = watch {
+            let _ = w.try_send(status_of(&submitted.outcome.event()));
+            self.txpool.watchers.lock().insert(submitted.hash, w);
+        }
+        self.txpool.notify(&submitted.events);
+        self.txpool.ready.notify_one();
+        Ok(submitted.hash)
+    }
+}
+
+impl RpcBackend for Node {
+    fn chain_info(&self) -> ChainInfo {
+        let i = self.client.info().unwrap_or(qstack_client::ChainInfo {
+            genesis_hash: H256::zero(),
+            best_hash: H256::zero(),
+            best_number: 0,
+            finalized_hash: H256::zero(),
+            finalized_number: 0,
+        });
+        ChainInfo {
+            genesis_hash: i.genesis_hash,
+            best_hash: i.best_hash,
+            best_number: i.best_number,
+            finalized_hash: i.finalized_hash,
+            finalized_number: i.finalized_number,
+        }
+    }
+
+    fn header(&self, hash: H256) -> Result<Option<Header>, BackendError> {
+        self.client.header(&hash).map_err(backend_err)
+    }
+
+    fn block(&self, hash: H256) -> Result<Option<BlockData>, BackendError> {
+        Ok(self
+            .client
+            .block(&hash)
+            .map_err(backend_err)?
+            .map(|(b, j)| BlockData {
+                header: b.header,
+                extrinsics: b.extrinsics,
+                justifications: j
+                    .map(|encoded| {
+                        vec![qstack_rpc::Justification {
+                            engine_id: *b"DEV0",
+                            encoded,
+                        }]
+                    })
+                    .unwrap_or_default(),
+            }))
+    }
+
+    fn block_hash(&self, number: u32) -> Result<Option<H256>, BackendError> {
+        self.client.hash_of(number).map_err(backend_err)
+    }
+
+    fn storage(&self, at: H256, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+        self.client.storage(&at, key).map_err(backend_err)
+    }
+
+    fn storage_keys_paged(
+        &self,
+        at: H256,
+        prefix: &[u8],
+        count: u32,
+        start_key: Option<&[u8]>,
+    ) -> Result<Vec<Vec<u8>>, BackendError> {
+        let state = self.client.state_at(&at).map_err(backend_err)?;
+        state
+            .keys_with_prefix(prefix, start_key, count as usize)
+            .map_err(|e| BackendError::Other(e.to_string()))
+    }
+
+    fn read_proof(&self, at: H256, keys: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, BackendError> {
+        let state = self.client.state_at(&at).map_err(backend_err)?;
+        let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+        Ok(state
+            .read_proof(&keys)
+            .map_err(|e| BackendError::Other(e.to_string()))?
+            .nodes)
+    }
+
+    fn call(&self, at: H256, method: &str, input: &[u8]) -> Result<Vec<u8>, BackendError> {
+        self.client.call_at(&at, method, input).map_err(backend_err)
+    }
+
+    fn runtime_version(&self, at: H256) -> Result<RuntimeVersion, BackendError> {
+        self.client.runtime_version(&at).map_err(backend_err)
+    }
+
+    fn submit_extrinsic(&self, extrinsic: OpaqueExtrinsic) -> Result<H256, SubmitError> {
+        self.submit(extrinsic, None)
+    }
+
+    fn submit_and_watch(
+        &self,
+        extrinsic: OpaqueExtrinsic,
+    ) -> Result<(H256, mpsc::Receiver<TxStatus>), SubmitError> {
+        let (tx, rx) = mpsc::channel(16);
+        let hash = self.submit(extrinsic, Some(tx))?;
+        Ok((hash, rx))
+    }
+
+    fn pending_extrinsics(&self) -> Vec<OpaqueExtrinsic> {
+        self.txpool
+            .pool
+            .lock()
+            .pending()
+            .into_iter()
+            .map(|b| OpaqueExtrinsic::from_encoded(b.to_vec()))
+            .collect()
+    }
+
+    fn subscribe_new_heads(&self) -> broadcast::Receiver<Header> {
+        self.client.subscribe_best()
+    }
+
+    fn subscribe_finalized_heads(&self) -> broadcast::Receiver<Header> {
+        self.client.subscribe_finalized()
+    }
+
+    fn system_info(&self) -> SystemInfo {
+        SystemInfo {
+            name: "qstack".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            chain: self.spec.name.clone(),
+            chain_type: match self.spec.chain_type {
+                SpecChainType::Development => ChainType::Development,
+                SpecChainType::Local => ChainType::Local,
+                SpecChainType::Live => ChainType::Live,
+            },
+            properties: self.spec.properties.clone(),
+            peers: 0,
+            is_syncing: false,
+            should_have_peers: false,
+        }
+    }
+
+    fn account_nonce(&self, who: &AccountId) -> Result<Nonce, BackendError> {
+        let out = self
+            .client
+            .call_at(&self.best(), "AccountNonceApi_account_nonce", &who.encode())
+            .map_err(backend_err)?;
+        let onchain = <Nonce as codec::Decode>::decode(&mut &out[..])
+            .map_err(|e| BackendError::Call(e.to_string()))?;
+        // Advance past this sender's transactions already in the pool.
+        let mut pooled: Vec<Nonce> = self
+            .txpool
+            .pool
+            .lock()
+            .pending()
+            .iter()
+            .filter_map(|raw| {
+                let xt = qstack_runtime::Extrinsic::decode_strict(
+                    raw,
+                    qstack_runtime::RuntimeCall::is_known,
+                )
+                .ok()?;
+                let (address, _, extra) = xt.signature?;
+                let signer = match address {
+                    qstack_runtime_primitives::MultiAddress::Id(id) => id,
+                    qstack_runtime_primitives::MultiAddress::Key(pk) => pk.account_id(),
+                };
+                (signer == *who).then_some(extra.nonce)
+            })
+            .collect();
+        pooled.sort_unstable();
+        let mut next = onchain;
+        for n in pooled {
+            if n == next {
+                next = next.saturating_add(1);
+            }
+        }
+        Ok(next)
+    }
+
+    fn account_info(&self, who: &AccountId) -> Result<AccountInfo, BackendError> {
+        let out = self
+            .client
+            .call_at(&self.best(), "QstackAccountApi_account_info", &who.encode())
+            .map_err(backend_err)?;
+        let view = <qstack_runtime::apis::AccountView as codec::Decode>::decode(&mut &out[..])
+            .map_err(|e| BackendError::Call(e.to_string()))?;
+        Ok(AccountInfo {
+            nonce: view.nonce,
+            free: view.free,
+            key: view.key,
+        })
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// The timestamp for a block on `parent`: wall clock, but never earlier than
+/// the parent's time plus the runtime's minimum period.
+fn block_time(client: &Client, parent: &H256) -> u64 {
+    let key = qstack_runtime_primitives::storage::item_prefix("Timestamp", "Now");
+    let prev = client
+        .storage(parent, &key)
+        .ok()
+        .flatten()
+        .and_then(|v| <u64 as codec::Decode>::decode(&mut &v[..]).ok())
+        .unwrap_or(0);
+    now_ms().max(prev.saturating_add(qstack_runtime::timestamp::MINIMUM_PERIOD_MS))
+}
+
+/// Authors one block on the best block with the ready transactions.
+fn author_block(client: &Client, txpool: &TxPool) -> Result<(H256, u32)> {
+    let best = client.info()?.best_hash;
+    let ready = txpool.pool.lock().ready();
+    let txs: Vec<Arc<Vec<u8>>> = ready.iter().map(|(_, b)| b.clone()).collect();
+    let mut inherents = BTreeMap::new();
+    inherents.insert(
+        qstack_runtime::timestamp::INHERENT_IDENTIFIER,
+        block_time(client, &best).encode(),
+    );
+    let built = client.build_block(&best, &inherents, Digest::default(), &txs)?;
+    let hash = built.block.header.hash();
+    let number = built.block.header.number;
+    let included: Vec<TxHash> = built
+        .included
+        .iter()
+        .filter_map(|i| ready.get(*i).map(|(h, _)| *h))
+        .collect();
+    let rejected: Vec<(TxHash, TransactionValidityError)> = built
+        .rejected
+        .iter()
+        .filter_map(|(i, e)| ready.get(*i).map(|(h, _)| (*h, *e)))
+        .collect();
+    match client.commit_built(built, None, true)? {
+        ImportOutcome::Imported { .. } | ImportOutcome::AlreadyKnown => {}
+    }
+    let events = {
+        let mut pool = txpool.pool.lock();
+        let mut events = pool.on_block(hash, &included, &rejected, &RuntimeValidator(client));
+        events.extend(pool.on_finalized(hash, &included));
+        events
+    };
+    txpool.notify(&events);
+    tracing::info!(target: "qstack::author", "authored #{number} ({hash}) with {} transactions", included.len());
+    Ok((hash, number))
+}
+
+/// Runs the node until Ctrl-C.
+pub async fn run(config: NodeConfig) -> Result<()> {
+    std::fs::create_dir_all(&config.db_path)
+        .with_context(|| format!("creating {}", config.db_path.display()))?;
+    let store = Arc::new(
+        Store::open(
+            &config.db_path,
+            StoreConfig {
+                pruning: config.pruning,
+                ..Default::default()
+            },
+        )
+        .with_context(|| format!("opening the database at {}", config.db_path.display()))?,
+    );
+    let executor = Arc::new(Executor::new(ExecutorConfig::default())?);
+    let client = Arc::new(Client::new(
+        store,
+        executor,
+        &config.spec.genesis_source()?,
+    )?);
+    let info = client.info()?;
+    tracing::info!(target: "qstack", "chain {} ({}), genesis {}, best #{} ({})", config.spec.name, config.spec.id, info.genesis_hash, info.best_number, info.best_hash);
+    let txpool = Arc::new(TxPool {
+        pool: Mutex::new(Pool::new(PoolConfig::default())),
+        watchers: Mutex::new(HashMap::new()),
+        ready: Notify::new(),
+    });
+    let node = Arc::new(Node {
+        client: client.clone(),
+        txpool: txpool.clone(),
+        spec: config.spec.clone(),
+    });
+    tracing::info!(target: "qstack", "node name: {}", config.name);
+    let rpc = qstack_rpc::start(
+        qstack_rpc::RpcConfig {
+            listen_addr: config.rpc_addr,
+            ..Default::default()
+        },
+        node.clone(),
+    )
+    .await?;
+    tracing::info!(target: "qstack", "JSON-RPC listening on {}", rpc.local_addr());
+
+    let mode = match config.spec.consensus {
+        ConsensusSpec::Dev { block_time_ms } if block_time_ms > 0 && !config.instant_seal => {
+            SealMode::Interval(block_time_ms)
+        }
+        ConsensusSpec::Dev { .. } => SealMode::Instant,
+    };
+    let mut engine = DevEngine::new(mode);
+    let start = Instant::now();
+    let mut wake = tokio::time::Instant::now();
+    let shutdown = tokio::signal::ctrl_c();
+    tokio::pin!(shutdown);
+    let mut input = Input::Tick;
+    loop {
+        let now = start.elapsed().as_millis() as u64;
+        let mut queue: Vec<Action> = engine.handle(now, input.clone());
+        while let Some(action) = queue.pop() {
+            match action {
+                Action::AuthorBlock => {
+                    let (client, txpool) = (client.clone(), txpool.clone());
+                    match tokio::task::spawn_blocking(move || author_block(&client, &txpool))
+                        .await?
+                    {
+                        Ok((hash, number)) => queue.extend(engine.handle(
+                            start.elapsed().as_millis() as u64,
+                            Input::BlockImported {
+                                hash,
+                                number,
+                                best: true,
+                            },
+                        )),
+                        Err(e) => {
+                            tracing::error!(target: "qstack::author", "could not author a block: {e:#}")
+                        }
+                    }
+                }
+                Action::WakeAt(at) => {
+                    wake = tokio::time::Instant::from_std(start + Duration::from_millis(at))
+                }
+                Action::Finalize(_) | Action::Broadcast(_) => {}
+            }
+        }
+        input = tokio::select! {
+            _ = &mut shutdown => break,
+            _ = tokio::time::sleep_until(wake), if matches!(mode, SealMode::Interval(_)) => Input::Tick,
+            _ = txpool.ready.notified() => Input::TransactionsReady { count: txpool.pool.lock().status().ready },
+        };
+    }
+    tracing::info!(target: "qstack", "shutting down");
+    rpc.stop();
+    rpc.stopped().await;
+    Ok(())
+}

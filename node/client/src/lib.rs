@@ -1,0 +1,530 @@
+//! The client: builds and stores genesis, imports blocks (check header,
+//! execute with the parent's code, compare roots, commit atomically), builds
+//! new blocks from a parent and a list of transactions, answers runtime calls
+//! and storage reads at any block, and announces new best and finalised heads.
+//! It owns no networking, consensus or RPC: those drive it.
+
+mod genesis;
+
+pub use genesis::{build_genesis, genesis_storage, GenesisSource};
+
+use codec::{Decode, Encode};
+use parking_lot::Mutex;
+use qstack_core::{hashing::blake2_256, H256};
+use qstack_executor::{CompiledRuntime, Executor, ExecutorError};
+use qstack_io::{OverlayExt, OverlayedChanges};
+use qstack_runtime_primitives::{
+    ApplyExtrinsicResult, Digest, Header, OpaqueBlock, OpaqueExtrinsic, RuntimeVersion,
+    TransactionValidityError,
+};
+use qstack_storage::{ImportBatch, StateStore, StorageError, Store};
+use qstack_trie::{MemoryDB, TrieBackend, TrieError};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+/// Key of the runtime code in state.
+pub const CODE_KEY: &[u8] = b":code";
+
+/// Why the client could not do something.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The database failed.
+    #[error("database: {0}")]
+    Storage(#[from] StorageError),
+    /// The state trie is missing nodes (pruned or corrupt).
+    #[error("state: {0}")]
+    State(#[from] TrieError),
+    /// The runtime could not run.
+    #[error("runtime: {0}")]
+    Executor(#[from] ExecutorError),
+    /// No such block.
+    #[error("unknown block {0}")]
+    UnknownBlock(H256),
+    /// The state has no runtime code.
+    #[error("no runtime code (:code) in the state of block {0}")]
+    NoCode(H256),
+    /// The runtime answered something that does not decode.
+    #[error("runtime reply to {method} does not decode: {reason}")]
+    BadReply {
+        /// Runtime API method.
+        method: &'static str,
+        /// Decoder message.
+        reason: String,
+    },
+    /// The genesis could not be built.
+    #[error("genesis: {0}")]
+    Genesis(String),
+}
+
+/// Why a block was not imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// Its parent is not known (sync it first).
+    #[error("unknown parent {0}")]
+    UnknownParent(H256),
+    /// Its number is not parent + 1.
+    #[error("block number {got} does not follow parent number {parent}")]
+    BadNumber {
+        /// Parent's number.
+        parent: u32,
+        /// Block's number.
+        got: u32,
+    },
+    /// The runtime rejected the block.
+    #[error("block rejected by the runtime: {0}")]
+    Rejected(String),
+    /// The computed state root differs from the header's.
+    #[error("state root mismatch: header {expected}, computed {computed}")]
+    StateRootMismatch {
+        /// In the header.
+        expected: H256,
+        /// Computed.
+        computed: H256,
+    },
+    /// Another failure.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+}
+
+/// Result of a successful import.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportOutcome {
+    /// Imported; whether it became the best block.
+    Imported {
+        /// Became best.
+        best: bool,
+    },
+    /// Already in the database.
+    AlreadyKnown,
+}
+
+/// Best, finalised and genesis blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChainInfo {
+    /// Genesis hash.
+    pub genesis_hash: H256,
+    /// Best block.
+    pub best_hash: H256,
+    /// Its number.
+    pub best_number: u32,
+    /// Last finalised block.
+    pub finalized_hash: H256,
+    /// Its number.
+    pub finalized_number: u32,
+}
+
+/// A block built on a parent, ready to commit without re-execution.
+pub struct BuiltBlock {
+    /// The block.
+    pub block: OpaqueBlock,
+    /// Transactions included, in order (by index into the input list).
+    pub included: Vec<usize>,
+    /// Transactions refused by the runtime, with the reason.
+    pub rejected: Vec<(usize, TransactionValidityError)>,
+    delta: MemoryDB,
+}
+
+/// The client.
+pub struct Client {
+    store: Arc<Store>,
+    executor: Arc<Executor>,
+    runtimes: Mutex<Vec<([u8; 32], Arc<CompiledRuntime>)>>,
+    import_lock: Mutex<()>,
+    best_heads: broadcast::Sender<Header>,
+    finalized_heads: broadcast::Sender<Header>,
+}
+
+/// Runtimes kept compiled, keyed by the state root they were read at.
+const RUNTIME_CACHE: usize = 64;
+
+impl Client {
+    /// Opens the client over `store`, writing genesis from `genesis` if the
+    /// store is empty. A non-empty store must hold the same genesis.
+    pub fn new(
+        store: Arc<Store>,
+        executor: Arc<Executor>,
+        genesis: &GenesisSource,
+    ) -> Result<Self, ClientError> {
+        let (best_heads, _) = broadcast::channel(256);
+        let (finalized_heads, _) = broadcast::channel(256);
+        let client = Self {
+            store,
+            executor,
+            runtimes: Mutex::new(Vec::new()),
+            import_lock: Mutex::new(()),
+            best_heads,
+            finalized_heads,
+        };
+        let (header, delta) = build_genesis(&client.executor, genesis)?;
+        match client.store.genesis_hash()? {
+            Some(existing) if existing != header.hash() => {
+                return Err(ClientError::Genesis(format!(
+                    "the database holds a chain with genesis {existing}, but the chain spec's genesis is {}; \
+                     use another --base-path or `qstack purge-chain`",
+                    header.hash()
+                )))
+            }
+            Some(_) => {}
+            None => client.store.commit_genesis(header, delta)?,
+        }
+        Ok(client)
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// The executor.
+    pub fn executor(&self) -> &Arc<Executor> {
+        &self.executor
+    }
+
+    /// Best, finalised and genesis.
+    pub fn info(&self) -> Result<ChainInfo, ClientError> {
+        let genesis_hash = self
+            .store
+            .genesis_hash()?
+            .ok_or_else(|| ClientError::Genesis("no genesis".into()))?;
+        let (best_number, best_hash) = self.store.best()?.unwrap_or((0, genesis_hash));
+        let (finalized_number, finalized_hash) =
+            self.store.finalized()?.unwrap_or((0, genesis_hash));
+        Ok(ChainInfo {
+            genesis_hash,
+            best_hash,
+            best_number,
+            finalized_hash,
+            finalized_number,
+        })
+    }
+
+    /// Header of `hash`.
+    pub fn header(&self, hash: &H256) -> Result<Option<Header>, ClientError> {
+        Ok(self.store.header(*hash)?)
+    }
+
+    /// Block of `hash` with its justification.
+    pub fn block(
+        &self,
+        hash: &H256,
+    ) -> Result<Option<(OpaqueBlock, Option<Vec<u8>>)>, ClientError> {
+        let Some(header) = self.store.header(*hash)? else {
+            return Ok(None);
+        };
+        let extrinsics = self.store.body(*hash)?.unwrap_or_default();
+        let justification = self.store.justification(*hash)?;
+        Ok(Some((OpaqueBlock { header, extrinsics }, justification)))
+    }
+
+    /// Canonical hash at `number`.
+    pub fn hash_of(&self, number: u32) -> Result<Option<H256>, ClientError> {
+        Ok(self.store.hash_of(number)?)
+    }
+
+    /// New best heads, as they are imported.
+    pub fn subscribe_best(&self) -> broadcast::Receiver<Header> {
+        self.best_heads.subscribe()
+    }
+
+    /// Newly finalised heads.
+    pub fn subscribe_finalized(&self) -> broadcast::Receiver<Header> {
+        self.finalized_heads.subscribe()
+    }
+
+    fn header_or_err(&self, hash: &H256) -> Result<Header, ClientError> {
+        self.store
+            .header(*hash)?
+            .ok_or(ClientError::UnknownBlock(*hash))
+    }
+
+    /// The state after block `hash`.
+    pub fn state_at(&self, hash: &H256) -> Result<TrieBackend<StateStore>, ClientError> {
+        let header = self.header_or_err(hash)?;
+        Ok(self.store.state_at(header.state_root))
+    }
+
+    /// A storage value after block `hash`.
+    pub fn storage(&self, hash: &H256, key: &[u8]) -> Result<Option<Vec<u8>>, ClientError> {
+        Ok(self.state_at(hash)?.storage(key)?)
+    }
+
+    /// The compiled runtime whose code is in `state`.
+    fn runtime(
+        &self,
+        at: &H256,
+        state: &TrieBackend<StateStore>,
+    ) -> Result<Arc<CompiledRuntime>, ClientError> {
+        let root = *state.root();
+        if let Some((_, rt)) = self.runtimes.lock().iter().find(|(r, _)| *r == root) {
+            return Ok(rt.clone());
+        }
+        let code = state.storage(CODE_KEY)?.ok_or(ClientError::NoCode(*at))?;
+        let rt = self.executor.prepare(&code)?;
+        let mut cache = self.runtimes.lock();
+        if cache.len() >= RUNTIME_CACHE {
+            cache.remove(0);
+        }
+        cache.push((root, rt.clone()));
+        Ok(rt)
+    }
+
+    /// Calls runtime `method` on the state after block `at`; writes are discarded.
+    pub fn call_at(&self, at: &H256, method: &str, input: &[u8]) -> Result<Vec<u8>, ClientError> {
+        let state = self.state_at(at)?;
+        let rt = self.runtime(at, &state)?;
+        let mut overlay = OverlayedChanges::default();
+        let mut ext = OverlayExt::new(&mut overlay, &state);
+        Ok(self.executor.call_compiled(&rt, &mut ext, method, input)?)
+    }
+
+    /// The runtime version at `at`.
+    pub fn runtime_version(&self, at: &H256) -> Result<RuntimeVersion, ClientError> {
+        let out = self.call_at(at, "Core_version", &[])?;
+        RuntimeVersion::decode(&mut &out[..]).map_err(|e| ClientError::BadReply {
+            method: "Core_version",
+            reason: e.to_string(),
+        })
+    }
+
+    /// Imports a block from outside (peer, file): executes it on its parent's
+    /// state with the parent's code, checks its roots and commits it in one
+    /// atomic write. Becomes best if higher than the current best.
+    pub fn import_block(
+        &self,
+        block: OpaqueBlock,
+        justification: Option<Vec<u8>>,
+        finalized: bool,
+    ) -> Result<ImportOutcome, ImportError> {
+        let _guard = self.import_lock.lock();
+        let hash = block.header.hash();
+        if self
+            .store
+            .header(hash)
+            .map_err(ClientError::from)?
+            .is_some()
+        {
+            return Ok(ImportOutcome::AlreadyKnown);
+        }
+        let parent = self
+            .store
+            .header(block.header.parent_hash)
+            .map_err(ClientError::from)?
+            .ok_or(ImportError::UnknownParent(block.header.parent_hash))?;
+        if Some(block.header.number) != parent.number.checked_add(1) {
+            return Err(ImportError::BadNumber {
+                parent: parent.number,
+                got: block.header.number,
+            });
+        }
+        let state = self.store.state_at(parent.state_root);
+        let rt = self.runtime(&block.header.parent_hash, &state)?;
+        let mut overlay = OverlayedChanges::default();
+        let mut ext = OverlayExt::new(&mut overlay, &state);
+        let out = self
+            .executor
+            .call_compiled(&rt, &mut ext, "Core_execute_block", &block.encode())
+            .map_err(ClientError::from)?;
+        // `Result<(), BlockError>`: byte 0 is Ok.
+        match out.first() {
+            Some(0) => {}
+            _ => return Err(ImportError::Rejected(describe_block_error(&out))),
+        }
+        let (root, delta) = ext.root_and_changes().ok_or_else(|| {
+            ClientError::State(ext.take_error().unwrap_or(TrieError::MissingRoot {
+                root: parent.state_root.0,
+            }))
+        })?;
+        if root != block.header.state_root.0 {
+            return Err(ImportError::StateRootMismatch {
+                expected: block.header.state_root,
+                computed: H256(root),
+            });
+        }
+        self.commit(block, justification, delta, finalized)
+    }
+
+    fn commit(
+        &self,
+        block: OpaqueBlock,
+        justification: Option<Vec<u8>>,
+        delta: MemoryDB,
+        finalized: bool,
+    ) -> Result<ImportOutcome, ImportError> {
+        let best_number = self.info().map(|i| i.best_number)?;
+        let is_best = block.header.number > best_number;
+        let header = block.header.clone();
+        self.store
+            .commit_block(ImportBatch {
+                header: block.header,
+                body: block.extrinsics,
+                justification,
+                state_delta: delta,
+                new_best: is_best,
+                finalized: finalized && is_best,
+            })
+            .map_err(ClientError::from)?;
+        tracing::info!(target: "qstack::client", "imported #{} ({}){}", header.number, header.hash(), if is_best { " best" } else { "" });
+        if is_best {
+            let _ = self.best_heads.send(header.clone());
+            if finalized {
+                let _ = self.finalized_heads.send(header);
+            }
+        }
+        Ok(ImportOutcome::Imported { best: is_best })
+    }
+
+    /// Builds a block on `parent` with the author's inherent data and as many
+    /// of `txs` (encoded extrinsics) as fit, in order.
+    pub fn build_block(
+        &self,
+        parent: &H256,
+        inherent_data: &BTreeMap<[u8; 8], Vec<u8>>,
+        digest: Digest,
+        txs: &[Arc<Vec<u8>>],
+    ) -> Result<BuiltBlock, ClientError> {
+        let parent_header = self.header_or_err(parent)?;
+        let state = self.store.state_at(parent_header.state_root);
+        let rt = self.runtime(parent, &state)?;
+        let mut overlay = OverlayedChanges::default();
+        let mut ext = OverlayExt::new(&mut overlay, &state);
+        let exec = &self.executor;
+        let header = Header {
+            parent_hash: *parent,
+            number: parent_header.number.saturating_add(1),
+            state_root: H256::zero(),
+            extrinsics_root: H256::zero(),
+            digest,
+        };
+        exec.call_compiled(&rt, &mut ext, "Core_initialize_block", &header.encode())?;
+        let out = exec.call_compiled(
+            &rt,
+            &mut ext,
+            "BlockBuilder_inherent_extrinsics",
+            &inherent_data.encode(),
+        )?;
+        let inherents =
+            Vec::<OpaqueExtrinsic>::decode(&mut &out[..]).map_err(|e| ClientError::BadReply {
+                method: "BlockBuilder_inherent_extrinsics",
+                reason: e.to_string(),
+            })?;
+        let mut extrinsics = Vec::new();
+        for xt in inherents {
+            let r = apply(exec, &rt, &mut ext, &xt.0)?;
+            if !matches!(r, Ok(Ok(()))) {
+                return Err(ClientError::BadReply {
+                    method: "BlockBuilder_apply_extrinsic",
+                    reason: format!("inherent failed: {r:?}"),
+                });
+            }
+            extrinsics.push(xt);
+        }
+        let mut included = Vec::new();
+        let mut rejected = Vec::new();
+        for (i, tx) in txs.iter().enumerate() {
+            match apply(exec, &rt, &mut ext, tx)? {
+                Ok(_) => {
+                    included.push(i);
+                    extrinsics.push(OpaqueExtrinsic::from_encoded(tx.to_vec()));
+                }
+                Err(TransactionValidityError::Invalid(
+                    qstack_runtime_primitives::InvalidTransaction::ExhaustsResources,
+                )) => break,
+                Err(e) => rejected.push((i, e)),
+            }
+        }
+        let out = exec.call_compiled(&rt, &mut ext, "BlockBuilder_finalize_block", &[])?;
+        let header = match <Result<Header, Vec<u8>>>::decode(&mut &out[..]) {
+            Ok(Ok(h)) => h,
+            _ => {
+                return Err(ClientError::BadReply {
+                    method: "BlockBuilder_finalize_block",
+                    reason: describe_block_error(&out),
+                })
+            }
+        };
+        let (_, delta) = ext.root_and_changes().ok_or_else(|| {
+            ClientError::State(ext.take_error().unwrap_or(TrieError::MissingRoot {
+                root: parent_header.state_root.0,
+            }))
+        })?;
+        Ok(BuiltBlock {
+            block: OpaqueBlock { header, extrinsics },
+            included,
+            rejected,
+            delta,
+        })
+    }
+
+    /// Commits a block this node built (no re-execution needed).
+    pub fn commit_built(
+        &self,
+        built: BuiltBlock,
+        justification: Option<Vec<u8>>,
+        finalized: bool,
+    ) -> Result<ImportOutcome, ImportError> {
+        let _guard = self.import_lock.lock();
+        self.commit(built.block, justification, built.delta, finalized)
+    }
+
+    /// Validates a transaction against the best block's state (pool entry).
+    pub fn validate_transaction(
+        &self,
+        at: &H256,
+        source: qstack_runtime_primitives::TransactionSource,
+        xt: &[u8],
+    ) -> Result<qstack_runtime_primitives::TransactionValidity, ClientError> {
+        let mut input = source.encode();
+        input.extend_from_slice(xt);
+        input.extend_from_slice(&at.encode());
+        let out = self.call_at(at, "TaggedTransactionQueue_validate_transaction", &input)?;
+        qstack_runtime_primitives::TransactionValidity::decode(&mut &out[..]).map_err(|e| {
+            ClientError::BadReply {
+                method: "TaggedTransactionQueue_validate_transaction",
+                reason: e.to_string(),
+            }
+        })
+    }
+}
+
+fn apply(
+    exec: &Executor,
+    rt: &CompiledRuntime,
+    ext: &mut OverlayExt<'_, StateStore>,
+    xt: &[u8],
+) -> Result<ApplyExtrinsicResult, ClientError> {
+    let out = exec.call_compiled(rt, ext, "BlockBuilder_apply_extrinsic", xt)?;
+    ApplyExtrinsicResult::decode(&mut &out[..]).map_err(|e| ClientError::BadReply {
+        method: "BlockBuilder_apply_extrinsic",
+        reason: e.to_string(),
+    })
+}
+
+/// Human-readable form of an encoded `Result<_, BlockError>` error.
+fn describe_block_error(out: &[u8]) -> String {
+    match out {
+        [1, 0, rest @ ..] => {
+            let index = rest
+                .get(..4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .unwrap_or(0);
+            format!(
+                "extrinsic {index} is not includable (validity error 0x{})",
+                hex_tail(rest.get(4..).unwrap_or_default())
+            )
+        }
+        [1, 1, ..] => "the timestamp inherent is missing".into(),
+        [1, 2, ..] => "state root mismatch".into(),
+        [1, 3, ..] => "extrinsics root mismatch".into(),
+        _ => format!("unexpected reply 0x{}", hex_tail(out)),
+    }
+}
+
+fn hex_tail(b: &[u8]) -> String {
+    b.iter().take(16).map(|x| format!("{x:02x}")).collect()
+}
+
+/// blake2-256 of an encoded extrinsic: its hash for RPC and the pool.
+pub fn extrinsic_hash(xt: &[u8]) -> H256 {
+    H256(blake2_256(xt))
+}

@@ -1,0 +1,146 @@
+//! The node's JSON-RPC server: Substrate-compatible methods and JSON shapes
+//! over HTTP and WebSocket on one port, reading the node through [`RpcBackend`].
+//!
+//! Methods keep Substrate's names, aliases, parameter order and JSON so that
+//! polkadot.js and subxt work unchanged; qstack's own typed methods
+//! (`account_info`) sit beside them. Every parameter is checked: bad input is
+//! a JSON-RPC error naming the parameter (codes in [`error::codes`]).
+
+mod backend;
+pub mod error;
+mod json;
+mod methods;
+mod params;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod testing;
+
+pub use backend::{
+    AccountInfo, BackendError, BlockData, ChainInfo, ChainType, Justification, RpcBackend,
+    SubmitError, SystemInfo, TxStatus,
+};
+pub use error::RpcError;
+
+use jsonrpsee::server::{
+    BatchRequestConfig, RandomStringIdProvider, Server, ServerConfig, ServerHandle,
+};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+/// Most keys one `state_getKeysPaged` call returns (Substrate's limit); a
+/// larger `count` is refused with [`error::codes::STATE_INVALID_COUNT`].
+pub const MAX_KEYS_PAGED: u32 = 1000;
+
+/// Most keys one `state_queryStorageAt`, `state_getReadProof` or
+/// `state_subscribeStorage` call may name.
+pub const MAX_KEYS_PER_CALL: usize = 1000;
+
+/// Substrate's RPC port.
+pub const DEFAULT_RPC_PORT: u16 = 9944;
+
+const MIB: u32 = 1024 * 1024;
+
+/// Server settings (`--rpc-port`, `--rpc-max-connections`, … in the CLI).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RpcConfig {
+    /// Address to listen on for both HTTP and WebSocket; port 0 picks a free port.
+    pub listen_addr: SocketAddr,
+    /// Largest request accepted, in bytes: an HTTP body or a WebSocket message.
+    /// Larger HTTP requests get status 413. 16 MiB holds a runtime-upgrade
+    /// extrinsic (a few MB of Wasm, twice that as hex) with room to spare.
+    pub max_request_size: NonZeroU32,
+    /// Largest response sent, in bytes; a larger one is replaced by a JSON-RPC
+    /// error (-32008). Must hold the metadata and `:code` as hex.
+    pub max_response_size: NonZeroU32,
+    /// Most simultaneous connections, HTTP and WebSocket together; more are refused.
+    pub max_connections: NonZeroU32,
+    /// Most subscriptions one WebSocket connection may hold at once.
+    pub max_subscriptions_per_connection: NonZeroU32,
+    /// Most calls in one JSON-RPC batch; `None` for no limit (Substrate's default).
+    pub max_batch_len: Option<NonZeroU32>,
+    /// Notifications buffered per connection before a slow subscriber makes
+    /// the server wait (and head streams skip ahead).
+    pub message_buffer_capacity: NonZeroU32,
+}
+
+impl Default for RpcConfig {
+    fn default() -> Self {
+        RpcConfig {
+            listen_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_RPC_PORT)),
+            max_request_size: nz(16 * MIB),
+            max_response_size: nz(16 * MIB),
+            max_connections: nz(100),
+            max_subscriptions_per_connection: nz(1024),
+            max_batch_len: None,
+            message_buffer_capacity: nz(1024),
+        }
+    }
+}
+
+const fn nz(n: u32) -> NonZeroU32 {
+    match NonZeroU32::new(n) {
+        Some(n) => n,
+        None => NonZeroU32::MIN,
+    }
+}
+
+/// A running server. Dropping it stops the server, as [`RpcHandle::stop`] does.
+#[derive(Debug)]
+pub struct RpcHandle {
+    local_addr: SocketAddr,
+    handle: ServerHandle,
+}
+
+impl RpcHandle {
+    /// The address actually bound (the real port when the config said 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting connections and closes the open ones; idempotent.
+    pub fn stop(&self) {
+        let _already_stopped = self.handle.stop();
+    }
+
+    /// Waits until the server has stopped.
+    pub async fn stopped(self) {
+        self.handle.stopped().await
+    }
+}
+
+/// Starts the server on `config.listen_addr`, answering from `backend`.
+/// Must be called inside a tokio runtime (multi-threaded: slow methods run on
+/// its blocking pool).
+pub async fn start(config: RpcConfig, backend: Arc<dyn RpcBackend>) -> Result<RpcHandle, RpcError> {
+    let module = methods::build(backend)?;
+    let batch = match config.max_batch_len {
+        Some(n) => BatchRequestConfig::Limit(n.get()),
+        None => BatchRequestConfig::Unlimited,
+    };
+    let server_config = ServerConfig::builder()
+        .max_request_body_size(config.max_request_size.get())
+        .max_response_body_size(config.max_response_size.get())
+        .max_connections(config.max_connections.get())
+        .max_subscriptions_per_connection(config.max_subscriptions_per_connection.get())
+        .set_batch_request_config(batch)
+        .set_message_buffer_capacity(config.message_buffer_capacity.get())
+        // Substrate's subscription ids: 16 random characters.
+        .set_id_provider(RandomStringIdProvider::new(16))
+        .build();
+    let bind_err = |source| RpcError::Bind {
+        addr: config.listen_addr,
+        source,
+    };
+    let server = Server::builder()
+        .set_config(server_config)
+        .build(config.listen_addr)
+        .await
+        .map_err(bind_err)?;
+    let local_addr = server.local_addr().map_err(bind_err)?;
+    let handle = server.start(module);
+    tracing::info!(
+        target: methods::LOG_TARGET,
+        "JSON-RPC server listening on {local_addr} (HTTP and WebSocket)"
+    );
+    Ok(RpcHandle { local_addr, handle })
+}

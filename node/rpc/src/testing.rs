@@ -1,0 +1,424 @@
+//! An in-memory [`RpcBackend`] for tests (feature `test-utils`): a linear
+//! chain with a full state copy per block, scripted runtime-call answers, a
+//! pool that accepts or refuses on command, and transaction watchers the test
+//! drives with [`TestBackend::send_status`].
+
+use crate::backend::{
+    AccountInfo, BackendError, BlockData, ChainInfo, ChainType, Justification, RpcBackend,
+    SubmitError, SystemInfo, TxStatus,
+};
+use crate::error::codes;
+use codec::Encode;
+use qstack_core::{hashing::blake2_256, AccountId, BlockNumber, Nonce, H256};
+use qstack_runtime_primitives::version::apis;
+use qstack_runtime_primitives::{
+    extrinsics_root, Digest, DigestItem, Header, OpaqueExtrinsic, RuntimeVersion,
+};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+use tokio::sync::{broadcast, mpsc};
+
+type State = BTreeMap<Vec<u8>, Vec<u8>>;
+
+struct Stored {
+    block: BlockData,
+    state: State,
+    version: RuntimeVersion,
+}
+
+struct Inner {
+    blocks: HashMap<H256, Stored>,
+    /// Canonical hashes by number.
+    canonical: Vec<H256>,
+    finalized: BlockNumber,
+    /// Version given to blocks imported from now on.
+    next_version: RuntimeVersion,
+    calls: HashMap<String, Result<Vec<u8>, String>>,
+    call_log: Vec<(H256, String, Vec<u8>)>,
+    accounts: BTreeMap<AccountId, AccountInfo>,
+    pool: Vec<(H256, OpaqueExtrinsic)>,
+    watchers: HashMap<H256, mpsc::Sender<TxStatus>>,
+    refuse: Option<SubmitError>,
+    system: SystemInfo,
+}
+
+/// The in-memory backend. Cheap to share behind an `Arc`.
+pub struct TestBackend {
+    inner: Mutex<Inner>,
+    new_heads: broadcast::Sender<Header>,
+    finalized_heads: broadcast::Sender<Header>,
+}
+
+/// The runtime version a fresh [`TestBackend`] reports.
+pub fn test_runtime_version() -> RuntimeVersion {
+    RuntimeVersion {
+        spec_name: Cow::Borrowed("qstack-test"),
+        impl_name: Cow::Borrowed("qstack-test-node"),
+        authoring_version: 1,
+        spec_version: 100,
+        impl_version: 0,
+        apis: Cow::Owned(apis(&[("Core", 5), ("Metadata", 2)])),
+        transaction_version: 1,
+        system_version: 1,
+    }
+}
+
+/// The metadata bytes `Metadata_metadata` returns (SCALE `Vec<u8>` around them).
+pub const TEST_METADATA: &[u8] = b"meta\x0ftest-metadata";
+
+impl Default for TestBackend {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestBackend {
+    /// A chain with an empty genesis state.
+    pub fn new() -> Self {
+        Self::with_genesis(Vec::new())
+    }
+
+    /// A chain whose genesis state holds `storage`.
+    pub fn with_genesis(storage: Vec<(Vec<u8>, Vec<u8>)>) -> Self {
+        let state: State = storage.into_iter().collect();
+        let genesis = Header::genesis(state_root(&state));
+        let hash = genesis.hash();
+        let version = test_runtime_version();
+        let mut blocks = HashMap::new();
+        blocks.insert(
+            hash,
+            Stored {
+                block: BlockData {
+                    header: genesis,
+                    extrinsics: Vec::new(),
+                    justifications: Vec::new(),
+                },
+                state,
+                version: version.clone(),
+            },
+        );
+        let mut calls = HashMap::new();
+        calls.insert(
+            "Metadata_metadata".to_owned(),
+            Ok(TEST_METADATA.to_vec().encode()),
+        );
+        let (new_heads, _) = broadcast::channel(64);
+        let (finalized_heads, _) = broadcast::channel(64);
+        TestBackend {
+            inner: Mutex::new(Inner {
+                blocks,
+                canonical: vec![hash],
+                finalized: 0,
+                next_version: version,
+                calls,
+                call_log: Vec::new(),
+                accounts: BTreeMap::new(),
+                pool: Vec::new(),
+                watchers: HashMap::new(),
+                refuse: None,
+                system: SystemInfo {
+                    name: "qstack".into(),
+                    version: "0.1.0-test".into(),
+                    chain: "qstack Test".into(),
+                    chain_type: ChainType::Development,
+                    properties: serde_json::json!({"tokenSymbol": "QST", "tokenDecimals": 12})
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default(),
+                    peers: 0,
+                    is_syncing: false,
+                    should_have_peers: false,
+                },
+            }),
+            new_heads,
+            finalized_heads,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A test that panicked while holding the lock has failed already.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hash of block 0.
+    pub fn genesis_hash(&self) -> H256 {
+        self.lock().canonical.first().copied().unwrap_or_default()
+    }
+
+    /// Hash of the best block.
+    pub fn best_hash(&self) -> H256 {
+        self.lock().canonical.last().copied().unwrap_or_default()
+    }
+
+    /// Imports a child of the best block holding `extrinsics`, whose state is
+    /// the parent's with `changes` applied (`None` deletes), and announces it
+    /// as the new best head. Returns its header.
+    pub fn import(
+        &self,
+        extrinsics: Vec<OpaqueExtrinsic>,
+        changes: &[(Vec<u8>, Option<Vec<u8>>)],
+    ) -> Header {
+        let header = {
+            let mut inner = self.lock();
+            let parent_hash = inner.canonical.last().copied().unwrap_or_default();
+            let number = BlockNumber::try_from(inner.canonical.len()).unwrap_or(BlockNumber::MAX);
+            let mut state = inner
+                .blocks
+                .get(&parent_hash)
+                .map(|s| s.state.clone())
+                .unwrap_or_default();
+            for (k, v) in changes {
+                match v {
+                    Some(v) => state.insert(k.clone(), v.clone()),
+                    None => state.remove(k),
+                };
+            }
+            let mut digest = Digest::default();
+            digest.push(DigestItem::PreRuntime(*b"TEST", number.encode()));
+            let header = Header {
+                parent_hash,
+                number,
+                state_root: state_root(&state),
+                extrinsics_root: extrinsics_root(&extrinsics),
+                digest,
+            };
+            let hash = header.hash();
+            let version = inner.next_version.clone();
+            inner.blocks.insert(
+                hash,
+                Stored {
+                    block: BlockData {
+                        header: header.clone(),
+                        extrinsics,
+                        justifications: Vec::new(),
+                    },
+                    state,
+                    version,
+                },
+            );
+            inner.canonical.push(hash);
+            header
+        };
+        let _no_subscribers = self.new_heads.send(header.clone());
+        header
+    }
+
+    /// Marks block `hash` (and its ancestors) final and announces it.
+    pub fn finalize(&self, hash: H256) {
+        let header = {
+            let mut inner = self.lock();
+            let Some(stored) = inner.blocks.get(&hash) else {
+                return;
+            };
+            let header = stored.block.header.clone();
+            inner.finalized = header.number;
+            header
+        };
+        let _no_subscribers = self.finalized_heads.send(header);
+    }
+
+    /// Stores a justification beside block `hash`.
+    pub fn add_justification(&self, hash: H256, justification: Justification) {
+        if let Some(stored) = self.lock().blocks.get_mut(&hash) {
+            stored.block.justifications.push(justification);
+        }
+    }
+
+    /// The runtime version of blocks imported from now on.
+    pub fn set_runtime_version(&self, version: RuntimeVersion) {
+        self.lock().next_version = version;
+    }
+
+    /// What runtime API `method` answers from now on (at every block).
+    pub fn set_call(&self, method: &str, answer: Result<Vec<u8>, String>) {
+        self.lock().calls.insert(method.to_owned(), answer);
+    }
+
+    /// Every runtime call made so far: (block, method, input).
+    pub fn call_log(&self) -> Vec<(H256, String, Vec<u8>)> {
+        self.lock().call_log.clone()
+    }
+
+    /// Sets an account's nonce, balance and key.
+    pub fn set_account(&self, who: AccountId, info: AccountInfo) {
+        self.lock().accounts.insert(who, info);
+    }
+
+    /// Refuses every submission with `error` from now on (`None` accepts again).
+    pub fn refuse_submissions(&self, error: Option<SubmitError>) {
+        self.lock().refuse = error;
+    }
+
+    /// Pushes `status` to the watcher of transaction `tx`; `false` if nobody
+    /// watches it (any more). A final status removes the transaction from the pool.
+    pub fn send_status(&self, tx: H256, status: TxStatus) -> bool {
+        let mut inner = self.lock();
+        if status.is_final() {
+            inner.pool.retain(|(h, _)| *h != tx);
+        }
+        let Some(watcher) = inner.watchers.get(&tx) else {
+            return false;
+        };
+        // The sender is kept after a final status: ending the subscription
+        // then is the server's job, and the tests check it does.
+        let sent = watcher.try_send(status).is_ok();
+        if !sent {
+            inner.watchers.remove(&tx);
+        }
+        sent
+    }
+
+    /// Changes the node information `system_*` reports.
+    pub fn update_system(&self, f: impl FnOnce(&mut SystemInfo)) {
+        f(&mut self.lock().system);
+    }
+
+    fn add_to_pool(&self, xt: OpaqueExtrinsic) -> Result<H256, SubmitError> {
+        let mut inner = self.lock();
+        if let Some(e) = &inner.refuse {
+            return Err(e.clone());
+        }
+        let hash = H256(blake2_256(&xt.0));
+        if inner.pool.iter().any(|(h, _)| *h == hash) {
+            return Err(SubmitError::new(
+                codes::POOL_ALREADY_IMPORTED,
+                "Transaction Already Imported",
+            )
+            .with_data(format!("{hash:?}")));
+        }
+        inner.pool.push((hash, xt));
+        Ok(hash)
+    }
+
+    fn stored<T>(&self, at: H256, f: impl FnOnce(&Stored) -> T) -> Result<T, BackendError> {
+        self.lock()
+            .blocks
+            .get(&at)
+            .map(f)
+            .ok_or(BackendError::UnknownBlock(at))
+    }
+}
+
+/// A stand-in state root (the test backend keeps no trie).
+fn state_root(state: &State) -> H256 {
+    H256(blake2_256(&state.encode()))
+}
+
+impl RpcBackend for TestBackend {
+    fn chain_info(&self) -> ChainInfo {
+        let inner = self.lock();
+        let at = |n: usize| inner.canonical.get(n).copied().unwrap_or_default();
+        let best_number = inner.canonical.len().saturating_sub(1);
+        ChainInfo {
+            genesis_hash: at(0),
+            best_hash: at(best_number),
+            best_number: BlockNumber::try_from(best_number).unwrap_or(BlockNumber::MAX),
+            finalized_hash: at(inner.finalized as usize),
+            finalized_number: inner.finalized,
+        }
+    }
+
+    fn header(&self, hash: H256) -> Result<Option<Header>, BackendError> {
+        Ok(self.stored(hash, |s| s.block.header.clone()).ok())
+    }
+
+    fn block(&self, hash: H256) -> Result<Option<BlockData>, BackendError> {
+        Ok(self.stored(hash, |s| s.block.clone()).ok())
+    }
+
+    fn block_hash(&self, number: BlockNumber) -> Result<Option<H256>, BackendError> {
+        Ok(self.lock().canonical.get(number as usize).copied())
+    }
+
+    fn storage(&self, at: H256, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+        self.stored(at, |s| s.state.get(key).cloned())
+    }
+
+    fn storage_keys_paged(
+        &self,
+        at: H256,
+        prefix: &[u8],
+        count: u32,
+        start_key: Option<&[u8]>,
+    ) -> Result<Vec<Vec<u8>>, BackendError> {
+        self.stored(at, |s| {
+            s.state
+                .range(prefix.to_vec()..)
+                .map(|(k, _)| k)
+                .take_while(|k| k.starts_with(prefix))
+                .filter(|k| start_key.is_none_or(|start| k.as_slice() > start))
+                .take(count as usize)
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// Not a trie proof: one "node" per present key, its `(key, value)` encoding.
+    fn read_proof(&self, at: H256, keys: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, BackendError> {
+        self.stored(at, |s| {
+            keys.iter()
+                .filter_map(|k| s.state.get(k).map(|v| (k, v).encode()))
+                .collect()
+        })
+    }
+
+    fn call(&self, at: H256, method: &str, input: &[u8]) -> Result<Vec<u8>, BackendError> {
+        let mut inner = self.lock();
+        if !inner.blocks.contains_key(&at) {
+            return Err(BackendError::UnknownBlock(at));
+        }
+        inner.call_log.push((at, method.to_owned(), input.to_vec()));
+        match inner.calls.get(method) {
+            Some(Ok(out)) => Ok(out.clone()),
+            Some(Err(e)) => Err(BackendError::Call(e.clone())),
+            None => Err(BackendError::Call(format!(
+                "the runtime has no method {method:?}"
+            ))),
+        }
+    }
+
+    fn runtime_version(&self, at: H256) -> Result<RuntimeVersion, BackendError> {
+        self.stored(at, |s| s.version.clone())
+    }
+
+    fn submit_extrinsic(&self, extrinsic: OpaqueExtrinsic) -> Result<H256, SubmitError> {
+        self.add_to_pool(extrinsic)
+    }
+
+    /// Sends `Ready` at once, as a pool does on import; the test sends the rest.
+    fn submit_and_watch(
+        &self,
+        extrinsic: OpaqueExtrinsic,
+    ) -> Result<(H256, mpsc::Receiver<TxStatus>), SubmitError> {
+        let hash = self.add_to_pool(extrinsic)?;
+        let (tx, rx) = mpsc::channel(16);
+        let _fits = tx.try_send(TxStatus::Ready);
+        self.lock().watchers.insert(hash, tx);
+        Ok((hash, rx))
+    }
+
+    fn pending_extrinsics(&self) -> Vec<OpaqueExtrinsic> {
+        self.lock().pool.iter().map(|(_, x)| x.clone()).collect()
+    }
+
+    fn subscribe_new_heads(&self) -> broadcast::Receiver<Header> {
+        self.new_heads.subscribe()
+    }
+
+    fn subscribe_finalized_heads(&self) -> broadcast::Receiver<Header> {
+        self.finalized_heads.subscribe()
+    }
+
+    fn system_info(&self) -> SystemInfo {
+        self.lock().system.clone()
+    }
+
+    fn account_nonce(&self, who: &AccountId) -> Result<Nonce, BackendError> {
+        Ok(self.lock().accounts.get(who).map_or(0, |a| a.nonce))
+    }
+
+    fn account_info(&self, who: &AccountId) -> Result<AccountInfo, BackendError> {
+        Ok(self.lock().accounts.get(who).cloned().unwrap_or_default())
+    }
+}

@@ -23,6 +23,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
+/// Encoded consensus justification (a commit certificate) stored beside a block.
+pub type Justification = Vec<u8>;
+
 /// Key of the runtime code in state.
 pub const CODE_KEY: &[u8] = b":code";
 
@@ -208,7 +211,7 @@ impl Client {
     pub fn block(
         &self,
         hash: &H256,
-    ) -> Result<Option<(OpaqueBlock, Option<Vec<u8>>)>, ClientError> {
+    ) -> Result<Option<(OpaqueBlock, Option<Justification>)>, ClientError> {
         let Some(header) = self.store.header(*hash)? else {
             return Ok(None);
         };

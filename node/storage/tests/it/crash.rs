@@ -41,7 +41,7 @@ fn changes(n: u32, side: bool) -> Changes {
             (key((n * 31 + j) % 200), Some(value))
         })
         .collect();
-    if n % 3 == 0 {
+    if n.is_multiple_of(3) {
         changes.push((key((n * 17) % 200), None));
     }
     changes

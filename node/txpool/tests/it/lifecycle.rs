@@ -74,8 +74,10 @@ fn revalidation_after_a_block_drops_stale_transactions_and_promotes_futures() {
 
 #[test]
 fn revalidation_is_bounded_per_block_and_rotates_through_the_pool() {
-    let mut config = PoolConfig::default();
-    config.revalidate_per_block = 2;
+    let config = PoolConfig {
+        revalidate_per_block: 2,
+        ..PoolConfig::default()
+    };
     let mut n = Node::new(config);
     let txs: Vec<ToyTx> = (0..5).map(|s| ToyTx::new(s, 0, 1)).collect();
     for tx in &txs {
@@ -184,8 +186,10 @@ fn unknown_validity_is_refused_but_not_banned_and_kept_on_revalidation() {
 
 #[test]
 fn a_transaction_expires_when_its_longevity_ends() {
-    let mut config = PoolConfig::default();
-    config.revalidate_per_block = 0; // longevity alone
+    let config = PoolConfig {
+        revalidate_per_block: 0, // longevity alone
+        ..PoolConfig::default()
+    };
     let mut n = Node::new(config);
     let mortal = ToyTx::new(ALICE, 0, 1).longevity(2);
     let immortal = ToyTx::new(BOB, 0, 1);

@@ -131,8 +131,10 @@ fn an_included_transaction_leaves_its_successors_ready_without_events() {
 
 #[test]
 fn a_future_transaction_included_by_another_author_unlocks_its_successors() {
-    let mut config = PoolConfig::default();
-    config.revalidate_per_block = 0; // the tags alone must do it
+    let config = PoolConfig {
+        revalidate_per_block: 0, // the tags alone must do it
+        ..PoolConfig::default()
+    };
     let mut m = Node::new(config);
     let a1 = ToyTx::new(ALICE, 1, 1);
     let a2 = ToyTx::new(ALICE, 2, 1);

@@ -1,0 +1,286 @@
+//! End-to-end tests of the `qstack` binary: real processes on loopback, free
+//! ports, temporary base paths; every node is killed when its test ends.
+
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_qstack");
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+struct Node {
+    child: Child,
+    port: u16,
+}
+
+impl Node {
+    fn start(base: &Path, extra: &[&str]) -> Node {
+        let port = free_port();
+        let log = std::fs::File::create(base.join(format!("node-{port}.log"))).expect("log file");
+        let child = Command::new(BIN)
+            .args(["--dev", "-d"])
+            .arg(base)
+            .args(["--rpc-port", &port.to_string()])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start qstack");
+        let node = Node { child, port };
+        node.wait_until("RPC up", Duration::from_secs(60), |n| {
+            n.try_rpc("system_health", json!([])).is_some()
+        });
+        node
+    }
+
+    fn try_rpc(&self, method: &str, params: Value) -> Option<Value> {
+        let body =
+            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+        write!(s, "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).ok()?;
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).ok()?;
+        let json = resp.split("\r\n\r\n").nth(1)?;
+        serde_json::from_str(json).ok()
+    }
+
+    fn rpc(&self, method: &str, params: Value) -> Value {
+        let v = self
+            .try_rpc(method, params.clone())
+            .unwrap_or_else(|| panic!("no answer to {method}"));
+        assert!(v.get("error").is_none(), "{method}({params}) failed: {v}");
+        v["result"].clone()
+    }
+
+    fn best(&self) -> (u64, String) {
+        let h = self.rpc("chain_getHeader", json!([]));
+        let n = u64::from_str_radix(h["number"].as_str().unwrap().trim_start_matches("0x"), 16)
+            .unwrap();
+        (
+            n,
+            self.rpc("chain_getBlockHash", json!([n]))
+                .as_str()
+                .unwrap()
+                .to_string(),
+        )
+    }
+
+    fn wait_until(&self, what: &str, timeout: Duration, f: impl Fn(&Node) -> bool) {
+        let start = Instant::now();
+        while !f(self) {
+            assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Ctrl-C, as an operator would stop it.
+    fn interrupt(mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("node did not stop on SIGINT");
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn qstack(args: &[&str]) -> (bool, String) {
+    let out = Command::new(BIN).args(args).output().expect("run qstack");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+fn address(suri: &str, scheme: &str) -> String {
+    let (ok, out) = qstack(&[
+        "key", "inspect", suri, "--scheme", scheme, "--output", "json",
+    ]);
+    assert!(ok, "{out}");
+    let v: Value = serde_json::from_str(out.lines().find(|l| l.starts_with('{')).unwrap()).unwrap();
+    v["address"].as_str().unwrap().to_string()
+}
+
+fn free_of(node: &Node, addr: &str) -> u128 {
+    node.rpc("account_info", json!([addr]))["free"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn hybrid_pqc_transfer_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::start(dir.path(), &[]);
+    let bob = address("//Bob", "sr25519");
+    let alice = address("//Alice", "hybrid");
+    let before = free_of(&node, &bob);
+    assert!(
+        node.rpc("account_info", json!([alice]))["key"].is_null(),
+        "no key before the first transaction"
+    );
+    let rpc = format!("ws://127.0.0.1:{}", node.port);
+    let (ok, out) = qstack(&[
+        "tx",
+        "transfer",
+        "--from",
+        "//Alice",
+        "--scheme",
+        "hybrid",
+        "--to",
+        &bob,
+        "--amount",
+        "777000",
+        "--rpc",
+        &rpc,
+        "--wait-finalized",
+    ]);
+    assert!(ok, "{out}");
+    // The CLI prints the statuses author_submitAndWatchExtrinsic pushed.
+    assert!(out.contains("\"ready\""), "{out}");
+    assert!(out.contains("inBlock"), "{out}");
+    assert!(out.contains("finalized"), "{out}");
+    assert_eq!(free_of(&node, &bob), before + 777000);
+    let info = node.rpc("account_info", json!([alice]));
+    assert_eq!(info["nonce"], 1);
+    assert_eq!(info["key"]["scheme"], "hybrid", "{info}");
+    // Later transactions refer to the stored key; nonce from system_accountNextIndex.
+    let (ok, out) = qstack(&[
+        "tx", "transfer", "--from", "//Alice", "--scheme", "hybrid", "--to", &bob, "--amount",
+        "1000", "--rpc", &rpc,
+    ]);
+    assert!(ok, "{out}");
+    assert_eq!(free_of(&node, &bob), before + 778000);
+    // A transfer the account cannot afford is refused with a clear error, and nothing moves.
+    let (ok, out) = qstack(&[
+        "tx", "transfer", "--from", "//Nobody", "--scheme", "sr25519", "--to", &bob, "--amount",
+        "5", "--rpc", &rpc,
+    ]);
+    assert!(!ok);
+    assert!(
+        out.contains("Invalid Transaction") && out.contains("fee"),
+        "{out}"
+    );
+    assert_eq!(free_of(&node, &bob), before + 778000);
+}
+
+#[test]
+fn bad_rpc_input_gets_errors_and_the_node_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::start(dir.path(), &[]);
+    for (method, params) in [
+        ("author_submitExtrinsic", json!(["0xzz"])),
+        ("author_submitExtrinsic", json!(["0x0102"])),
+        ("state_getStorage", json!([12])),
+        ("no_such_method", json!([])),
+        ("account_info", json!(["qNotAnAddress"])),
+    ] {
+        let v = node.try_rpc(method, params).expect("an answer");
+        assert!(v.get("error").is_some(), "{method}: {v}");
+    }
+    node.rpc("system_health", json!([]));
+}
+
+#[test]
+fn restart_resumes_at_the_same_head_and_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::start(dir.path(), &[]);
+    node.wait_until("block 3", Duration::from_secs(60), |n| n.best().0 >= 3);
+    node.interrupt();
+    let node = Node::start(dir.path(), &[]);
+    // Right after restart (before or after a new block), the old head is still there.
+    let (n, hash) = node.best();
+    assert!(n >= 3);
+    let header = node.rpc("chain_getHeader", json!([hash]));
+    assert!(header["stateRoot"].is_string());
+    node.wait_until("progress after restart", Duration::from_secs(30), |m| {
+        m.best().0 > n
+    });
+    // Old blocks keep their hashes.
+    assert_eq!(
+        node.rpc("chain_getBlockHash", json!([n])).as_str().unwrap(),
+        hash
+    );
+}
+
+#[test]
+fn kill_9_mid_import_restarts_on_the_last_complete_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let bob = address("//Bob", "sr25519");
+    for round in 0..3u64 {
+        let node = Node::start(dir.path(), &["--instant-seal"]);
+        let (start, _) = node.best();
+        let rpc = format!("ws://127.0.0.1:{}", node.port);
+        // Keep blocks coming while we kill the node at an arbitrary moment.
+        let sender = Command::new(BIN)
+            .args([
+                "tx", "transfer", "--from", "//Alice", "--scheme", "sr25519", "--to", &bob,
+                "--amount", "1000", "--rpc", &rpc,
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(150 + 97 * round));
+        node.kill9();
+        let mut sender = sender;
+        let _ = sender.wait();
+        let node = Node::start(dir.path(), &["--instant-seal"]);
+        let (n, hash) = node.best();
+        assert!(n >= start, "went backwards: {n} < {start}");
+        // The head is a complete block: header, body and state all readable.
+        let block = node.rpc("chain_getBlock", json!([hash]));
+        assert!(block["block"]["extrinsics"].is_array());
+        assert!(free_of(&node, &bob) > 0);
+        node.rpc("state_getRuntimeVersion", json!([hash]));
+        // And it imports again.
+        let (ok, out) = qstack(&[
+            "tx",
+            "transfer",
+            "--from",
+            "//Alice",
+            "--scheme",
+            "sr25519",
+            "--to",
+            &bob,
+            "--amount",
+            "1000",
+            "--rpc",
+            &format!("ws://127.0.0.1:{}", node.port),
+        ]);
+        assert!(ok, "{out}");
+        assert!(node.best().0 > n);
+    }
+}

@@ -30,6 +30,7 @@ pub const METHODS: &[&str] = &[
     "AccountNonceApi_account_nonce",
     "TransactionPaymentApi_query_info",
     "QstackAccountApi_account_info",
+    "SignatureCheckApi_block_signatures",
 ];
 
 /// Substrate's `Weight` (two compact dimensions).
@@ -107,6 +108,10 @@ pub fn dispatch(method: &str, input: &[u8]) -> Result<Vec<u8>, ApiError> {
         "BlockBuilder_inherent_extrinsics" => {
             let data: BTreeMap<[u8; 8], Vec<u8>> = arg(input)?;
             executive::inherent_extrinsics(&data).encode()
+        }
+        "SignatureCheckApi_block_signatures" => {
+            let block: Block = arg(input)?;
+            executive::block_signatures(&block).encode()
         }
         "TaggedTransactionQueue_validate_transaction" => {
             let (source, xt, at): (TransactionSource, OpaqueExtrinsic, H256) = arg(input)?;

@@ -138,6 +138,57 @@ fn check(bytes: &[u8], rule: NonceRule) -> Result<Checked, TransactionValidityEr
     if xt.function.is_inherent() {
         return Err(invalid(InvalidTransaction::MandatoryValidation));
     }
+    let signer = resolve_signer(&xt.function, address, &extra)?;
+    if signer.key.scheme() != signature.scheme() {
+        return Err(invalid(InvalidTransaction::BadProof));
+    }
+    let (who, key) = (signer.who, signer.key);
+    // CheckNonce.
+    let expected = system::account_nonce(&who);
+    if extra.nonce < expected {
+        return Err(invalid(InvalidTransaction::Stale));
+    }
+    if extra.nonce > expected && rule == NonceRule::Exact {
+        return Err(invalid(InvalidTransaction::Future));
+    }
+    if !qstack_io::crypto::verify(&signature, signer.payload.as_bytes(), &key) {
+        return Err(invalid(InvalidTransaction::BadProof));
+    }
+    // ChargeTransactionPayment (checked here, withdrawn in apply).
+    let weight = base_weight(Some(key.scheme())).saturating_add(xt.function.weight());
+    let fee = compute_fee(len, weight).saturating_add(extra.tip);
+    if balances::free_balance(&who) < fee {
+        return Err(invalid(InvalidTransaction::Payment));
+    }
+    Ok(Checked {
+        signer: Some((who, extra.nonce, signer.new_key)),
+        call: xt.function,
+        fee,
+        tip: extra.tip,
+        weight,
+        len,
+        era: extra.era,
+    })
+}
+
+/// A signed extrinsic's signer, resolved against state.
+struct Signer {
+    who: AccountId,
+    key: PublicKey,
+    /// The key to register: the first transaction of an account carries it.
+    new_key: Option<PublicKey>,
+    /// What the signature must cover.
+    payload: SignedPayload,
+}
+
+/// Checks genesis and mortality, resolves the signer's key and builds the
+/// signed payload: (call, extra, additional) commits to spec and transaction
+/// versions, genesis and birth block.
+fn resolve_signer(
+    call: &RuntimeCall,
+    address: MultiAddress,
+    extra: &qstack_runtime_primitives::SignedExtra,
+) -> Result<Signer, TransactionValidityError> {
     // CheckGenesis / CheckGenesisTag.
     let genesis = system::block_hash(0).ok_or(invalid(InvalidTransaction::AncientBirthBlock))?;
     if genesis.0.get(..4) != Some(&extra.genesis_tag[..]) {
@@ -169,44 +220,39 @@ fn check(bytes: &[u8], rule: NonceRule) -> Result<Checked, TransactionValidityEr
             (who, pk, None)
         }
     };
-    if key.scheme() != signature.scheme() {
-        return Err(invalid(InvalidTransaction::BadProof));
-    }
-    // CheckNonce.
-    let expected = system::account_nonce(&who);
-    if extra.nonce < expected {
-        return Err(invalid(InvalidTransaction::Stale));
-    }
-    if extra.nonce > expected && rule == NonceRule::Exact {
-        return Err(invalid(InvalidTransaction::Future));
-    }
-    // Signature over (call, extra, additional) — commits to spec and
-    // transaction versions, genesis and birth block.
     let additional = AdditionalSigned {
         spec_version: VERSION.spec_version,
         transaction_version: VERSION.transaction_version,
         genesis_hash: genesis,
         birth_hash,
     };
-    let payload = SignedPayload::new(&xt.function, &extra, &additional);
-    if !qstack_io::crypto::verify(&signature, payload.as_bytes(), &key) {
-        return Err(invalid(InvalidTransaction::BadProof));
-    }
-    // ChargeTransactionPayment (checked here, withdrawn in apply).
-    let weight = base_weight(Some(key.scheme())).saturating_add(xt.function.weight());
-    let fee = compute_fee(len, weight).saturating_add(extra.tip);
-    if balances::free_balance(&who) < fee {
-        return Err(invalid(InvalidTransaction::Payment));
-    }
-    Ok(Checked {
-        signer: Some((who, extra.nonce, new_key)),
-        call: xt.function,
-        fee,
-        tip: extra.tip,
-        weight,
-        len,
-        era: extra.era,
+    Ok(Signer {
+        who,
+        key,
+        new_key,
+        payload: SignedPayload::new(call, extra, &additional),
     })
+}
+
+/// The signature checks `block` will make, as (signature, message, key), so a
+/// node can verify them in parallel before executing it (DESIGN §2). Run on
+/// the parent's state in a throwaway overlay. Best effort: an extrinsic whose
+/// signer cannot be resolved yet is left out and verified during execution.
+pub fn block_signatures(block: &crate::Block) -> Vec<(qstack_core::Signature, Vec<u8>, PublicKey)> {
+    initialize_block(&block.header);
+    let mut out = Vec::new();
+    for xt in &block.extrinsics {
+        let Ok(xt) = decode(&xt.encode()) else {
+            continue;
+        };
+        let Some((address, signature, extra)) = xt.signature else {
+            continue;
+        };
+        if let Ok(signer) = resolve_signer(&xt.function, address, &extra) {
+            out.push((signature, signer.payload.as_bytes().to_vec(), signer.key));
+        }
+    }
+    out
 }
 
 /// Starts a block.

@@ -286,4 +286,25 @@ mod tests {
         }
         assert_eq!(metadata_prefixed(13), None);
     }
+
+    #[test]
+    fn system_events_is_a_list_even_when_absent() {
+        // Substrate's `ValueQuery`: clients read `Vec<EventRecord>`, not an Option.
+        let bytes = metadata_prefixed(14).unwrap();
+        let RuntimeMetadata::V14(m) = RuntimeMetadataPrefixed::decode(&mut &bytes[..]).unwrap().1
+        else {
+            panic!("not V14")
+        };
+        let system = m.pallets.iter().find(|p| p.name == "System").unwrap();
+        let events = system
+            .storage
+            .as_ref()
+            .unwrap()
+            .entries
+            .iter()
+            .find(|e| e.name == "Events")
+            .unwrap();
+        assert_eq!(events.modifier, v14::StorageEntryModifier::Default);
+        assert_eq!(events.default, vec![0], "an empty Vec");
+    }
 }

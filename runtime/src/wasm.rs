@@ -82,4 +82,5 @@ exports!(
     AccountNonceApi_account_nonce,
     TransactionPaymentApi_query_info,
     QstackAccountApi_account_info,
+    SignatureCheckApi_block_signatures,
 );

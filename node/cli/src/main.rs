@@ -1,6 +1,8 @@
 //! The `qstack` binary: runs a node, and the key, transaction and chain-spec
 //! tools around it. Argument parsing and wiring only.
 
+mod benchmark;
+mod blocks;
 mod chain_spec;
 mod key;
 mod service;
@@ -89,6 +91,47 @@ enum Command {
         #[arg(long)]
         raw: bool,
     },
+    /// Write the canonical chain to a file (binary; `-` for stdout).
+    ExportBlocks {
+        /// Output file, or `-` for stdout.
+        #[arg(default_value = "-")]
+        output: PathBuf,
+        /// Chain spec: `dev`, `local` or a path.
+        #[arg(long, default_value = "dev")]
+        chain: String,
+        #[command(flatten)]
+        base: BaseArgs,
+        /// First block to export.
+        #[arg(long, default_value_t = 1)]
+        from: u32,
+        /// Last block to export (default: the best block).
+        #[arg(long)]
+        to: Option<u32>,
+        /// No progress bar.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Import blocks from an `export-blocks` file, re-executing every one.
+    ImportBlocks {
+        /// Input file, or `-` for stdin.
+        #[arg(default_value = "-")]
+        input: PathBuf,
+        /// Chain spec: `dev`, `local` or a path.
+        #[arg(long, default_value = "dev")]
+        chain: String,
+        #[command(flatten)]
+        base: BaseArgs,
+        /// State pruning (see the node's option); default: an existing
+        /// database's own mode, 256 for a new one.
+        #[arg(long)]
+        state_pruning: Option<String>,
+        /// No progress bar.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Measure the node's performance.
+    #[command(subcommand)]
+    Benchmark(benchmark::BenchmarkCommand),
     /// Delete a chain's database.
     PurgeChain {
         /// Chain spec: `dev`, `local` or a path.
@@ -135,6 +178,29 @@ fn main() -> Result<()> {
             println!("{}", spec.to_json(raw, &executor)?);
             Ok(())
         }
+        Some(Command::ExportBlocks {
+            output,
+            chain,
+            base,
+            from,
+            to,
+            quiet,
+        }) => {
+            let spec = ChainSpec::load(&chain)?;
+            blocks::export(&spec, &base.db_path(&spec)?, &output, from, to, quiet)
+        }
+        Some(Command::ImportBlocks {
+            input,
+            chain,
+            base,
+            state_pruning,
+            quiet,
+        }) => {
+            let spec = ChainSpec::load(&chain)?;
+            let pruning = state_pruning.as_deref().map(parse_pruning).transpose()?;
+            blocks::import(&spec, &base.db_path(&spec)?, pruning, &input, quiet).map(|_| ())
+        }
+        Some(Command::Benchmark(cmd)) => benchmark::run(cmd),
         Some(Command::PurgeChain { chain, base, yes }) => {
             let spec = ChainSpec::load(&chain)?;
             let db = base.db_path(&spec)?;

@@ -22,7 +22,7 @@ use qstack_runtime_primitives::{
 use qstack_storage::{PruningMode, Store, StoreConfig};
 use qstack_txpool::{Pool, PoolConfig, PoolError, TxEvent, TxHash, Validator};
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{broadcast, mpsc, Notify};
@@ -392,25 +392,43 @@ fn author_block(client: &Client, txpool: &TxPool) -> Result<(H256, u32)> {
     Ok((hash, number))
 }
 
+/// Opens the chain's database at `db_path` and the client over it, writing
+/// genesis on first use. `pruning: None` keeps an existing database's mode
+/// (default mode for a new one).
+pub fn open_client(
+    spec: &ChainSpec,
+    db_path: &Path,
+    pruning: Option<PruningMode>,
+) -> Result<Client> {
+    std::fs::create_dir_all(db_path).with_context(|| format!("creating {}", db_path.display()))?;
+    let store = Store::open(
+        db_path,
+        StoreConfig {
+            pruning: pruning.unwrap_or_default(),
+            adopt_stored_pruning: pruning.is_none(),
+            ..Default::default()
+        },
+    )
+    .with_context(|| {
+        format!(
+            "opening the database at {} (is another qstack process using this base path?)",
+            db_path.display()
+        )
+    })?;
+    let executor = Arc::new(Executor::new(ExecutorConfig::default())?);
+    Ok(Client::new(
+        Arc::new(store),
+        executor,
+        &spec.genesis_source()?,
+    )?)
+}
+
 /// Runs the node until Ctrl-C.
 pub async fn run(config: NodeConfig) -> Result<()> {
-    std::fs::create_dir_all(&config.db_path)
-        .with_context(|| format!("creating {}", config.db_path.display()))?;
-    let store = Arc::new(
-        Store::open(
-            &config.db_path,
-            StoreConfig {
-                pruning: config.pruning,
-                ..Default::default()
-            },
-        )
-        .with_context(|| format!("opening the database at {}", config.db_path.display()))?,
-    );
-    let executor = Arc::new(Executor::new(ExecutorConfig::default())?);
-    let client = Arc::new(Client::new(
-        store,
-        executor,
-        &config.spec.genesis_source()?,
+    let client = Arc::new(open_client(
+        &config.spec,
+        &config.db_path,
+        Some(config.pruning),
     )?);
     let info = client.info()?;
     tracing::info!(target: "qstack", "chain {} ({}), genesis {}, best #{} ({})", config.spec.name, config.spec.id, info.genesis_hash, info.best_number, info.best_hash);

@@ -284,3 +284,125 @@ fn kill_9_mid_import_restarts_on_the_last_complete_block() {
         assert!(node.best().0 > n);
     }
 }
+
+#[test]
+fn export_then_import_blocks_reproduces_the_chain_and_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let bob = address("//Bob", "sr25519");
+    let node = Node::start(&src, &["--instant-seal"]);
+    let rpc = format!("ws://127.0.0.1:{}", node.port);
+    for _ in 0..8 {
+        let (ok, out) = qstack(&[
+            "tx", "transfer", "--from", "//Alice", "--scheme", "sr25519", "--to", &bob, "--amount",
+            "5000", "--rpc", &rpc,
+        ]);
+        assert!(ok, "{out}");
+    }
+    let (best, best_hash) = node.best();
+    assert!(best >= 8);
+    let root = node.rpc("chain_getHeader", json!([best_hash]))["stateRoot"].clone();
+    let bob_free = free_of(&node, &bob);
+    node.interrupt();
+
+    let file = dir.path().join("chain.blocks");
+    let src_s = src.to_str().unwrap();
+    let file_s = file.to_str().unwrap();
+    let (ok, out) = qstack(&["export-blocks", file_s, "-d", src_s, "--quiet"]);
+    assert!(ok, "{out}");
+    assert!(out.contains(&format!("#1..=#{best}")), "{out}");
+
+    // kill -9 the importer at arbitrary moments; each restart resumes.
+    let dst = dir.path().join("dst");
+    let dst_s = dst.to_str().unwrap();
+    // Startup (RocksDB creation, genesis) and import both take part of a
+    // second in a debug build, so these delays land in every phase.
+    for delay_ms in [40u64, 150, 300, 450, 600, 750] {
+        let mut importer = Command::new(BIN)
+            .args(["import-blocks", file_s, "-d", dst_s, "--quiet"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = importer.kill();
+        let _ = importer.wait();
+    }
+    let (ok, out) = qstack(&["import-blocks", file_s, "-d", dst_s, "--quiet"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(&format!("best #{best} ({best_hash})")),
+        "{out}"
+    );
+    let node = Node::start(&dst, &["--instant-seal"]);
+    assert_eq!(node.best(), (best, best_hash.clone()));
+    assert_eq!(
+        node.rpc("chain_getHeader", json!([best_hash]))["stateRoot"],
+        root
+    );
+    assert_eq!(free_of(&node, &bob), bob_free);
+    node.interrupt();
+
+    // Bad files are refused with the reason, and nothing imported is lost.
+    let (ok, out) = qstack(&["import-blocks", file_s, "--chain", "local", "-d", dst_s]);
+    assert!(!ok && out.contains("genesis"), "{out}");
+    let bytes = std::fs::read(&file).unwrap();
+    let cut = dir.path().join("cut.blocks");
+    std::fs::write(&cut, &bytes[..bytes.len() - 10]).unwrap();
+    let fresh = dir.path().join("fresh");
+    let (ok, out) = qstack(&[
+        "import-blocks",
+        cut.to_str().unwrap(),
+        "-d",
+        fresh.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(
+        !ok && out.contains(&format!("reading record {best} of {best}")),
+        "{out}"
+    );
+    let node = Node::start(&fresh, &["--instant-seal"]);
+    assert_eq!(
+        node.best().0,
+        best - 1,
+        "blocks before the bad record stay imported"
+    );
+    node.interrupt();
+    std::fs::write(&cut, b"not a block file at all").unwrap();
+    let (ok, out) = qstack(&["import-blocks", cut.to_str().unwrap(), "-d", dst_s]);
+    assert!(!ok && out.contains("bad magic"), "{out}");
+}
+
+#[test]
+fn benchmark_import_generates_imports_and_reports_every_scheme() {
+    let (ok, out) = qstack(&[
+        "benchmark",
+        "import",
+        "--blocks",
+        "2",
+        "--txs-per-block",
+        "20",
+        "--senders",
+        "4",
+        "--db",
+        "memory",
+        "--json",
+    ]);
+    assert!(ok, "{out}");
+    let v: Value = serde_json::from_str(out.lines().find(|l| l.starts_with('{')).unwrap()).unwrap();
+    let results = v["results"].as_array().unwrap();
+    let schemes: Vec<_> = results
+        .iter()
+        .map(|r| r["scheme"].as_str().unwrap())
+        .collect();
+    assert_eq!(schemes, ["sr25519", "falcon512", "mldsa44", "hybrid"]);
+    for r in results {
+        assert_eq!(r["transfers"], 40);
+        for k in ["import_tps", "import_tps_serial", "verify_per_s_one_core"] {
+            assert!(r[k].as_f64().unwrap() > 0.0, "{k} in {r}");
+        }
+    }
+    let (ok, out) = qstack(&["benchmark", "import", "--schemes", "rsa"]);
+    assert!(!ok && out.contains("unknown scheme \"rsa\""), "{out}");
+}

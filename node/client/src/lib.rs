@@ -11,7 +11,8 @@ pub use genesis::{build_genesis, genesis_storage, GenesisSource};
 use codec::{Decode, Encode};
 use parking_lot::Mutex;
 use qstack_core::{hashing::blake2_256, H256};
-use qstack_executor::{CompiledRuntime, Executor, ExecutorError};
+use qstack_core::{PublicKey, Signature};
+use qstack_executor::{CachedVerifyExt, CompiledRuntime, Executor, ExecutorError, SignatureCache};
 use qstack_io::{OverlayExt, OverlayedChanges};
 use qstack_runtime_primitives::{
     ApplyExtrinsicResult, Digest, Header, OpaqueBlock, OpaqueExtrinsic, RuntimeVersion,
@@ -25,6 +26,10 @@ use tokio::sync::broadcast;
 
 /// Encoded consensus justification (a commit certificate) stored beside a block.
 pub type Justification = Vec<u8>;
+
+/// blake2-64 of "SignatureCheckApi": a runtime that lists it can name the
+/// signature checks of a block before executing it.
+const SIGNATURE_CHECK_API: [u8; 8] = [0xae, 0x26, 0x9d, 0x17, 0xa8, 0xcd, 0x02, 0xd4];
 
 /// Key of the runtime code in state.
 pub const CODE_KEY: &[u8] = b":code";
@@ -134,12 +139,18 @@ pub struct Client {
     executor: Arc<Executor>,
     runtimes: Mutex<Vec<([u8; 32], Arc<CompiledRuntime>)>>,
     import_lock: Mutex<()>,
+    sigcache: SignatureCache,
+    verify_threads: usize,
     best_heads: broadcast::Sender<Header>,
     finalized_heads: broadcast::Sender<Header>,
 }
 
 /// Runtimes kept compiled, keyed by the state root they were read at.
 const RUNTIME_CACHE: usize = 64;
+
+/// Verified signatures remembered between pool validation, block building
+/// and import (about 32 bytes each).
+const SIGNATURE_CACHE: usize = 200_000;
 
 impl Client {
     /// Opens the client over `store`, writing genesis from `genesis` if the
@@ -156,6 +167,8 @@ impl Client {
             executor,
             runtimes: Mutex::new(Vec::new()),
             import_lock: Mutex::new(()),
+            sigcache: SignatureCache::new(SIGNATURE_CACHE),
+            verify_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             best_heads,
             finalized_heads,
         };
@@ -172,6 +185,13 @@ impl Client {
             None => client.store.commit_genesis(header, delta)?,
         }
         Ok(client)
+    }
+
+    /// How many threads verify an imported block's signatures ahead of
+    /// executing it (default: one per core); 0 turns pre-verification off, so
+    /// every signature is checked inline during execution.
+    pub fn set_verify_threads(&mut self, threads: usize) {
+        self.verify_threads = threads;
     }
 
     /// The database.
@@ -278,6 +298,7 @@ impl Client {
         let rt = self.runtime(at, &state)?;
         let mut overlay = OverlayedChanges::default();
         let mut ext = OverlayExt::new(&mut overlay, &state);
+        let mut ext = CachedVerifyExt::new(&mut ext, &self.sigcache);
         Ok(self.executor.call_compiled(&rt, &mut ext, method, input)?)
     }
 
@@ -322,11 +343,18 @@ impl Client {
         }
         let state = self.store.state_at(parent.state_root);
         let rt = self.runtime(&block.header.parent_hash, &state)?;
+        let encoded = block.encode();
+        self.preverify_signatures(&rt, &state, &encoded);
         let mut overlay = OverlayedChanges::default();
         let mut ext = OverlayExt::new(&mut overlay, &state);
         let out = self
             .executor
-            .call_compiled(&rt, &mut ext, "Core_execute_block", &block.encode())
+            .call_compiled(
+                &rt,
+                &mut CachedVerifyExt::new(&mut ext, &self.sigcache),
+                "Core_execute_block",
+                &encoded,
+            )
             .map_err(ClientError::from)?;
         // `Result<(), BlockError>`: byte 0 is Ok.
         match out.first() {
@@ -345,6 +373,35 @@ impl Client {
             });
         }
         self.commit(block, justification, delta, finalized)
+    }
+
+    /// Verifies the signatures `block` (encoded) will check, in parallel
+    /// across cores, so executing it finds them in the cache (DESIGN §2). Only
+    /// time depends on this: a signature missed here is verified in execution,
+    /// and a runtime without `SignatureCheckApi` simply gets no head start.
+    fn preverify_signatures(
+        &self,
+        rt: &CompiledRuntime,
+        state: &TrieBackend<StateStore>,
+        block: &[u8],
+    ) {
+        if self.verify_threads == 0
+            || !rt
+                .version()
+                .is_some_and(|v| v.apis.iter().any(|(id, _)| *id == SIGNATURE_CHECK_API))
+        {
+            return;
+        }
+        let mut overlay = OverlayedChanges::default();
+        let mut ext = OverlayExt::new(&mut overlay, state);
+        let triples = self
+            .executor
+            .call_compiled(rt, &mut ext, "SignatureCheckApi_block_signatures", block)
+            .ok()
+            .and_then(|out| Vec::<(Signature, Vec<u8>, PublicKey)>::decode(&mut &out[..]).ok());
+        if let Some(triples) = triples {
+            self.sigcache.verify_parallel(&triples, self.verify_threads);
+        }
     }
 
     fn commit(
@@ -391,6 +448,7 @@ impl Client {
         let rt = self.runtime(parent, &state)?;
         let mut overlay = OverlayedChanges::default();
         let mut ext = OverlayExt::new(&mut overlay, &state);
+        let mut vext = CachedVerifyExt::new(&mut ext, &self.sigcache);
         let exec = &self.executor;
         let header = Header {
             parent_hash: *parent,
@@ -399,10 +457,10 @@ impl Client {
             extrinsics_root: H256::zero(),
             digest,
         };
-        exec.call_compiled(&rt, &mut ext, "Core_initialize_block", &header.encode())?;
+        exec.call_compiled(&rt, &mut vext, "Core_initialize_block", &header.encode())?;
         let out = exec.call_compiled(
             &rt,
-            &mut ext,
+            &mut vext,
             "BlockBuilder_inherent_extrinsics",
             &inherent_data.encode(),
         )?;
@@ -413,7 +471,7 @@ impl Client {
             })?;
         let mut extrinsics = Vec::new();
         for xt in inherents {
-            let r = apply(exec, &rt, &mut ext, &xt.0)?;
+            let r = apply(exec, &rt, &mut vext, &xt.0)?;
             if !matches!(r, Ok(Ok(()))) {
                 return Err(ClientError::BadReply {
                     method: "BlockBuilder_apply_extrinsic",
@@ -425,7 +483,7 @@ impl Client {
         let mut included = Vec::new();
         let mut rejected = Vec::new();
         for (i, tx) in txs.iter().enumerate() {
-            match apply(exec, &rt, &mut ext, tx)? {
+            match apply(exec, &rt, &mut vext, tx)? {
                 Ok(_) => {
                     included.push(i);
                     extrinsics.push(OpaqueExtrinsic::from_encoded(tx.to_vec()));
@@ -436,7 +494,7 @@ impl Client {
                 Err(e) => rejected.push((i, e)),
             }
         }
-        let out = exec.call_compiled(&rt, &mut ext, "BlockBuilder_finalize_block", &[])?;
+        let out = exec.call_compiled(&rt, &mut vext, "BlockBuilder_finalize_block", &[])?;
         let header = match <Result<Header, Vec<u8>>>::decode(&mut &out[..]) {
             Ok(Ok(h)) => h,
             _ => {
@@ -493,7 +551,7 @@ impl Client {
 fn apply(
     exec: &Executor,
     rt: &CompiledRuntime,
-    ext: &mut OverlayExt<'_, StateStore>,
+    ext: &mut dyn qstack_io::Externalities,
     xt: &[u8],
 ) -> Result<ApplyExtrinsicResult, ClientError> {
     let out = exec.call_compiled(rt, ext, "BlockBuilder_apply_extrinsic", xt)?;

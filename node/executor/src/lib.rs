@@ -20,7 +20,7 @@ use wasmtime::{
 };
 
 pub use host::HostState;
-pub use sigcache::SignatureCache;
+pub use sigcache::{CachedVerifyExt, SignatureCache};
 
 /// Executor settings.
 #[derive(Clone, Debug)]

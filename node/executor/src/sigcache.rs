@@ -32,7 +32,8 @@ impl SignatureCache {
         }
     }
 
-    /// Verifies `items` on up to `threads` threads, remembering the valid ones.
+    /// Verifies `items` on up to `threads` threads (sr25519 in batches),
+    /// remembering the valid ones.
     /// Returns each item's validity, in order.
     pub fn verify_parallel(
         &self,
@@ -46,10 +47,10 @@ impl SignatureCache {
                 .chunks(chunk)
                 .map(|part| {
                     s.spawn(move || {
-                        part.iter()
-                            .map(|(sig, msg, pk)| {
-                                (qstack_core::verify(sig, msg, pk), entry_key(sig, msg, pk))
-                            })
+                        qstack_core::verify_many(part)
+                            .into_iter()
+                            .zip(part)
+                            .map(|(ok, (sig, msg, pk))| (ok, entry_key(sig, msg, pk)))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -71,6 +72,16 @@ impl SignatureCache {
             out.push(ok);
         }
         out
+    }
+
+    /// Remembers one triple that verified.
+    pub fn insert(&self, sig: &Signature, msg: &[u8], pk: &PublicKey) {
+        let key = entry_key(sig, msg, pk);
+        let mut set = self.verified.lock();
+        if set.len() >= self.capacity {
+            set.clear();
+        }
+        set.insert(key);
     }
 
     /// Whether this exact triple was verified before.
@@ -134,7 +145,16 @@ impl Externalities for CachedVerifyExt<'_> {
         self.inner.rollback_transaction()
     }
     fn verify(&mut self, sig: &Signature, msg: &[u8], pk: &PublicKey) -> bool {
-        self.cache.contains(sig, msg, pk) || self.inner.verify(sig, msg, pk)
+        if self.cache.contains(sig, msg, pk) {
+            return true;
+        }
+        // Remember what verifies here too: a transaction checked by the pool
+        // is then free when its block is built or imported.
+        let ok = self.inner.verify(sig, msg, pk);
+        if ok {
+            self.cache.insert(sig, msg, pk);
+        }
+        ok
     }
     fn take_backend_error(&mut self) -> Option<String> {
         self.inner.take_backend_error()

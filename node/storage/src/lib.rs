@@ -143,6 +143,9 @@ pub struct StoreConfig {
     /// RocksDB memory (block cache and write buffers) in MiB, shared out
     /// among the columns, half of it to trie nodes.
     pub memory_budget_mb: usize,
+    /// Open an existing database with the pruning mode it was created with,
+    /// whatever `pruning` says (tools that only read or append blocks).
+    pub adopt_stored_pruning: bool,
 }
 
 impl Default for StoreConfig {
@@ -150,6 +153,7 @@ impl Default for StoreConfig {
         Self {
             pruning: PruningMode::default(),
             memory_budget_mb: 512,
+            adopt_stored_pruning: false,
         }
     }
 }
@@ -208,6 +212,35 @@ impl fmt::Debug for Store {
     }
 }
 
+/// Creates a new database (with all its column families) in a staging
+/// directory beside `path` and renames it into place, so a crash during
+/// creation never leaves a database with only some of its columns, which
+/// RocksDB would then refuse to open. An existing database is left alone.
+fn create_atomically(
+    db_config: &kvdb_rocksdb::DatabaseConfig,
+    path: &Path,
+) -> Result<(), StorageError> {
+    if path.join("CURRENT").exists() {
+        return Ok(());
+    }
+    if std::fs::read_dir(path)?.next().is_some() {
+        return Err(StorageError::Io(std::io::Error::other(format!(
+            "{} is not empty and holds no database; move its contents away",
+            path.display()
+        ))));
+    }
+    let mut staging = path.as_os_str().to_owned();
+    staging.push(".creating");
+    let staging = std::path::PathBuf::from(staging);
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)?;
+    }
+    drop(kvdb_rocksdb::Database::open(db_config, &staging)?);
+    // rename(2) replaces the empty directory at `path` atomically.
+    std::fs::rename(&staging, path)?;
+    Ok(())
+}
+
 impl Store {
     /// Opens (creating if missing) the RocksDB database in directory `path`.
     pub fn open(path: impl AsRef<Path>, config: StoreConfig) -> Result<Self, StorageError> {
@@ -226,6 +259,7 @@ impl Store {
             };
             db_config.memory_budget.insert(column, share);
         }
+        create_atomically(&db_config, path)?;
         let db = kvdb_rocksdb::Database::open(&db_config, path)?;
         tracing::info!(
             target: "qstack::storage",
@@ -279,10 +313,15 @@ impl Store {
                 tx.put_vec(columns::META, meta::SCHEMA, SCHEMA_VERSION.encode());
             }
         }
-        let requested = StoredPruning::from(config.pruning);
+        let mut requested = StoredPruning::from(config.pruning);
+        let mut pruning = config.pruning;
         match db.get(columns::META, meta::PRUNING)? {
             Some(bytes) => {
                 let stored = decode_meta::<StoredPruning>(meta::PRUNING, &bytes)?;
+                if config.adopt_stored_pruning {
+                    requested = stored;
+                    pruning = stored.mode();
+                }
                 let same_kind = matches!(
                     (stored, requested),
                     (StoredPruning::Archive, StoredPruning::Archive)
@@ -306,7 +345,7 @@ impl Store {
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
-                pruning: config.pruning,
+                pruning,
                 commit_lock: Mutex::new(()),
             }),
         })

@@ -22,7 +22,7 @@ pub use crypto::{
     Signature,
 };
 #[cfg(feature = "std")]
-pub use pair::{verify, Pair, PairError};
+pub use pair::{verify, verify_many, Pair, PairError};
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;

@@ -41,6 +41,7 @@ pub fn config(pruning: PruningMode) -> StoreConfig {
     StoreConfig {
         pruning,
         memory_budget_mb: 64,
+        ..Default::default()
     }
 }
 

@@ -216,3 +216,32 @@ fn crash_at_any_instant_leaves_a_complete_block() {
     assert!(last > 0, "the writer never committed a block (seed {seed})");
     assert!(started.elapsed() < Duration::from_secs(20));
 }
+
+/// A crash while a new database is being created leaves only a staging
+/// directory, which the next open replaces; the database directory itself is
+/// always complete (RocksDB refuses a database missing some column families).
+#[test]
+fn interrupted_creation_is_redone_and_foreign_directories_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("db");
+    let staging = dir.path().join("db.creating");
+    std::fs::create_dir_all(&staging).expect("staging");
+    std::fs::write(staging.join("LOCK"), b"left by a killed process").expect("write");
+    let store = Store::open(&path, config(keep_last(4))).expect("open over leftovers");
+    assert!(!staging.exists(), "staging directory renamed into place");
+    assert!(store.best().expect("best").is_none());
+    drop(store);
+    Store::open(&path, config(keep_last(4))).expect("reopen");
+
+    let foreign = dir.path().join("photos");
+    std::fs::create_dir_all(&foreign).expect("dir");
+    std::fs::write(foreign.join("cat.jpg"), b"meow").expect("write");
+    let Err(err) = Store::open(&foreign, config(keep_last(4))) else {
+        panic!("a foreign directory must be refused");
+    };
+    assert!(err.to_string().contains("not empty"), "{err}");
+    assert!(
+        foreign.join("cat.jpg").exists(),
+        "nothing of the user's is lost"
+    );
+}

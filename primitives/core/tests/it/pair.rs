@@ -5,8 +5,8 @@ use proptest::prelude::*;
 use qstack_core::hashing::blake2_256;
 use qstack_core::pair::{DEV_PHRASE, MNEMONIC_WORD_COUNTS};
 use qstack_core::{
-    verify, Address, FalconSignature, KeyScheme, MlDsaSignature, Pair, PairError, PublicKey,
-    Signature,
+    verify, verify_many, Address, FalconSignature, KeyScheme, MlDsaSignature, Pair, PairError,
+    PublicKey, Signature,
 };
 use std::sync::LazyLock;
 
@@ -524,4 +524,36 @@ proptest! {
             prop_assert!(!verify(&alice(scheme).sign(MSG), MSG, &pk));
         }
     }
+}
+
+#[test]
+fn verify_many_matches_verify_item_by_item() {
+    // sr25519 items share a batch; one bad sr25519 signature must not taint
+    // its good neighbours, and every other scheme answers as `verify` does.
+    let mut items = Vec::new();
+    for (i, scheme) in KeyScheme::ALL.iter().cycle().take(12).enumerate() {
+        let pair = Pair::from_suri(*scheme, &format!("//User{i}")).expect("dev suri");
+        let msg = format!("message {i}").into_bytes();
+        let mut sig = pair.sign(&msg);
+        if i % 5 == 0 {
+            sig = flip_last_byte(&sig);
+        }
+        items.push((sig, msg, pair.public()));
+    }
+    let expected: Vec<bool> = items.iter().map(|(s, m, k)| verify(s, m, k)).collect();
+    assert!(expected.iter().any(|ok| !ok) && expected.iter().any(|ok| *ok));
+    assert_eq!(verify_many(&items), expected);
+    // All-good sr25519 batch: the fast path.
+    let good: Vec<_> = items
+        .iter()
+        .zip(&expected)
+        .filter(|(_, ok)| **ok)
+        .map(|(it, _)| it.clone())
+        .collect();
+    assert!(verify_many(&good).iter().all(|ok| *ok));
+    // A signature paired with another scheme's key is invalid, never a panic.
+    let (sig, msg, _) = items[1].clone();
+    let (_, _, sr_key) = items[0].clone();
+    assert_eq!(verify_many(&[(sig, msg, sr_key)]), vec![false]);
+    assert!(verify_many(&[]).is_empty());
 }

@@ -1,0 +1,302 @@
+//! `qstack benchmark import`: blocks full of signed transfers are generated on
+//! one client, then imported by a fresh one (RocksDB in a temporary directory
+//! by default), exactly as a node imports blocks from a peer or a file. For
+//! each key scheme it reports transfers/s imported with and without parallel
+//! signature pre-verification, and the bare single-core verification rate
+//! measured in the same run, so the ratio says how much of an import is
+//! signature checking.
+
+use crate::chain_spec::ChainSpec;
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use codec::Encode;
+use qstack_client::{Client, GenesisSource};
+use qstack_core::{Address, KeyScheme, Pair};
+use qstack_executor::{Executor, ExecutorConfig};
+use qstack_runtime::signing::{sign, ChainContext, TxOptions};
+use qstack_runtime::{balances, RuntimeCall};
+use qstack_runtime_primitives::{Digest, OpaqueBlock};
+use qstack_storage::{Store, StoreConfig};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// `qstack benchmark …`.
+#[derive(clap::Subcommand, Debug)]
+pub enum BenchmarkCommand {
+    /// Import throughput: transfers/s per key scheme against bare signature verification.
+    Import(ImportArgs),
+}
+
+/// Where the importing client keeps its data.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DbKind {
+    /// RocksDB in a temporary directory, as a node runs.
+    Rocksdb,
+    /// In memory: execution and trie work only.
+    Memory,
+}
+
+/// Options of `qstack benchmark import`.
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// Key schemes to measure (comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "sr25519,falcon512,mldsa44,hybrid"
+    )]
+    schemes: Vec<String>,
+    /// Blocks to generate and import per scheme.
+    #[arg(long, default_value_t = 10)]
+    blocks: u32,
+    /// Signed transfers in each block.
+    #[arg(long, default_value_t = 1000)]
+    txs_per_block: u32,
+    /// Distinct sending accounts (each first announces its key, then signs by id).
+    #[arg(long, default_value_t = 200)]
+    senders: u32,
+    /// Database of the importing client.
+    #[arg(long, value_enum, default_value_t = DbKind::Rocksdb)]
+    db: DbKind,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One scheme's figures.
+#[derive(serde::Serialize, Debug)]
+struct SchemeResult {
+    scheme: &'static str,
+    transfers: u64,
+    /// Transfers/s imported with signatures pre-verified on every core.
+    import_tps: f64,
+    /// Transfers/s imported with every signature checked inline, in order.
+    import_tps_serial: f64,
+    /// Bare signature verifications/s on one core.
+    verify_per_s_one_core: f64,
+    /// `import_tps / verify_per_s_one_core`.
+    ratio_to_one_core_verify: f64,
+    /// Average encoded transfer size.
+    bytes_per_transfer: u64,
+}
+
+/// Runs a benchmark command.
+pub fn run(cmd: BenchmarkCommand) -> Result<()> {
+    match cmd {
+        BenchmarkCommand::Import(args) => import(args),
+    }
+}
+
+fn import(args: ImportArgs) -> Result<()> {
+    if args.blocks == 0 || args.txs_per_block == 0 || args.senders == 0 {
+        bail!("--blocks, --txs-per-block and --senders must be positive");
+    }
+    if cfg!(debug_assertions) {
+        eprintln!("warning: this is a debug build; measure with `cargo run --release -p qstack-cli -- benchmark import`");
+    }
+    let schemes = args
+        .schemes
+        .iter()
+        .map(|s| {
+            KeyScheme::from_name(s).with_context(|| {
+                format!("--schemes: unknown scheme {s:?} (sr25519, falcon512, mldsa44, hybrid)")
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let executor = Arc::new(Executor::new(ExecutorConfig::default())?);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if !args.json {
+        println!(
+            "import benchmark: {} blocks × {} transfers, {} senders, {:?} database, {threads} cores",
+            args.blocks, args.txs_per_block, args.senders, args.db
+        );
+        println!(
+            "{:<10} {:>12} {:>14} {:>14} {:>10} {:>8}",
+            "scheme", "import tx/s", "serial tx/s", "verify/s 1core", "ratio", "bytes/tx"
+        );
+    }
+    let mut results = Vec::new();
+    for scheme in schemes {
+        let r = bench_scheme(&executor, scheme, &args)?;
+        if !args.json {
+            println!(
+                "{:<10} {:>12.0} {:>14.0} {:>14.0} {:>10.2} {:>8}",
+                r.scheme,
+                r.import_tps,
+                r.import_tps_serial,
+                r.verify_per_s_one_core,
+                r.ratio_to_one_core_verify,
+                r.bytes_per_transfer
+            );
+        }
+        results.push(r);
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "blocks": args.blocks,
+                "txs_per_block": args.txs_per_block,
+                "senders": args.senders,
+                "cores": threads,
+                "results": results,
+            })
+        );
+    }
+    Ok(())
+}
+
+/// The dev chain's genesis with every sender funded.
+fn genesis_with(senders: &[Pair]) -> Result<GenesisSource> {
+    let source = ChainSpec::load("dev")?.genesis_source()?;
+    let GenesisSource::Runtime { code, mut patch } = source else {
+        bail!("the dev chain spec has raw genesis; the benchmark needs a runtime genesis patch");
+    };
+    let list = patch
+        .pointer_mut("/balances/balances")
+        .and_then(|v| v.as_array_mut())
+        .context("dev spec genesis has no balances.balances list")?;
+    for p in senders {
+        list.push(serde_json::json!([
+            Address::from(p.public().account_id()).to_string(),
+            "1000000000000000000"
+        ]));
+    }
+    Ok(GenesisSource::Runtime { code, patch })
+}
+
+fn client_on(
+    executor: &Arc<Executor>,
+    genesis: &GenesisSource,
+    db: Option<&std::path::Path>,
+) -> Result<Client> {
+    let store = match db {
+        Some(path) => Store::open(path, StoreConfig::default())?,
+        None => Store::in_memory()?,
+    };
+    Ok(Client::new(Arc::new(store), executor.clone(), genesis)?)
+}
+
+fn bench_scheme(
+    executor: &Arc<Executor>,
+    scheme: KeyScheme,
+    args: &ImportArgs,
+) -> Result<SchemeResult> {
+    let senders: Vec<Pair> = (0..args.senders)
+        .map(|i| Pair::from_suri(scheme, &format!("//bench//{i}")))
+        .collect::<Result<_, _>>()?;
+    let genesis = genesis_with(&senders)?;
+    let blocks = generate(executor, &genesis, &senders, args)?;
+    let transfers = u64::from(args.blocks) * u64::from(args.txs_per_block);
+    let bytes: usize = blocks
+        .iter()
+        .flat_map(|b| b.extrinsics.iter().skip(1))
+        .map(|x| x.0.len())
+        .sum();
+
+    let timed_import = |verify_threads: Option<usize>| -> Result<Duration> {
+        let dir = tempfile::tempdir()?;
+        let db = matches!(args.db, DbKind::Rocksdb).then(|| dir.path().join("db"));
+        let mut client = client_on(executor, &genesis, db.as_deref())?;
+        if let Some(t) = verify_threads {
+            client.set_verify_threads(t);
+        }
+        let start = Instant::now();
+        for block in &blocks {
+            client
+                .import_block(block.clone(), None, true)
+                .map_err(|e| anyhow::anyhow!("import of #{}: {e}", block.header.number))?;
+        }
+        Ok(start.elapsed())
+    };
+    let parallel = timed_import(None)?;
+    let serial = timed_import(Some(0))?;
+    let verify_rate = bare_verify_rate(&senders);
+    let import_tps = transfers as f64 / parallel.as_secs_f64();
+    Ok(SchemeResult {
+        scheme: scheme.name(),
+        transfers,
+        import_tps,
+        import_tps_serial: transfers as f64 / serial.as_secs_f64(),
+        verify_per_s_one_core: verify_rate,
+        ratio_to_one_core_verify: import_tps / verify_rate,
+        bytes_per_transfer: (bytes as u64) / transfers.max(1),
+    })
+}
+
+/// Signs and builds `args.blocks` blocks of transfers on an in-memory client.
+fn generate(
+    executor: &Arc<Executor>,
+    genesis: &GenesisSource,
+    senders: &[Pair],
+    args: &ImportArgs,
+) -> Result<Vec<OpaqueBlock>> {
+    let client = client_on(executor, genesis, None)?;
+    let info = client.info()?;
+    let ctx = ChainContext::new(info.genesis_hash);
+    let mut nonces = vec![0u32; senders.len()];
+    let mut parent = info.best_hash;
+    let mut blocks = Vec::new();
+    let n = senders.len();
+    for b in 0..args.blocks {
+        let txs: Vec<Arc<Vec<u8>>> = (0..args.txs_per_block as usize)
+            .map(|i| {
+                let k = (b as usize * args.txs_per_block as usize + i) % n;
+                let (from, to) = (&senders[k], &senders[(k + 1) % n]);
+                let call = RuntimeCall::Balances(balances::Call::Transfer {
+                    dest: to.public().account_id(),
+                    value: 1_000_000,
+                });
+                let xt = sign(from, call, &ctx, &TxOptions::nonce(nonces[k]));
+                nonces[k] += 1;
+                Arc::new(xt.encode())
+            })
+            .collect();
+        let mut inherents = BTreeMap::new();
+        inherents.insert(
+            qstack_runtime::timestamp::INHERENT_IDENTIFIER,
+            (1_700_000_000_000u64 + u64::from(b) * 1000).encode(),
+        );
+        let built = client.build_block(&parent, &inherents, Digest::default(), &txs)?;
+        if built.included.len() != txs.len() {
+            bail!(
+                "block {} took {} of {} transfers (rejected: {:?}); lower --txs-per-block",
+                b + 1,
+                built.included.len(),
+                txs.len(),
+                built.rejected.first()
+            );
+        }
+        parent = built.block.header.hash();
+        blocks.push(built.block.clone());
+        client.commit_built(built, None, true)?;
+    }
+    Ok(blocks)
+}
+
+/// Bare verifications per second on one core, over signatures of transfer-sized
+/// messages by the benchmark's own keys; runs for at least half a second.
+fn bare_verify_rate(senders: &[Pair]) -> f64 {
+    let items: Vec<_> = senders
+        .iter()
+        .take(50)
+        .enumerate()
+        .map(|(i, p)| {
+            let msg = [i as u8; 150];
+            (p.sign(&msg), msg, p.public())
+        })
+        .collect();
+    let start = Instant::now();
+    let mut done = 0u64;
+    while start.elapsed() < Duration::from_millis(500) {
+        for (sig, msg, pk) in &items {
+            assert!(
+                qstack_core::verify(sig, msg, pk),
+                "benchmark signature must verify"
+            );
+            done += 1;
+        }
+    }
+    done as f64 / start.elapsed().as_secs_f64()
+}

@@ -284,7 +284,9 @@ pub fn storage_metadata() -> Vec<EntryMeta> {
             kind: qstack_runtime_primitives::storage::EntryKind::Plain(scale_info::meta_type::<
                 Vec<u8>,
             >()),
-            default: None,
+            // Substrate's `ValueQuery`: an absent value reads as no events (an
+            // empty Vec, `0x00`), so clients get `Vec<EventRecord>`, not an Option.
+            default: Some(alloc::vec![0]),
             docs: "Events of the block (replaced by the runtime with Vec<EventRecord>).",
         },
         EventCount::meta("Number of events in the block."),

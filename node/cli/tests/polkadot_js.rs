@@ -1,0 +1,215 @@
+//! A generic Substrate client, `@polkadot/api` from npm, reads a `qstack --dev`
+//! node: runtime version, metadata, blocks with signed transfers of every key
+//! scheme, their events, and new heads. The checks themselves are in
+//! `tests/polkadot-js/check.mjs`; this test starts the node, makes the
+//! transfers, and runs the script under Node.js (`scripts/setup.sh` installs
+//! Node.js and the npm packages).
+
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_qstack");
+/// Wall-clock bound on the script (it gives up by itself after 50 s).
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A `qstack --dev` process, killed on drop.
+struct Node {
+    child: Child,
+    port: u16,
+}
+
+impl Node {
+    fn start(base: &Path) -> Node {
+        let port = free_port();
+        let log = std::fs::File::create(base.join("node.log")).expect("log file");
+        let child = Command::new(BIN)
+            .args(["--dev", "-d"])
+            .arg(base)
+            .args(["--rpc-port", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start qstack");
+        let node = Node { child, port };
+        let start = Instant::now();
+        while !node.rpc_answers() {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "node RPC not up after 60 s; log in {}",
+                base.join("node.log").display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        node
+    }
+
+    fn rpc_answers(&self) -> bool {
+        let body =
+            json!({"jsonrpc": "2.0", "id": 1, "method": "system_health", "params": []}).to_string();
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+        let sent = write!(s, "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        let mut resp = String::new();
+        sent.is_ok() && s.read_to_string(&mut resp).is_ok() && resp.contains("\"result\"")
+    }
+
+    fn ws(&self) -> String {
+        format!("ws://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn qstack(args: &[&str]) -> String {
+    let out = Command::new(BIN).args(args).output().expect("run qstack");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "qstack {args:?} failed:\n{text}");
+    text
+}
+
+/// `(address, account id in hex)` of `suri` in `scheme`.
+fn key(suri: &str, scheme: &str) -> (String, String) {
+    let out = qstack(&[
+        "key", "inspect", suri, "--scheme", scheme, "--output", "json",
+    ]);
+    let v: Value = serde_json::from_str(out.lines().find(|l| l.starts_with('{')).unwrap()).unwrap();
+    (
+        v["address"].as_str().unwrap().to_string(),
+        v["accountId"].as_str().unwrap().to_string(),
+    )
+}
+
+/// Where the npm project is; fails with what to do when Node.js or the npm
+/// packages are missing (a skipped check would hide a broken client).
+fn polkadot_js_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/polkadot-js");
+    match Command::new("node").arg("--version").output() {
+        Ok(out) if out.status.success() => {}
+        _ => panic!("Node.js (`node`) is not on PATH: run scripts/setup.sh"),
+    }
+    assert!(
+        dir.join("node_modules/@polkadot/api/package.json").exists(),
+        "npm packages missing in {}: run scripts/setup.sh",
+        dir.display()
+    );
+    dir
+}
+
+/// Runs `node check.mjs args…`, killing it after [`SCRIPT_TIMEOUT`].
+fn run_check(dir: &Path, out_dir: &Path, args: &[String]) -> (bool, String) {
+    let out_path = out_dir.join("check.out");
+    let out = std::fs::File::create(&out_path).expect("output file");
+    let mut child = Command::new("node")
+        .arg("check.mjs")
+        .args(args)
+        .current_dir(dir)
+        .stdout(out.try_clone().expect("dup output file"))
+        .stderr(out)
+        .spawn()
+        .expect("run node");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for node") {
+            break Some(status);
+        }
+        if start.elapsed() > SCRIPT_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut text = std::fs::read_to_string(&out_path).unwrap_or_default();
+    if status.is_none() {
+        text.push_str(&format!("\n(killed after {SCRIPT_TIMEOUT:?})"));
+    }
+    (status.is_some_and(|s| s.success()), text)
+}
+
+#[test]
+fn polkadot_js_reads_runtime_metadata_blocks_events_and_heads() {
+    let pjs = polkadot_js_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::start(dir.path());
+    let rpc = node.ws();
+    let (bob, bob_id) = key("//Bob", "sr25519");
+
+    // Every scheme's signature, and both address forms: an account's first
+    // transaction carries its key, later ones its id.
+    let transfers = [
+        ("sr25519", 1_000_001u128, "key", 0u32),
+        ("hybrid", 777_000, "key", 0),
+        ("mldsa44", 30_303, "key", 0),
+        ("falcon512", 40_404, "key", 0),
+        ("sr25519", 2_000_002, "id", 1),
+    ];
+    let mut args = vec![rpc.clone()];
+    for (scheme, amount, signer, nonce) in transfers {
+        let (_, from_id) = key("//Alice", scheme);
+        let out = qstack(&[
+            "tx",
+            "transfer",
+            "--from",
+            "//Alice",
+            "--scheme",
+            scheme,
+            "--to",
+            &bob,
+            "--amount",
+            &amount.to_string(),
+            "--rpc",
+            &rpc,
+        ]);
+        // "In block 0x5 (0x<hash>)"
+        let block = out
+            .lines()
+            .find_map(|l| l.strip_prefix("In block "))
+            .and_then(|l| l.split_once('('))
+            .map(|(_, h)| h.trim_end_matches(')').to_string())
+            .unwrap_or_else(|| panic!("no block hash in the CLI output:\n{out}"));
+        args.push("--transfer".into());
+        args.push(
+            json!({
+                "block": block,
+                "from": from_id,
+                "to": bob_id,
+                "amount": amount.to_string(),
+                "scheme": scheme,
+                "signer": signer,
+                "nonce": nonce,
+            })
+            .to_string(),
+        );
+    }
+
+    let (ok, output) = run_check(&pjs, dir.path(), &args);
+    println!("{output}");
+    assert!(
+        ok,
+        "tests/polkadot-js/check.mjs failed:\n{output}\nnode log: {}",
+        dir.path().join("node.log").display()
+    );
+    assert!(output.contains("ok: all checks passed"), "{output}");
+}

@@ -1,0 +1,228 @@
+// Checks that @polkadot/api, a generic Substrate client, reads a qstack chain:
+// runtime version, metadata, the latest block's extrinsics and events, given
+// blocks' signed transfers (decoded field by field), and new heads.
+//
+// Usage: node check.mjs <ws-url> [--transfer <json>]...
+//   <json> = {"block":"0x…","from":"0x<account id>","to":"0x<account id>",
+//             "amount":"123","scheme":"sr25519|falcon512|mldsa44|hybrid",
+//             "signer":"key|id","nonce":0}   (signer and nonce optional)
+// Prints one line per check; exits 1 with the reason at the first failure.
+
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import { qstackApiOptions } from './qstack.mjs';
+
+const TIMEOUT_SECS = 50;
+const HEADS_TO_FOLLOW = 3;
+const SCHEME_VARIANTS = { sr25519: 'Sr25519', falcon512: 'Falcon512', mldsa44: 'MlDsa44', hybrid: 'Hybrid' };
+
+let step = 'starting';
+
+function fail(msg) {
+  console.error(`FAIL (${step}): ${msg}`);
+  process.exit(1);
+}
+
+function check(cond, msg) {
+  if (!cond) fail(msg);
+}
+
+function ok(msg) {
+  console.log(`ok: ${msg}`);
+}
+
+function parseArgs(argv) {
+  const [url, ...rest] = argv;
+  if (!url || !/^wss?:\/\//.test(url)) {
+    fail('usage: node check.mjs <ws-url> [--transfer <json>]...');
+  }
+  const transfers = [];
+  for (let i = 0; i < rest.length; i += 2) {
+    if (rest[i] !== '--transfer' || rest[i + 1] === undefined) fail(`unexpected argument ${rest[i]}`);
+    let t;
+    try {
+      t = JSON.parse(rest[i + 1]);
+    } catch (e) {
+      fail(`--transfer is not JSON: ${e.message}`);
+    }
+    for (const k of ['block', 'from', 'to', 'amount', 'scheme']) check(t[k] !== undefined, `--transfer lacks "${k}"`);
+    check(SCHEME_VARIANTS[t.scheme], `unknown scheme ${t.scheme}`);
+    transfers.push(t);
+  }
+  return { url, transfers };
+}
+
+/** The account behind a qstack address: the id itself, or blake2-256 of the SCALE-encoded key. */
+function signerAccount(api, address) {
+  if (address.isId) return { kind: 'id', account: address.asId.toHex() };
+  if (address.isKey) return { kind: 'key', account: api.registry.hash(address.asKey.toU8a()).toHex() };
+  return fail(`signer is neither Id nor Key: ${address.toRawType()}`);
+}
+
+/** An event's fields by name. */
+function fields(event) {
+  const names = event.data.names;
+  check(names && names.length === event.data.length, `${event.section}.${event.method} has unnamed fields`);
+  return Object.fromEntries(names.map((n, i) => [n, event.data[i]]));
+}
+
+/** Decodes block `hash` and checks polkadot.js re-encodes every extrinsic to the node's exact bytes. */
+async function decodeBlock(api, provider, hash) {
+  const signed = await api.rpc.chain.getBlock(hash);
+  const raw = await provider.send('chain_getBlock', [hash]);
+  const exts = signed.block.extrinsics;
+  check(exts.length === raw.block.extrinsics.length, `block ${hash}: ${exts.length} extrinsics decoded, node sent ${raw.block.extrinsics.length}`);
+  exts.forEach((ex, i) => {
+    check(ex.toHex() === raw.block.extrinsics[i], `block ${hash} extrinsic ${i}: re-encoding differs from the node's bytes`);
+    const meta = api.registry.findMetaCall(ex.callIndex);
+    check(meta.section === ex.method.section && meta.method === ex.method.method, `extrinsic ${i}: call index does not match metadata`);
+  });
+  const events = await (await api.at(hash)).query.system.events();
+  check(Array.isArray(events), `System.Events decodes to ${events.toRawType()}, expected a Vec`);
+  const outcome = new Map();
+  for (const r of events) {
+    check(r.event.section && r.event.method, 'an event without section/method');
+    if (r.phase.isApplyExtrinsic) {
+      const i = r.phase.asApplyExtrinsic.toNumber();
+      check(i < exts.length, `event ${r.event.section}.${r.event.method} for extrinsic ${i} of ${exts.length}`);
+      if (r.event.section === 'system' && ['ExtrinsicSuccess', 'ExtrinsicFailed'].includes(r.event.method)) {
+        check(!outcome.has(i), `extrinsic ${i} has two outcomes`);
+        outcome.set(i, r.event.method);
+      }
+    }
+  }
+  exts.forEach((_, i) => check(outcome.has(i), `extrinsic ${i} of ${hash} has no ExtrinsicSuccess/ExtrinsicFailed event`));
+  return { number: signed.block.header.number.toNumber(), exts, events, outcome };
+}
+
+function describe(api, ex) {
+  const call = `${ex.method.section}.${ex.method.method}`;
+  if (!ex.isSigned) return `${call} (unsigned)`;
+  const { kind, account } = signerAccount(api, ex.signer);
+  return `${call} signed ${ex.inner.signature.multiSignature.type} by ${kind} of ${account}, nonce ${ex.nonce}`;
+}
+
+async function checkRuntime(api) {
+  step = 'runtime version';
+  const v = await api.rpc.state.getRuntimeVersion();
+  check(v.specName.toString() === 'qstack', `specName is ${v.specName}, expected qstack`);
+  check(v.implName.toString() === 'qstack-runtime', `implName is ${v.implName}`);
+  check(v.specVersion.toNumber() >= 1 && v.transactionVersion.toNumber() >= 1, `specVersion ${v.specVersion}, transactionVersion ${v.transactionVersion}`);
+  check(v.specVersion.eq(api.runtimeVersion.specVersion), 'state_getRuntimeVersion disagrees with what the api loaded');
+  const apis = v.apis.map(([id]) => id.toHex());
+  for (const [name, id] of [['Core', '0xdf6acb689907609b'], ['Metadata', '0x37e397fc7c91f5e4']]) {
+    check(apis.includes(id), `runtime does not declare the ${name} api`);
+  }
+  ok(`runtime ${v.specName}/${v.implName} spec ${v.specVersion} tx ${v.transactionVersion}, ${apis.length} apis`);
+
+  step = 'chain';
+  const [chain, genesis] = await Promise.all([api.rpc.system.chain(), api.rpc.chain.getBlockHash(0)]);
+  check(genesis.eq(api.genesisHash), `block 0 is ${genesis}, api.genesisHash ${api.genesisHash}`);
+  ok(`chain "${chain}", genesis ${genesis.toHex()}`);
+}
+
+async function checkMetadata(api) {
+  step = 'metadata';
+  const version = api.runtimeMetadata.version;
+  check([14, 15].includes(version), `the api loaded metadata V${version}`);
+  const pallets = api.runtimeMetadata.asLatest.pallets.map((p) => p.name.toString());
+  for (const p of ['System', 'Balances']) check(pallets.includes(p), `metadata lacks pallet ${p}: ${pallets}`);
+  check(typeof api.tx.balances.transfer === 'function', 'no api.tx.balances.transfer');
+  check(api.events.balances.Transfer, 'no api.events.balances.Transfer');
+  const ed = api.consts.balances.existentialDeposit;
+  check(ed && ed.toBigInt() > 0n, `Balances.ExistentialDeposit decodes to ${ed}`);
+  // state_getMetadata serves V14 (Metadata_metadata); decode it as well.
+  const v14 = await api.rpc.state.getMetadata();
+  check(v14.version === 14, `state_getMetadata is V${v14.version}, expected V14`);
+  const pallets14 = v14.asLatest.pallets.map((p) => p.name.toString());
+  check(pallets14.join() === pallets.join(), `V14 pallets ${pallets14} differ from V${version} ${pallets}`);
+  ok(`metadata V${version} (and V14): pallets ${pallets.join(', ')}; existential deposit ${ed}`);
+}
+
+async function checkLatestBlock(api, provider) {
+  step = 'latest block';
+  const hash = (await api.rpc.chain.getBlockHash()).toHex();
+  const { number, exts, events } = await decodeBlock(api, provider, hash);
+  check(exts.some((ex) => !ex.isSigned && ex.method.section === 'timestamp' && ex.method.method === 'set'), `block #${number} has no timestamp.set inherent`);
+  ok(`latest block #${number} ${hash}: ${exts.length} extrinsics, ${events.length} events`);
+  exts.forEach((ex, i) => console.log(`    [${i}] ${describe(api, ex)}`));
+}
+
+async function checkTransfer(api, provider, t) {
+  step = `transfer in ${t.block}`;
+  const { number, exts, events, outcome } = await decodeBlock(api, provider, t.block);
+  const mine = exts
+    .map((ex, i) => ({ ex, i }))
+    .filter(({ ex }) => ex.isSigned && signerAccount(api, ex.signer).account === t.from);
+  check(mine.length === 1, `${mine.length} signed extrinsics from ${t.from} in block #${number}: ${exts.map((e) => describe(api, e)).join('; ')}`);
+  const { ex, i } = mine[0];
+  const sig = ex.inner.signature;
+  check(sig.multiSignature.type === SCHEME_VARIANTS[t.scheme], `signature is ${sig.multiSignature.type}, expected ${SCHEME_VARIANTS[t.scheme]}`);
+  if (t.signer) check(signerAccount(api, ex.signer).kind === t.signer, `signer is by ${signerAccount(api, ex.signer).kind}, expected by ${t.signer}`);
+  if (t.nonce !== undefined) check(ex.nonce.toNumber() === t.nonce, `nonce ${ex.nonce}, expected ${t.nonce}`);
+  const tag = sig.get('genesisTag');
+  check(tag && tag.toHex() === api.genesisHash.toHex().slice(0, 10), `genesisTag ${tag}, genesis ${api.genesisHash}`);
+  check(ex.method.section === 'balances' && ex.method.method === 'transfer', `call is ${ex.method.section}.${ex.method.method}`);
+  const args = Object.fromEntries(ex.method.meta.args.map((a, k) => [a.name.toString(), ex.method.args[k]]));
+  check(args.dest && args.dest.toHex() === t.to, `dest ${args.dest && args.dest.toHex()}, expected ${t.to}`);
+  check(args.value && args.value.toBigInt() === BigInt(t.amount), `value ${args.value}, expected ${t.amount}`);
+  check(outcome.get(i) === 'ExtrinsicSuccess', `extrinsic ${i}: ${outcome.get(i)}`);
+  const transfer = events.filter((r) => r.phase.isApplyExtrinsic && r.phase.asApplyExtrinsic.toNumber() === i && api.events.balances.Transfer.is(r.event));
+  check(transfer.length === 1, `${transfer.length} Balances.Transfer events for extrinsic ${i}`);
+  const f = fields(transfer[0].event);
+  check(f.from.toHex() === t.from && f.to.toHex() === t.to && f.amount.toBigInt() === BigInt(t.amount),
+    `Balances.Transfer is ${JSON.stringify(transfer[0].event.data.toJSON())}, expected ${t.from} -> ${t.to} ${t.amount}`);
+  ok(`block #${number} extrinsic ${i}: ${describe(api, ex)}; transfer ${t.amount} to ${t.to}; Balances.Transfer event matches`);
+}
+
+async function followHeads(api) {
+  step = 'new heads';
+  const heads = [];
+  let enough;
+  const followed = new Promise((resolve) => {
+    enough = resolve;
+  });
+  const unsubscribe = await api.rpc.chain.subscribeNewHeads((h) => {
+    if (heads.length === HEADS_TO_FOLLOW) return;
+    heads.push(h);
+    console.log(`    new head #${h.number} ${h.hash.toHex()}`);
+    if (heads.length === HEADS_TO_FOLLOW) enough();
+  });
+  await followed;
+  unsubscribe();
+  for (let k = 1; k < heads.length; k++) {
+    const [a, b] = [heads[k - 1], heads[k]];
+    check(b.number.toNumber() > a.number.toNumber(), `heads not increasing: #${a.number} then #${b.number}`);
+    if (b.number.toNumber() === a.number.toNumber() + 1) {
+      check(b.parentHash.eq(a.hash), `#${b.number}'s parent is ${b.parentHash}, not #${a.number} ${a.hash}`);
+    }
+  }
+  for (const h of heads) {
+    const canonical = await api.rpc.chain.getBlockHash(h.number.toNumber());
+    check(canonical.eq(h.hash), `head #${h.number} hashes to ${h.hash}, chain_getBlockHash says ${canonical}`);
+  }
+  ok(`followed ${heads.length} new heads #${heads[0].number}..#${heads[heads.length - 1].number}`);
+}
+
+async function main() {
+  const { url, transfers } = parseArgs(process.argv.slice(2));
+  setTimeout(() => fail(`timed out after ${TIMEOUT_SECS} s`), TIMEOUT_SECS * 1000).unref();
+
+  step = `connecting to ${url}`;
+  const provider = new WsProvider(url, 1000);
+  const api = await ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true, ...qstackApiOptions }).catch((e) =>
+    fail(`cannot connect (is the node running?): ${e && e.message ? e.message : (e && e.type) || e}`),
+  );
+  ok(`connected to ${url}`);
+
+  await checkRuntime(api);
+  await checkMetadata(api);
+  await checkLatestBlock(api, provider);
+  for (const t of transfers) await checkTransfer(api, provider, t);
+  await followHeads(api);
+
+  step = 'disconnecting';
+  await api.disconnect();
+  ok('all checks passed');
+}
+
+main().catch((e) => fail(e && e.stack ? e.stack : String(e)));

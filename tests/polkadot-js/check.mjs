@@ -205,7 +205,9 @@ async function followHeads(api) {
 
 async function main() {
   const { url, transfers } = parseArgs(process.argv.slice(2));
-  setTimeout(() => fail(`timed out after ${TIMEOUT_SECS} s`), TIMEOUT_SECS * 1000).unref();
+  // Also keeps the process alive, so a promise that never settles fails here
+  // instead of ending the process quietly.
+  setTimeout(() => fail(`timed out after ${TIMEOUT_SECS} s`), TIMEOUT_SECS * 1000);
 
   step = `connecting to ${url}`;
   const provider = new WsProvider(url, 1000);
@@ -223,6 +225,7 @@ async function main() {
   step = 'disconnecting';
   await api.disconnect();
   ok('all checks passed');
+  process.exit(0);
 }
 
 main().catch((e) => fail(e && e.stack ? e.stack : String(e)));

@@ -146,7 +146,10 @@ pub async fn run(cmd: TxCommand) -> Result<()> {
             let block: Value = client
                 .request("chain_getBlock", rpc_params![format!("{block_hash}")])
                 .await?;
-            let number = block["block"]["header"]["number"].as_str().unwrap_or("?");
+            let number = block["block"]["header"]["number"]
+                .as_str()
+                .and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok())
+                .map_or_else(|| "?".to_string(), |n| format!("#{n}"));
             println!("In block {number} ({block_hash})");
             let events = failed_in_block(&client, block_hash).await?;
             if let Some(reason) = events {

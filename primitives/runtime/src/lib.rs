@@ -9,6 +9,7 @@
 
 extern crate alloc;
 
+pub mod asset;
 pub mod code;
 pub mod era;
 pub mod extrinsic;
@@ -16,6 +17,7 @@ pub mod storage;
 pub mod validity;
 pub mod version;
 
+pub use asset::{AssetId, TokenCode};
 pub use era::Era;
 pub use extrinsic::{
     AdditionalSigned, ExtrinsicError, MultiAddress, OpaqueExtrinsic, SignedExtra, SignedPayload,

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs a development chain: installs what a fresh machine lacks, builds the
+# node, and starts `qstack --dev` (RocksDB under ~/.local/share/qstack, blocks
+# every second, JSON-RPC on 127.0.0.1:9944). Extra arguments go to qstack,
+# e.g. `./scripts/dev.sh --instant-seal` or `./scripts/dev.sh -d /tmp/chain`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/qstack-target}"
+exec cargo run --locked -p qstack-cli -- --dev "$@"

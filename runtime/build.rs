@@ -42,6 +42,13 @@ fn main() {
         .map(Path::to_path_buf)
         .unwrap_or_else(|| root.join("target"));
     let wasm_target_dir = target_dir.join("wasm-runtime");
+    // Several checkouts (git worktrees) may share this target directory: hold
+    // a lock from the nested build until the blob is copied, so each copies
+    // the blob built from its own sources.
+    std::fs::create_dir_all(&wasm_target_dir).expect("create the Wasm target directory");
+    let lock = std::fs::File::create(wasm_target_dir.join(".qstack-runtime-build.lock"))
+        .expect("create the Wasm build lock file");
+    lock.lock().expect("lock the Wasm build");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&root)
@@ -79,4 +86,5 @@ fn main() {
     }
     let built = wasm_target_dir.join("wasm32-unknown-unknown/release/qstack_runtime.wasm");
     std::fs::copy(&built, &out_file).unwrap_or_else(|e| panic!("copy {}: {e}", built.display()));
+    drop(lock);
 }

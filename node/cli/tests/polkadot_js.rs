@@ -5,96 +5,22 @@
 //! transfers, and runs the script under Node.js (`scripts/setup.sh` installs
 //! Node.js and the npm packages).
 
-use serde_json::{json, Value};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod common;
+
+use common::{json_line, qstack_ok, Node};
+use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_qstack");
 /// Wall-clock bound on the script (it gives up by itself after 50 s).
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(60);
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-/// A `qstack --dev` process, killed on drop.
-struct Node {
-    child: Child,
-    port: u16,
-}
-
-impl Node {
-    fn start(base: &Path) -> Node {
-        let port = free_port();
-        let log = std::fs::File::create(base.join("node.log")).expect("log file");
-        let child = Command::new(BIN)
-            .args(["--dev", "-d"])
-            .arg(base)
-            .args(["--rpc-port", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start qstack");
-        let node = Node { child, port };
-        let start = Instant::now();
-        while !node.rpc_answers() {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "node RPC not up after 60 s; log in {}",
-                base.join("node.log").display()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        node
-    }
-
-    fn rpc_answers(&self) -> bool {
-        let body =
-            json!({"jsonrpc": "2.0", "id": 1, "method": "system_health", "params": []}).to_string();
-        let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
-        let sent = write!(s, "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
-        let mut resp = String::new();
-        sent.is_ok() && s.read_to_string(&mut resp).is_ok() && resp.contains("\"result\"")
-    }
-
-    fn ws(&self) -> String {
-        format!("ws://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn qstack(args: &[&str]) -> String {
-    let out = Command::new(BIN).args(args).output().expect("run qstack");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "qstack {args:?} failed:\n{text}");
-    text
-}
-
 /// `(address, account id in hex)` of `suri` in `scheme`.
 fn key(suri: &str, scheme: &str) -> (String, String) {
-    let out = qstack(&[
+    let v = json_line(&qstack_ok(&[
         "key", "inspect", suri, "--scheme", scheme, "--output", "json",
-    ]);
-    let v: Value = serde_json::from_str(out.lines().find(|l| l.starts_with('{')).unwrap()).unwrap();
+    ]));
     (
         v["address"].as_str().unwrap().to_string(),
         v["accountId"].as_str().unwrap().to_string(),
@@ -152,7 +78,7 @@ fn run_check(dir: &Path, out_dir: &Path, args: &[String]) -> (bool, String) {
 fn polkadot_js_reads_runtime_metadata_blocks_events_and_heads() {
     let pjs = polkadot_js_dir();
     let dir = tempfile::tempdir().unwrap();
-    let node = Node::start(dir.path());
+    let node = Node::start(dir.path(), &[]);
     let rpc = node.ws();
     let (bob, bob_id) = key("//Bob", "sr25519");
 
@@ -168,7 +94,7 @@ fn polkadot_js_reads_runtime_metadata_blocks_events_and_heads() {
     let mut args = vec![rpc.clone()];
     for (scheme, amount, signer, nonce) in transfers {
         let (_, from_id) = key("//Alice", scheme);
-        let out = qstack(&[
+        let out = qstack_ok(&[
             "tx",
             "transfer",
             "--from",
@@ -209,7 +135,7 @@ fn polkadot_js_reads_runtime_metadata_blocks_events_and_heads() {
     assert!(
         ok,
         "tests/polkadot-js/check.mjs failed:\n{output}\nnode log: {}",
-        dir.path().join("node.log").display()
+        dir.path().join(format!("node-{}.log", node.port)).display()
     );
     assert!(output.contains("ok: all checks passed"), "{output}");
 }

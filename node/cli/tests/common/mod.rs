@@ -1,0 +1,166 @@
+//! The harness shared by the `qstack` end-to-end tests: real processes on
+//! loopback, free ports, temporary base paths, every node killed on drop.
+#![allow(dead_code)] // each test binary uses a different part
+
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_qstack");
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A `qstack --dev` process with its RPC port.
+pub struct Node {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl Node {
+    pub fn start(base: &Path, extra: &[&str]) -> Node {
+        let port = free_port();
+        let log = std::fs::File::create(base.join(format!("node-{port}.log"))).expect("log file");
+        let child = Command::new(BIN)
+            .args(["--dev", "-d"])
+            .arg(base)
+            .args(["--rpc-port", &port.to_string()])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start qstack");
+        let node = Node { child, port };
+        node.wait_until("RPC up", Duration::from_secs(60), |n| {
+            n.try_rpc("system_health", json!([])).is_some()
+        });
+        node
+    }
+
+    pub fn try_rpc(&self, method: &str, params: Value) -> Option<Value> {
+        let body =
+            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+        write!(s, "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).ok()?;
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).ok()?;
+        let json = resp.split("\r\n\r\n").nth(1)?;
+        serde_json::from_str(json).ok()
+    }
+
+    pub fn rpc(&self, method: &str, params: Value) -> Value {
+        let v = self
+            .try_rpc(method, params.clone())
+            .unwrap_or_else(|| panic!("no answer to {method}"));
+        assert!(v.get("error").is_none(), "{method}({params}) failed: {v}");
+        v["result"].clone()
+    }
+
+    pub fn best(&self) -> (u64, String) {
+        let h = self.rpc("chain_getHeader", json!([]));
+        let n = u64::from_str_radix(h["number"].as_str().unwrap().trim_start_matches("0x"), 16)
+            .unwrap();
+        (
+            n,
+            self.rpc("chain_getBlockHash", json!([n]))
+                .as_str()
+                .unwrap()
+                .to_string(),
+        )
+    }
+
+    pub fn wait_until(&self, what: &str, timeout: Duration, f: impl Fn(&Node) -> bool) {
+        let start = Instant::now();
+        while !f(self) {
+            assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Ctrl-C, as an operator would stop it.
+    pub fn interrupt(mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("node did not stop on SIGINT");
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn qstack(args: &[&str]) -> (bool, String) {
+    let out = Command::new(BIN).args(args).output().expect("run qstack");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+pub fn address(suri: &str, scheme: &str) -> String {
+    let (ok, out) = qstack(&[
+        "key", "inspect", suri, "--scheme", scheme, "--output", "json",
+    ]);
+    assert!(ok, "{out}");
+    let v: Value = serde_json::from_str(out.lines().find(|l| l.starts_with('{')).unwrap()).unwrap();
+    v["address"].as_str().unwrap().to_string()
+}
+
+pub fn free_of(node: &Node, addr: &str) -> u128 {
+    node.rpc("account_info", json!([addr]))["free"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+impl Node {
+    /// The node's WebSocket RPC URL.
+    pub fn ws(&self) -> String {
+        format!("ws://127.0.0.1:{}", self.port)
+    }
+}
+
+/// `qstack args…` that must succeed; its stdout and stderr.
+pub fn qstack_ok(args: &[&str]) -> String {
+    let (ok, out) = qstack(args);
+    assert!(ok, "qstack {args:?} failed:\n{out}");
+    out
+}
+
+/// The first JSON object line of a command's output.
+pub fn json_line(out: &str) -> Value {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_else(|| panic!("no JSON line in:\n{out}"));
+    serde_json::from_str(line).expect("JSON line")
+}

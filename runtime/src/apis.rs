@@ -3,13 +3,13 @@
 //! The Wasm exports and native calls both go through [`dispatch`].
 
 use crate::executive::{self, BlockError};
-use crate::{balances, genesis, metadata, system, Block, VERSION};
+use crate::{genesis, metadata, system, tokens, Block, VERSION};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use qstack_core::{AccountId, Balance, Nonce, PublicKey, H256};
-use qstack_runtime_primitives::{Header, OpaqueExtrinsic, TransactionSource};
+use qstack_runtime_primitives::{AssetId, Header, OpaqueExtrinsic, TokenCode, TransactionSource};
 use scale_info::TypeInfo;
 
 /// Every entry point this runtime exports.
@@ -31,6 +31,9 @@ pub const METHODS: &[&str] = &[
     "TransactionPaymentApi_query_info",
     "QstackAccountApi_account_info",
     "SignatureCheckApi_block_signatures",
+    "QstackTokensApi_token_info",
+    "QstackTokensApi_token_balances",
+    "QstackTokensApi_token_allowance",
 ];
 
 /// Substrate's `Weight` (two compact dimensions).
@@ -157,10 +160,22 @@ pub fn dispatch(method: &str, input: &[u8]) -> Result<Vec<u8>, ApiError> {
             let who: AccountId = arg(input)?;
             AccountView {
                 nonce: system::account_nonce(&who),
-                free: balances::free_balance(&who),
+                free: tokens::free_balance(&who),
                 key: system::account_key(&who),
             }
             .encode()
+        }
+        "QstackTokensApi_token_info" => {
+            let (issuer, code): (AccountId, TokenCode) = arg(input)?;
+            tokens::token(&issuer, &code).encode()
+        }
+        "QstackTokensApi_token_balances" => {
+            let who: AccountId = arg(input)?;
+            tokens::balances_of(&who).encode()
+        }
+        "QstackTokensApi_token_allowance" => {
+            let (asset, owner, spender): (AssetId, AccountId, AccountId) = arg(input)?;
+            tokens::allowance(&asset, &owner, &spender).encode()
         }
         _ => return Err(ApiError::UnknownMethod),
     })

@@ -3,7 +3,7 @@
 //! or verifies headers.
 
 use crate::{
-    balances, system, timestamp, Extrinsic, RuntimeCall, BASE_FEE, BYTE_FEE, MAX_BLOCK_LENGTH,
+    system, timestamp, tokens, Extrinsic, RuntimeCall, BASE_FEE, BYTE_FEE, MAX_BLOCK_LENGTH,
     MAX_BLOCK_WEIGHT, MAX_EXTRINSIC_LENGTH, VERSION, WEIGHT_PER_FEE,
 };
 use alloc::vec::Vec;
@@ -157,7 +157,7 @@ fn check(bytes: &[u8], rule: NonceRule) -> Result<Checked, TransactionValidityEr
     // ChargeTransactionPayment (checked here, withdrawn in apply).
     let weight = base_weight(Some(key.scheme())).saturating_add(xt.function.weight());
     let fee = compute_fee(len, weight).saturating_add(extra.tip);
-    if balances::free_balance(&who) < fee {
+    if tokens::free_balance(&who) < fee {
         return Err(invalid(InvalidTransaction::Payment));
     }
     Ok(Checked {
@@ -310,7 +310,7 @@ fn apply_inner(bytes: &[u8]) -> ApplyExtrinsicResult {
                 system::register_key(pk);
             }
             system::inc_nonce(who);
-            balances::withdraw_fee(who, checked.fee)
+            tokens::withdraw_fee(who, checked.fee)
                 .map_err(|_| invalid(InvalidTransaction::Payment))?;
             system::Origin::Signed(*who)
         }

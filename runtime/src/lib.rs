@@ -27,9 +27,9 @@ use qstack_core::{Balance, H256};
 use qstack_runtime_primitives::{ApiId, DispatchError, RuntimeVersion, UncheckedExtrinsic};
 use scale_info::TypeInfo;
 
-pub use pallet_balances as balances;
 pub use pallet_system as system;
 pub use pallet_system::timestamp;
+pub use pallet_tokens as tokens;
 
 /// The Wasm runtime blob, built by `build.rs` (empty when the build was
 /// skipped with `QSTACK_SKIP_WASM_BUILD=1`).
@@ -38,7 +38,7 @@ pub const WASM_BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/qstack_
 
 /// Runtime API ids, precomputed: blake2-64 of each API name (a unit test
 /// checks them), because the version must be a constant for the custom section.
-pub const API_IDS: [(ApiId, u32); 9] = [
+pub const API_IDS: [(ApiId, u32); 10] = [
     ([0xdf, 0x6a, 0xcb, 0x68, 0x99, 0x07, 0x60, 0x9b], 5), // Core
     ([0x37, 0xe3, 0x97, 0xfc, 0x7c, 0x91, 0xf5, 0xe4], 2), // Metadata
     ([0x40, 0xfe, 0x3a, 0xd4, 0x01, 0xf8, 0x95, 0x9a], 6), // BlockBuilder
@@ -48,6 +48,7 @@ pub const API_IDS: [(ApiId, u32); 9] = [
     ([0xfb, 0xc5, 0x77, 0xb9, 0xd7, 0x47, 0xef, 0xd6], 1), // GenesisBuilder
     ([0x3d, 0xa7, 0x22, 0xef, 0x53, 0xf5, 0xec, 0x1f], 1), // QstackAccountApi
     ([0xae, 0x26, 0x9d, 0x17, 0xa8, 0xcd, 0x02, 0xd4], 1), // SignatureCheckApi
+    ([0x41, 0xf0, 0xb6, 0x6f, 0xef, 0xe2, 0xda, 0xd3], 1), // QstackTokensApi
 ];
 
 /// The runtime's version. `spec_version` must rise with every change of
@@ -157,9 +158,9 @@ pub enum RuntimeCall {
     /// Timestamp inherent.
     #[codec(index = 1)]
     Timestamp(timestamp::Call),
-    /// Native balance.
+    /// Native and issued tokens.
     #[codec(index = 2)]
-    Balances(balances::Call),
+    Tokens(tokens::Call),
 }
 
 /// Every event of the runtime (the encoding `System.Events` uses).
@@ -168,9 +169,9 @@ pub enum RuntimeEvent {
     /// System pallet.
     #[codec(index = 0)]
     System(system::Event),
-    /// Native balance.
+    /// Native and issued tokens.
     #[codec(index = 2)]
-    Balances(balances::Event),
+    Tokens(tokens::Event),
 }
 
 /// Every pallet error, for metadata's outer error enum.
@@ -182,9 +183,9 @@ pub enum RuntimeError {
     /// Timestamp pallet.
     #[codec(index = 1)]
     Timestamp(timestamp::Error),
-    /// Native balance.
+    /// Native and issued tokens.
     #[codec(index = 2)]
-    Balances(balances::Error),
+    Tokens(tokens::Error),
 }
 
 /// One event with its phase, as stored in `System.Events`.
@@ -213,7 +214,7 @@ impl RuntimeCall {
         match self {
             RuntimeCall::System(c) => c.weight(),
             RuntimeCall::Timestamp(_) => 5_000_000,
-            RuntimeCall::Balances(c) => c.weight(),
+            RuntimeCall::Tokens(c) => c.weight(),
         }
     }
 
@@ -222,7 +223,7 @@ impl RuntimeCall {
         match pallet {
             system::PALLET_INDEX => matches!(call, 0 | 2),
             timestamp::PALLET_INDEX => call == 0,
-            balances::PALLET_INDEX => call == 0,
+            tokens::PALLET_INDEX => call <= 15,
             _ => false,
         }
     }
@@ -237,7 +238,7 @@ impl RuntimeCall {
         match self {
             RuntimeCall::System(c) => system::dispatch(origin, c, &VERSION),
             RuntimeCall::Timestamp(c) => timestamp::dispatch(origin, c),
-            RuntimeCall::Balances(c) => balances::dispatch(origin, c),
+            RuntimeCall::Tokens(c) => tokens::dispatch(origin, c),
         }
     }
 }
@@ -245,7 +246,7 @@ impl RuntimeCall {
 /// Runs every pallet's invariant checks.
 pub fn try_state() -> Result<(), &'static str> {
     system::try_state()?;
-    balances::try_state()?;
+    tokens::try_state()?;
     Ok(())
 }
 
@@ -272,6 +273,7 @@ mod tests {
             "GenesisBuilder",
             "QstackAccountApi",
             "SignatureCheckApi",
+            "QstackTokensApi",
         ];
         for (i, n) in names.iter().enumerate() {
             assert_eq!(
@@ -298,7 +300,7 @@ mod tests {
                 timestamp::PALLET_INDEX,
                 variant_indices::<timestamp::Call>(),
             ),
-            (balances::PALLET_INDEX, variant_indices::<balances::Call>()),
+            (tokens::PALLET_INDEX, variant_indices::<tokens::Call>()),
         ];
         for p in 0..=255u8 {
             for c in 0..=255u8 {

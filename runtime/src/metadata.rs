@@ -3,7 +3,7 @@
 //! extrinsics of qstack chains without special code.
 
 use crate::{
-    balances, system, timestamp, EventRecord, Extrinsic, Runtime, RuntimeCall, RuntimeError,
+    system, timestamp, tokens, EventRecord, Extrinsic, Runtime, RuntimeCall, RuntimeError,
     RuntimeEvent,
 };
 use alloc::vec;
@@ -95,18 +95,56 @@ fn pallets() -> Vec<PalletDesc> {
             )],
         },
         PalletDesc {
-            name: "Balances",
-            index: balances::PALLET_INDEX,
-            storage: balances::storage_metadata(),
-            calls: Some(meta_type::<balances::Call>()),
-            event: Some(meta_type::<balances::Event>()),
-            error: Some(meta_type::<balances::Error>()),
-            constants: vec![(
-                "ExistentialDeposit",
-                meta_type::<Balance>(),
-                balances::EXISTENTIAL_DEPOSIT.encode(),
-                "Smallest balance an account may hold.",
-            )],
+            name: "Tokens",
+            index: tokens::PALLET_INDEX,
+            storage: tokens::storage_metadata(),
+            calls: Some(meta_type::<tokens::Call>()),
+            event: Some(meta_type::<tokens::Event>()),
+            error: Some(meta_type::<tokens::Error>()),
+            constants: vec![
+                (
+                    "ExistentialDeposit",
+                    meta_type::<Balance>(),
+                    tokens::EXISTENTIAL_DEPOSIT.encode(),
+                    "Smallest native balance an account may hold.",
+                ),
+                (
+                    "MaxNameLength",
+                    meta_type::<u32>(),
+                    (tokens::MAX_NAME_LEN as u32).encode(),
+                    "Longest issued-token name, in bytes.",
+                ),
+                (
+                    "MaxSymbolLength",
+                    meta_type::<u32>(),
+                    (tokens::MAX_SYMBOL_LEN as u32).encode(),
+                    "Longest issued-token symbol, in bytes.",
+                ),
+                (
+                    "MaxDecimals",
+                    meta_type::<u8>(),
+                    tokens::MAX_DECIMALS.encode(),
+                    "Most decimals an issued token may declare.",
+                ),
+                (
+                    "MaxTokensPerIssuer",
+                    meta_type::<u32>(),
+                    tokens::MAX_TOKENS_PER_ISSUER.encode(),
+                    "Most tokens one account may issue.",
+                ),
+                (
+                    "MaxHoldingsPerAccount",
+                    meta_type::<u32>(),
+                    tokens::MAX_HOLDINGS_PER_ACCOUNT.encode(),
+                    "Most issued tokens one account may hold.",
+                ),
+                (
+                    "MaxAllowancesPerOwner",
+                    meta_type::<u32>(),
+                    tokens::MAX_ALLOWANCES_PER_OWNER.encode(),
+                    "Most allowances one owner may grant.",
+                ),
+            ],
         },
     ]
 }
@@ -271,10 +309,7 @@ mod tests {
                         .iter()
                         .map(|p| (p.name.as_str(), p.index))
                         .collect();
-                    assert_eq!(
-                        names,
-                        vec![("System", 0), ("Timestamp", 1), ("Balances", 2)]
-                    );
+                    assert_eq!(names, vec![("System", 0), ("Timestamp", 1), ("Tokens", 2)]);
                     // polkadot.js finds the extrinsic's parts by these type parameter names.
                     let ty = m.types.resolve(m.extrinsic.ty.id).unwrap();
                     let params: Vec<_> = ty.type_params.iter().map(|p| p.name.as_str()).collect();

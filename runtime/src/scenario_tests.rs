@@ -3,7 +3,7 @@
 
 use crate::signing::{sign, ChainContext, TxOptions};
 use crate::{
-    apis, balances, executive, genesis, system, timestamp, Extrinsic, RuntimeCall, RuntimeEvent,
+    apis, executive, genesis, system, timestamp, tokens, Extrinsic, RuntimeCall, RuntimeEvent,
 };
 use codec::{Decode, Encode};
 use qstack_core::{Address, Balance, KeyScheme, Pair, H256};
@@ -51,6 +51,11 @@ impl Chain {
     }
 
     pub fn start_block(&mut self) {
+        self.start_block_by(None)
+    }
+
+    /// Starts a block whose header names `author` (see `AUTHOR_ENGINE_ID`).
+    pub fn start_block_by(&mut self, author: Option<qstack_core::AccountId>) {
         self.number += 1;
         self.now += 2_000;
         let header = Header {
@@ -58,7 +63,9 @@ impl Chain {
             number: self.number,
             state_root: H256::zero(),
             extrinsics_root: H256::zero(),
-            digest: Default::default(),
+            digest: author
+                .map(|a| qstack_runtime_primitives::Digest::with_author(&a))
+                .unwrap_or_default(),
         };
         let now = self.now;
         self.ext.execute_with(|| {
@@ -115,9 +122,10 @@ impl Drop for Chain {
 }
 
 fn transfer(to: &Pair, value: Balance) -> RuntimeCall {
-    RuntimeCall::Balances(balances::Call::Transfer {
+    RuntimeCall::Tokens(tokens::Call::Transfer {
         dest: to.account_id(),
         value,
+        dest_tag: None,
     })
 }
 
@@ -145,7 +153,7 @@ fn transfers_in_every_scheme_and_key_registration() {
     }
     chain.finish();
     chain.with(|| {
-        assert_eq!(balances::free_balance(&bob.account_id()), 8_000_000);
+        assert_eq!(tokens::free_balance(&bob.account_id()), 8_000_000);
         for p in &senders {
             assert_eq!(system::account_nonce(&p.account_id()), 2);
             assert_eq!(system::account_key(&p.account_id()), Some(p.public()));
@@ -153,10 +161,12 @@ fn transfers_in_every_scheme_and_key_registration() {
     });
     let events = chain.events();
     assert!(
-        events.contains(&RuntimeEvent::Balances(balances::Event::Transfer {
+        events.contains(&RuntimeEvent::Tokens(tokens::Event::Transfer {
+            asset: qstack_runtime_primitives::AssetId::Native,
             from: senders[3].account_id(),
             to: bob.account_id(),
-            amount: 1_000_000
+            amount: 1_000_000,
+            dest_tag: None,
         }))
     );
     assert!(
@@ -257,12 +267,12 @@ fn failed_call_keeps_fee_and_rolls_back_writes() {
     assert_eq!(
         r,
         Ok(Err(DispatchError::module(
-            balances::PALLET_INDEX,
-            balances::Error::InsufficientBalance as u8
+            tokens::PALLET_INDEX,
+            tokens::Error::InsufficientBalance as u8
         )))
     );
     chain.finish();
-    let fee = chain.with(|| 100_000_000 - balances::free_balance(&alice.account_id()));
+    let fee = chain.with(|| 100_000_000 - tokens::free_balance(&alice.account_id()));
     assert!(fee > 0);
     chain.with(|| assert_eq!(system::account_nonce(&alice.account_id()), 1));
     assert!(chain.events().iter().any(|e| matches!(
@@ -489,6 +499,247 @@ fn migrations_run_once_on_new_spec_version() {
         assert!(!system::maybe_run_migrations(&v, || ran += 1));
         assert_eq!(ran, 1);
     });
+}
+
+fn fee_events(events: &[RuntimeEvent]) -> Vec<tokens::Event> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            RuntimeEvent::Tokens(ev @ tokens::Event::FeePaid { .. }) => Some(ev.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn fees_are_split_between_the_named_author_and_the_treasury() {
+    let alice = dev(KeyScheme::Sr25519, "Alice");
+    let bob = dev(KeyScheme::Sr25519, "Bob");
+    let author = dev(KeyScheme::Sr25519, "Charlie");
+    let mut chain = Chain::new(&[(&alice, 10u128.pow(15)), (&author, 10u128.pow(12))]);
+    let issuance = chain.with(tokens::total_issuance);
+    let treasury = tokens::fees::default_treasury();
+    chain.start_block_by(Some(author.account_id()));
+    let xt = sign(
+        &alice,
+        transfer(&bob, 5_000),
+        &chain.ctx(),
+        &TxOptions::nonce(0),
+    );
+    let len = xt.encode().len() as u32;
+    assert_eq!(chain.apply(&xt), Ok(Ok(())));
+    chain.finish();
+    let weight = executive::base_weight(Some(KeyScheme::Sr25519)) + transfer(&bob, 5_000).weight();
+    let fee = executive::compute_fee(len, weight);
+    let to_author = fee / 100 * 20 + fee % 100 * 20 / 100;
+    assert_eq!(
+        fee_events(&chain.events()),
+        vec![tokens::Event::FeePaid {
+            who: alice.account_id(),
+            amount: fee,
+            author: Some(author.account_id()),
+            to_author,
+            to_treasury: fee - to_author,
+            burned: 0,
+        }]
+    );
+    chain.with(|| {
+        assert_eq!(
+            tokens::free_balance(&alice.account_id()),
+            10u128.pow(15) - 5_000 - fee
+        );
+        assert_eq!(
+            tokens::free_balance(&author.account_id()),
+            10u128.pow(12) + to_author
+        );
+        assert_eq!(tokens::free_balance(&treasury), fee - to_author);
+        // Fees move value; none is created or destroyed.
+        assert_eq!(tokens::total_issuance(), issuance);
+    });
+    // A block that names no author pays the whole fee to the treasury.
+    chain.start_block();
+    let xt = sign(
+        &alice,
+        transfer(&bob, 5_000),
+        &chain.ctx(),
+        &TxOptions::nonce(1),
+    );
+    assert_eq!(chain.apply(&xt), Ok(Ok(())));
+    chain.finish();
+    let paid = fee_events(&chain.events());
+    assert!(matches!(
+        paid.as_slice(),
+        [tokens::Event::FeePaid {
+            author: None,
+            to_author: 0,
+            burned: 0,
+            ..
+        }]
+    ));
+}
+
+fn usd() -> qstack_runtime_primitives::TokenCode {
+    qstack_runtime_primitives::TokenCode::parse("USD").unwrap()
+}
+
+fn tok(call: tokens::Call) -> RuntimeCall {
+    RuntimeCall::Tokens(call)
+}
+
+#[test]
+fn issued_token_lifecycle_through_signed_transactions() {
+    use qstack_runtime_primitives::tokens::{Holding, TokenBalance, TokenDetails};
+    use qstack_runtime_primitives::AssetId;
+    let issuer = dev(KeyScheme::Hybrid, "Alice");
+    let holder = dev(KeyScheme::Falcon512, "Bob");
+    let spender = dev(KeyScheme::MlDsa44, "Charlie");
+    let dest = dev(KeyScheme::Sr25519, "Dave");
+    let mut chain = Chain::new(&[
+        (&issuer, 10u128.pow(15)),
+        (&holder, 10u128.pow(15)),
+        (&spender, 10u128.pow(15)),
+    ]);
+    let asset = AssetId::Issued {
+        issuer: issuer.account_id(),
+        code: usd(),
+    };
+    chain.start_block();
+    let ctx = chain.ctx();
+    let calls = [
+        (
+            &issuer,
+            tok(tokens::Call::Issue {
+                code: usd(),
+                name: b"US Dollar".to_vec(),
+                symbol: b"USD".to_vec(),
+                decimals: 2,
+                max_supply: Some(1_000_000),
+            }),
+        ),
+        (
+            &issuer,
+            tok(tokens::Call::Mint {
+                code: usd(),
+                dest: holder.account_id(),
+                amount: 10_000,
+                dest_tag: None,
+            }),
+        ),
+        (
+            &holder,
+            tok(tokens::Call::Approve {
+                issuer: issuer.account_id(),
+                code: usd(),
+                spender: spender.account_id(),
+                amount: 3_000,
+            }),
+        ),
+        (
+            &spender,
+            tok(tokens::Call::TransferFrom {
+                issuer: issuer.account_id(),
+                code: usd(),
+                owner: holder.account_id(),
+                dest: dest.account_id(),
+                amount: 2_000,
+                dest_tag: Some(77),
+            }),
+        ),
+        (
+            &issuer,
+            tok(tokens::Call::Freeze {
+                code: usd(),
+                holder: holder.account_id(),
+                amount: Some(7_500),
+            }),
+        ),
+    ];
+    let mut nonces = std::collections::HashMap::new();
+    for (who, call) in calls {
+        let n = nonces.entry(who.account_id()).or_insert(0u32);
+        let xt = sign(who, call, &ctx, &TxOptions::nonce(*n));
+        *n += 1;
+        assert_eq!(chain.apply(&xt), Ok(Ok(())));
+    }
+    // 8 000 held, 7 500 frozen: 501 is one over the free 500; the fee is kept.
+    let refused = sign(
+        &holder,
+        tok(tokens::Call::TransferToken {
+            issuer: issuer.account_id(),
+            code: usd(),
+            dest: dest.account_id(),
+            amount: 501,
+            dest_tag: None,
+        }),
+        &ctx,
+        &TxOptions::nonce(1),
+    );
+    assert_eq!(
+        chain.apply(&refused),
+        Ok(Err(tokens::Error::InsufficientBalance.into()))
+    );
+    chain.finish();
+    let events = chain.events();
+    assert!(
+        events.contains(&RuntimeEvent::Tokens(tokens::Event::Transfer {
+            asset,
+            from: holder.account_id(),
+            to: dest.account_id(),
+            amount: 2_000,
+            dest_tag: Some(77),
+        }))
+    );
+    assert!(
+        events.contains(&RuntimeEvent::System(system::Event::ExtrinsicFailed {
+            dispatch_error: tokens::Error::InsufficientBalance.into(),
+            weight: executive::base_weight(Some(KeyScheme::Falcon512))
+                + tokens::weights::TRANSFER_TOKEN,
+        }))
+    );
+    // The runtime API answers what the RPC serves.
+    let call_api = |chain: &mut Chain, method: &str, input: Vec<u8>| {
+        chain
+            .with(|| apis::dispatch(method, &input))
+            .expect("runtime API")
+    };
+    let info = call_api(
+        &mut chain,
+        "QstackTokensApi_token_info",
+        (issuer.account_id(), usd()).encode(),
+    );
+    let info = Option::<TokenDetails>::decode(&mut &info[..])
+        .unwrap()
+        .unwrap();
+    assert_eq!((info.supply, info.holders, info.decimals), (10_000, 2, 2));
+    let list = call_api(
+        &mut chain,
+        "QstackTokensApi_token_balances",
+        holder.account_id().encode(),
+    );
+    let list = Vec::<TokenBalance>::decode(&mut &list[..]).unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0].asset, AssetId::Native);
+    assert_eq!(
+        list[1],
+        TokenBalance {
+            asset,
+            holding: Holding {
+                free: 500,
+                frozen: 7_500
+            },
+            display: Some((b"USD".to_vec(), 2)),
+        }
+    );
+    let allowance = call_api(
+        &mut chain,
+        "QstackTokensApi_token_allowance",
+        (asset, holder.account_id(), spender.account_id()).encode(),
+    );
+    assert_eq!(Balance::decode(&mut &allowance[..]).unwrap(), 1_000);
+    assert_eq!(
+        chain.with(|| apis::dispatch("QstackTokensApi_token_info", &[1, 2, 3])),
+        Err(apis::ApiError::BadInput)
+    );
 }
 
 mod decoding {

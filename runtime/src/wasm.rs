@@ -83,4 +83,7 @@ exports!(
     TransactionPaymentApi_query_info,
     QstackAccountApi_account_info,
     SignatureCheckApi_block_signatures,
+    QstackTokensApi_token_info,
+    QstackTokensApi_token_balances,
+    QstackTokensApi_token_allowance,
 );

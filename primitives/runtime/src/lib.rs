@@ -14,6 +14,7 @@ pub mod code;
 pub mod era;
 pub mod extrinsic;
 pub mod storage;
+pub mod tokens;
 pub mod validity;
 pub mod version;
 
@@ -32,11 +33,18 @@ pub use version::{ApiId, RuntimeVersion, VERSION_SECTION};
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode};
-use qstack_core::{BlockNumber, H256};
+use qstack_core::{AccountId, BlockNumber, H256};
 use scale_info::TypeInfo;
 
 /// Four-byte id of a consensus engine in digest items (`b"BFT0"`, `b"POW_"`).
 pub type ConsensusEngineId = [u8; 4];
+
+/// Engine id of the digest item naming the block author:
+/// `PreRuntime(AUTHOR_ENGINE_ID, author.encode())` with the author's
+/// `AccountId` (Substrate's way of handing the author to the runtime). The
+/// authoring node writes it; the runtime pays the author's share of fees to
+/// that account. A block without it (the dev engine by default) has no author.
+pub const AUTHOR_ENGINE_ID: ConsensusEngineId = *b"QAUT";
 
 /// A header digest item; indices match Substrate's `DigestItem`.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
@@ -69,6 +77,26 @@ impl Digest {
     /// Appends an item.
     pub fn push(&mut self, item: DigestItem) {
         self.logs.push(item);
+    }
+
+    /// The block author named by the first [`AUTHOR_ENGINE_ID`] pre-runtime
+    /// item, if it holds exactly an account id.
+    pub fn author(&self) -> Option<AccountId> {
+        self.logs.iter().find_map(|item| match item {
+            DigestItem::PreRuntime(id, data) if *id == AUTHOR_ENGINE_ID => {
+                let mut input = &data[..];
+                let who = AccountId::decode(&mut input).ok()?;
+                input.is_empty().then_some(who)
+            }
+            _ => None,
+        })
+    }
+
+    /// A digest naming `author` (see [`AUTHOR_ENGINE_ID`]).
+    pub fn with_author(author: &AccountId) -> Self {
+        Digest {
+            logs: alloc::vec![DigestItem::PreRuntime(AUTHOR_ENGINE_ID, author.encode())],
+        }
     }
 }
 

@@ -283,3 +283,178 @@ impl<
         }
     }
 }
+
+/// A map from `(K1, K2)` to `V`, keyed `prefix ++ H1(k1) ++ H2(k2)`, so every
+/// entry under one `k1` can be iterated (an account's holdings, an issuer's
+/// tokens). Substrate's `StorageDoubleMap` layout.
+pub struct StorageDoubleMap<I, H1, K1, H2, K2, V>(PhantomData<(I, H1, K1, H2, K2, V)>);
+
+fn hash_skip(kind: HasherKind) -> usize {
+    match kind {
+        HasherKind::Blake2_128Concat => 16,
+        HasherKind::Twox64Concat => 8,
+        HasherKind::Identity => 0,
+    }
+}
+
+impl<I, H1, K1, H2, K2, V> StorageDoubleMap<I, H1, K1, H2, K2, V>
+where
+    I: StorageInstance,
+    H1: KeyHasher,
+    K1: Encode + Decode,
+    H2: KeyHasher,
+    K2: Encode + Decode,
+    V: FullCodec,
+{
+    /// The item's key prefix.
+    pub fn prefix() -> [u8; 32] {
+        item_prefix(I::PALLET, I::ITEM)
+    }
+    /// The key prefix of every entry under `k1`.
+    pub fn prefix_of(k1: &K1) -> Vec<u8> {
+        let mut key = Self::prefix().to_vec();
+        key.extend_from_slice(&H1::hash(&k1.encode()));
+        key
+    }
+    /// The storage key of `(k1, k2)`.
+    pub fn key(k1: &K1, k2: &K2) -> Vec<u8> {
+        let mut key = Self::prefix_of(k1);
+        key.extend_from_slice(&H2::hash(&k2.encode()));
+        key
+    }
+    /// The value at `(k1, k2)`.
+    pub fn get(k1: &K1, k2: &K2) -> Option<V> {
+        get_decoded(&Self::key(k1, k2))
+    }
+    /// Sets `(k1, k2)`.
+    pub fn insert(k1: &K1, k2: &K2, v: &V) {
+        storage::set(&Self::key(k1, k2), &v.encode())
+    }
+    /// Removes `(k1, k2)`.
+    pub fn remove(k1: &K1, k2: &K2) {
+        storage::clear(&Self::key(k1, k2))
+    }
+    /// Whether `(k1, k2)` is set.
+    pub fn contains_key(k1: &K1, k2: &K2) -> bool {
+        storage::exists(&Self::key(k1, k2))
+    }
+    /// Changes the value at `(k1, k2)` in place.
+    pub fn mutate<R>(k1: &K1, k2: &K2, f: impl FnOnce(&mut Option<V>) -> R) -> R {
+        let key = Self::key(k1, k2);
+        let mut v = get_decoded(&key);
+        let r = f(&mut v);
+        match v {
+            Some(v) => storage::set(&key, &v.encode()),
+            None => storage::clear(&key),
+        }
+        r
+    }
+    /// Every `(k2, value)` under `k1`, in storage-key order. Needs a `*Concat`
+    /// or `Identity` second hasher; for RPC and `try_state`, never dispatch
+    /// (the caller bounds the number of entries).
+    pub fn iter_prefix(k1: &K1) -> Vec<(K2, V)> {
+        let prefix = Self::prefix_of(k1);
+        let mut out = Vec::new();
+        let mut cursor = prefix.clone();
+        while let Some(k) = storage::next_key(&cursor) {
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            let mut rest = k
+                .get(prefix.len().saturating_add(hash_skip(H2::KIND))..)
+                .unwrap_or_default();
+            if let (Ok(k2), Some(v)) = (K2::decode(&mut rest), get_decoded::<V>(&k)) {
+                out.push((k2, v));
+            }
+            cursor = k;
+        }
+        out
+    }
+    /// Every `(k1, k2, value)`, in storage-key order. Needs `*Concat` or
+    /// `Identity` hashers; for `try_state` and RPC only (unbounded).
+    pub fn iter() -> Vec<(K1, K2, V)> {
+        let prefix = Self::prefix();
+        let mut out = Vec::new();
+        let mut cursor = prefix.to_vec();
+        while let Some(k) = storage::next_key(&cursor) {
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            let mut rest = k
+                .get(prefix.len().saturating_add(hash_skip(H1::KIND))..)
+                .unwrap_or_default();
+            if let Ok(k1) = K1::decode(&mut rest) {
+                let mut rest = rest.get(hash_skip(H2::KIND)..).unwrap_or_default();
+                if let (Ok(k2), Some(v)) = (K2::decode(&mut rest), get_decoded::<V>(&k)) {
+                    out.push((k1, k2, v));
+                }
+            }
+            cursor = k;
+        }
+        out
+    }
+}
+
+impl<I, H1, K1, H2, K2, V> StorageDoubleMap<I, H1, K1, H2, K2, V>
+where
+    I: StorageInstance,
+    H1: KeyHasher,
+    K1: FullCodec + StaticTypeInfo,
+    H2: KeyHasher,
+    K2: FullCodec + StaticTypeInfo,
+    V: FullCodec + StaticTypeInfo,
+{
+    /// Metadata entry: two hashers, the key as the tuple `(K1, K2)`.
+    pub fn meta(docs: &'static str) -> EntryMeta {
+        EntryMeta {
+            name: I::ITEM,
+            kind: EntryKind::Map {
+                hashers: alloc::vec![H1::KIND, H2::KIND],
+                key: meta_type::<(K1, K2)>(),
+                value: meta_type::<V>(),
+            },
+            default: None,
+            docs,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qstack_io::TestExternalities;
+
+    crate::storage_instance!(Pairs, "Test", "Pairs");
+    crate::storage_instance!(Other, "Test", "Other");
+    type Map = StorageDoubleMap<Pairs, Blake2_128Concat, u32, Twox64Concat, u16, u64>;
+    type Neighbour = StorageMap<Other, Blake2_128Concat, u32, u64>;
+
+    #[test]
+    fn double_map_keys_iterate_by_first_key() {
+        TestExternalities::new().execute_with(|| {
+            Map::insert(&1, &10, &100);
+            Map::insert(&1, &11, &110);
+            Map::insert(&2, &10, &200);
+            Neighbour::insert(&1, &7);
+            assert_eq!(Map::get(&1, &10), Some(100));
+            assert_eq!(Map::get(&2, &11), None);
+            let mut under_1 = Map::iter_prefix(&1);
+            under_1.sort();
+            assert_eq!(under_1, vec![(10, 100), (11, 110)]);
+            assert_eq!(Map::iter_prefix(&3), vec![]);
+            let mut all = Map::iter();
+            all.sort();
+            assert_eq!(all, vec![(1, 10, 100), (1, 11, 110), (2, 10, 200)]);
+            Map::mutate(&1, &10, |v| *v = None);
+            assert!(!Map::contains_key(&1, &10));
+            Map::remove(&1, &11);
+            assert_eq!(Map::iter(), vec![(2, 10, 200)]);
+            // The layout is Substrate's: prefix ++ blake2_128concat(k1) ++ twox64concat(k2).
+            let mut key = item_prefix("Test", "Pairs").to_vec();
+            key.extend(Blake2_128Concat::hash(&2u32.encode()));
+            key.extend(Twox64Concat::hash(&10u16.encode()));
+            assert_eq!(Map::key(&2, &10), key);
+            assert_eq!(Neighbour::get(&1), Some(7));
+        });
+    }
+}

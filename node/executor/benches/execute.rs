@@ -10,7 +10,7 @@ use qstack_executor::{Executor, ExecutorConfig};
 use qstack_io::{OverlayExt, OverlayedChanges, TestExternalities};
 use qstack_runtime::executive::BlockError;
 use qstack_runtime::signing::{sign, ChainContext, TxOptions};
-use qstack_runtime::{balances, Block, Extrinsic, RuntimeCall, WASM_BINARY};
+use qstack_runtime::{tokens, Block, Extrinsic, RuntimeCall, WASM_BINARY};
 use qstack_runtime_primitives::{ApplyExtrinsicResult, Header, SignedPayload};
 use std::collections::BTreeMap;
 
@@ -80,9 +80,10 @@ fn setup(exec: &Executor, scheme: KeyScheme) -> (TestExternalities, Block) {
     )
     .unwrap();
     for n in 0..TXS {
-        let c = RuntimeCall::Balances(balances::Call::Transfer {
+        let c = RuntimeCall::Tokens(tokens::Call::Transfer {
             dest: bob.account_id(),
             value: 10_000,
+            dest_tag: None,
         });
         xts.push(sign(&alice, c, &ctx, &TxOptions::nonce(n)));
     }

@@ -3,7 +3,8 @@
 //!
 //! Methods keep Substrate's names, aliases, parameter order and JSON so that
 //! polkadot.js and subxt work unchanged; qstack's own typed methods
-//! (`account_info`) sit beside them. Every parameter is checked: bad input is
+//! (`account_info`, `token_info`, `token_balances`, `token_allowance`) sit
+//! beside them. Every parameter is checked: bad input is
 //! a JSON-RPC error naming the parameter (codes in [`error::codes`]).
 
 mod backend;

@@ -6,7 +6,7 @@ use qstack_core::{Address, KeyScheme, Pair, H256};
 use qstack_executor::{Executor, ExecutorConfig, ExecutorError};
 use qstack_io::{OverlayExt, OverlayedChanges, TestExternalities};
 use qstack_runtime::signing::{sign, ChainContext, TxOptions};
-use qstack_runtime::{balances, executive::BlockError, Block, Extrinsic, RuntimeCall, WASM_BINARY};
+use qstack_runtime::{executive::BlockError, tokens, Block, Extrinsic, RuntimeCall, WASM_BINARY};
 use qstack_runtime_primitives::{ApplyExtrinsicResult, Header, RuntimeVersion};
 use std::collections::BTreeMap;
 
@@ -83,9 +83,10 @@ fn transfers(genesis_hash: H256, senders: &[Pair]) -> Vec<Extrinsic> {
         .map(|p| {
             sign(
                 p,
-                RuntimeCall::Balances(balances::Call::Transfer {
+                RuntimeCall::Tokens(tokens::Call::Transfer {
                     dest: bob.account_id(),
                     value: 7_000,
+                    dest_tag: None,
                 }),
                 &ctx,
                 &TxOptions::nonce(0),

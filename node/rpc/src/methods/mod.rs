@@ -1,11 +1,12 @@
 //! The method table: one module per Substrate namespace, plus qstack's typed
-//! `account_*` methods.
+//! `account_*` and `token_*` methods.
 
 mod account;
 mod author;
 mod chain;
 mod state;
 mod system;
+mod tokens;
 
 use crate::backend::RpcBackend;
 use crate::error::{internal, RpcError};
@@ -36,6 +37,7 @@ pub(crate) fn build(backend: Arc<dyn RpcBackend>) -> Result<Module, RpcError> {
     state::register(&mut m)?;
     author::register(&mut m)?;
     account::register(&mut m)?;
+    tokens::register(&mut m)?;
 
     let mut names: Vec<&'static str> = m.method_names().collect();
     names.push("rpc_methods");

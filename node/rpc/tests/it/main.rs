@@ -5,3 +5,4 @@ mod bad_input;
 mod common;
 mod methods;
 mod subscriptions;
+mod tokens;

@@ -58,6 +58,9 @@ async fn rpc_methods_lists_every_method_sorted() {
         "author_pendingExtrinsics",
         "payment_queryInfo",
         "account_info",
+        "token_info",
+        "token_balances",
+        "token_allowance",
     ] {
         assert!(methods.contains(&name), "{name} missing from {methods:?}");
     }

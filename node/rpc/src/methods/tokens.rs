@@ -1,0 +1,193 @@
+//! Token methods: `token_info`, `token_balances`, `token_allowance`, typed
+//! JSON over the runtime's `QstackTokensApi`. Amounts are decimal strings
+//! (u128 does not fit a JSON number); the native token's symbol and
+//! decimals come from the chain spec's properties, issued tokens' from the
+//! runtime.
+//!
+//! Assets in parameters and answers: `"native"`, or
+//! `{"issuer": "q…", "code": "USD"}` (a 3-character code or 40 hex characters).
+
+use super::{at_or_best, blocking, Module, Res};
+use crate::backend::RpcBackend;
+use crate::error::{codes, err_data, runtime_error, RpcError};
+use crate::params::{kind, parse_account, Args};
+use codec::{Decode, Encode};
+use jsonrpsee::types::Params;
+use qstack_core::{AccountId, Address, Balance};
+use qstack_runtime_primitives::tokens::{
+    TokenBalance, TokenDetails, TOKEN_ALLOWANCE, TOKEN_BALANCES, TOKEN_INFO,
+};
+use qstack_runtime_primitives::{AssetId, TokenCode};
+use serde_json::{json, Value};
+
+pub(super) fn register(m: &mut Module) -> Result<(), RpcError> {
+    blocking(m, "token_info", token_info)?;
+    blocking(m, "token_balances", token_balances)?;
+    blocking(m, "token_allowance", token_allowance)?;
+    Ok(())
+}
+
+fn required<'a>(args: &'a Args, i: usize, name: &str) -> Res<&'a Value> {
+    args.get(i)
+        .ok_or_else(|| crate::error::invalid_params(format!("missing `{name}` (param {i})")))
+}
+
+fn code_param(args: &Args, i: usize) -> Res<TokenCode> {
+    let v = required(args, i, "code")?;
+    let s = v
+        .as_str()
+        .ok_or_else(|| args.bad(i, format!("expected a token code string, got {}", kind(v))))?;
+    TokenCode::parse(s).map_err(|e| args.bad(i, e))
+}
+
+fn asset_param(args: &Args, i: usize) -> Res<AssetId> {
+    let v = required(args, i, "asset")?;
+    match v {
+        Value::String(s) if s == "native" => Ok(AssetId::Native),
+        Value::Object(o) => {
+            if let Some(k) = o.keys().find(|k| *k != "issuer" && *k != "code") {
+                return Err(args.bad(
+                    i,
+                    format!("unknown field `{k}`: expected `issuer` and `code`"),
+                ));
+            }
+            let field = |name: &str| {
+                o.get(name)
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| args.bad(i, format!("`{name}` must be a string")))
+            };
+            let issuer =
+                parse_account(field("issuer")?).map_err(|e| args.bad(i, format!("issuer: {e}")))?;
+            let code =
+                TokenCode::parse(field("code")?).map_err(|e| args.bad(i, format!("code: {e}")))?;
+            Ok(AssetId::Issued { issuer, code })
+        }
+        other => Err(args.bad(
+            i,
+            format!(
+                "expected \"native\" or {{\"issuer\": \"q…\", \"code\": \"USD\"}}, got {}",
+                kind(other)
+            ),
+        )),
+    }
+}
+
+fn address(who: &AccountId) -> String {
+    Address::from(*who).to_base58()
+}
+
+/// An asset as JSON: `"native"` or `{"issuer", "code"}`.
+fn asset_json(asset: &AssetId) -> Value {
+    match asset {
+        AssetId::Native => json!("native"),
+        AssetId::Issued { issuer, code } => json!({
+            "issuer": address(issuer),
+            "code": code.to_string(),
+        }),
+    }
+}
+
+/// Calls runtime API `method` and decodes its whole answer as `T`.
+fn query<T: Decode>(
+    b: &dyn RpcBackend,
+    at: qstack_core::H256,
+    method: &str,
+    input: &[u8],
+) -> Res<T> {
+    const FAILED: &str = "Unable to query tokens.";
+    let out = b
+        .call(at, method, input)
+        .map_err(|e| runtime_error(FAILED, e))?;
+    let mut rest = out.as_slice();
+    let value =
+        T::decode(&mut rest).map_err(|e| err_data(codes::DECODE_ERROR, FAILED, e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(err_data(
+            codes::DECODE_ERROR,
+            FAILED,
+            format!("{} trailing bytes in the runtime's answer", rest.len()),
+        ));
+    }
+    Ok(value)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `token_info(issuer, code, at?)`: the token's description and state, or
+/// `null` if that issuer has issued no such token.
+fn token_info(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
+    let args = Args::new(p, &["issuer", "code", "at"])?;
+    let issuer = args.account(0)?;
+    let code = code_param(&args, 1)?;
+    let at = at_or_best(b, args.opt_hash(2)?);
+    let details: Option<TokenDetails> = query(b, at, TOKEN_INFO, &(issuer, code).encode())?;
+    Ok(details.map_or(Value::Null, |t| {
+        json!({
+            "asset": asset_json(&AssetId::Issued { issuer, code }),
+            "name": text(&t.name),
+            "symbol": text(&t.symbol),
+            "decimals": t.decimals,
+            "totalSupply": t.supply.to_string(),
+            "maxSupply": t.max_supply.map(|m| m.to_string()),
+            "holders": t.holders,
+            "paused": t.paused,
+            "globalFreeze": t.global_freeze,
+            "noFreeze": t.no_freeze,
+        })
+    }))
+}
+
+/// `token_balances(address, at?)`: the native balance, then every issued
+/// token held, each with free and frozen amounts, symbol and decimals.
+fn token_balances(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
+    let args = Args::new(p, &["address", "at"])?;
+    let who = args.account(0)?;
+    let at = at_or_best(b, args.opt_hash(1)?);
+    let list: Vec<TokenBalance> = query(b, at, TOKEN_BALANCES, &who.encode())?;
+    let properties = b.system_info().properties;
+    let balances: Vec<Value> = list
+        .iter()
+        .map(|entry| {
+            let (symbol, decimals) = match &entry.display {
+                Some((symbol, decimals)) => (json!(text(symbol)), json!(decimals)),
+                None => (
+                    properties
+                        .get("tokenSymbol")
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                    properties
+                        .get("tokenDecimals")
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                ),
+            };
+            json!({
+                "asset": asset_json(&entry.asset),
+                "symbol": symbol,
+                "decimals": decimals,
+                "free": entry.holding.free.to_string(),
+                "frozen": entry.holding.frozen.to_string(),
+            })
+        })
+        .collect();
+    Ok(json!({ "address": address(&who), "balances": balances }))
+}
+
+/// `token_allowance(asset, owner, spender, at?)`: what `spender` may still
+/// move of `owner`'s `asset`.
+fn token_allowance(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
+    let args = Args::new(p, &["asset", "owner", "spender", "at"])?;
+    let asset = asset_param(&args, 0)?;
+    let owner = args.account(1)?;
+    let spender = args.account(2)?;
+    let at = at_or_best(b, args.opt_hash(3)?);
+    let allowance: Balance = query(b, at, TOKEN_ALLOWANCE, &(asset, owner, spender).encode())?;
+    Ok(json!({
+        "asset": asset_json(&asset),
+        "owner": address(&owner),
+        "spender": address(&spender),
+        "allowance": allowance.to_string(),
+    }))
+}

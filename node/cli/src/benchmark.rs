@@ -1,10 +1,11 @@
 //! `qstack benchmark import`: blocks full of signed transfers are generated on
 //! one client, then imported by a fresh one (RocksDB in a temporary directory
 //! by default), exactly as a node imports blocks from a peer or a file. For
-//! each key scheme it reports transfers/s imported with and without parallel
-//! signature pre-verification, and the bare single-core verification rate
-//! measured in the same run, so the ratio says how much of an import is
-//! signature checking.
+//! each key scheme and each kind of transfer (native token, issued token) it
+//! reports transfers/s imported with and without parallel signature
+//! pre-verification, and the bare single-core verification rate measured in
+//! the same run, so the ratio says how much of an import is signature
+//! checking.
 
 use crate::chain_spec::ChainSpec;
 use anyhow::{bail, Context, Result};
@@ -14,7 +15,7 @@ use qstack_client::{Client, GenesisSource};
 use qstack_core::{Address, KeyScheme, Pair};
 use qstack_executor::{Executor, ExecutorConfig};
 use qstack_runtime::signing::{sign, ChainContext, TxOptions};
-use qstack_runtime::{balances, RuntimeCall};
+use qstack_runtime::{tokens, RuntimeCall};
 use qstack_runtime_primitives::{Digest, OpaqueBlock};
 use qstack_storage::{Store, StoreConfig};
 use std::collections::BTreeMap;
@@ -24,8 +25,26 @@ use std::time::{Duration, Instant};
 /// `qstack benchmark …`.
 #[derive(clap::Subcommand, Debug)]
 pub enum BenchmarkCommand {
-    /// Import throughput: transfers/s per key scheme against bare signature verification.
+    /// Import throughput: transfers/s per key scheme and asset kind against bare signature verification.
     Import(ImportArgs),
+}
+
+/// What the benchmark transfers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AssetKind {
+    /// The native token (`tokens.transfer`).
+    Native,
+    /// A token issued at genesis (`tokens.transfer_token`).
+    Token,
+}
+
+impl AssetKind {
+    fn name(self) -> &'static str {
+        match self {
+            AssetKind::Native => "native",
+            AssetKind::Token => "token",
+        }
+    }
 }
 
 /// Where the importing client keeps its data.
@@ -47,6 +66,14 @@ pub struct ImportArgs {
         default_value = "sr25519,falcon512,mldsa44,hybrid"
     )]
     schemes: Vec<String>,
+    /// What to transfer (comma-separated): the native token, an issued token, or both.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "native,token"
+    )]
+    assets: Vec<AssetKind>,
     /// Blocks to generate and import per scheme.
     #[arg(long, default_value_t = 10)]
     blocks: u32,
@@ -64,10 +91,12 @@ pub struct ImportArgs {
     json: bool,
 }
 
-/// One scheme's figures.
+/// One scheme's figures for one asset kind.
 #[derive(serde::Serialize, Debug)]
 struct SchemeResult {
     scheme: &'static str,
+    /// `native` or `token`.
+    asset: &'static str,
     transfers: u64,
     /// Transfers/s imported with signatures pre-verified on every core.
     import_tps: f64,
@@ -112,17 +141,24 @@ fn import(args: ImportArgs) -> Result<()> {
             args.blocks, args.txs_per_block, args.senders, args.db
         );
         println!(
-            "{:<10} {:>12} {:>14} {:>14} {:>10} {:>8}",
-            "scheme", "import tx/s", "serial tx/s", "verify/s 1core", "ratio", "bytes/tx"
+            "{:<10} {:<7} {:>12} {:>14} {:>14} {:>10} {:>8}",
+            "scheme", "asset", "import tx/s", "serial tx/s", "verify/s 1core", "ratio", "bytes/tx"
         );
     }
+    if args.assets.is_empty() {
+        bail!("--assets: name at least one of native, token");
+    }
     let mut results = Vec::new();
-    for scheme in schemes {
-        let r = bench_scheme(&executor, scheme, &args)?;
+    for (scheme, asset) in schemes
+        .iter()
+        .flat_map(|s| args.assets.iter().map(move |a| (*s, *a)))
+    {
+        let r = bench_scheme(&executor, scheme, asset, &args)?;
         if !args.json {
             println!(
-                "{:<10} {:>12.0} {:>14.0} {:>14.0} {:>10.2} {:>8}",
+                "{:<10} {:<7} {:>12.0} {:>14.0} {:>14.0} {:>10.2} {:>8}",
                 r.scheme,
+                r.asset,
                 r.import_tps,
                 r.import_tps_serial,
                 r.verify_per_s_one_core,
@@ -147,8 +183,17 @@ fn import(args: ImportArgs) -> Result<()> {
     Ok(())
 }
 
-/// The dev chain's genesis with every sender funded.
-fn genesis_with(senders: &[Pair]) -> Result<GenesisSource> {
+/// Code of the token the issued-token runs transfer.
+const BENCH_TOKEN: &str = "BNC";
+
+/// The issuer of [`BENCH_TOKEN`].
+fn bench_issuer() -> Result<Pair> {
+    Ok(Pair::from_suri(KeyScheme::Sr25519, "//bench//issuer")?)
+}
+
+/// The dev chain's genesis with every sender funded in the native token and,
+/// for `AssetKind::Token`, holding [`BENCH_TOKEN`] issued at genesis.
+fn genesis_with(senders: &[Pair], asset: AssetKind) -> Result<GenesisSource> {
     let source = ChainSpec::load("dev")?.genesis_source()?;
     let GenesisSource::Runtime { code, mut patch } = source else {
         bail!("the dev chain spec has raw genesis; the benchmark needs a runtime genesis patch");
@@ -162,6 +207,38 @@ fn genesis_with(senders: &[Pair]) -> Result<GenesisSource> {
             Address::from(p.public().account_id()).to_string(),
             "1000000000000000000"
         ]));
+    }
+    if asset == AssetKind::Token {
+        let holders: Vec<_> = senders
+            .iter()
+            .map(|p| {
+                serde_json::json!([
+                    Address::from(p.public().account_id()).to_string(),
+                    "1000000000000000000"
+                ])
+            })
+            .collect();
+        let patch = patch
+            .as_object_mut()
+            .context("dev spec genesis patch is not an object")?;
+        let tokens = patch
+            .entry("tokens")
+            .or_insert_with(|| serde_json::json!({}))
+            .as_object_mut()
+            .context("dev spec genesis tokens is not an object")?;
+        let issued = tokens
+            .entry("issued")
+            .or_insert_with(|| serde_json::json!([]))
+            .as_array_mut()
+            .context("dev spec genesis tokens.issued is not a list")?;
+        issued.push(serde_json::json!({
+            "issuer": Address::from(bench_issuer()?.account_id()).to_string(),
+            "code": BENCH_TOKEN,
+            "name": "Benchmark token",
+            "symbol": BENCH_TOKEN,
+            "decimals": 6,
+            "holders": holders,
+        }));
     }
     Ok(GenesisSource::Runtime { code, patch })
 }
@@ -181,13 +258,14 @@ fn client_on(
 fn bench_scheme(
     executor: &Arc<Executor>,
     scheme: KeyScheme,
+    asset: AssetKind,
     args: &ImportArgs,
 ) -> Result<SchemeResult> {
     let senders: Vec<Pair> = (0..args.senders)
         .map(|i| Pair::from_suri(scheme, &format!("//bench//{i}")))
         .collect::<Result<_, _>>()?;
-    let genesis = genesis_with(&senders)?;
-    let blocks = generate(executor, &genesis, &senders, args)?;
+    let genesis = genesis_with(&senders, asset)?;
+    let blocks = generate(executor, &genesis, &senders, asset, args)?;
     let transfers = u64::from(args.blocks) * u64::from(args.txs_per_block);
     let bytes: usize = blocks
         .iter()
@@ -216,6 +294,7 @@ fn bench_scheme(
     let import_tps = transfers as f64 / parallel.as_secs_f64();
     Ok(SchemeResult {
         scheme: scheme.name(),
+        asset: asset.name(),
         transfers,
         import_tps,
         import_tps_serial: transfers as f64 / serial.as_secs_f64(),
@@ -230,9 +309,13 @@ fn generate(
     executor: &Arc<Executor>,
     genesis: &GenesisSource,
     senders: &[Pair],
+    asset: AssetKind,
     args: &ImportArgs,
 ) -> Result<Vec<OpaqueBlock>> {
     let client = client_on(executor, genesis, None)?;
+    let issuer = bench_issuer()?.account_id();
+    let code = qstack_runtime_primitives::TokenCode::parse(BENCH_TOKEN)
+        .map_err(|e| anyhow::anyhow!("{BENCH_TOKEN}: {e}"))?;
     let info = client.info()?;
     let ctx = ChainContext::new(info.genesis_hash);
     let mut nonces = vec![0u32; senders.len()];
@@ -244,9 +327,20 @@ fn generate(
             .map(|i| {
                 let k = (b as usize * args.txs_per_block as usize + i) % n;
                 let (from, to) = (&senders[k], &senders[(k + 1) % n]);
-                let call = RuntimeCall::Balances(balances::Call::Transfer {
-                    dest: to.public().account_id(),
-                    value: 1_000_000,
+                let dest = to.public().account_id();
+                let call = RuntimeCall::Tokens(match asset {
+                    AssetKind::Native => tokens::Call::Transfer {
+                        dest,
+                        value: 1_000_000,
+                        dest_tag: None,
+                    },
+                    AssetKind::Token => tokens::Call::TransferToken {
+                        issuer,
+                        code,
+                        dest,
+                        amount: 1_000_000,
+                        dest_tag: None,
+                    },
                 });
                 let xt = sign(from, call, &ctx, &TxOptions::nonce(nonces[k]));
                 nonces[k] += 1;
@@ -271,8 +365,36 @@ fn generate(
         parent = built.block.header.hash();
         blocks.push(built.block.clone());
         client.commit_built(built, None, true)?;
+        ensure_all_succeeded(&client, &parent, b + 1)?;
     }
     Ok(blocks)
+}
+
+/// Fails if any transfer of block `hash` was included but failed (the figures
+/// would then count failed calls as transfers).
+fn ensure_all_succeeded(client: &Client, hash: &qstack_core::H256, number: u32) -> Result<()> {
+    use codec::Decode;
+    let key = qstack_runtime_primitives::storage::item_prefix("System", "Events");
+    let raw = client.storage(hash, &key)?.unwrap_or_default();
+    let records = Vec::<qstack_runtime::EventRecord>::decode(&mut &raw[..])
+        .map_err(|e| anyhow::anyhow!("events of block {number}: {e}"))?;
+    let failed = records
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.event,
+                qstack_runtime::RuntimeEvent::System(
+                    qstack_runtime::system::Event::ExtrinsicFailed { .. }
+                )
+            )
+        })
+        .count();
+    if failed > 0 {
+        bail!(
+            "block {number}: {failed} transfers failed; the benchmark's genesis does not fund them"
+        );
+    }
+    Ok(())
 }
 
 /// Bare verifications per second on one core, over signatures of transfer-sized

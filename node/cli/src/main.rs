@@ -4,9 +4,11 @@
 mod benchmark;
 mod blocks;
 mod chain_spec;
+mod dispatch_error;
 mod key;
 mod service;
 mod tx;
+mod tx_token;
 
 use anyhow::{bail, Context, Result};
 use chain_spec::ChainSpec;

@@ -9,7 +9,7 @@ use jsonrpsee::core::client::{ClientT, SubscriptionClientT};
 use jsonrpsee::rpc_params;
 use qstack_core::{Address, Balance, Pair, H256};
 use qstack_runtime::signing::{sign, ChainContext, TxOptions};
-use qstack_runtime::{balances, RuntimeCall};
+use qstack_runtime::{tokens, RuntimeCall};
 use serde_json::Value;
 
 /// Transaction subcommands.
@@ -29,16 +29,29 @@ pub enum TxCommand {
         /// Amount in the smallest unit.
         #[arg(long)]
         amount: Balance,
-        /// Extra fee for priority.
-        #[arg(long, default_value_t = 0)]
-        tip: Balance,
-        /// Node RPC endpoint.
-        #[arg(long, default_value = "ws://127.0.0.1:9944")]
-        rpc: String,
-        /// Also wait for finality.
+        /// Destination tag for the recipient (an exchange's customer number).
         #[arg(long)]
-        wait_finalized: bool,
+        dest_tag: Option<u32>,
+        #[command(flatten)]
+        submit: SubmitArgs,
     },
+    /// Issued tokens: issue, mint, burn, transfer, approve, freeze, pause, …
+    #[command(subcommand)]
+    Token(crate::tx_token::TokenCommand),
+}
+
+/// How a transaction is submitted (shared by every `qstack tx` command).
+#[derive(clap::Args, Debug)]
+pub struct SubmitArgs {
+    /// Extra fee for priority.
+    #[arg(long, default_value_t = 0)]
+    pub tip: Balance,
+    /// Node RPC endpoint.
+    #[arg(long, default_value = "ws://127.0.0.1:9944")]
+    pub rpc: String,
+    /// Also wait for finality.
+    #[arg(long)]
+    pub wait_finalized: bool,
 }
 
 fn h256(v: &Value, what: &str) -> Result<H256> {
@@ -55,20 +68,46 @@ fn h256(v: &Value, what: &str) -> Result<H256> {
 
 /// Runs a tx subcommand.
 pub async fn run(cmd: TxCommand) -> Result<()> {
-    let TxCommand::Transfer {
-        from,
-        scheme,
-        to,
-        amount,
+    match cmd {
+        TxCommand::Transfer {
+            from,
+            scheme,
+            to,
+            amount,
+            dest_tag,
+            submit: opts,
+        } => {
+            let pair = Pair::from_suri(scheme.into(), &from).map_err(|e| anyhow!("--from: {e}"))?;
+            let dest = to
+                .parse::<Address>()
+                .map_err(|e| anyhow!("--to: {e}"))?
+                .account_id();
+            let call = RuntimeCall::Tokens(tokens::Call::Transfer {
+                dest,
+                value: amount,
+                dest_tag,
+            });
+            submit(&pair, call, &format!("transfer {amount} to {to}"), &opts).await
+        }
+        TxCommand::Token(cmd) => crate::tx_token::run(cmd).await,
+    }
+}
+
+/// Signs `call` with `pair` for the chain behind `opts.rpc`, submits it and
+/// follows it until it is in a block (or final, with `--wait-finalized`).
+/// Fails with the module error's name when the call was included but failed.
+pub(crate) async fn submit(
+    pair: &Pair,
+    call: RuntimeCall,
+    what: &str,
+    opts: &SubmitArgs,
+) -> Result<()> {
+    let SubmitArgs {
         tip,
         rpc,
         wait_finalized,
-    } = cmd;
-    let pair = Pair::from_suri(scheme.into(), &from).map_err(|e| anyhow!("--from: {e}"))?;
-    let dest = to
-        .parse::<Address>()
-        .map_err(|e| anyhow!("--to: {e}"))?
-        .account_id();
+    } = opts;
+    let (tip, wait_finalized) = (*tip, *wait_finalized);
     let url = rpc
         .replacen("http://", "ws://", 1)
         .replacen("https://", "wss://", 1);
@@ -110,12 +149,8 @@ pub async fn run(cmd: TxCommand) -> Result<()> {
         spec_version,
         transaction_version,
     };
-    let call = RuntimeCall::Balances(balances::Call::Transfer {
-        dest,
-        value: amount,
-    });
     let xt = sign(
-        &pair,
+        pair,
         call,
         &ctx,
         &TxOptions {
@@ -127,13 +162,13 @@ pub async fn run(cmd: TxCommand) -> Result<()> {
     );
     let hex_xt = format!("0x{}", hex::encode(xt.encode()));
     println!(
-        "From {sender} ({}), nonce {nonce}: transfer {amount} to {to}",
+        "From {sender} ({}), nonce {nonce}: {what}",
         pair.scheme().name()
     );
     let mut sub = client
         .subscribe::<Value, _>(
             "author_submitAndWatchExtrinsic",
-            rpc_params![hex_xt],
+            rpc_params![hex_xt.clone()],
             "author_unwatchExtrinsic",
         )
         .await
@@ -151,9 +186,8 @@ pub async fn run(cmd: TxCommand) -> Result<()> {
                 .and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok())
                 .map_or_else(|| "?".to_string(), |n| format!("#{n}"));
             println!("In block {number} ({block_hash})");
-            let events = failed_in_block(&client, block_hash).await?;
-            if let Some(reason) = events {
-                bail!("the transfer was included but failed: {reason}");
+            if let Some(reason) = failed_in_block(&client, block_hash, &block, &hex_xt).await? {
+                bail!("the transaction was included but failed: {reason}");
             }
             if !wait_finalized {
                 return Ok(());
@@ -171,12 +205,24 @@ pub async fn run(cmd: TxCommand) -> Result<()> {
     bail!("the node closed the subscription before the transaction was included")
 }
 
-/// Whether the block's events include an `ExtrinsicFailed`; its description.
+/// Why our extrinsic (`hex_xt`) failed in `block`, if it did: its
+/// `ExtrinsicFailed` event, a module error named through the chain's metadata
+/// (`Tokens.InsufficientBalance: …`).
 async fn failed_in_block(
     client: &jsonrpsee_ws_client::WsClient,
-    block: H256,
+    hash: H256,
+    block: &Value,
+    hex_xt: &str,
 ) -> Result<Option<String>> {
     use codec::Decode;
+    let Some(index) = block["block"]["extrinsics"]
+        .as_array()
+        .and_then(|xts| xts.iter().position(|x| x.as_str() == Some(hex_xt)))
+    else {
+        bail!(
+            "the node reported the transaction in block {hash}, but the block does not contain it"
+        );
+    };
     let key = format!(
         "0x{}",
         hex::encode(qstack_runtime_primitives::storage::item_prefix(
@@ -184,17 +230,28 @@ async fn failed_in_block(
         ))
     );
     let raw: Option<String> = client
-        .request("state_getStorage", rpc_params![key, format!("{block}")])
+        .request("state_getStorage", rpc_params![key, format!("{hash}")])
         .await?;
     let Some(raw) = raw else { return Ok(None) };
     let bytes = hex::decode(raw.trim_start_matches("0x"))?;
     let records = Vec::<qstack_runtime::EventRecord>::decode(&mut &bytes[..])
         .map_err(|e| anyhow!("events: {e}"))?;
-    Ok(records.into_iter().find_map(|r| match r.event {
-        qstack_runtime::RuntimeEvent::System(qstack_runtime::system::Event::ExtrinsicFailed {
-            dispatch_error,
-            ..
-        }) => Some(format!("{dispatch_error:?}")),
+    let failure = records.into_iter().find_map(|r| match (r.phase, r.event) {
+        (
+            qstack_runtime::system::Phase::ApplyExtrinsic(i),
+            qstack_runtime::RuntimeEvent::System(qstack_runtime::system::Event::ExtrinsicFailed {
+                dispatch_error,
+                ..
+            }),
+        ) if i as usize == index => Some(dispatch_error),
         _ => None,
-    }))
+    });
+    let Some(error) = failure else {
+        return Ok(None);
+    };
+    let metadata: String = client
+        .request("state_getMetadata", rpc_params![format!("{hash}")])
+        .await?;
+    let metadata = hex::decode(metadata.trim_start_matches("0x"))?;
+    Ok(Some(crate::dispatch_error::describe(&error, &metadata)))
 }

@@ -5,7 +5,7 @@
 // Usage: node check.mjs <ws-url> [--transfer <json>]...
 //   <json> = {"block":"0x…","from":"0x<account id>","to":"0x<account id>",
 //             "amount":"123","scheme":"sr25519|falcon512|mldsa44|hybrid",
-//             "signer":"key|id","nonce":0}   (signer and nonce optional)
+//             "signer":"key|id","nonce":0,"destTag":7}   (signer, nonce, destTag optional)
 // Prints one line per check; exits 1 with the reason at the first failure.
 
 import { ApiPromise, WsProvider } from '@polkadot/api';
@@ -125,11 +125,17 @@ async function checkMetadata(api) {
   const version = api.runtimeMetadata.version;
   check([14, 15].includes(version), `the api loaded metadata V${version}`);
   const pallets = api.runtimeMetadata.asLatest.pallets.map((p) => p.name.toString());
-  for (const p of ['System', 'Balances']) check(pallets.includes(p), `metadata lacks pallet ${p}: ${pallets}`);
-  check(typeof api.tx.balances.transfer === 'function', 'no api.tx.balances.transfer');
-  check(api.events.balances.Transfer, 'no api.events.balances.Transfer');
-  const ed = api.consts.balances.existentialDeposit;
-  check(ed && ed.toBigInt() > 0n, `Balances.ExistentialDeposit decodes to ${ed}`);
+  for (const p of ['System', 'Tokens']) check(pallets.includes(p), `metadata lacks pallet ${p}: ${pallets}`);
+  for (const call of ['transfer', 'issue', 'mint', 'transferToken', 'approve', 'transferFrom', 'freeze', 'noFreeze']) {
+    check(typeof api.tx.tokens[call] === 'function', `no api.tx.tokens.${call}`);
+  }
+  for (const ev of ['Transfer', 'Approval', 'Frozen', 'Unfrozen', 'Paused', 'GlobalFreeze', 'NoFreeze', 'Issued', 'Minted', 'Burned', 'FeePaid']) {
+    check(api.events.tokens[ev], `no api.events.tokens.${ev}`);
+  }
+  const ed = api.consts.tokens.existentialDeposit;
+  check(ed && ed.toBigInt() > 0n, `Tokens.ExistentialDeposit decodes to ${ed}`);
+  // Storage keys from metadata: the native account map and the holdings double map.
+  check(typeof api.query.tokens.account === 'function' && typeof api.query.tokens.holdings === 'function', 'no api.query.tokens.account/holdings');
   // state_getMetadata serves V14 (Metadata_metadata); decode it as well.
   const v14 = await api.rpc.state.getMetadata();
   check(v14.version === 14, `state_getMetadata is V${v14.version}, expected V14`);
@@ -161,17 +167,28 @@ async function checkTransfer(api, provider, t) {
   if (t.nonce !== undefined) check(ex.nonce.toNumber() === t.nonce, `nonce ${ex.nonce}, expected ${t.nonce}`);
   const tag = sig.get('genesisTag');
   check(tag && tag.toHex() === api.genesisHash.toHex().slice(0, 10), `genesisTag ${tag}, genesis ${api.genesisHash}`);
-  check(ex.method.section === 'balances' && ex.method.method === 'transfer', `call is ${ex.method.section}.${ex.method.method}`);
+  check(ex.method.section === 'tokens' && ex.method.method === 'transfer', `call is ${ex.method.section}.${ex.method.method}`);
   const args = Object.fromEntries(ex.method.meta.args.map((a, k) => [a.name.toString(), ex.method.args[k]]));
   check(args.dest && args.dest.toHex() === t.to, `dest ${args.dest && args.dest.toHex()}, expected ${t.to}`);
   check(args.value && args.value.toBigInt() === BigInt(t.amount), `value ${args.value}, expected ${t.amount}`);
+  const destTag = t.destTag === undefined ? null : t.destTag;
+  check(args.destTag !== undefined, `no destTag argument: ${Object.keys(args)}`);
+  check(args.destTag.isNone ? destTag === null : args.destTag.unwrap().toNumber() === destTag, `destTag ${args.destTag}, expected ${destTag}`);
   check(outcome.get(i) === 'ExtrinsicSuccess', `extrinsic ${i}: ${outcome.get(i)}`);
-  const transfer = events.filter((r) => r.phase.isApplyExtrinsic && r.phase.asApplyExtrinsic.toNumber() === i && api.events.balances.Transfer.is(r.event));
-  check(transfer.length === 1, `${transfer.length} Balances.Transfer events for extrinsic ${i}`);
+  const mine_events = events.filter((r) => r.phase.isApplyExtrinsic && r.phase.asApplyExtrinsic.toNumber() === i);
+  const transfer = mine_events.filter((r) => api.events.tokens.Transfer.is(r.event));
+  check(transfer.length === 1, `${transfer.length} Tokens.Transfer events for extrinsic ${i}`);
   const f = fields(transfer[0].event);
-  check(f.from.toHex() === t.from && f.to.toHex() === t.to && f.amount.toBigInt() === BigInt(t.amount),
-    `Balances.Transfer is ${JSON.stringify(transfer[0].event.data.toJSON())}, expected ${t.from} -> ${t.to} ${t.amount}`);
-  ok(`block #${number} extrinsic ${i}: ${describe(api, ex)}; transfer ${t.amount} to ${t.to}; Balances.Transfer event matches`);
+  check(f.asset.isNative && f.from.toHex() === t.from && f.to.toHex() === t.to && f.amount.toBigInt() === BigInt(t.amount)
+    && (f.destTag.isNone ? destTag === null : f.destTag.unwrap().toNumber() === destTag),
+    `Tokens.Transfer is ${JSON.stringify(transfer[0].event.data.toJSON())}, expected native ${t.from} -> ${t.to} ${t.amount} tag ${destTag}`);
+  const fee = mine_events.filter((r) => api.events.tokens.FeePaid.is(r.event));
+  check(fee.length === 1, `${fee.length} Tokens.FeePaid events for extrinsic ${i}`);
+  const paid = fields(fee[0].event);
+  check(paid.who.toHex() === t.from && paid.amount.toBigInt() > 0n
+    && paid.toAuthor.toBigInt() + paid.toTreasury.toBigInt() + paid.burned.toBigInt() === paid.amount.toBigInt(),
+    `Tokens.FeePaid is ${JSON.stringify(fee[0].event.data.toJSON())}`);
+  ok(`block #${number} extrinsic ${i}: ${describe(api, ex)}; transfer ${t.amount} to ${t.to} (tag ${destTag}); Tokens.Transfer and FeePaid events match`);
 }
 
 async function followHeads(api) {

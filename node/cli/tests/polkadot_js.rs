@@ -85,16 +85,18 @@ fn polkadot_js_reads_runtime_metadata_blocks_events_and_heads() {
     // Every scheme's signature, and both address forms: an account's first
     // transaction carries its key, later ones its id.
     let transfers = [
-        ("sr25519", 1_000_001u128, "key", 0u32),
-        ("hybrid", 777_000, "key", 0),
-        ("mldsa44", 30_303, "key", 0),
-        ("falcon512", 40_404, "key", 0),
-        ("sr25519", 2_000_002, "id", 1),
+        ("sr25519", 1_000_001u128, "key", 0u32, None),
+        ("hybrid", 777_000, "key", 0, Some(7u32)),
+        ("mldsa44", 30_303, "key", 0, None),
+        ("falcon512", 40_404, "key", 0, Some(u32::MAX)),
+        ("sr25519", 2_000_002, "id", 1, None),
     ];
     let mut args = vec![rpc.clone()];
-    for (scheme, amount, signer, nonce) in transfers {
+    for (scheme, amount, signer, nonce, dest_tag) in transfers {
         let (_, from_id) = key("//Alice", scheme);
-        let out = qstack_ok(&[
+        let amount_arg = amount.to_string();
+        let tag_arg = dest_tag.map(|t| t.to_string());
+        let mut cli = vec![
             "tx",
             "transfer",
             "--from",
@@ -104,10 +106,14 @@ fn polkadot_js_reads_runtime_metadata_blocks_events_and_heads() {
             "--to",
             &bob,
             "--amount",
-            &amount.to_string(),
+            &amount_arg,
             "--rpc",
             &rpc,
-        ]);
+        ];
+        if let Some(t) = &tag_arg {
+            cli.extend(["--dest-tag", t.as_str()]);
+        }
+        let out = qstack_ok(&cli);
         // "In block 0x5 (0x<hash>)"
         let block = out
             .lines()
@@ -125,6 +131,7 @@ fn polkadot_js_reads_runtime_metadata_blocks_events_and_heads() {
                 "scheme": scheme,
                 "signer": signer,
                 "nonce": nonce,
+                "destTag": dest_tag,
             })
             .to_string(),
         );

@@ -1,0 +1,316 @@
+//! Issued tokens end to end on a `qstack --dev` node, through the `qstack tx
+//! token` CLI and the `token_*` RPC methods: issue, mint, approve,
+//! transfer_from by the spender, freeze, and a refused transfer whose error
+//! the CLI names and RPC shows in the block's events.
+
+mod common;
+
+use codec::Decode;
+use common::{address, qstack, qstack_ok, Node};
+use qstack_runtime::{system, tokens, EventRecord, RuntimeEvent};
+use qstack_runtime_primitives::DispatchError;
+use serde_json::{json, Value};
+
+/// Runs `qstack tx token <args> --from <suri> --rpc <node>`.
+fn token_tx(node: &Node, from: &str, args: &[&str]) -> (bool, String) {
+    let ws = node.ws();
+    let mut all = vec!["tx", "token"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--from", from, "--rpc", &ws]);
+    qstack(&all)
+}
+
+fn token_tx_ok(node: &Node, from: &str, args: &[&str]) -> String {
+    let (ok, out) = token_tx(node, from, args);
+    assert!(ok, "qstack tx token {args:?} failed:\n{out}");
+    assert!(out.contains("In block"), "{out}");
+    out
+}
+
+/// The issued-token entry of `token_balances(who)`, as (free, frozen).
+fn usd_of(node: &Node, who: &str, issuer: &str) -> (u128, u128) {
+    let answer = node.rpc("token_balances", json!([who]));
+    assert_eq!(answer["address"], who);
+    let list = answer["balances"].as_array().expect("a list");
+    assert_eq!(list[0]["asset"], "native", "native first: {answer}");
+    assert_eq!(
+        list[0]["symbol"], "QS",
+        "the chain spec's tokenSymbol: {answer}"
+    );
+    let usd = list
+        .iter()
+        .find(|b| b["asset"] == json!({"issuer": issuer, "code": "USD"}));
+    usd.map_or((0, 0), |b| {
+        assert_eq!(b["symbol"], "USD");
+        assert_eq!(b["decimals"], 2);
+        (
+            b["free"].as_str().unwrap().parse().unwrap(),
+            b["frozen"].as_str().unwrap().parse().unwrap(),
+        )
+    })
+}
+
+fn allowance(node: &Node, issuer: &str, owner: &str, spender: &str) -> u128 {
+    node.rpc(
+        "token_allowance",
+        json!([{"issuer": issuer, "code": "USD"}, owner, spender]),
+    )["allowance"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// The block hash the CLI printed (`In block #N (0x…)`).
+fn block_of(out: &str) -> String {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("In block"))
+        .unwrap_or_else(|| panic!("no block in:\n{out}"));
+    line.rsplit('(')
+        .next()
+        .unwrap()
+        .trim_end_matches(')')
+        .to_string()
+}
+
+/// The `ExtrinsicFailed` errors recorded in `block`'s events, read over RPC.
+fn failures_in(node: &Node, block: &str) -> Vec<DispatchError> {
+    let key = format!(
+        "0x{}",
+        hex::encode(qstack_runtime_primitives::storage::item_prefix(
+            "System", "Events"
+        ))
+    );
+    let raw = node.rpc("state_getStorage", json!([key, block]));
+    let bytes = hex::decode(raw.as_str().unwrap().trim_start_matches("0x")).unwrap();
+    Vec::<EventRecord>::decode(&mut &bytes[..])
+        .unwrap()
+        .into_iter()
+        .filter_map(|r| match r.event {
+            RuntimeEvent::System(system::Event::ExtrinsicFailed { dispatch_error, .. }) => {
+                Some(dispatch_error)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn issue_approve_transfer_from_freeze_and_a_refused_transfer() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::start(dir.path(), &["--instant-seal"]);
+    let alice = address("//Alice", "sr25519");
+    let bob = address("//Bob", "sr25519");
+    let charlie = address("//Charlie", "sr25519");
+    let dave = address("//Dave", "sr25519");
+
+    // Alice issues USD; nothing exists yet.
+    assert_eq!(node.rpc("token_info", json!([alice, "USD"])), Value::Null);
+    token_tx_ok(
+        &node,
+        "//Alice",
+        &[
+            "issue",
+            "--code",
+            "USD",
+            "--name",
+            "US Dollar",
+            "--symbol",
+            "USD",
+            "--decimals",
+            "2",
+            "--max-supply",
+            "1000000",
+        ],
+    );
+    let info = node.rpc("token_info", json!([alice, "USD"]));
+    assert_eq!(info["name"], "US Dollar");
+    assert_eq!(info["totalSupply"], "0");
+    assert_eq!(info["maxSupply"], "1000000");
+
+    // Mint to Bob; Bob lets Charlie spend 3 000.
+    token_tx_ok(
+        &node,
+        "//Alice",
+        &["mint", "--code", "USD", "--to", &bob, "--amount", "10000"],
+    );
+    token_tx_ok(
+        &node,
+        "//Bob",
+        &[
+            "approve",
+            "--issuer",
+            &alice,
+            "--code",
+            "USD",
+            "--spender",
+            &charlie,
+            "--amount",
+            "3000",
+        ],
+    );
+    assert_eq!(allowance(&node, &alice, &bob, &charlie), 3000);
+
+    // Charlie moves 2 000 of Bob's to Dave, with a destination tag.
+    token_tx_ok(
+        &node,
+        "//Charlie",
+        &[
+            "transfer-from",
+            "--issuer",
+            &alice,
+            "--code",
+            "USD",
+            "--owner",
+            &bob,
+            "--to",
+            &dave,
+            "--amount",
+            "2000",
+            "--dest-tag",
+            "7",
+        ],
+    );
+    assert_eq!(usd_of(&node, &dave, &alice), (2000, 0));
+    assert_eq!(usd_of(&node, &bob, &alice), (8000, 0));
+    assert_eq!(allowance(&node, &alice, &bob, &charlie), 1000);
+    // More than what is left of the allowance is refused, by name.
+    let (ok, out) = token_tx(
+        &node,
+        "//Charlie",
+        &[
+            "transfer-from",
+            "--issuer",
+            &alice,
+            "--code",
+            "USD",
+            "--owner",
+            &bob,
+            "--to",
+            &dave,
+            "--amount",
+            "1001",
+        ],
+    );
+    assert!(!ok && out.contains("Tokens.InsufficientAllowance"), "{out}");
+
+    // Alice freezes 7 500 of Bob's 8 000: 501 is one over what he can move.
+    token_tx_ok(
+        &node,
+        "//Alice",
+        &[
+            "freeze", "--code", "USD", "--holder", &bob, "--amount", "7500",
+        ],
+    );
+    assert_eq!(usd_of(&node, &bob, &alice), (500, 7500));
+    let (ok, out) = token_tx(
+        &node,
+        "//Bob",
+        &[
+            "transfer", "--issuer", &alice, "--code", "USD", "--to", &dave, "--amount", "501",
+        ],
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("included but failed: Tokens.InsufficientBalance"),
+        "the CLI names the module error:\n{out}"
+    );
+    // Through RPC: the block's events hold the failure as the tokens pallet's error.
+    assert_eq!(
+        failures_in(&node, &block_of(&out)),
+        vec![DispatchError::from(tokens::Error::InsufficientBalance)]
+    );
+    // Nothing moved (the fee was paid in the native token).
+    assert_eq!(usd_of(&node, &bob, &alice), (500, 7500));
+    assert_eq!(usd_of(&node, &dave, &alice), (2000, 0));
+    token_tx_ok(
+        &node,
+        "//Bob",
+        &[
+            "transfer", "--issuer", &alice, "--code", "USD", "--to", &dave, "--amount", "500",
+        ],
+    );
+
+    // Pause, then no-freeze: pausing again is refused for good.
+    token_tx_ok(&node, "//Alice", &["pause", "--code", "USD"]);
+    let (ok, out) = token_tx(
+        &node,
+        "//Dave",
+        &[
+            "transfer", "--issuer", &alice, "--code", "USD", "--to", &bob, "--amount", "1",
+        ],
+    );
+    assert!(!ok && out.contains("Tokens.Paused"), "{out}");
+    token_tx_ok(&node, "//Alice", &["unpause", "--code", "USD"]);
+    let (ok, out) = token_tx(&node, "//Alice", &["no-freeze", "--code", "USD"]);
+    assert!(
+        !ok && out.contains("--yes"),
+        "no-freeze asks for confirmation:\n{out}"
+    );
+    token_tx_ok(&node, "//Alice", &["no-freeze", "--code", "USD", "--yes"]);
+    let (ok, out) = token_tx(&node, "//Alice", &["pause", "--code", "USD"]);
+    assert!(!ok && out.contains("Tokens.NoFreezeDeclared"), "{out}");
+    // Lifting the existing freeze is still allowed.
+    token_tx_ok(
+        &node,
+        "//Alice",
+        &["unfreeze", "--code", "USD", "--holder", &bob, "--all"],
+    );
+    assert_eq!(usd_of(&node, &bob, &alice), (7500, 0));
+    let info = node.rpc("token_info", json!([alice, "USD"]));
+    assert_eq!(info["totalSupply"], "10000");
+    assert_eq!(info["holders"], 2);
+    assert_eq!(info["noFreeze"], true);
+
+    // Bad input is refused before anything is signed.
+    let (ok, out) = token_tx(
+        &node,
+        "//Alice",
+        &[
+            "issue",
+            "--code",
+            "TOOLONG",
+            "--name",
+            "x",
+            "--symbol",
+            "x",
+            "--decimals",
+            "2",
+        ],
+    );
+    assert!(!ok && out.contains("--code"), "{out}");
+    let (ok, out) = token_tx(
+        &node,
+        "//Alice",
+        &[
+            "issue",
+            "--code",
+            "EUR",
+            "--name",
+            "Euro",
+            "--symbol",
+            "E U R",
+            "--decimals",
+            "2",
+        ],
+    );
+    assert!(!ok && out.contains("--symbol"), "{out}");
+    // The plain native transfer still works, with a destination tag.
+    let before = common::free_of(&node, &dave);
+    qstack_ok(&[
+        "tx",
+        "transfer",
+        "--from",
+        "//Alice",
+        "--to",
+        &dave,
+        "--amount",
+        "5000",
+        "--dest-tag",
+        "9",
+        "--rpc",
+        &node.ws(),
+    ]);
+    assert_eq!(common::free_of(&node, &dave), before + 5000);
+}

@@ -52,6 +52,10 @@ struct RunArgs {
     /// Author a block as soon as transactions arrive, instead of at the spec's interval.
     #[arg(long)]
     instant_seal: bool,
+    /// Account (`q…`) named as author of the blocks this node authors: it
+    /// receives the author's share of fees. Without it the treasury gets all.
+    #[arg(long)]
+    author: Option<String>,
 }
 
 /// Where the node keeps its data.
@@ -236,6 +240,15 @@ fn main() -> Result<()> {
             } else {
                 [127, 0, 0, 1]
             };
+            let author = args
+                .author
+                .as_deref()
+                .map(|a| {
+                    a.parse::<qstack_core::Address>()
+                        .map(|a| a.account_id())
+                        .map_err(|e| anyhow::anyhow!("--author: {e}"))
+                })
+                .transpose()?;
             let config = service::NodeConfig {
                 db_path: args.base.db_path(&spec)?,
                 spec,
@@ -243,6 +256,7 @@ fn main() -> Result<()> {
                 rpc_addr: std::net::SocketAddr::from((ip, args.rpc_port)),
                 name: args.name,
                 instant_seal: args.instant_seal,
+                author,
             };
             tokio::runtime::Runtime::new()?.block_on(service::run(config))
         }

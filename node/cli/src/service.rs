@@ -41,6 +41,8 @@ pub struct NodeConfig {
     pub name: String,
     /// Seal mode override (`--instant-seal`).
     pub instant_seal: bool,
+    /// Named as author in every block this node authors (`--author`).
+    pub author: Option<AccountId>,
 }
 
 /// Validates through the runtime at the best block.
@@ -355,8 +357,14 @@ fn block_time(client: &Client, parent: &H256) -> u64 {
     now_ms().max(prev.saturating_add(qstack_runtime::timestamp::MINIMUM_PERIOD_MS))
 }
 
-/// Authors one block on the best block with the ready transactions.
-fn author_block(client: &Client, txpool: &TxPool) -> Result<(H256, u32)> {
+/// Authors one block on the best block with the ready transactions; the
+/// header names `author` (a `PreRuntime` item, `AUTHOR_ENGINE_ID`) so the
+/// runtime pays it the author's share of fees.
+fn author_block(
+    client: &Client,
+    txpool: &TxPool,
+    author: Option<&AccountId>,
+) -> Result<(H256, u32)> {
     let best = client.info()?.best_hash;
     let ready = txpool.pool.lock().ready();
     let txs: Vec<Arc<Vec<u8>>> = ready.iter().map(|(_, b)| b.clone()).collect();
@@ -365,7 +373,8 @@ fn author_block(client: &Client, txpool: &TxPool) -> Result<(H256, u32)> {
         qstack_runtime::timestamp::INHERENT_IDENTIFIER,
         block_time(client, &best).encode(),
     );
-    let built = client.build_block(&best, &inherents, Digest::default(), &txs)?;
+    let digest = author.map(Digest::with_author).unwrap_or_default();
+    let built = client.build_block(&best, &inherents, digest, &txs)?;
     let hash = built.block.header.hash();
     let number = built.block.header.number;
     let included: Vec<TxHash> = built
@@ -472,8 +481,11 @@ pub async fn run(config: NodeConfig) -> Result<()> {
             match action {
                 Action::AuthorBlock => {
                     let (client, txpool) = (client.clone(), txpool.clone());
-                    match tokio::task::spawn_blocking(move || author_block(&client, &txpool))
-                        .await?
+                    let author = config.author;
+                    match tokio::task::spawn_blocking(move || {
+                        author_block(&client, &txpool, author.as_ref())
+                    })
+                    .await?
                     {
                         Ok((hash, number)) => queue.extend(engine.handle(
                             start.elapsed().as_millis() as u64,

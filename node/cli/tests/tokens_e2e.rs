@@ -314,3 +314,61 @@ fn issue_approve_transfer_from_freeze_and_a_refused_transfer() {
     ]);
     assert_eq!(common::free_of(&node, &dave), before + 5000);
 }
+
+#[test]
+fn fees_are_split_between_the_author_and_the_treasury() {
+    let dir = tempfile::tempdir().unwrap();
+    let eve = address("//Eve", "sr25519");
+    let node = Node::start(dir.path(), &["--instant-seal", "--author", &eve]);
+    let treasury = qstack_core::Address::from(tokens::fees::default_treasury()).to_base58();
+    let bob = address("//Bob", "sr25519");
+    assert_eq!(common::free_of(&node, &eve), 0);
+    let out = qstack_ok(&[
+        "tx",
+        "transfer",
+        "--from",
+        "//Alice",
+        "--to",
+        &bob,
+        "--amount",
+        "5000",
+        "--rpc",
+        &node.ws(),
+    ]);
+    // The block's FeePaid event, read over RPC, names Eve and the split.
+    let key = format!(
+        "0x{}",
+        hex::encode(qstack_runtime_primitives::storage::item_prefix(
+            "System", "Events"
+        ))
+    );
+    let raw = node.rpc("state_getStorage", json!([key, block_of(&out)]));
+    let bytes = hex::decode(raw.as_str().unwrap().trim_start_matches("0x")).unwrap();
+    let paid: Vec<tokens::Event> = Vec::<EventRecord>::decode(&mut &bytes[..])
+        .unwrap()
+        .into_iter()
+        .filter_map(|r| match r.event {
+            RuntimeEvent::Tokens(e @ tokens::Event::FeePaid { .. }) => Some(e),
+            _ => None,
+        })
+        .collect();
+    let [tokens::Event::FeePaid {
+        amount,
+        author,
+        to_author,
+        to_treasury,
+        burned,
+        ..
+    }] = paid.as_slice()
+    else {
+        panic!("one FeePaid event expected: {paid:?}");
+    };
+    let eve_id = eve.parse::<qstack_core::Address>().unwrap().account_id();
+    assert_eq!(*author, Some(eve_id));
+    // The dev spec's split: 20 % to the author, the rest to the treasury.
+    assert_eq!(*to_author, amount / 100 * 20 + amount % 100 * 20 / 100);
+    assert_eq!(*to_author + *to_treasury, *amount);
+    assert_eq!(*burned, 0);
+    assert_eq!(common::free_of(&node, &eve), *to_author);
+    assert_eq!(common::free_of(&node, &treasury), *to_treasury);
+}

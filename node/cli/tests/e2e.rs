@@ -260,11 +260,16 @@ fn benchmark_import_generates_imports_and_reports_every_scheme() {
     assert!(ok, "{out}");
     let v: Value = serde_json::from_str(out.lines().find(|l| l.starts_with('{')).unwrap()).unwrap();
     let results = v["results"].as_array().unwrap();
-    let schemes: Vec<_> = results
+    let runs: Vec<_> = results
         .iter()
-        .map(|r| r["scheme"].as_str().unwrap())
+        .map(|r| (r["scheme"].as_str().unwrap(), r["asset"].as_str().unwrap()))
         .collect();
-    assert_eq!(schemes, ["sr25519", "falcon512", "mldsa44", "hybrid"]);
+    // Every scheme, each with native and issued-token transfers.
+    let expected: Vec<_> = ["sr25519", "falcon512", "mldsa44", "hybrid"]
+        .into_iter()
+        .flat_map(|s| [(s, "native"), (s, "token")])
+        .collect();
+    assert_eq!(runs, expected);
     for r in results {
         assert_eq!(r["transfers"], 40);
         for k in ["import_tps", "import_tps_serial", "verify_per_s_one_core"] {
@@ -273,4 +278,6 @@ fn benchmark_import_generates_imports_and_reports_every_scheme() {
     }
     let (ok, out) = qstack(&["benchmark", "import", "--schemes", "rsa"]);
     assert!(!ok && out.contains("unknown scheme \"rsa\""), "{out}");
+    let (ok, out) = qstack(&["benchmark", "import", "--assets", "gold"]);
+    assert!(!ok && out.contains("--assets"), "{out}");
 }

@@ -1,6 +1,7 @@
 //! Block and transaction execution: checks every signed extension, charges
-//! fees before dispatch, runs each call in a storage transaction, and builds
-//! or verifies headers.
+//! fees before dispatch (the tokens pallet shares each fee between the author
+//! named in the header's digest and the treasury), runs each call in a storage
+//! transaction, and builds or verifies headers.
 
 use crate::{
     system, timestamp, tokens, Extrinsic, RuntimeCall, BASE_FEE, BYTE_FEE, MAX_BLOCK_LENGTH,

@@ -6,6 +6,7 @@ mod author;
 mod chain;
 mod state;
 mod system;
+mod transaction;
 
 use crate::backend::RpcBackend;
 use crate::error::{internal, RpcError};
@@ -35,6 +36,7 @@ pub(crate) fn build(backend: Arc<dyn RpcBackend>) -> Result<Module, RpcError> {
     chain::register(&mut m)?;
     state::register(&mut m)?;
     author::register(&mut m)?;
+    transaction::register(&mut m)?;
     account::register(&mut m)?;
 
     let mut names: Vec<&'static str> = m.method_names().collect();

@@ -82,5 +82,4 @@ exports!(
     AccountNonceApi_account_nonce,
     TransactionPaymentApi_query_info,
     QstackAccountApi_account_info,
-    SignatureCheckApi_block_signatures,
 );

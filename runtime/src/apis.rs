@@ -3,7 +3,7 @@
 //! The Wasm exports and native calls both go through [`dispatch`].
 
 use crate::executive::{self, BlockError};
-use crate::{genesis, metadata, system, tokens, Block, VERSION};
+use crate::{genesis, metadata, system, tokens, VERSION};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -30,7 +30,6 @@ pub const METHODS: &[&str] = &[
     "AccountNonceApi_account_nonce",
     "TransactionPaymentApi_query_info",
     "QstackAccountApi_account_info",
-    "SignatureCheckApi_block_signatures",
     "QstackTokensApi_token_info",
     "QstackTokensApi_token_balances",
     "QstackTokensApi_token_allowance",
@@ -97,7 +96,8 @@ pub fn dispatch(method: &str, input: &[u8]) -> Result<Vec<u8>, ApiError> {
             Vec::new()
         }
         "Core_execute_block" => {
-            let block: Block = arg(input)?;
+            // Opaque: each extrinsic is decoded once, when it is applied.
+            let block: qstack_runtime_primitives::OpaqueBlock = arg(input)?;
             executive::execute_block(&block).encode()
         }
         "BlockBuilder_apply_extrinsic" => {
@@ -111,10 +111,6 @@ pub fn dispatch(method: &str, input: &[u8]) -> Result<Vec<u8>, ApiError> {
         "BlockBuilder_inherent_extrinsics" => {
             let data: BTreeMap<[u8; 8], Vec<u8>> = arg(input)?;
             executive::inherent_extrinsics(&data).encode()
-        }
-        "SignatureCheckApi_block_signatures" => {
-            let block: Block = arg(input)?;
-            executive::block_signatures(&block).encode()
         }
         "TaggedTransactionQueue_validate_transaction" => {
             let (source, xt, at): (TransactionSource, OpaqueExtrinsic, H256) = arg(input)?;

@@ -235,27 +235,6 @@ fn resolve_signer(
     })
 }
 
-/// The signature checks `block` will make, as (signature, message, key), so a
-/// node can verify them in parallel before executing it (DESIGN §2). Run on
-/// the parent's state in a throwaway overlay. Best effort: an extrinsic whose
-/// signer cannot be resolved yet is left out and verified during execution.
-pub fn block_signatures(block: &crate::Block) -> Vec<(qstack_core::Signature, Vec<u8>, PublicKey)> {
-    initialize_block(&block.header);
-    let mut out = Vec::new();
-    for xt in &block.extrinsics {
-        let Ok(xt) = decode(&xt.encode()) else {
-            continue;
-        };
-        let Some((address, signature, extra)) = xt.signature else {
-            continue;
-        };
-        if let Ok(signer) = resolve_signer(&xt.function, address, &extra) {
-            out.push((signature, signer.payload.as_bytes().to_vec(), signer.key));
-        }
-    }
-    out
-}
-
 /// Starts a block.
 pub fn initialize_block(header: &Header) {
     system::initialize(header.number, header.parent_hash, &header.digest);
@@ -375,14 +354,14 @@ pub fn finalize_block() -> Result<Header, BlockError> {
 }
 
 /// Executes a whole block and checks its roots (the import path).
-pub fn execute_block(block: &crate::Block) -> Result<(), BlockError> {
+pub fn execute_block(block: &qstack_runtime_primitives::OpaqueBlock) -> Result<(), BlockError> {
     let header = &block.header;
     initialize_block(header);
     for (i, xt) in block.extrinsics.iter().enumerate() {
         let index = i as u32;
         // A failed call is fine (it is in the block with its fee); a
         // non-includable extrinsic makes the block invalid.
-        let _dispatch_outcome = apply_extrinsic(&xt.encode())
+        let _dispatch_outcome = apply_extrinsic(&xt.0)
             .map_err(|error| BlockError::InvalidExtrinsic { index, error })?;
     }
     let built = finalize_block()?;

@@ -38,7 +38,7 @@ pub const WASM_BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/qstack_
 
 /// Runtime API ids, precomputed: blake2-64 of each API name (a unit test
 /// checks them), because the version must be a constant for the custom section.
-pub const API_IDS: [(ApiId, u32); 10] = [
+pub const API_IDS: [(ApiId, u32); 9] = [
     ([0xdf, 0x6a, 0xcb, 0x68, 0x99, 0x07, 0x60, 0x9b], 5), // Core
     ([0x37, 0xe3, 0x97, 0xfc, 0x7c, 0x91, 0xf5, 0xe4], 2), // Metadata
     ([0x40, 0xfe, 0x3a, 0xd4, 0x01, 0xf8, 0x95, 0x9a], 6), // BlockBuilder
@@ -47,7 +47,6 @@ pub const API_IDS: [(ApiId, u32); 10] = [
     ([0x37, 0xc8, 0xbb, 0x13, 0x50, 0xa9, 0xa2, 0xa8], 4), // TransactionPaymentApi
     ([0xfb, 0xc5, 0x77, 0xb9, 0xd7, 0x47, 0xef, 0xd6], 1), // GenesisBuilder
     ([0x3d, 0xa7, 0x22, 0xef, 0x53, 0xf5, 0xec, 0x1f], 1), // QstackAccountApi
-    ([0xae, 0x26, 0x9d, 0x17, 0xa8, 0xcd, 0x02, 0xd4], 1), // SignatureCheckApi
     ([0x41, 0xf0, 0xb6, 0x6f, 0xef, 0xe2, 0xda, 0xd3], 1), // QstackTokensApi
 ];
 
@@ -272,7 +271,6 @@ mod tests {
             "TransactionPaymentApi",
             "GenesisBuilder",
             "QstackAccountApi",
-            "SignatureCheckApi",
             "QstackTokensApi",
         ];
         for (i, n) in names.iter().enumerate() {

@@ -82,7 +82,6 @@ exports!(
     AccountNonceApi_account_nonce,
     TransactionPaymentApi_query_info,
     QstackAccountApi_account_info,
-    SignatureCheckApi_block_signatures,
     QstackTokensApi_token_info,
     QstackTokensApi_token_balances,
     QstackTokensApi_token_allowance,

@@ -11,8 +11,10 @@ pub use genesis::{build_genesis, genesis_storage, GenesisSource};
 use codec::{Decode, Encode};
 use parking_lot::Mutex;
 use qstack_core::{hashing::blake2_256, H256};
-use qstack_core::{PublicKey, Signature};
-use qstack_executor::{CachedVerifyExt, CompiledRuntime, Executor, ExecutorError, SignatureCache};
+use qstack_executor::{
+    BatchVerifier, CachedVerifyExt, CompiledRuntime, DeferredVerifyExt, Executor, ExecutorError,
+    SignatureCache,
+};
 use qstack_io::{OverlayExt, OverlayedChanges};
 use qstack_runtime_primitives::{
     ApplyExtrinsicResult, Digest, Header, OpaqueBlock, OpaqueExtrinsic, RuntimeVersion,
@@ -26,10 +28,6 @@ use tokio::sync::broadcast;
 
 /// Encoded consensus justification (a commit certificate) stored beside a block.
 pub type Justification = Vec<u8>;
-
-/// blake2-64 of "SignatureCheckApi": a runtime that lists it can name the
-/// signature checks of a block before executing it.
-const SIGNATURE_CHECK_API: [u8; 8] = [0xae, 0x26, 0x9d, 0x17, 0xa8, 0xcd, 0x02, 0xd4];
 
 /// Key of the runtime code in state.
 pub const CODE_KEY: &[u8] = b":code";
@@ -139,7 +137,7 @@ pub struct Client {
     executor: Arc<Executor>,
     runtimes: Mutex<Vec<([u8; 32], Arc<CompiledRuntime>)>>,
     import_lock: Mutex<()>,
-    sigcache: SignatureCache,
+    sigcache: Arc<SignatureCache>,
     verify_threads: usize,
     best_heads: broadcast::Sender<Header>,
     finalized_heads: broadcast::Sender<Header>,
@@ -167,7 +165,7 @@ impl Client {
             executor,
             runtimes: Mutex::new(Vec::new()),
             import_lock: Mutex::new(()),
-            sigcache: SignatureCache::new(SIGNATURE_CACHE),
+            sigcache: Arc::new(SignatureCache::new(SIGNATURE_CACHE)),
             verify_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             best_heads,
             finalized_heads,
@@ -187,9 +185,9 @@ impl Client {
         Ok(client)
     }
 
-    /// How many threads verify an imported block's signatures ahead of
-    /// executing it (default: one per core); 0 turns pre-verification off, so
-    /// every signature is checked inline during execution.
+    /// How many cores an import may use (default: all). One executes the
+    /// block; the others verify its signatures while it runs. 0 or 1 turns
+    /// that off: every signature is then checked inline during execution.
     pub fn set_verify_threads(&mut self, threads: usize) {
         self.verify_threads = threads;
     }
@@ -344,28 +342,15 @@ impl Client {
         let state = self.store.state_at(parent.state_root);
         let rt = self.runtime(&block.header.parent_hash, &state)?;
         let encoded = block.encode();
-        self.preverify_signatures(&rt, &state, &encoded);
-        let mut overlay = OverlayedChanges::default();
-        let mut ext = OverlayExt::new(&mut overlay, &state);
-        let out = self
-            .executor
-            .call_compiled(
-                &rt,
-                &mut CachedVerifyExt::new(&mut ext, &self.sigcache),
-                "Core_execute_block",
-                &encoded,
-            )
-            .map_err(ClientError::from)?;
+        let (out, root, delta) = match self.execute_deferred(&rt, &state, &encoded)? {
+            Some(done) => done,
+            None => self.execute_inline(&rt, &state, &encoded)?,
+        };
         // `Result<(), BlockError>`: byte 0 is Ok.
         match out.first() {
             Some(0) => {}
             _ => return Err(ImportError::Rejected(describe_block_error(&out))),
         }
-        let (root, delta) = ext.root_and_changes().ok_or_else(|| {
-            ClientError::State(ext.take_error().unwrap_or(TrieError::MissingRoot {
-                root: parent.state_root.0,
-            }))
-        })?;
         if root != block.header.state_root.0 {
             return Err(ImportError::StateRootMismatch {
                 expected: block.header.state_root,
@@ -375,33 +360,55 @@ impl Client {
         self.commit(block, justification, delta, finalized)
     }
 
-    /// Verifies the signatures `block` (encoded) will check, in parallel
-    /// across cores, so executing it finds them in the cache (DESIGN §2). Only
-    /// time depends on this: a signature missed here is verified in execution,
-    /// and a runtime without `SignatureCheckApi` simply gets no head start.
-    fn preverify_signatures(
+    /// Executes `block` (encoded) on `state`, checking signatures inline
+    /// (answered from the cache when the pool already verified them).
+    fn execute_inline(
         &self,
         rt: &CompiledRuntime,
         state: &TrieBackend<StateStore>,
         block: &[u8],
-    ) {
-        if self.verify_threads == 0
-            || !rt
-                .version()
-                .is_some_and(|v| v.apis.iter().any(|(id, _)| *id == SIGNATURE_CHECK_API))
-        {
-            return;
-        }
+    ) -> Result<Executed, ClientError> {
         let mut overlay = OverlayedChanges::default();
         let mut ext = OverlayExt::new(&mut overlay, state);
-        let triples = self
-            .executor
-            .call_compiled(rt, &mut ext, "SignatureCheckApi_block_signatures", block)
-            .ok()
-            .and_then(|out| Vec::<(Signature, Vec<u8>, PublicKey)>::decode(&mut &out[..]).ok());
-        if let Some(triples) = triples {
-            self.sigcache.verify_parallel(&triples, self.verify_threads);
+        let out = self.executor.call_compiled(
+            rt,
+            &mut CachedVerifyExt::new(&mut ext, &self.sigcache),
+            "Core_execute_block",
+            block,
+        )?;
+        let (root, delta) = root_and_changes(&mut ext, state)?;
+        Ok((out, root, delta))
+    }
+
+    /// Executes `block` while the spare cores verify its signatures (DESIGN
+    /// §2). `None` when there is no spare core, or when a signature failed:
+    /// that execution assumed it valid, so the caller runs the block again
+    /// inline, which gives the exact outcome. Results never depend on this.
+    fn execute_deferred(
+        &self,
+        rt: &CompiledRuntime,
+        state: &TrieBackend<StateStore>,
+        block: &[u8],
+    ) -> Result<Option<Executed>, ClientError> {
+        if self.verify_threads < 2 {
+            return Ok(None);
         }
+        let verifier = BatchVerifier::start(self.verify_threads - 1);
+        let mut overlay = OverlayedChanges::default();
+        let mut ext = OverlayExt::new(&mut overlay, state);
+        let out = self.executor.call_compiled(
+            rt,
+            &mut DeferredVerifyExt::new(&mut ext, &verifier),
+            "Core_execute_block",
+            block,
+        );
+        if !verifier.finish() {
+            tracing::debug!(target: "qstack::client", "a signature failed in parallel verification; executing the block again inline");
+            return Ok(None);
+        }
+        let out = out?;
+        let (root, delta) = root_and_changes(&mut ext, state)?;
+        Ok(Some((out, root, delta)))
     }
 
     fn commit(
@@ -504,11 +511,7 @@ impl Client {
                 })
             }
         };
-        let (_, delta) = ext.root_and_changes().ok_or_else(|| {
-            ClientError::State(ext.take_error().unwrap_or(TrieError::MissingRoot {
-                root: parent_header.state_root.0,
-            }))
-        })?;
+        let (_, delta) = root_and_changes(&mut ext, &state)?;
         Ok(BuiltBlock {
             block: OpaqueBlock { header, extrinsics },
             included,
@@ -583,6 +586,21 @@ fn describe_block_error(out: &[u8]) -> String {
 
 fn hex_tail(b: &[u8]) -> String {
     b.iter().take(16).map(|x| format!("{x:02x}")).collect()
+}
+
+/// A block's execution: the runtime's reply, the new state root and the
+/// trie nodes it wrote.
+type Executed = (Vec<u8>, [u8; 32], MemoryDB);
+
+fn root_and_changes(
+    ext: &mut OverlayExt<'_, StateStore>,
+    state: &TrieBackend<StateStore>,
+) -> Result<([u8; 32], MemoryDB), ClientError> {
+    ext.root_and_changes().ok_or_else(|| {
+        ClientError::State(ext.take_error().unwrap_or(TrieError::MissingRoot {
+            root: *state.root(),
+        }))
+    })
 }
 
 /// blake2-256 of an encoded extrinsic: its hash for RPC and the pool.

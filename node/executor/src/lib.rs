@@ -20,7 +20,7 @@ use wasmtime::{
 };
 
 pub use host::HostState;
-pub use sigcache::{CachedVerifyExt, SignatureCache};
+pub use sigcache::{BatchVerifier, CachedVerifyExt, DeferredVerifyExt, SignatureCache};
 
 /// Executor settings.
 #[derive(Clone, Debug)]

@@ -8,6 +8,8 @@ use parking_lot::Mutex;
 use qstack_core::{hashing::blake2_256, PublicKey, Signature};
 use qstack_io::{ClearPrefixResult, Externalities};
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 
 /// A bounded set of (signature, message, key) triples known to verify.
 pub struct SignatureCache {
@@ -155,6 +157,145 @@ impl Externalities for CachedVerifyExt<'_> {
             self.cache.insert(sig, msg, pk);
         }
         ok
+    }
+    fn take_backend_error(&mut self) -> Option<String> {
+        self.inner.take_backend_error()
+    }
+}
+
+/// A (signature, message, key) triple to check.
+type Triple = (Signature, Vec<u8>, PublicKey);
+
+/// Background signature verification for a block being executed at the same
+/// time (DESIGN §2): execution hands every triple over and carries on as if
+/// it verified; worker threads on the other cores check them (sr25519 in
+/// batches). If any fails, [`BatchVerifier::finish`] says so and the caller
+/// discards that execution and runs the block again with inline checks, so
+/// results never depend on this — only time does.
+pub struct BatchVerifier {
+    queue: Option<mpsc::Sender<Triple>>,
+    failed: Arc<AtomicBool>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl BatchVerifier {
+    /// Starts `threads` (at least one) worker threads.
+    pub fn start(threads: usize) -> Self {
+        let (queue, rx) = mpsc::channel::<Triple>();
+        let rx = Arc::new(Mutex::new(rx));
+        let failed = Arc::new(AtomicBool::new(false));
+        let workers = (0..threads.max(1))
+            .filter_map(|i| {
+                let (rx, failed) = (rx.clone(), failed.clone());
+                std::thread::Builder::new()
+                    .name(format!("qstack-verify-{i}"))
+                    .spawn(move || verify_worker(&rx, &failed))
+                    .ok()
+            })
+            .collect();
+        Self {
+            queue: Some(queue),
+            failed,
+            workers,
+        }
+    }
+
+    fn push(&self, triple: Triple) -> bool {
+        if self.workers.is_empty() {
+            return false;
+        }
+        self.queue.as_ref().is_some_and(|q| q.send(triple).is_ok())
+    }
+
+    /// Waits for every handed-over triple; whether all of them verified.
+    pub fn finish(mut self) -> bool {
+        self.queue = None;
+        let mut all_joined = true;
+        for w in self.workers.drain(..) {
+            all_joined &= w.join().is_ok();
+        }
+        all_joined && !self.failed.load(Ordering::Relaxed)
+    }
+}
+
+/// Most triples one worker takes from the queue at once (one sr25519 batch).
+const BATCH: usize = 64;
+
+fn verify_worker(rx: &Mutex<mpsc::Receiver<Triple>>, failed: &AtomicBool) {
+    loop {
+        let batch = {
+            let rx = rx.lock();
+            let Ok(first) = rx.recv() else { return };
+            let mut batch = vec![first];
+            while batch.len() < BATCH {
+                match rx.try_recv() {
+                    Ok(t) => batch.push(t),
+                    Err(_) => break,
+                }
+            }
+            batch
+        };
+        if failed.load(Ordering::Relaxed) {
+            continue; // drain: the execution will be redone anyway
+        }
+        if !qstack_core::verify_many(&batch).into_iter().all(|ok| ok) {
+            failed.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Externalities that hand every `verify` to a [`BatchVerifier`] and answer
+/// `true` (see there). Falls back to verifying inline if the verifier has no
+/// workers. No cache lookup: hashing a post-quantum triple costs the executing
+/// thread more than handing it over to a spare core.
+pub struct DeferredVerifyExt<'a> {
+    inner: &'a mut dyn Externalities,
+    verifier: &'a BatchVerifier,
+}
+
+impl<'a> DeferredVerifyExt<'a> {
+    /// Wraps `inner`.
+    pub fn new(inner: &'a mut dyn Externalities, verifier: &'a BatchVerifier) -> Self {
+        Self { inner, verifier }
+    }
+}
+
+impl Externalities for DeferredVerifyExt<'_> {
+    fn storage(&mut self, key: &[u8]) -> Option<Vec<u8>> {
+        self.inner.storage(key)
+    }
+    fn set_storage(&mut self, key: &[u8], value: &[u8]) {
+        self.inner.set_storage(key, value)
+    }
+    fn clear_storage(&mut self, key: &[u8]) {
+        self.inner.clear_storage(key)
+    }
+    fn exists_storage(&mut self, key: &[u8]) -> bool {
+        self.inner.exists_storage(key)
+    }
+    fn clear_prefix(&mut self, prefix: &[u8], limit: Option<u32>) -> ClearPrefixResult {
+        self.inner.clear_prefix(prefix, limit)
+    }
+    fn next_storage_key(&mut self, key: &[u8]) -> Option<Vec<u8>> {
+        self.inner.next_storage_key(key)
+    }
+    fn storage_root(&mut self) -> [u8; 32] {
+        self.inner.storage_root()
+    }
+    fn start_transaction(&mut self) {
+        self.inner.start_transaction()
+    }
+    fn commit_transaction(&mut self) {
+        self.inner.commit_transaction()
+    }
+    fn rollback_transaction(&mut self) {
+        self.inner.rollback_transaction()
+    }
+    fn verify(&mut self, sig: &Signature, msg: &[u8], pk: &PublicKey) -> bool {
+        if self.verifier.push((sig.clone(), msg.to_vec(), pk.clone())) {
+            return true;
+        }
+        self.inner.verify(sig, msg, pk)
     }
     fn take_backend_error(&mut self) -> Option<String> {
         self.inner.take_backend_error()

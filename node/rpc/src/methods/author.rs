@@ -55,7 +55,7 @@ pub(crate) fn check_framing(bytes: &[u8]) -> Result<(), String> {
 }
 
 /// Reads and frames the extrinsic parameter; framing errors are 1001.
-fn extrinsic(args: &Args) -> Res<OpaqueExtrinsic> {
+pub(super) fn extrinsic(args: &Args) -> Res<OpaqueExtrinsic> {
     let bytes = args.bytes(0)?;
     check_framing(&bytes).map_err(|e| {
         err(

@@ -7,6 +7,7 @@ mod chain;
 mod state;
 mod system;
 mod tokens;
+mod transaction;
 
 use crate::backend::RpcBackend;
 use crate::error::{internal, RpcError};
@@ -36,6 +37,7 @@ pub(crate) fn build(backend: Arc<dyn RpcBackend>) -> Result<Module, RpcError> {
     chain::register(&mut m)?;
     state::register(&mut m)?;
     author::register(&mut m)?;
+    transaction::register(&mut m)?;
     account::register(&mut m)?;
     tokens::register(&mut m)?;
 

@@ -244,3 +244,68 @@ async fn refused_submission_rejects_the_subscription() {
         .expect("answers");
     assert_eq!(name, "qstack");
 }
+
+async fn watch_v1(ws: &WsClient, xt: &[u8]) -> Subscription<Value> {
+    within(ws.subscribe(
+        "transactionWatch_v1_submitAndWatch",
+        rpc_params![hex(xt)],
+        "transactionWatch_v1_unwatch",
+    ))
+    .await
+    .expect("subscribes")
+}
+
+#[tokio::test]
+async fn transaction_watch_v1_reports_blocks_with_index_and_every_reason() {
+    let node = Node::start_with(TestBackend::new(), |c| {
+        c.max_subscriptions_per_connection = NonZeroU32::MIN;
+    })
+    .await;
+    let ws = node.ws().await;
+    let xt = framed(b"\x04watch me");
+    let tx = H256(blake2_256(&xt));
+    let mut sub = watch_v1(&ws, &xt).await;
+    assert_eq!(next(&mut sub).await, json!({"event": "validated"}));
+    let other = qstack_runtime_primitives::OpaqueExtrinsic::from_encoded(framed(b"\x04first"));
+    let mine = qstack_runtime_primitives::OpaqueExtrinsic::from_encoded(xt.clone());
+    let block = node.backend.import(vec![other, mine], &[]).hash();
+    let block_hex = hex(block.as_bytes());
+    assert!(node.backend.send_status(tx, TxStatus::InBlock(block)));
+    assert_eq!(
+        next(&mut sub).await,
+        json!({"event": "bestChainBlockIncluded", "block": {"hash": block_hex, "index": 1}})
+    );
+    assert!(node.backend.send_status(tx, TxStatus::Retracted(block)));
+    assert_eq!(
+        next(&mut sub).await,
+        json!({"event": "bestChainBlockIncluded", "block": null})
+    );
+    assert!(node.backend.send_status(tx, TxStatus::Finalized(block)));
+    assert_eq!(
+        next(&mut sub).await,
+        json!({"event": "finalized", "block": {"hash": block_hex, "index": 1}})
+    );
+
+    // Drops and invalidations carry their reason, and end the stream.
+    let xt = framed(b"\x04drop me");
+    let mut sub = watch_v1(&ws, &xt).await;
+    assert_eq!(next(&mut sub).await, json!({"event": "validated"}));
+    node.backend.send_status(
+        H256(blake2_256(&xt)),
+        TxStatus::Invalid("Transaction is outdated".into()),
+    );
+    assert_eq!(
+        next(&mut sub).await,
+        json!({"event": "invalid", "error": "Transaction is outdated"})
+    );
+
+    // A refused submission is an `invalid` event with the pool's reason.
+    node.backend.refuse_submissions(Some(
+        SubmitError::new(1010, "Invalid Transaction").with_data("Inability to pay some fees"),
+    ));
+    let mut sub = watch_v1(&ws, &framed(b"\x04poor")).await;
+    assert_eq!(
+        next(&mut sub).await,
+        json!({"event": "invalid", "error": "Invalid Transaction: Inability to pay some fees"})
+    );
+}

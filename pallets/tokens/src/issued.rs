@@ -330,6 +330,7 @@ pub(crate) fn transfer_from(
     amount: Balance,
     dest_tag: Option<u32>,
 ) -> Result<(), DispatchError> {
+    ensure(Token::contains_key(issuer, code), Error::UnknownToken)?;
     let asset = asset_of(issuer, code);
     let allowed = Allowance::get(&(asset, *owner), spender).unwrap_or(0);
     let left = allowed

@@ -738,10 +738,24 @@ fn allowance_spent_exactly_and_one_over() {
                 call(C, transfer_from(B, D, 301)),
                 err(Error::InsufficientAllowance)
             );
-            // Someone without an allowance.
+            // Someone without an allowance; a token that does not exist.
             assert_eq!(
                 call(D, transfer_from(B, D, 1)),
                 err(Error::InsufficientAllowance)
+            );
+            assert_eq!(
+                call(
+                    C,
+                    Call::TransferFrom {
+                        issuer: C,
+                        code: usd(),
+                        owner: B,
+                        dest: C,
+                        amount: 1,
+                        dest_tag: None
+                    }
+                ),
+                err(Error::UnknownToken)
             );
             call(C, transfer_from(B, D, 200)).unwrap();
             assert_eq!(allowance(&usd_a, &B, &C), 100);

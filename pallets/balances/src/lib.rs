@@ -41,7 +41,9 @@ impl Call {
     /// Weight (benchmarked units).
     pub fn weight(&self) -> u64 {
         match self {
-            Call::Transfer { .. } => 2_000_000,
+            Call::Transfer { .. } => {
+                2_000_000u64.saturating_add(pallet_accounts::weights::DEPOSIT_CHECK_WEIGHT)
+            }
         }
     }
 }
@@ -210,6 +212,15 @@ pub fn dispatch(origin: Origin, call: Call) -> Result<(), DispatchError> {
     match call {
         Call::Transfer { dest, value } => {
             let from = origin.ensure_signed()?;
+            // The recipient's deposit rules (no destination tag: this minimal
+            // transfer carries none; the tokens pallet's transfer will).
+            pallet_accounts::ensure_deposit_allowed(
+                &from,
+                &dest,
+                &qstack_runtime_primitives::AssetId::Native,
+                value,
+                None,
+            )?;
             transfer(&from, &dest, value).map_err(Into::into)
         }
     }

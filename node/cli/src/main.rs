@@ -7,6 +7,7 @@ mod chain_spec;
 mod key;
 mod service;
 mod tx;
+mod tx_accounts;
 
 use anyhow::{bail, Context, Result};
 use chain_spec::ChainSpec;

@@ -307,7 +307,8 @@ impl RpcBackend for Node {
                     qstack_runtime_primitives::MultiAddress::Id(id) => id,
                     qstack_runtime_primitives::MultiAddress::Key(pk) => pk.account_id(),
                 };
-                (signer == *who).then_some(extra.nonce)
+                // Transactions spending tickets leave the nonce alone.
+                (signer == *who && extra.ticket.is_none()).then_some(extra.nonce)
             })
             .collect();
         pooled.sort_unstable();
@@ -331,6 +332,7 @@ impl RpcBackend for Node {
             nonce: view.nonce,
             free: view.free,
             key: view.key,
+            settings: view.settings,
         })
     }
 }

@@ -5,6 +5,7 @@
 //! (the transaction's cost is included: the executive pays it too).
 //!
 //! `cargo bench -p pallet-accounts`; the figures feed `src/weights.rs`.
+#![allow(missing_docs)] // criterion's macros generate undocumented items
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use pallet_accounts::{dispatch, ensure_deposit_allowed, Call, SignedWith};

@@ -46,7 +46,7 @@ pub fn do_set_signers(
     mut signers: Vec<SignerEntry>,
 ) -> Result<(), Error> {
     check_list(who, quorum, &signers)?;
-    signers.sort_unstable_by(|a, b| a.account.cmp(&b.account));
+    signers.sort_unstable_by_key(|s| s.account);
     let count = signers.len() as u32;
     let signers = BoundedVec::try_from_vec(signers).map_err(|_| Error::TooManySigners)?;
     SignerLists::insert(who, &SignerList { quorum, signers });

@@ -125,7 +125,7 @@ fn disable_master_needs_the_master_key_and_an_alternative() {
         }
         call(ALICE, SignedWith::Master, Call::DisableMaster).unwrap();
         assert!(master_disabled(&a));
-        assert_eq!(flags(&a).master_disabled, true);
+        assert!(flags(&a).master_disabled);
         assert_eq!(take_events(), vec![Event::MasterKeyDisabled { account: a }]);
         assert_fails(Error::MasterAlreadyDisabled, || {
             call(ALICE, SignedWith::Master, Call::DisableMaster)

@@ -208,7 +208,8 @@ fn settings_report_everything() {
 
 #[test]
 fn try_state_catches_broken_invariants() {
-    let broken: Vec<(&str, Box<dyn Fn()>)> = vec![
+    type Corruption = (&'static str, Box<dyn Fn()>);
+    let broken: Vec<Corruption> = vec![
         (
             "master disabled, no alternative",
             Box::new(|| {

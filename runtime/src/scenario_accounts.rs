@@ -257,18 +257,33 @@ fn multisig_fees_scale_with_signatures() {
     let (w2, _, f2) = info(&two);
     let (w3, _, f3) = info(&three);
     let call_weight = call.weight();
+    let per = executive::MULTISIG_SIGNER_WEIGHT;
     assert_eq!(
         w1,
         executive::base_weight(Some(KeyScheme::Sr25519)) + call_weight
     );
     assert_eq!(
         w2,
-        executive::base_weight(Some(KeyScheme::Sr25519))
+        executive::base_weight(None)
+            + executive::base_weight(Some(KeyScheme::Sr25519))
             + executive::base_weight(Some(KeyScheme::Falcon512))
+            + 2 * per
             + call_weight
     );
-    assert_eq!(w3, w2 + executive::base_weight(Some(KeyScheme::Hybrid)));
+    assert_eq!(
+        w3,
+        w2 + executive::base_weight(Some(KeyScheme::Hybrid)) + per
+    );
     assert!(f3 > f2);
+    // What applying it costs is what was quoted.
+    let mut t = t;
+    let m = t.m.account_id();
+    let before = free(&mut t.chain, &m);
+    let xt = t.multi(call, &by_id(1), &[1, 2, 0]);
+    assert_eq!(xt.encode().len(), three.len());
+    assert_eq!(t.chain.apply(&xt), Ok(Ok(())));
+    assert_eq!(before - free(&mut t.chain, &m), 1_000 + f3);
+    t.chain.finish();
 }
 
 #[test]

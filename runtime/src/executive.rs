@@ -19,8 +19,8 @@ use qstack_runtime_primitives::extrinsic::AdditionalSigned;
 use qstack_runtime_primitives::storage::{StorageMap, StorageValue, Twox64Concat};
 use qstack_runtime_primitives::{
     storage_instance, ApplyExtrinsicResult, Era, ExtrinsicError, ExtrinsicSignature, Header,
-    InvalidTransaction, MultiAddress, SignedPayload, TransactionSource, TransactionValidity,
-    TransactionValidityError, ValidTransaction,
+    InvalidTransaction, MultiAddress, SignedPayload, SignerKey, TransactionSource,
+    TransactionValidity, TransactionValidityError, ValidTransaction,
 };
 
 storage_instance!(
@@ -299,11 +299,14 @@ fn resolve_signer(
 /// The signature checks `block` will make, as (signature, message, key), so a
 /// node can verify them in parallel before executing it (DESIGN §2): one per
 /// signature, so every signer of a multi-signature is listed. Run on the
-/// parent's state in a throwaway overlay. Best effort: an extrinsic whose
-/// signer cannot be resolved yet (e.g. its key or signer list is set earlier
-/// in the same block) is left out and verified during execution.
+/// parent's state in a throwaway overlay; master keys carried inline by
+/// earlier extrinsics of the block count as known, as execution will have
+/// stored them. Best effort: an extrinsic whose signer cannot be resolved
+/// before execution (a regular key or signer list set earlier in the same
+/// block) is left out and verified during execution.
 pub fn block_signatures(block: &crate::Block) -> Vec<(qstack_core::Signature, Vec<u8>, PublicKey)> {
     initialize_block(&block.header);
+    let mut inline = alloc::collections::BTreeMap::new();
     let mut out = Vec::new();
     for xt in &block.extrinsics {
         let Ok(xt) = decode(&xt.encode()) else {
@@ -312,6 +315,7 @@ pub fn block_signatures(block: &crate::Block) -> Vec<(qstack_core::Signature, Ve
         let Some((address, signature, extra)) = xt.signature else {
             continue;
         };
+        let (address, signature) = with_inline_keys(address, signature, &mut inline);
         if let Ok(signer) = resolve_signer(&xt.function, address, signature, &extra) {
             for (sig, key) in signer.auth.checks {
                 out.push((sig, signer.payload.as_bytes().to_vec(), key));
@@ -319,6 +323,54 @@ pub fn block_signatures(block: &crate::Block) -> Vec<(qstack_core::Signature, Ve
         }
     }
     out
+}
+
+/// Records the master keys an extrinsic carries in `inline`, and names by
+/// key (instead of by id) the master keys it uses that state does not have
+/// yet but an earlier extrinsic of the block carried.
+fn with_inline_keys(
+    address: MultiAddress,
+    signature: ExtrinsicSignature,
+    inline: &mut alloc::collections::BTreeMap<AccountId, PublicKey>,
+) -> (MultiAddress, ExtrinsicSignature) {
+    let known = |who: &AccountId| {
+        if system::account_key(who).is_some() {
+            None
+        } else {
+            inline.get(who).cloned()
+        }
+    };
+    let address = match (address, &signature) {
+        (MultiAddress::Id(who), ExtrinsicSignature::Master(_)) => match known(&who) {
+            Some(pk) => MultiAddress::Key(pk),
+            None => MultiAddress::Id(who),
+        },
+        (a, _) => a,
+    };
+    let signature = match signature {
+        ExtrinsicSignature::Multi(mut entries) => {
+            for e in &mut entries {
+                if let SignerKey::Master(who) = e.signer {
+                    if let Some(pk) = known(&who) {
+                        e.signer = SignerKey::Key(pk);
+                    }
+                }
+            }
+            ExtrinsicSignature::Multi(entries)
+        }
+        s => s,
+    };
+    if let MultiAddress::Key(pk) = &address {
+        inline.insert(pk.account_id(), pk.clone());
+    }
+    if let ExtrinsicSignature::Multi(entries) = &signature {
+        for e in entries {
+            if let SignerKey::Key(pk) = &e.signer {
+                inline.insert(pk.account_id(), pk.clone());
+            }
+        }
+    }
+    (address, signature)
 }
 
 /// Starts a block.

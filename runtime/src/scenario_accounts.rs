@@ -291,9 +291,29 @@ fn block_signatures_lists_every_signer() {
     let mut t = Multisig::new();
     let bob = dev(KeyScheme::Sr25519, "Bob").account_id();
     t.chain.finish();
-    // Block 2: a 3-signature multisig. The node lists the checks on the
-    // parent's state in a scratch overlay, before executing the block.
+    // Block 2: a 3-signature multisig whose signers carry their keys, then
+    // one where two of them sign by id: their keys are not in the parent
+    // state, but the first extrinsic carried them. The node lists the checks
+    // on the parent's state in a scratch overlay, before executing the block.
     let xt = t.multi(transfer(bob, 5_000), &by_id(1), &[0, 1, 2]);
+    let (extra, p) = payload(&transfer(bob, 6_000), &t.chain.ctx(), &by_id(2));
+    let by_ids = multi_signed(
+        t.m.account_id(),
+        transfer(bob, 6_000),
+        extra,
+        vec![
+            signer_signature(
+                &t.signers[2],
+                SignerKey::Master(t.signers[2].account_id()),
+                &p,
+            ),
+            signer_signature(
+                &t.signers[0],
+                SignerKey::Master(t.signers[0].account_id()),
+                &p,
+            ),
+        ],
+    );
     let block = crate::Block {
         header: qstack_runtime_primitives::Header {
             parent_hash: t.chain.parent,
@@ -302,20 +322,22 @@ fn block_signatures_lists_every_signer() {
             extrinsics_root: Default::default(),
             digest: Default::default(),
         },
-        extrinsics: vec![xt.clone()],
+        extrinsics: vec![xt.clone(), by_ids.clone()],
     };
     let triples = {
         let mut overlay = t.chain.ext.overlay.clone();
         let mut oe = qstack_io::OverlayExt::new(&mut overlay, &t.chain.ext.backend);
         qstack_io::set_and_run_with_externalities(&mut oe, || executive::block_signatures(&block))
     };
-    assert_eq!(triples.len(), 3);
-    for ((sig, msg, key), signer) in triples.iter().zip(&t.signers) {
-        assert_eq!(key, &signer.public());
+    assert_eq!(triples.len(), 5);
+    let expected_keys = [0, 1, 2, 2, 0].map(|i| t.signers[i].public());
+    for ((sig, msg, key), expected) in triples.iter().zip(&expected_keys) {
+        assert_eq!(key, expected);
         assert!(qstack_core::verify(sig, msg, key));
     }
     t.chain.start_block();
     assert_eq!(t.chain.apply(&xt), Ok(Ok(())));
+    assert_eq!(t.chain.apply(&by_ids), Ok(Ok(())));
     t.chain.finish();
 }
 

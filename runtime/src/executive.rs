@@ -535,6 +535,15 @@ pub fn validate_transaction(
     };
     let who = signer.who;
     let tag = |n: Nonce| (who, n).encode();
+    // `create_tickets(n)` turns the next `n` sequence numbers into tickets:
+    // it provides their nonce tags too, so the transaction after it (nonce
+    // + n + 1) is ready at once.
+    let reserved = match &checked.call {
+        RuntimeCall::Accounts(accounts::Call::CreateTickets { count }) => {
+            (*count).min(accounts::MAX_TICKETS)
+        }
+        _ => 0,
+    };
     let (requires, provides) = match signer.sequence {
         Sequence::Nonce(nonce) => {
             let expected = system::account_nonce(&who);
@@ -543,11 +552,23 @@ pub fn validate_transaction(
             } else {
                 Vec::new()
             };
-            (requires, tag(nonce))
+            let mut provides = alloc::vec![tag(nonce)];
+            for k in 1..=reserved {
+                provides.push(tag(nonce.saturating_add(k)));
+            }
+            (requires, provides)
         }
         // A ticket needs nothing before it; two transactions spending the same
-        // ticket provide the same tag, so the pool keeps one.
-        Sequence::Ticket(t) => (Vec::new(), ticket_tag(&who, t)),
+        // ticket provide the same tag, so the pool keeps one. Tickets it
+        // reserves come after the account's nonce, not after this ticket.
+        Sequence::Ticket(t) => {
+            let mut provides = alloc::vec![ticket_tag(&who, t)];
+            let expected = system::account_nonce(&who);
+            for k in 0..reserved {
+                provides.push(tag(expected.saturating_add(k)));
+            }
+            (Vec::new(), provides)
+        }
     };
     let current = u64::from(number);
     let longevity = checked.era.death(current).saturating_sub(current).max(1);
@@ -558,7 +579,7 @@ pub fn validate_transaction(
     Ok(ValidTransaction {
         priority,
         requires,
-        provides: alloc::vec![provides],
+        provides,
         longevity,
         propagate: true,
     })

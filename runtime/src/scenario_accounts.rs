@@ -440,6 +440,29 @@ fn ticket_transactions_get_their_own_pool_tags() {
             InvalidTransaction::NoTicket
         ))
     );
+    // Nonce 3 creating 2 tickets provides nonces 3, 4 and 5 (4 and 5 become
+    // tickets), so a transaction with nonce 6 can follow it in the pool.
+    let create = acc_call(accounts::Call::CreateTickets { count: 2 });
+    let v = validate(&mut chain, &sign(&alice, create, &ctx, &by_id(3))).expect("valid");
+    assert!(v.requires.is_empty());
+    let tag = |n: u32| (a, n).encode();
+    assert_eq!(v.provides, vec![tag(3), tag(4), tag(5)]);
+    let next = sign(&alice, transfer(bob, 1), &ctx, &by_id(6));
+    assert_eq!(
+        validate(&mut chain, &next).expect("future").requires,
+        vec![tag(5)]
+    );
+    // Created with a ticket, they are the account's next nonces.
+    let create = acc_call(accounts::Call::CreateTickets { count: 2 });
+    let v = validate(
+        &mut chain,
+        &sign(&alice, create, &ctx, &TxOptions::ticket(1)),
+    )
+    .expect("valid");
+    assert_eq!(
+        v.provides,
+        vec![executive::ticket_tag(&a, 1), tag(3), tag(4)]
+    );
 }
 
 #[test]

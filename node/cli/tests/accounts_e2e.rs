@@ -417,3 +417,37 @@ fn two_of_three_multisig_transfer_with_signatures_in_another_order() {
     assert_eq!(node.free(&a), 0);
     assert!(node.info(&b)["key"].is_null());
 }
+
+#[test]
+fn a_pooled_ticket_creation_moves_the_next_nonce() {
+    use codec::Encode;
+    use qstack_runtime::signing::{sign, ChainContext, TxOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::start(dir.path());
+    let rpc = node.ws();
+    let alice = address("//Alice", "sr25519");
+    let bob = address("//Bob", "sr25519");
+    let genesis = node.rpc("chain_getBlockHash", json!([0]));
+    let genesis = hex::decode(genesis.as_str().unwrap().trim_start_matches("0x")).unwrap();
+    let ctx = ChainContext::new(qstack_core::H256(genesis.try_into().unwrap()));
+    let pair = qstack_core::Pair::from_suri(qstack_core::KeyScheme::Sr25519, "//Alice").unwrap();
+    // Nonce 0 reserves 1..=5 as tickets: the next nonce is 6, in the pool
+    // already, and a transaction with nonce 6 is ready behind it.
+    let create = qstack_runtime::RuntimeCall::Accounts(
+        qstack_runtime::accounts::Call::CreateTickets { count: 5 },
+    );
+    let xt = sign(&pair, create, &ctx, &TxOptions::nonce(0));
+    node.rpc(
+        "author_submitExtrinsic",
+        json!([format!("0x{}", hex::encode(xt.encode()))]),
+    );
+    assert_eq!(node.rpc("system_accountNextIndex", json!([alice])), 6);
+    let out = qstack_ok(&[
+        "tx", "transfer", "--from", "//Alice", "--to", &bob, "--amount", "1000", "--rpc", &rpc,
+    ]);
+    assert!(out.contains("nonce 6"), "{out}");
+    assert!(out.contains("\"ready\""), "{out}");
+    let info = node.info(&alice);
+    assert_eq!(info["nonce"], 7, "{info}");
+    assert_eq!(info["tickets"]["sequences"], json!([1, 2, 3, 4, 5]), "{info}");
+}

@@ -41,10 +41,27 @@ fn main() {
         .nth(4)
         .map(Path::to_path_buf)
         .unwrap_or_else(|| root.join("target"));
-    let wasm_target_dir = target_dir.join("wasm-runtime");
-    // Several checkouts (git worktrees) may share this target directory: hold
-    // a lock from the nested build until the blob is copied, so each copies
-    // the blob built from its own sources.
+    // Several checkouts (git worktrees) may share this target directory. Cargo
+    // hashes workspace crates by their path relative to the workspace root and
+    // judges freshness by mtime, so two checkouts would reuse each other's
+    // artefacts (a checkout whose sources are older than the other's last
+    // build gets the other's blob, or compile errors): each checkout gets its
+    // own nested target directory, named after its path. The lock still
+    // serialises concurrent builds of one checkout.
+    let checkout = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        root.hash(&mut h);
+        let name: String = root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        format!("{name}-{:016x}", h.finish())
+    };
+    let wasm_target_dir = target_dir.join("wasm-runtime").join(checkout);
     std::fs::create_dir_all(&wasm_target_dir).expect("create the Wasm target directory");
     let lock = std::fs::File::create(wasm_target_dir.join(".qstack-runtime-build.lock"))
         .expect("create the Wasm build lock file");

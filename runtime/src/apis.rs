@@ -3,13 +3,15 @@
 //! The Wasm exports and native calls both go through [`dispatch`].
 
 use crate::executive::{self, BlockError};
-use crate::{genesis, metadata, system, tokens, VERSION};
+use crate::{accounts, genesis, metadata, system, tokens, VERSION};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use qstack_core::{AccountId, Balance, Nonce, PublicKey, H256};
-use qstack_runtime_primitives::{AssetId, Header, OpaqueExtrinsic, TokenCode, TransactionSource};
+use qstack_runtime_primitives::{
+    AccountSettings, AssetId, Header, OpaqueExtrinsic, TokenCode, TransactionSource,
+};
 use scale_info::TypeInfo;
 
 /// Every entry point this runtime exports.
@@ -57,7 +59,8 @@ pub struct RuntimeDispatchInfo {
     pub partial_fee: Balance,
 }
 
-/// Everything a wallet needs about an account (`QstackAccountApi_account_info`).
+/// Everything a wallet needs about an account (`QstackAccountApi_account_info`,
+/// version 2: v1 had the first three fields only).
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
 pub struct AccountView {
     /// Next nonce.
@@ -66,6 +69,8 @@ pub struct AccountView {
     pub free: Balance,
     /// Registered master key, if the account has sent a transaction.
     pub key: Option<PublicKey>,
+    /// Keys, signer list, tickets and deposit rules (accounts pallet).
+    pub settings: AccountSettings,
 }
 
 /// Why an entry point could not run.
@@ -158,6 +163,7 @@ pub fn dispatch(method: &str, input: &[u8]) -> Result<Vec<u8>, ApiError> {
                 nonce: system::account_nonce(&who),
                 free: tokens::free_balance(&who),
                 key: system::account_key(&who),
+                settings: accounts::settings(&who),
             }
             .encode()
         }

@@ -15,6 +15,8 @@ pub mod executive;
 pub mod genesis;
 pub mod metadata;
 #[cfg(test)]
+mod scenario_accounts;
+#[cfg(test)]
 mod scenario_tests;
 #[cfg(feature = "std")]
 pub mod signing;
@@ -27,6 +29,7 @@ use qstack_core::{Balance, H256};
 use qstack_runtime_primitives::{ApiId, DispatchError, RuntimeVersion, UncheckedExtrinsic};
 use scale_info::TypeInfo;
 
+pub use pallet_accounts as accounts;
 pub use pallet_system as system;
 pub use pallet_system::timestamp;
 pub use pallet_tokens as tokens;
@@ -46,7 +49,7 @@ pub const API_IDS: [(ApiId, u32); 9] = [
     ([0xbc, 0x9d, 0x89, 0x90, 0x4f, 0x5b, 0x92, 0x3f], 1), // AccountNonceApi
     ([0x37, 0xc8, 0xbb, 0x13, 0x50, 0xa9, 0xa2, 0xa8], 4), // TransactionPaymentApi
     ([0xfb, 0xc5, 0x77, 0xb9, 0xd7, 0x47, 0xef, 0xd6], 1), // GenesisBuilder
-    ([0x3d, 0xa7, 0x22, 0xef, 0x53, 0xf5, 0xec, 0x1f], 1), // QstackAccountApi
+    ([0x3d, 0xa7, 0x22, 0xef, 0x53, 0xf5, 0xec, 0x1f], 2), // QstackAccountApi
     ([0x41, 0xf0, 0xb6, 0x6f, 0xef, 0xe2, 0xda, 0xd3], 1), // QstackTokensApi
 ];
 
@@ -59,7 +62,8 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
     spec_version: SPEC_VERSION,
     impl_version: 1,
     apis: Cow::Borrowed(&API_IDS),
-    transaction_version: 1,
+    // 2: `CheckTicket` in the signed extensions; multi- and regular-key signatures.
+    transaction_version: 2,
     system_version: 0,
 };
 
@@ -160,6 +164,9 @@ pub enum RuntimeCall {
     /// Native and issued tokens.
     #[codec(index = 2)]
     Tokens(tokens::Call),
+    /// Account keys, multi-signing, tickets, deposit rules.
+    #[codec(index = 3)]
+    Accounts(accounts::Call),
 }
 
 /// Every event of the runtime (the encoding `System.Events` uses).
@@ -171,6 +178,9 @@ pub enum RuntimeEvent {
     /// Native and issued tokens.
     #[codec(index = 2)]
     Tokens(tokens::Event),
+    /// Account keys, multi-signing, tickets, deposit rules.
+    #[codec(index = 3)]
+    Accounts(accounts::Event),
 }
 
 /// Every pallet error, for metadata's outer error enum.
@@ -185,6 +195,9 @@ pub enum RuntimeError {
     /// Native and issued tokens.
     #[codec(index = 2)]
     Tokens(tokens::Error),
+    /// Account keys, multi-signing, tickets, deposit rules.
+    #[codec(index = 3)]
+    Accounts(accounts::Error),
 }
 
 /// One event with its phase, as stored in `System.Events`.
@@ -214,6 +227,7 @@ impl RuntimeCall {
             RuntimeCall::System(c) => c.weight(),
             RuntimeCall::Timestamp(_) => 5_000_000,
             RuntimeCall::Tokens(c) => c.weight(),
+            RuntimeCall::Accounts(c) => c.weight(),
         }
     }
 
@@ -223,6 +237,7 @@ impl RuntimeCall {
             system::PALLET_INDEX => matches!(call, 0 | 2),
             timestamp::PALLET_INDEX => call == 0,
             tokens::PALLET_INDEX => call <= 15,
+            accounts::PALLET_INDEX => call <= 15,
             _ => false,
         }
     }
@@ -232,12 +247,26 @@ impl RuntimeCall {
         matches!(self, RuntimeCall::Timestamp(_))
     }
 
-    /// Dispatches the call.
+    /// Dispatches the call; a signed origin counts as signed with the
+    /// account's master key (the account itself). The executive uses
+    /// [`Self::dispatch_as`] with the way the extrinsic was really signed.
     pub fn dispatch(self, origin: system::Origin) -> Result<(), DispatchError> {
+        self.dispatch_as(origin, accounts::SignedWith::Master)
+    }
+
+    /// Dispatches the call, telling the accounts pallet which of the
+    /// account's ways to sign authorised it (only the master key may disable
+    /// itself).
+    pub fn dispatch_as(
+        self,
+        origin: system::Origin,
+        signed_with: accounts::SignedWith,
+    ) -> Result<(), DispatchError> {
         match self {
             RuntimeCall::System(c) => system::dispatch(origin, c, &VERSION),
             RuntimeCall::Timestamp(c) => timestamp::dispatch(origin, c),
             RuntimeCall::Tokens(c) => tokens::dispatch(origin, c),
+            RuntimeCall::Accounts(c) => accounts::dispatch(origin, signed_with, c),
         }
     }
 }
@@ -246,6 +275,7 @@ impl RuntimeCall {
 pub fn try_state() -> Result<(), &'static str> {
     system::try_state()?;
     tokens::try_state()?;
+    accounts::try_state()?;
     Ok(())
 }
 
@@ -299,6 +329,7 @@ mod tests {
                 variant_indices::<timestamp::Call>(),
             ),
             (tokens::PALLET_INDEX, variant_indices::<tokens::Call>()),
+            (accounts::PALLET_INDEX, variant_indices::<accounts::Call>()),
         ];
         for p in 0..=255u8 {
             for c in 0..=255u8 {

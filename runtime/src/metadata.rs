@@ -3,16 +3,16 @@
 //! extrinsics of qstack chains without special code.
 
 use crate::{
-    system, timestamp, tokens, EventRecord, Extrinsic, Runtime, RuntimeCall, RuntimeError,
-    RuntimeEvent,
+    accounts, system, timestamp, tokens, EventRecord, Extrinsic, Runtime, RuntimeCall,
+    RuntimeError, RuntimeEvent,
 };
 use alloc::vec;
 use alloc::vec::Vec;
 use codec::{Compact, Encode};
 use frame_metadata::{v14, v15, RuntimeMetadataPrefixed};
-use qstack_core::{Balance, Nonce, Signature, H256};
+use qstack_core::{Balance, Nonce, H256};
 use qstack_runtime_primitives::storage::{EntryKind, EntryMeta, HasherKind};
-use qstack_runtime_primitives::{Era, MultiAddress, SignedExtra};
+use qstack_runtime_primitives::{Era, ExtrinsicSignature, MultiAddress, SignedExtra};
 use scale_info::{meta_type, MetaType};
 
 /// Metadata versions served.
@@ -29,6 +29,12 @@ fn signed_extensions() -> Vec<(&'static str, MetaType, MetaType)> {
         (
             "CheckNonce",
             meta_type::<Compact<Nonce>>(),
+            meta_type::<()>(),
+        ),
+        // A ticket spent instead of the nonce (then the nonce is 0).
+        (
+            "CheckTicket",
+            meta_type::<Option<Nonce>>(),
             meta_type::<()>(),
         ),
         (
@@ -146,6 +152,46 @@ fn pallets() -> Vec<PalletDesc> {
                 ),
             ],
         },
+        PalletDesc {
+            name: "Accounts",
+            index: accounts::PALLET_INDEX,
+            storage: accounts::storage_metadata(),
+            calls: Some(meta_type::<accounts::Call>()),
+            event: Some(meta_type::<accounts::Event>()),
+            error: Some(meta_type::<accounts::Error>()),
+            constants: vec![
+                (
+                    "MaxSigners",
+                    meta_type::<u32>(),
+                    accounts::MAX_SIGNERS.encode(),
+                    "Most signers in a signer list.",
+                ),
+                (
+                    "MaxTickets",
+                    meta_type::<u32>(),
+                    accounts::MAX_TICKETS.encode(),
+                    "Most outstanding tickets per account.",
+                ),
+                (
+                    "MaxPreauthorized",
+                    meta_type::<u32>(),
+                    accounts::MAX_PREAUTHORIZED.encode(),
+                    "Most pre-authorised senders per account.",
+                ),
+                (
+                    "MaxAllowedAssets",
+                    meta_type::<u32>(),
+                    accounts::MAX_ALLOWED_ASSETS.encode(),
+                    "Most assets on an allow-list.",
+                ),
+                (
+                    "MaxDepositRequests",
+                    meta_type::<u32>(),
+                    accounts::MAX_DEPOSIT_REQUESTS.encode(),
+                    "Most open deposit requests per sender.",
+                ),
+            ],
+        },
     ]
 }
 
@@ -250,7 +296,7 @@ fn build_v15() -> RuntimeMetadataPrefixed {
         version: qstack_runtime_primitives::EXTRINSIC_FORMAT_VERSION,
         address_ty: meta_type::<MultiAddress>(),
         call_ty: meta_type::<RuntimeCall>(),
-        signature_ty: meta_type::<Signature>(),
+        signature_ty: meta_type::<ExtrinsicSignature>(),
         extra_ty: meta_type::<SignedExtra>(),
         signed_extensions: signed_extensions()
             .into_iter()
@@ -309,13 +355,21 @@ mod tests {
                         .iter()
                         .map(|p| (p.name.as_str(), p.index))
                         .collect();
-                    assert_eq!(names, vec![("System", 0), ("Timestamp", 1), ("Tokens", 2)]);
+                    assert_eq!(
+                        names,
+                        vec![
+                            ("System", 0),
+                            ("Timestamp", 1),
+                            ("Tokens", 2),
+                            ("Accounts", 3)
+                        ]
+                    );
                     // polkadot.js finds the extrinsic's parts by these type parameter names.
                     let ty = m.types.resolve(m.extrinsic.ty.id).unwrap();
                     let params: Vec<_> = ty.type_params.iter().map(|p| p.name.as_str()).collect();
                     assert_eq!(params, vec!["Address", "Call", "Signature", "Extra"]);
                 }
-                RuntimeMetadata::V15(m) => assert_eq!(m.pallets.len(), 3),
+                RuntimeMetadata::V15(m) => assert_eq!(m.pallets.len(), 4),
                 _ => panic!("unexpected version"),
             }
         }

@@ -693,7 +693,8 @@ fn issued_token_lifecycle_through_signed_transactions() {
         events.contains(&RuntimeEvent::System(system::Event::ExtrinsicFailed {
             dispatch_error: tokens::Error::InsufficientBalance.into(),
             weight: executive::base_weight(Some(KeyScheme::Falcon512))
-                + tokens::weights::TRANSFER_TOKEN,
+                + tokens::weights::TRANSFER_TOKEN
+                + crate::accounts::weights::DEPOSIT_CHECK_WEIGHT,
         }))
     );
     // The runtime API answers what the RPC serves.
@@ -773,6 +774,36 @@ mod decoding {
             Extrinsic::new_unsigned(RuntimeCall::Timestamp(timestamp::Call::Set { now: 1 }))
                 .encode(),
         );
+        // A regular-key signature spending a ticket, and a multi-signature.
+        let alice = dev(KeyScheme::Sr25519, "Alice");
+        out.push(
+            crate::signing::sign_regular(
+                &alice,
+                bob.account_id(),
+                transfer(&bob, 10),
+                &ctx,
+                &TxOptions::ticket(7),
+            )
+            .encode(),
+        );
+        let (extra, payload) =
+            crate::signing::payload(&transfer(&bob, 10), &ctx, &TxOptions::nonce(3));
+        let sigs = vec![
+            crate::signing::signer_signature(
+                &alice,
+                qstack_runtime_primitives::SignerKey::Key(alice.public()),
+                &payload,
+            ),
+            crate::signing::signer_signature(
+                &bob,
+                qstack_runtime_primitives::SignerKey::Regular(alice.account_id()),
+                &payload,
+            ),
+        ];
+        out.push(
+            crate::signing::multi_signed(alice.account_id(), transfer(&bob, 10), extra, sigs)
+                .encode(),
+        );
         out
     }
 
@@ -790,7 +821,7 @@ mod decoding {
         }
 
         #[test]
-        fn mutated_valid_extrinsics(which in 0usize..5, edits in proptest::collection::vec((any::<u16>(), any::<u8>(), 0u8..3), 1..4)) {
+        fn mutated_valid_extrinsics(which in 0usize..7, edits in proptest::collection::vec((any::<u16>(), any::<u8>(), 0u8..3), 1..4)) {
             let mut bytes = valid_extrinsics()[which].clone();
             for (pos, byte, kind) in edits {
                 let at = pos as usize % bytes.len().max(1);

@@ -1,10 +1,19 @@
 //! Building signed extrinsics natively (wallets, the CLI, tests). The payload
 //! rules live in `qstack-runtime-primitives`; this only fills them in.
+//!
+//! A single signer uses [`sign`] (master key) or [`sign_regular`] (the
+//! account's regular key). A multi-signature is made in three steps that need
+//! not happen on one machine: everyone computes the same [`payload`], each
+//! signer makes a [`signer_signature`] over it, and [`multi_signed`] puts the
+//! gathered signatures (in any order) into the extrinsic.
 
 use crate::{Extrinsic, RuntimeCall, VERSION};
-use qstack_core::{Balance, Nonce, Pair, H256};
+use alloc::vec::Vec;
+use qstack_core::{AccountId, Balance, Nonce, Pair, H256};
 use qstack_runtime_primitives::extrinsic::AdditionalSigned;
-use qstack_runtime_primitives::{Era, MultiAddress, SignedExtra, SignedPayload};
+use qstack_runtime_primitives::{
+    Era, ExtrinsicSignature, MultiAddress, SignedExtra, SignedPayload, SignerKey, SignerSignature,
+};
 
 /// What a signer must know about the chain.
 #[derive(Clone, Copy, Debug)]
@@ -37,8 +46,11 @@ pub struct TxOptions {
     pub tip: Balance,
     /// Mortality and the hash of its birth block (`None` = immortal).
     pub era: Option<(Era, H256)>,
-    /// Carry the public key (first transaction of an account) instead of the account id.
+    /// Carry the public key (first transaction of an account) instead of the
+    /// account id (master-key signatures only).
     pub include_key: bool,
+    /// Spend this ticket instead of the nonce (`nonce` must then be 0).
+    pub ticket: Option<Nonce>,
 }
 
 impl TxOptions {
@@ -49,12 +61,26 @@ impl TxOptions {
             tip: 0,
             era: None,
             include_key: nonce == 0,
+            ticket: None,
+        }
+    }
+
+    /// Immortal, no tip, spending `ticket` (nonce 0, key not carried).
+    pub fn ticket(ticket: Nonce) -> Self {
+        Self {
+            ticket: Some(ticket),
+            include_key: false,
+            ..Self::nonce(0)
         }
     }
 }
 
-/// Signs `call` with `pair`.
-pub fn sign(pair: &Pair, call: RuntimeCall, ctx: &ChainContext, opts: &TxOptions) -> Extrinsic {
+/// The signed extensions and the payload every signer of `call` signs.
+pub fn payload(
+    call: &RuntimeCall,
+    ctx: &ChainContext,
+    opts: &TxOptions,
+) -> (SignedExtra, SignedPayload) {
     let (era, birth_hash) = opts.era.unwrap_or((Era::Immortal, ctx.genesis_hash));
     let mut genesis_tag = [0u8; 4];
     genesis_tag.copy_from_slice(&ctx.genesis_hash.0[..4]);
@@ -62,6 +88,7 @@ pub fn sign(pair: &Pair, call: RuntimeCall, ctx: &ChainContext, opts: &TxOptions
         genesis_tag,
         era,
         nonce: opts.nonce,
+        ticket: opts.ticket,
         tip: opts.tip,
     };
     let additional = AdditionalSigned {
@@ -70,7 +97,13 @@ pub fn sign(pair: &Pair, call: RuntimeCall, ctx: &ChainContext, opts: &TxOptions
         genesis_hash: ctx.genesis_hash,
         birth_hash,
     };
-    let payload = SignedPayload::new(&call, &extra, &additional);
+    let payload = SignedPayload::new(call, &extra, &additional);
+    (extra, payload)
+}
+
+/// Signs `call` with `pair` as its own account's master key.
+pub fn sign(pair: &Pair, call: RuntimeCall, ctx: &ChainContext, opts: &TxOptions) -> Extrinsic {
+    let (extra, payload) = payload(&call, ctx, opts);
     let signature = pair.sign(payload.as_bytes());
     let address = if opts.include_key {
         MultiAddress::Key(pair.public())
@@ -78,4 +111,46 @@ pub fn sign(pair: &Pair, call: RuntimeCall, ctx: &ChainContext, opts: &TxOptions
         MultiAddress::Id(pair.account_id())
     };
     Extrinsic::new_signed(call, address, signature, extra)
+}
+
+/// Signs `call` for `account` with `pair` as that account's regular key.
+pub fn sign_regular(
+    pair: &Pair,
+    account: AccountId,
+    call: RuntimeCall,
+    ctx: &ChainContext,
+    opts: &TxOptions,
+) -> Extrinsic {
+    let (extra, payload) = payload(&call, ctx, opts);
+    let signature = ExtrinsicSignature::Regular(pair.sign(payload.as_bytes()));
+    Extrinsic::new_signed(call, MultiAddress::Id(account), signature, extra)
+}
+
+/// One signer's signature over a multi-signature's `payload`; `signer` says
+/// whose key `pair` is (see [`SignerKey`]).
+pub fn signer_signature(
+    pair: &Pair,
+    signer: SignerKey,
+    payload: &SignedPayload,
+) -> SignerSignature {
+    SignerSignature {
+        signer,
+        signature: pair.sign(payload.as_bytes()),
+    }
+}
+
+/// The extrinsic of `account` multi-signed with `signatures` (any order)
+/// over the payload of `call` and `extra`.
+pub fn multi_signed(
+    account: AccountId,
+    call: RuntimeCall,
+    extra: SignedExtra,
+    signatures: Vec<SignerSignature>,
+) -> Extrinsic {
+    Extrinsic::new_signed(
+        call,
+        MultiAddress::Id(account),
+        ExtrinsicSignature::Multi(signatures),
+        extra,
+    )
 }

@@ -5,7 +5,11 @@
 // Usage: node check.mjs <ws-url> [--transfer <json>]...
 //   <json> = {"block":"0x…","from":"0x<account id>","to":"0x<account id>",
 //             "amount":"123","scheme":"sr25519|falcon512|mldsa44|hybrid",
-//             "signer":"key|id","nonce":0,"destTag":7}   (signer, nonce, destTag optional)
+//             "signer":"key|id","nonce":0,"destTag":7,
+//             "form":"master|regular|multi","signerSchemes":["hybrid",…],"ticket":5}
+//   (signer, nonce, destTag, form, signerSchemes and ticket optional; `scheme`
+//   is the regular key's for form "regular" and ignored for "multi", whose
+//   signers' schemes are listed in order)
 // Prints one line per check; exits 1 with the reason at the first failure.
 
 import { ApiPromise, WsProvider } from '@polkadot/api';
@@ -98,7 +102,11 @@ function describe(api, ex) {
   const call = `${ex.method.section}.${ex.method.method}`;
   if (!ex.isSigned) return `${call} (unsigned)`;
   const { kind, account } = signerAccount(api, ex.signer);
-  return `${call} signed ${ex.inner.signature.multiSignature.type} by ${kind} of ${account}, nonce ${ex.nonce}`;
+  const sig = ex.inner.signature.multiSignature;
+  const how = sig.type === 'Regular' ? `Regular(${sig.asRegular.type})` : sig.type === 'Multi' ? `Multi(${sig.asMulti.length})` : sig.type;
+  const ticket = ex.inner.signature.get('ticket');
+  const seq = ticket && ticket.isSome ? `ticket ${ticket.unwrap()}` : `nonce ${ex.nonce}`;
+  return `${call} signed ${how} by ${kind} of ${account}, ${seq}`;
 }
 
 async function checkRuntime(api) {
@@ -162,7 +170,32 @@ async function checkTransfer(api, provider, t) {
   check(mine.length === 1, `${mine.length} signed extrinsics from ${t.from} in block #${number}: ${exts.map((e) => describe(api, e)).join('; ')}`);
   const { ex, i } = mine[0];
   const sig = ex.inner.signature;
-  check(sig.multiSignature.type === SCHEME_VARIANTS[t.scheme], `signature is ${sig.multiSignature.type}, expected ${SCHEME_VARIANTS[t.scheme]}`);
+  const form = t.form || 'master';
+  if (form === 'master') {
+    check(sig.multiSignature.type === SCHEME_VARIANTS[t.scheme], `signature is ${sig.multiSignature.type}, expected ${SCHEME_VARIANTS[t.scheme]}`);
+  } else if (form === 'regular') {
+    check(sig.multiSignature.type === 'Regular', `signature is ${sig.multiSignature.type}, expected Regular`);
+    const inner = sig.multiSignature.asRegular.type;
+    check(inner === SCHEME_VARIANTS[t.scheme], `regular-key signature is ${inner}, expected ${SCHEME_VARIANTS[t.scheme]}`);
+  } else if (form === 'multi') {
+    check(sig.multiSignature.type === 'Multi', `signature is ${sig.multiSignature.type}, expected Multi`);
+    const entries = sig.multiSignature.asMulti;
+    const want = t.signerSchemes || [];
+    check(entries.length === want.length, `${entries.length} signatures in the multi-signature, expected ${want.length}`);
+    entries.forEach((e, k) => {
+      check(e.signature.type === SCHEME_VARIANTS[want[k]], `signer ${k} signed ${e.signature.type}, expected ${SCHEME_VARIANTS[want[k]]}`);
+      check(['Master', 'Regular', 'Key'].includes(e.signer.type), `signer ${k} is ${e.signer.type}`);
+    });
+  } else {
+    fail(`unknown form ${form}`);
+  }
+  const ticket = sig.get('ticket');
+  check(ticket !== undefined, 'no CheckTicket field in the decoded extrinsic');
+  if (t.ticket !== undefined) {
+    check(ticket.isSome && ticket.unwrap().toNumber() === t.ticket, `ticket ${ticket}, expected ${t.ticket}`);
+  } else {
+    check(ticket.isNone, `ticket ${ticket}, expected none`);
+  }
   if (t.signer) check(signerAccount(api, ex.signer).kind === t.signer, `signer is by ${signerAccount(api, ex.signer).kind}, expected by ${t.signer}`);
   if (t.nonce !== undefined) check(ex.nonce.toNumber() === t.nonce, `nonce ${ex.nonce}, expected ${t.nonce}`);
   const tag = sig.get('genesisTag');

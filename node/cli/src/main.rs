@@ -8,6 +8,7 @@ mod dispatch_error;
 mod key;
 mod service;
 mod tx;
+mod tx_accounts;
 mod tx_token;
 
 use anyhow::{bail, Context, Result};

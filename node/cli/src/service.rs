@@ -292,7 +292,7 @@ impl RpcBackend for Node {
         let onchain = <Nonce as codec::Decode>::decode(&mut &out[..])
             .map_err(|e| BackendError::Call(e.to_string()))?;
         // Advance past this sender's transactions already in the pool.
-        let mut pooled: Vec<Nonce> = self
+        let mut pooled: Vec<(Option<Nonce>, Nonce)> = self
             .txpool
             .pool
             .lock()
@@ -309,14 +309,35 @@ impl RpcBackend for Node {
                     qstack_runtime_primitives::MultiAddress::Id(id) => id,
                     qstack_runtime_primitives::MultiAddress::Key(pk) => pk.account_id(),
                 };
-                (signer == *who).then_some(extra.nonce)
+                if signer != *who {
+                    return None;
+                }
+                // `create_tickets(n)` moves the nonce past n more numbers.
+                let reserved = match &xt.function {
+                    qstack_runtime::RuntimeCall::Accounts(
+                        qstack_runtime::accounts::Call::CreateTickets { count },
+                    ) => (*count).min(qstack_runtime::accounts::MAX_TICKETS),
+                    _ => 0,
+                };
+                // Transactions spending tickets leave the nonce alone (those
+                // creating tickets with a ticket move it from where it is).
+                Some(match extra.ticket {
+                    None => (Some(extra.nonce), reserved),
+                    Some(_) => (None, reserved),
+                })
             })
             .collect();
         pooled.sort_unstable();
         let mut next = onchain;
-        for n in pooled {
-            if n == next {
-                next = next.saturating_add(1);
+        // Ticket-spending ticket creators first: they move the nonce at once.
+        for (n, reserved) in &pooled {
+            if n.is_none() {
+                next = next.saturating_add(*reserved);
+            }
+        }
+        for (n, reserved) in pooled {
+            if n == Some(next) {
+                next = next.saturating_add(1).saturating_add(reserved);
             }
         }
         Ok(next)
@@ -333,6 +354,7 @@ impl RpcBackend for Node {
             nonce: view.nonce,
             free: view.free,
             key: view.key,
+            settings: view.settings,
         })
     }
 }

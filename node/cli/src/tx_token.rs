@@ -6,25 +6,19 @@
 //! `--issuer` and `--code`; the issuer's own commands take `--code` only
 //! (the signer is the issuer).
 
-use crate::key::SchemeArg;
-use crate::tx::{submit, SubmitArgs};
+use crate::tx::{send, SendArgs};
 use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand};
-use qstack_core::{AccountId, Address, Balance, Pair};
+use qstack_core::{AccountId, Address, Balance};
 use qstack_runtime::{tokens, RuntimeCall};
 use qstack_runtime_primitives::TokenCode;
 
-/// The signer of a token transaction.
+/// The signer of a token transaction (any way `qstack tx` signs: master or
+/// regular key, a ticket, or a multi-signing proposal).
 #[derive(Args, Debug)]
 pub struct Signer {
-    /// Signer's secret URI (`//Alice`, a mnemonic, …).
-    #[arg(long)]
-    from: String,
-    /// Signer's key scheme.
-    #[arg(long, default_value = "sr25519")]
-    scheme: SchemeArg,
     #[command(flatten)]
-    submit: SubmitArgs,
+    send: SendArgs,
 }
 
 /// A token held or spent (any holder's command).
@@ -514,9 +508,7 @@ pub async fn run(cmd: TokenCommand) -> Result<()> {
             )
         }
     };
-    let pair =
-        Pair::from_suri(signer.scheme.into(), &signer.from).map_err(|e| anyhow!("--from: {e}"))?;
-    submit(&pair, RuntimeCall::Tokens(call), &what, &signer.submit).await
+    send(RuntimeCall::Tokens(call), &signer.send, &what).await
 }
 
 /// The flag and rule behind a refused `issue`.

@@ -27,6 +27,15 @@ fn key(suri: &str, scheme: &str) -> (String, String) {
     )
 }
 
+/// The block hash the CLI printed ("In block 0x5 (0x<hash>)").
+fn block_of(out: &str) -> String {
+    out.lines()
+        .find_map(|l| l.strip_prefix("In block "))
+        .and_then(|l| l.split_once('('))
+        .map(|(_, h)| h.trim_end_matches(')').to_string())
+        .unwrap_or_else(|| panic!("no block hash in the CLI output:\n{out}"))
+}
+
 /// Where the npm project is; fails with what to do when Node.js or the npm
 /// packages are missing (a skipped check would hide a broken client).
 fn polkadot_js_dir() -> PathBuf {
@@ -83,7 +92,8 @@ fn polkadot_js_reads_runtime_metadata_blocks_events_and_heads() {
     let (bob, bob_id) = key("//Bob", "sr25519");
 
     // Every scheme's signature, and both address forms: an account's first
-    // transaction carries its key, later ones its id.
+    // transaction carries its key, later ones its id. Then a regular-key
+    // signature and a multi-signature spending a ticket.
     let transfers = [
         ("sr25519", 1_000_001u128, "key", 0u32, None),
         ("hybrid", 777_000, "key", 0, Some(7u32)),
@@ -113,14 +123,7 @@ fn polkadot_js_reads_runtime_metadata_blocks_events_and_heads() {
         if let Some(t) = &tag_arg {
             cli.extend(["--dest-tag", t.as_str()]);
         }
-        let out = qstack_ok(&cli);
-        // "In block 0x5 (0x<hash>)"
-        let block = out
-            .lines()
-            .find_map(|l| l.strip_prefix("In block "))
-            .and_then(|l| l.split_once('('))
-            .map(|(_, h)| h.trim_end_matches(')').to_string())
-            .unwrap_or_else(|| panic!("no block hash in the CLI output:\n{out}"));
+        let block = block_of(&qstack_ok(&cli));
         args.push("--transfer".into());
         args.push(
             json!({
@@ -136,6 +139,127 @@ fn polkadot_js_reads_runtime_metadata_blocks_events_and_heads() {
             .to_string(),
         );
     }
+
+    // A transfer signed by a regular key: Alice's hybrid account (nonce 1
+    // after its transfer) sets an ML-DSA regular key, which then signs.
+    let (alice_hybrid, alice_hybrid_id) = key("//Alice", "hybrid");
+    qstack_ok(&[
+        "tx",
+        "set-regular-key",
+        "--from",
+        "//Alice",
+        "--scheme",
+        "hybrid",
+        "--key-suri",
+        "//AliceRegular",
+        "--key-scheme",
+        "mldsa44",
+        "--rpc",
+        &rpc,
+    ]);
+    let out = qstack_ok(&[
+        "tx",
+        "transfer",
+        "--from",
+        "//AliceRegular",
+        "--scheme",
+        "mldsa44",
+        "--account",
+        &alice_hybrid,
+        "--to",
+        &bob,
+        "--amount",
+        "5555",
+        "--rpc",
+        &rpc,
+    ]);
+    args.push("--transfer".into());
+    args.push(
+        json!({
+            "block": block_of(&out), "from": alice_hybrid_id, "to": bob_id, "amount": "5555",
+            "scheme": "mldsa44", "form": "regular", "signer": "id", "nonce": 2,
+        })
+        .to_string(),
+    );
+
+    // A multi-signed transfer spending a ticket: Alice's Falcon account lists
+    // a hybrid and an sr25519 signer (quorum 2) and reserves tickets 3 and 4.
+    let (alice_falcon, alice_falcon_id) = key("//Alice", "falcon512");
+    let (signer_a, _) = key("//SignerA", "hybrid");
+    let (signer_b, _) = key("//SignerB", "sr25519");
+    let falcon = [
+        "--from",
+        "//Alice",
+        "--scheme",
+        "falcon512",
+        "--rpc",
+        rpc.as_str(),
+    ];
+    qstack_ok(
+        &[
+            &[
+                "tx",
+                "set-signers",
+                "--quorum",
+                "2",
+                "--signer",
+                &signer_a,
+                "--signer",
+                &signer_b,
+            ][..],
+            &falcon[..],
+        ]
+        .concat(),
+    );
+    qstack_ok(&[&["tx", "create-tickets", "--count", "2"][..], &falcon[..]].concat());
+    let file = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
+    qstack_ok(&[
+        "tx",
+        "transfer",
+        "--account",
+        &alice_falcon,
+        "--ticket",
+        "3",
+        "--to",
+        &bob,
+        "--amount",
+        "6666",
+        "--multisig-out",
+        &file("proposal.json"),
+        "--rpc",
+        &rpc,
+    ]);
+    for (suri, scheme) in [("//SignerB", "sr25519"), ("//SignerA", "hybrid")] {
+        qstack_ok(&[
+            "tx",
+            "multisign",
+            "sign",
+            "--file",
+            &file("proposal.json"),
+            "--from",
+            suri,
+            "--scheme",
+            scheme,
+        ]);
+    }
+    let out = qstack_ok(&[
+        "tx",
+        "multisign",
+        "submit",
+        "--file",
+        &file("proposal.json"),
+        "--rpc",
+        &rpc,
+    ]);
+    args.push("--transfer".into());
+    args.push(
+        json!({
+            "block": block_of(&out), "from": alice_falcon_id, "to": bob_id, "amount": "6666",
+            "scheme": "falcon512", "form": "multi", "signerSchemes": ["sr25519", "hybrid"],
+            "signer": "id", "nonce": 0, "ticket": 3,
+        })
+        .to_string(),
+    );
 
     let (ok, output) = run_check(&pjs, dir.path(), &args);
     println!("{output}");

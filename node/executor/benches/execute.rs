@@ -170,6 +170,7 @@ fn bench(c: &mut Criterion) {
                 genesis_tag: [0; 4],
                 era: qstack_runtime_primitives::Era::Immortal,
                 nonce: 0,
+                ticket: None,
                 tip: 0,
             },
             &qstack_runtime_primitives::extrinsic::AdditionalSigned {

@@ -2,7 +2,9 @@
 //! asks of the chain, the state, the runtime and the transaction pool.
 
 use qstack_core::{AccountId, Balance, BlockNumber, Nonce, PublicKey, H256};
-use qstack_runtime_primitives::{ConsensusEngineId, Header, OpaqueExtrinsic, RuntimeVersion};
+use qstack_runtime_primitives::{
+    AccountSettings, ConsensusEngineId, Header, OpaqueExtrinsic, RuntimeVersion,
+};
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc};
 
@@ -164,6 +166,8 @@ pub struct AccountInfo {
     pub free: Balance,
     /// The registered master key, if the account has announced one.
     pub key: Option<PublicKey>,
+    /// Regular key, master-key state, signer list, tickets, deposit rules.
+    pub settings: AccountSettings,
 }
 
 /// Why the backend could not answer.

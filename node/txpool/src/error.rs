@@ -79,6 +79,27 @@ pub fn describe_invalid(e: InvalidTransaction) -> String {
             "an inherent cannot be submitted as a transaction"
         }
         InvalidTransaction::BadSigner => "the signer has no registered key",
+        InvalidTransaction::MasterKeyDisabled => {
+            "the account's master key is disabled (sign with its regular key or signer list)"
+        }
+        InvalidTransaction::NoRegularKey => "the account has no regular key",
+        InvalidTransaction::NoSignerList => {
+            "the account has no signer list, so it cannot be multi-signed"
+        }
+        InvalidTransaction::UnlistedSigner => {
+            "a signer of the multi-signature is not on the account's signer list"
+        }
+        InvalidTransaction::DuplicateSigner => "a signer signed the multi-signature twice",
+        InvalidTransaction::TooManySigners => {
+            "the multi-signature has more signatures than a signer list can hold"
+        }
+        InvalidTransaction::QuorumNotMet => {
+            "the signers' weights do not reach the account's quorum (gather more signatures)"
+        }
+        InvalidTransaction::NoTicket => {
+            "the ticket does not exist (already used, or not created yet)"
+        }
+        InvalidTransaction::TicketWithNonce => "a transaction that uses a ticket must have nonce 0",
         InvalidTransaction::WrongGenesis => "it was signed for another chain",
         InvalidTransaction::WrongTransactionVersion => {
             "it was signed for another transaction version (update the wallet)"

@@ -282,16 +282,18 @@ impl Call {
     /// Weight (see [`weights`]).
     pub fn weight(&self) -> u64 {
         use weights::*;
+        // Calls that credit another account also pay for its deposit rules.
+        let deposit = pallet_accounts::weights::DEPOSIT_CHECK_WEIGHT;
         match self {
-            Call::Transfer { .. } => TRANSFER,
+            Call::Transfer { .. } => TRANSFER.saturating_add(deposit),
             Call::Issue { .. } => ISSUE,
-            Call::Mint { .. } => MINT,
+            Call::Mint { .. } => MINT.saturating_add(deposit),
             Call::Burn { .. } => BURN,
-            Call::TransferToken { .. } => TRANSFER_TOKEN,
+            Call::TransferToken { .. } => TRANSFER_TOKEN.saturating_add(deposit),
             Call::Approve { .. }
             | Call::IncreaseAllowance { .. }
             | Call::DecreaseAllowance { .. } => APPROVE,
-            Call::TransferFrom { .. } => TRANSFER_FROM,
+            Call::TransferFrom { .. } => TRANSFER_FROM.saturating_add(deposit),
             Call::Freeze { .. } | Call::Unfreeze { .. } => FREEZE,
             Call::Pause { .. }
             | Call::Unpause { .. }
@@ -642,12 +644,8 @@ fn ensure(cond: bool, e: Error) -> Result<(), Error> {
 
 /// The single seam for deposit rules: every credit to an account other than
 /// the sender (native and issued transfers, `transfer_from`, mint to another
-/// account, fee shares) asks here first, before anything is written. The
-/// accounts pallet provides `pallet_accounts::ensure_deposit_allowed(from,
-/// to, asset, amount, dest_tag)` (deposit authorisation, refused tokens,
-/// required destination tags); it is wired in here when both pallets are in
-/// the runtime. Until then every deposit is allowed — the only placeholder
-/// in this pallet.
+/// account, fee shares) asks the accounts pallet first, before anything is
+/// written: deposit authorisation, refused tokens, required destination tags.
 fn check_deposit(
     from: &AccountId,
     to: &AccountId,
@@ -655,8 +653,7 @@ fn check_deposit(
     amount: Balance,
     dest_tag: Option<u32>,
 ) -> Result<(), DispatchError> {
-    let _ = (from, to, asset, amount, dest_tag);
-    Ok(())
+    pallet_accounts::ensure_deposit_allowed(from, to, asset, amount, dest_tag)
 }
 
 // ---- Public API for other pallets ----

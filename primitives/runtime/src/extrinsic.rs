@@ -1,14 +1,17 @@
 //! Extrinsics in Substrate's v4 layout: compact length, version byte (top bit
 //! set when signed), then `address, signature, extra` if signed, then the call.
 //!
-//! The signature is qstack's multi-scheme [`Signature`]; the address either
-//! names an account whose key the chain already stores, or carries the key
-//! itself (an account's first transaction, see DESIGN §4).
+//! The signature is an [`ExtrinsicSignature`]: one signature by the account's
+//! master key (encoded exactly as qstack's multi-scheme [`Signature`]), one by
+//! its regular key, or several by the members of its signer list. The address
+//! either names an account whose key the chain already stores, or carries the
+//! key itself (an account's first transaction, see DESIGN §4).
 
 use crate::era::Era;
 use alloc::vec::Vec;
-use codec::{Compact, Decode, DecodeWithMemTracking, Encode, Input};
-use qstack_core::{AccountId, Balance, Nonce, PublicKey, Signature, H256};
+use codec::{Compact, Decode, DecodeWithMemTracking, Encode, Input, Output};
+use qstack_core::crypto::{FalconSignature, MlDsaSignature, Sr25519Signature};
+use qstack_core::{AccountId, Balance, KeyScheme, Nonce, PublicKey, Signature, H256};
 use scale_info::TypeInfo;
 
 /// The extrinsic format version (low 7 bits of the version byte).
@@ -27,8 +30,8 @@ pub enum MultiAddress {
 }
 
 /// Data every signed extrinsic carries, in signed-extension order
-/// (`CheckSpecVersion`, `CheckTxVersion` carry nothing): `CheckGenesis`,
-/// `CheckMortality`, `CheckNonce`, `ChargeTransactionPayment`.
+/// (`CheckSpecVersion`, `CheckTxVersion` carry nothing): `CheckGenesisTag`,
+/// `CheckMortality`, `CheckNonce`, `CheckTicket`, `ChargeTransactionPayment`.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 pub struct SignedExtra {
     /// First four bytes of the genesis hash: lets the chain tell "signed for
@@ -36,12 +39,186 @@ pub struct SignedExtra {
     pub genesis_tag: [u8; 4],
     /// Mortality.
     pub era: Era,
-    /// The sender's sequence number.
+    /// The sender's sequence number; must be 0 when `ticket` is set.
     #[codec(compact)]
     pub nonce: Nonce,
+    /// A ticket (a sequence number reserved earlier with
+    /// `Accounts::create_tickets`) used instead of the nonce: tickets are
+    /// spent in any order, each once, and leave the nonce unchanged.
+    pub ticket: Option<Nonce>,
     /// Extra fee paid for priority.
     #[codec(compact)]
     pub tip: Balance,
+}
+
+/// Which key of a multi-signing signer made its signature.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum SignerKey {
+    /// The signer account's master key, already stored on chain.
+    #[codec(index = 0)]
+    Master(AccountId),
+    /// The signer account's regular key.
+    #[codec(index = 1)]
+    Regular(AccountId),
+    /// A master key carried inline: the signer is the account this key
+    /// derives (`PublicKey::account_id`). For signers the chain has not seen
+    /// yet, e.g. zero-balance accounts that never sent a transaction; the
+    /// chain stores the key, so later signatures can use `Master`.
+    #[codec(index = 2)]
+    Key(PublicKey),
+}
+
+impl SignerKey {
+    /// The signer's account.
+    pub fn account(&self) -> AccountId {
+        match self {
+            SignerKey::Master(a) | SignerKey::Regular(a) => *a,
+            SignerKey::Key(pk) => pk.account_id(),
+        }
+    }
+}
+
+/// One signer's part of a multi-signed extrinsic.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct SignerSignature {
+    /// Who signed, and with which of its keys.
+    pub signer: SignerKey,
+    /// Its signature over the extrinsic's signed payload.
+    pub signature: Signature,
+}
+
+/// How a signed extrinsic is authorised.
+///
+/// Wire form: a master-key signature is encoded exactly as [`Signature`]
+/// (variant indices 0–3, one per scheme), so single-signature extrinsics
+/// keep their bytes; index 4 is a multi-signature (a compact-length list of
+/// [`SignerSignature`], in any order, each signer once); index 5 is a
+/// regular-key signature followed by the [`Signature`] itself.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum ExtrinsicSignature {
+    /// Signed with the account's master key (indices 0–3).
+    Master(Signature),
+    /// Signed by members of the account's signer list (index 4).
+    Multi(Vec<SignerSignature>),
+    /// Signed with the account's regular key (index 5).
+    Regular(Signature),
+}
+
+/// Variant index of [`ExtrinsicSignature::Multi`].
+pub const MULTI_SIGNATURE_INDEX: u8 = 4;
+/// Variant index of [`ExtrinsicSignature::Regular`].
+pub const REGULAR_SIGNATURE_INDEX: u8 = 5;
+
+impl ExtrinsicSignature {
+    /// The scheme of a single signature; `None` for a multi-signature.
+    pub fn scheme(&self) -> Option<KeyScheme> {
+        match self {
+            ExtrinsicSignature::Master(s) | ExtrinsicSignature::Regular(s) => Some(s.scheme()),
+            ExtrinsicSignature::Multi(_) => None,
+        }
+    }
+
+    /// The schemes of every signature it carries, in order.
+    pub fn schemes(&self) -> Vec<KeyScheme> {
+        match self {
+            ExtrinsicSignature::Master(s) | ExtrinsicSignature::Regular(s) => {
+                alloc::vec![s.scheme()]
+            }
+            ExtrinsicSignature::Multi(list) => list.iter().map(|e| e.signature.scheme()).collect(),
+        }
+    }
+}
+
+impl From<Signature> for ExtrinsicSignature {
+    fn from(s: Signature) -> Self {
+        ExtrinsicSignature::Master(s)
+    }
+}
+
+impl Encode for ExtrinsicSignature {
+    fn size_hint(&self) -> usize {
+        match self {
+            ExtrinsicSignature::Master(s) => s.size_hint(),
+            ExtrinsicSignature::Multi(l) => 1usize.saturating_add(l.size_hint()),
+            ExtrinsicSignature::Regular(s) => 1usize.saturating_add(s.size_hint()),
+        }
+    }
+
+    fn encode_to<T: Output + ?Sized>(&self, dest: &mut T) {
+        match self {
+            ExtrinsicSignature::Master(s) => s.encode_to(dest),
+            ExtrinsicSignature::Multi(l) => {
+                dest.push_byte(MULTI_SIGNATURE_INDEX);
+                l.encode_to(dest);
+            }
+            ExtrinsicSignature::Regular(s) => {
+                dest.push_byte(REGULAR_SIGNATURE_INDEX);
+                s.encode_to(dest);
+            }
+        }
+    }
+}
+
+impl Decode for ExtrinsicSignature {
+    fn decode<I: Input>(input: &mut I) -> Result<Self, codec::Error> {
+        Ok(match input.read_byte()? {
+            0 => ExtrinsicSignature::Master(Signature::Sr25519(Decode::decode(input)?)),
+            1 => ExtrinsicSignature::Master(Signature::Falcon512(Decode::decode(input)?)),
+            2 => ExtrinsicSignature::Master(Signature::MlDsa44(Decode::decode(input)?)),
+            3 => ExtrinsicSignature::Master(Signature::Hybrid(
+                Decode::decode(input)?,
+                Decode::decode(input)?,
+            )),
+            MULTI_SIGNATURE_INDEX => ExtrinsicSignature::Multi(Decode::decode(input)?),
+            REGULAR_SIGNATURE_INDEX => ExtrinsicSignature::Regular(Decode::decode(input)?),
+            _ => return Err("invalid extrinsic signature variant".into()),
+        })
+    }
+}
+
+impl DecodeWithMemTracking for ExtrinsicSignature {}
+
+/// Described as the flat enum it encodes as, so generic clients decode it
+/// from metadata: the four schemes of [`Signature`], then `Multi`, `Regular`.
+impl TypeInfo for ExtrinsicSignature {
+    type Identity = Self;
+    fn type_info() -> scale_info::Type {
+        use scale_info::build::{Fields, Variants};
+        use scale_info::{Path, Type};
+        Type::builder()
+            .path(Path::new("ExtrinsicSignature", module_path!()))
+            .docs(&["How a signed extrinsic is authorised: master key (0-3), signer list (4), regular key (5)."])
+            .variant(
+                Variants::new()
+                    .variant("Sr25519", |v| {
+                        v.index(0)
+                            .fields(Fields::unnamed().field(|f| f.ty::<Sr25519Signature>()))
+                    })
+                    .variant("Falcon512", |v| {
+                        v.index(1)
+                            .fields(Fields::unnamed().field(|f| f.ty::<FalconSignature>()))
+                    })
+                    .variant("MlDsa44", |v| {
+                        v.index(2)
+                            .fields(Fields::unnamed().field(|f| f.ty::<MlDsaSignature>()))
+                    })
+                    .variant("Hybrid", |v| {
+                        v.index(3).fields(
+                            Fields::unnamed()
+                                .field(|f| f.ty::<FalconSignature>())
+                                .field(|f| f.ty::<MlDsaSignature>()),
+                        )
+                    })
+                    .variant("Multi", |v| {
+                        v.index(MULTI_SIGNATURE_INDEX)
+                            .fields(Fields::unnamed().field(|f| f.ty::<Vec<SignerSignature>>()))
+                    })
+                    .variant("Regular", |v| {
+                        v.index(REGULAR_SIGNATURE_INDEX)
+                            .fields(Fields::unnamed().field(|f| f.ty::<Signature>()))
+                    }),
+            )
+    }
 }
 
 /// Data the signature commits to without the extrinsic carrying it.
@@ -84,7 +261,7 @@ impl SignedPayload {
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct UncheckedExtrinsic<Call> {
     /// Signer, signature and extra data; `None` for inherents.
-    pub signature: Option<(MultiAddress, Signature, SignedExtra)>,
+    pub signature: Option<(MultiAddress, ExtrinsicSignature, SignedExtra)>,
     /// The call.
     pub function: Call,
 }
@@ -112,11 +289,11 @@ impl<Call> UncheckedExtrinsic<Call> {
     pub fn new_signed(
         function: Call,
         address: MultiAddress,
-        sig: Signature,
+        sig: impl Into<ExtrinsicSignature>,
         extra: SignedExtra,
     ) -> Self {
         Self {
-            signature: Some((address, sig, extra)),
+            signature: Some((address, sig.into(), extra)),
             function,
         }
     }
@@ -156,7 +333,7 @@ impl<Call: Decode> UncheckedExtrinsic<Call> {
         }
         let signature = if version & SIGNED_BIT != 0 {
             Some(
-                <(MultiAddress, Signature, SignedExtra)>::decode(&mut input)
+                <(MultiAddress, ExtrinsicSignature, SignedExtra)>::decode(&mut input)
                     .map_err(|_| ExtrinsicError::Malformed)?,
             )
         } else {
@@ -217,7 +394,7 @@ impl<Call: TypeInfo + 'static> TypeInfo for UncheckedExtrinsic<Call> {
             .type_params(alloc::vec![
                 TypeParameter::new("Address", Some(meta_type::<MultiAddress>())),
                 TypeParameter::new("Call", Some(meta_type::<Call>())),
-                TypeParameter::new("Signature", Some(meta_type::<Signature>())),
+                TypeParameter::new("Signature", Some(meta_type::<ExtrinsicSignature>())),
                 TypeParameter::new("Extra", Some(meta_type::<SignedExtra>())),
             ])
             .docs(&["A signed or unsigned extrinsic (v4 layout)."])

@@ -9,6 +9,7 @@
 
 extern crate alloc;
 
+pub mod account;
 pub mod asset;
 pub mod code;
 pub mod era;
@@ -18,11 +19,13 @@ pub mod tokens;
 pub mod validity;
 pub mod version;
 
+pub use account::{AccountSettings, DepositAuth, DepositRequest, SignerEntry, SignerListInfo};
 pub use asset::{AssetId, TokenCode};
 pub use era::Era;
 pub use extrinsic::{
-    AdditionalSigned, ExtrinsicError, MultiAddress, OpaqueExtrinsic, SignedExtra, SignedPayload,
-    UncheckedExtrinsic, EXTRINSIC_FORMAT_VERSION,
+    AdditionalSigned, ExtrinsicError, ExtrinsicSignature, MultiAddress, OpaqueExtrinsic,
+    SignedExtra, SignedPayload, SignerKey, SignerSignature, UncheckedExtrinsic,
+    EXTRINSIC_FORMAT_VERSION,
 };
 pub use validity::{
     ApplyExtrinsicResult, DispatchError, DispatchOutcome, InvalidTransaction, ModuleError,

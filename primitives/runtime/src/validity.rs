@@ -40,6 +40,33 @@ pub enum InvalidTransaction {
     /// The signer is unknown: an account id with no registered key.
     #[codec(index = 10)]
     BadSigner,
+    /// Signed with the master key, which the account has disabled.
+    #[codec(index = 11)]
+    MasterKeyDisabled,
+    /// Signed as the regular key of an account that has none.
+    #[codec(index = 12)]
+    NoRegularKey,
+    /// Multi-signed for an account that has no signer list.
+    #[codec(index = 13)]
+    NoSignerList,
+    /// A multi-signature names a signer that is not in the account's list.
+    #[codec(index = 14)]
+    UnlistedSigner,
+    /// A multi-signature names the same signer twice.
+    #[codec(index = 15)]
+    DuplicateSigner,
+    /// A multi-signature carries more signatures than a signer list can hold.
+    #[codec(index = 16)]
+    TooManySigners,
+    /// The signers' weights do not reach the account's quorum.
+    #[codec(index = 17)]
+    QuorumNotMet,
+    /// The ticket does not exist: already used, or not created yet.
+    #[codec(index = 18)]
+    NoTicket,
+    /// A transaction that uses a ticket must carry nonce 0.
+    #[codec(index = 19)]
+    TicketWithNonce,
     /// Signed for another chain (genesis hash tag differs).
     #[codec(index = 20)]
     WrongGenesis,

@@ -1,6 +1,8 @@
 //! Executor integration tests: the real Wasm runtime against native execution
 //! of the same code, and every executor error kind.
 
+mod accounts;
+
 use codec::{Decode, Encode};
 use qstack_core::{Address, KeyScheme, Pair, H256};
 use qstack_executor::{Executor, ExecutorConfig, ExecutorError};

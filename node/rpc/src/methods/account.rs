@@ -8,7 +8,8 @@ use crate::error::{codes, err_data, runtime_error, RpcError};
 use crate::json;
 use crate::params::Args;
 use codec::{Compact, Decode};
-use qstack_core::{Address, PublicKey};
+use qstack_core::{AccountId, Address, PublicKey};
+use qstack_runtime_primitives::{AccountSettings, AssetId};
 use serde_json::{json, Value};
 
 use jsonrpsee::types::Params;
@@ -77,25 +78,85 @@ fn query_info(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
     }))
 }
 
-/// `{"address","accountId","nonce","free","key"}`; `key.publicKey` is the raw
-/// key bytes (Falcon then ML-DSA for a hybrid key), its scheme named beside it.
+/// `{"address","accountId","nonce","free","key", "keys","flags","signerList",
+/// "tickets","deposit"}`. A key is `{"scheme","publicKey"}` with the raw key
+/// bytes (Falcon then ML-DSA for a hybrid key); `key` is the registered master
+/// key (also `keys.master`), kept for older clients.
 fn account_info(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
     let args = Args::new(p, &["address"])?;
     let who = args.account(0)?;
     let info = b
         .account_info(&who)
         .map_err(|e| runtime_error("Unable to query account.", e))?;
-    let key = info.key.as_ref().map_or(
-        Value::Null,
-        |k| json!({ "scheme": k.scheme().name(), "publicKey": json::hex(&raw_key(k)) }),
-    );
-    Ok(json!({
+    let key = info.key.as_ref().map_or(Value::Null, key_json);
+    let mut out = json!({
         "address": Address::from(who).to_base58(),
         "accountId": json::hex(who.as_bytes()),
         "nonce": info.nonce,
         "free": info.free.to_string(),
         "key": key,
-    }))
+    });
+    if let (Value::Object(out), Value::Object(settings)) =
+        (&mut out, settings_json(&info.settings, &key))
+    {
+        out.extend(settings);
+    }
+    Ok(out)
+}
+
+fn address(a: &AccountId) -> Value {
+    Value::String(Address::from(*a).to_base58())
+}
+
+fn key_json(k: &PublicKey) -> Value {
+    json!({ "scheme": k.scheme().name(), "publicKey": json::hex(&raw_key(k)) })
+}
+
+/// `"native"`, or `{"issuer": "q…", "code": "USD"}`.
+fn asset_json(a: &AssetId) -> Value {
+    match a {
+        AssetId::Native => Value::String("native".into()),
+        AssetId::Issued { issuer, code } => {
+            json!({ "issuer": address(issuer), "code": code.to_string() })
+        }
+    }
+}
+
+/// What the accounts pallet keeps about the account.
+fn settings_json(s: &AccountSettings, master: &Value) -> Value {
+    json!({
+        "keys": {
+            "master": master,
+            "masterDisabled": s.master_disabled,
+            "regular": s.regular_key.as_ref().map_or(Value::Null, key_json),
+        },
+        "flags": {
+            "masterDisabled": s.master_disabled,
+            "requireDestTag": s.require_dest_tag,
+            "depositAuth": s.deposit_auth.name(),
+            "tokenRefusal": s.allowed_assets.is_some(),
+        },
+        "signerList": s.signer_list.as_ref().map_or(Value::Null, |l| json!({
+            "quorum": l.quorum,
+            "signers": l.signers.iter().map(|e| json!({
+                "address": address(&e.account),
+                "weight": e.weight,
+            })).collect::<Vec<_>>(),
+        })),
+        "tickets": { "count": s.tickets.len(), "sequences": s.tickets },
+        "deposit": {
+            "preauthorized": s.preauthorized.iter().map(address).collect::<Vec<_>>(),
+            "allowedAssets": s.allowed_assets.as_ref().map_or(Value::Null, |l| {
+                Value::Array(l.iter().map(asset_json).collect())
+            }),
+            "requests": s.deposit_requests.iter().map(|r| json!({
+                "to": address(&r.to),
+                "asset": asset_json(&r.asset),
+                "amount": r.amount.to_string(),
+                "approved": r.approved,
+            })).collect::<Vec<_>>(),
+        },
+    })
 }
 
 fn raw_key(k: &PublicKey) -> Vec<u8> {

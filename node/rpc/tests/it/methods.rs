@@ -6,7 +6,10 @@ use qstack_core::hashing::blake2_256;
 use qstack_core::{AccountId, Address, FalconPublic, MlDsaPublic, PublicKey};
 use qstack_rpc::testing::{TestBackend, TEST_METADATA};
 use qstack_rpc::{AccountInfo, ChainType, Justification, RpcConfig, RpcError, SubmitError};
-use qstack_runtime_primitives::OpaqueExtrinsic;
+use qstack_runtime_primitives::{
+    AccountSettings, AssetId, DepositAuth, DepositRequest, OpaqueExtrinsic, SignerEntry,
+    SignerListInfo, TokenCode,
+};
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -500,23 +503,80 @@ async fn account_info_with_and_without_key() {
     let node = Node::start().await;
     let key = PublicKey::Hybrid(FalconPublic([1; 897]), MlDsaPublic([2; 1312]));
     let who = key.account_id();
+    let regular = PublicKey::Sr25519([4; 32]);
+    let signer = AccountId([5; 32]);
+    let issuer = AccountId([6; 32]);
+    let usd = AssetId::Issued {
+        issuer,
+        code: TokenCode::parse("USD").unwrap(),
+    };
     node.backend.set_account(
         who,
         AccountInfo {
             nonce: 3,
             free: 12_345_678_901_234_567_890_123,
             key: Some(key),
+            settings: AccountSettings {
+                master_disabled: true,
+                regular_key: Some(regular),
+                signer_list: Some(SignerListInfo {
+                    quorum: 2,
+                    signers: vec![SignerEntry {
+                        account: signer,
+                        weight: 2,
+                    }],
+                }),
+                tickets: vec![7, 9],
+                require_dest_tag: true,
+                deposit_auth: DepositAuth::Requests,
+                preauthorized: vec![signer],
+                allowed_assets: Some(vec![AssetId::Native, usd]),
+                deposit_requests: vec![DepositRequest {
+                    to: issuer,
+                    asset: usd,
+                    amount: 500,
+                    approved: true,
+                }],
+            },
         },
     );
     let address = Address::from(who).to_base58();
+    let (signer_addr, issuer_addr) = (
+        Address::from(signer).to_base58(),
+        Address::from(issuer).to_base58(),
+    );
     let mut raw_key = vec![1u8; 897];
     raw_key.extend_from_slice(&[2u8; 1312]);
+    let master = json!({ "scheme": "hybrid", "publicKey": hex(&raw_key) });
     let expected = json!({
         "address": address,
         "accountId": hex(who.as_bytes()),
         "nonce": 3,
         "free": "12345678901234567890123",
-        "key": { "scheme": "hybrid", "publicKey": hex(&raw_key) },
+        "key": master,
+        "keys": {
+            "master": master,
+            "masterDisabled": true,
+            "regular": { "scheme": "sr25519", "publicKey": hex(&[4; 32]) },
+        },
+        "flags": {
+            "masterDisabled": true,
+            "requireDestTag": true,
+            "depositAuth": "requests",
+            "tokenRefusal": true,
+        },
+        "signerList": { "quorum": 2, "signers": [{ "address": signer_addr, "weight": 2 }] },
+        "tickets": { "count": 2, "sequences": [7, 9] },
+        "deposit": {
+            "preauthorized": [signer_addr],
+            "allowedAssets": ["native", { "issuer": issuer_addr, "code": "USD" }],
+            "requests": [{
+                "to": issuer_addr,
+                "asset": { "issuer": issuer_addr, "code": "USD" },
+                "amount": "500",
+                "approved": true,
+            }],
+        },
     });
     assert_eq!(node.ok("account_info", json!([address])).await, expected);
     assert_eq!(
@@ -534,6 +594,16 @@ async fn account_info_with_and_without_key() {
             "nonce": 0,
             "free": "0",
             "key": null,
+            "keys": { "master": null, "masterDisabled": false, "regular": null },
+            "flags": {
+                "masterDisabled": false,
+                "requireDestTag": false,
+                "depositAuth": "open",
+                "tokenRefusal": false,
+            },
+            "signerList": null,
+            "tickets": { "count": 0, "sequences": [] },
+            "deposit": { "preauthorized": [], "allowedAssets": null, "requests": [] },
         })
     );
 }

@@ -84,3 +84,132 @@ proptest! {
         }
     }
 }
+
+mod extrinsic {
+    //! The signed extrinsic's golden bytes: a master-key signature encodes
+    //! exactly as `Signature` (indices 0-3), a multi-signature is index 4 and
+    //! a regular-key signature index 5; `CheckTicket` is one byte when unused.
+    use codec::{Decode, Encode};
+    use qstack_core::crypto::{FalconSignature, MlDsaSignature, Sr25519Signature};
+    use qstack_core::{AccountId, PublicKey, Signature};
+    use qstack_runtime_primitives::{
+        Era, ExtrinsicSignature, MultiAddress, SignedExtra, SignerKey, SignerSignature,
+        UncheckedExtrinsic,
+    };
+
+    type Xt = UncheckedExtrinsic<[u8; 2]>;
+
+    fn extra(nonce: u32, ticket: Option<u32>) -> SignedExtra {
+        SignedExtra {
+            genesis_tag: [0xaa, 0xbb, 0xcc, 0xdd],
+            era: Era::Immortal,
+            nonce,
+            ticket,
+            tip: 0,
+        }
+    }
+
+    fn sr(b: u8) -> Signature {
+        Signature::Sr25519(Sr25519Signature([b; 64]))
+    }
+
+    #[test]
+    fn single_signature_golden_bytes() {
+        let xt = Xt::new_signed(
+            [2, 0],
+            MultiAddress::Id(AccountId([1; 32])),
+            sr(7),
+            extra(5, None),
+        );
+        let expected = [
+            "b501", // compact length 109
+            "84",   // signed, version 4
+            "00",
+            &"01".repeat(32), // MultiAddress::Id
+            "00",
+            &"07".repeat(64), // sr25519 signature, exactly as `Signature`
+            "aabbccdd",       // CheckGenesisTag
+            "00",             // CheckMortality: immortal
+            "14",             // CheckNonce: compact 5
+            "00",             // CheckTicket: none
+            "00",             // ChargeTransactionPayment: tip 0
+            "0200",           // call
+        ]
+        .concat();
+        assert_eq!(hex::encode(xt.encode()), expected);
+        assert_eq!(Xt::decode(&mut &xt.encode()[..]).unwrap(), xt);
+    }
+
+    #[test]
+    fn master_signatures_encode_as_signature_in_every_scheme() {
+        let f = FalconSignature([3; 666]);
+        let m = MlDsaSignature([4; 2420]);
+        for sig in [
+            sr(1),
+            Signature::Falcon512(f.clone()),
+            Signature::MlDsa44(m.clone()),
+            Signature::Hybrid(f.clone(), m.clone()),
+        ] {
+            let wrapped = ExtrinsicSignature::Master(sig.clone());
+            assert_eq!(wrapped.encode(), sig.encode());
+            assert_eq!(
+                ExtrinsicSignature::decode(&mut &sig.encode()[..]).unwrap(),
+                wrapped
+            );
+            let regular = ExtrinsicSignature::Regular(sig.clone());
+            assert_eq!(regular.encode(), [&[5u8][..], &sig.encode()].concat());
+            assert_eq!(
+                ExtrinsicSignature::decode(&mut &regular.encode()[..]).unwrap(),
+                regular
+            );
+        }
+        assert!(ExtrinsicSignature::decode(&mut &[6u8, 0][..]).is_err());
+    }
+
+    #[test]
+    fn multi_signature_and_ticket_golden_bytes() {
+        let multi = ExtrinsicSignature::Multi(vec![
+            SignerSignature {
+                signer: SignerKey::Regular(AccountId([9; 32])),
+                signature: sr(8),
+            },
+            SignerSignature {
+                signer: SignerKey::Key(PublicKey::Sr25519([6; 32])),
+                signature: sr(5),
+            },
+        ]);
+        let xt = Xt::new_signed(
+            [2, 0],
+            MultiAddress::Id(AccountId([1; 32])),
+            multi,
+            extra(0, Some(300)),
+        );
+        let body = [
+            "84",
+            "00",
+            &"01".repeat(32),
+            "04", // multi
+            "08", // two entries
+            "01",
+            &"09".repeat(32), // SignerKey::Regular(account)
+            "00",
+            &"08".repeat(64),
+            "02",
+            "00",
+            &"06".repeat(32), // SignerKey::Key(sr25519 key)
+            "00",
+            &"05".repeat(64),
+            "aabbccdd",
+            "00",
+            "00",         // nonce 0
+            "012c010000", // ticket Some(300)
+            "00",
+            "0200",
+        ]
+        .concat();
+        let len = body.len() / 2;
+        let expected = [hex::encode(codec::Compact(len as u32).encode()), body].concat();
+        assert_eq!(hex::encode(xt.encode()), expected);
+        assert_eq!(Xt::decode(&mut &xt.encode()[..]).unwrap(), xt);
+    }
+}

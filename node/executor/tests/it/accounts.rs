@@ -1,0 +1,119 @@
+//! The Wasm runtime and the native one agree on every new way to authorise
+//! a transaction: a regular key of another scheme, a disabled master key,
+//! tickets, and a multi-signature whose signers' keys ride inline.
+
+use super::{build_block, call, dev, executor, genesis, Mode};
+use codec::{Decode, Encode};
+use qstack_core::{KeyScheme, H256};
+use qstack_io::OverlayedChanges;
+use qstack_runtime::executive::BlockError;
+use qstack_runtime::signing::{
+    multi_signed, payload, sign, sign_regular, signer_signature, ChainContext, TxOptions,
+};
+use qstack_runtime::{accounts, tokens, RuntimeCall};
+use qstack_runtime_primitives::{Header, SignerEntry, SignerKey};
+
+#[test]
+fn wasm_and_native_agree_on_regular_keys_tickets_and_multisig() {
+    let exec = executor();
+    let alice = dev(KeyScheme::Sr25519, "Alice");
+    let pq = dev(KeyScheme::Hybrid, "AlicePQ");
+    let (sa, sb) = (
+        dev(KeyScheme::Hybrid, "SignerA"),
+        dev(KeyScheme::Sr25519, "SignerB"),
+    );
+    let bob = dev(KeyScheme::Sr25519, "Bob").account_id();
+    let a = alice.account_id();
+    let wasm_state = genesis(&exec, Mode::Wasm, std::slice::from_ref(&alice));
+    let mut native_state = genesis(&exec, Mode::Native, std::slice::from_ref(&alice));
+    let genesis_hash = Header::genesis(H256(*wasm_state.backend.root())).hash();
+    let ctx = ChainContext::new(genesis_hash);
+    let by_id = |n| TxOptions {
+        include_key: false,
+        ..TxOptions::nonce(n)
+    };
+    let transfer = |value| {
+        RuntimeCall::Tokens(tokens::Call::Transfer {
+            dest: bob,
+            value,
+            dest_tag: None,
+        })
+    };
+    let acc = RuntimeCall::Accounts;
+    let mut signed = vec![
+        sign(
+            &alice,
+            acc(accounts::Call::SetRegularKey { key: pq.public() }),
+            &ctx,
+            &TxOptions::nonce(0),
+        ),
+        sign(
+            &alice,
+            acc(accounts::Call::SetSigners {
+                quorum: 2,
+                signers: vec![
+                    SignerEntry {
+                        account: sa.account_id(),
+                        weight: 1,
+                    },
+                    SignerEntry {
+                        account: sb.account_id(),
+                        weight: 1,
+                    },
+                ],
+            }),
+            &ctx,
+            &by_id(1),
+        ),
+        // Tickets 3 and 4; the nonce moves to 5.
+        sign(
+            &alice,
+            acc(accounts::Call::CreateTickets { count: 2 }),
+            &ctx,
+            &by_id(2),
+        ),
+        sign(&alice, acc(accounts::Call::DisableMaster), &ctx, &by_id(5)),
+        sign_regular(&pq, a, transfer(7_000), &ctx, &TxOptions::ticket(4)),
+    ];
+    let (extra, msg) = payload(&transfer(8_000), &ctx, &by_id(6));
+    signed.push(multi_signed(
+        a,
+        transfer(8_000),
+        extra,
+        vec![
+            signer_signature(&sb, SignerKey::Key(sb.public()), &msg),
+            signer_signature(&sa, SignerKey::Key(sa.public()), &msg),
+        ],
+    ));
+
+    let (wasm_block, wasm_results) =
+        build_block(&exec, Mode::Wasm, &wasm_state, genesis_hash, &signed);
+    let (native_block, native_results) =
+        build_block(&exec, Mode::Native, &native_state, genesis_hash, &signed);
+    assert!(
+        wasm_results.iter().all(|r| *r == Ok(Ok(()))),
+        "{wasm_results:?}"
+    );
+    assert_eq!(wasm_results, native_results);
+    assert_eq!(
+        wasm_block.header, native_block.header,
+        "Wasm and native headers (state roots) differ"
+    );
+
+    // Import path: re-executes in Wasm on the parent state; roots check.
+    let mut overlay = OverlayedChanges::default();
+    let out = call(
+        &exec,
+        Mode::Wasm,
+        &mut overlay,
+        &wasm_state,
+        "Core_execute_block",
+        &wasm_block.encode(),
+    );
+    assert_eq!(
+        Result::<(), BlockError>::decode(&mut &out[..]).unwrap(),
+        Ok(())
+    );
+    native_state.overlay = overlay;
+    assert_eq!(native_state.root(), wasm_block.header.state_root.0);
+}

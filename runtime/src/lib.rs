@@ -265,7 +265,7 @@ impl RuntimeCall {
         match self {
             RuntimeCall::System(c) => system::dispatch(origin, c, &VERSION),
             RuntimeCall::Timestamp(c) => timestamp::dispatch(origin, c),
-            RuntimeCall::Tokens(c) => tokens::dispatch(origin, c),
+            RuntimeCall::Tokens(c) => tokens::dispatch_as(origin, signed_with, c),
             RuntimeCall::Accounts(c) => accounts::dispatch(origin, signed_with, c),
         }
     }

@@ -388,6 +388,10 @@ pub enum Error {
     /// The amount to unfreeze exceeds the holder's frozen balance.
     #[codec(index = 25)]
     UnfreezeExceedsFrozen,
+    /// Only the issuer's master key may give up freezing for good (`no_freeze`),
+    /// not its regular key or signer list.
+    #[codec(index = 26)]
+    MasterKeyRequired,
 }
 
 qstack_runtime_primitives::impl_module_error!(Error, PALLET_INDEX);
@@ -754,6 +758,23 @@ pub fn genesis_issue(
 
 /// Dispatches a tokens call.
 pub fn dispatch(origin: Origin, call: Call) -> Result<(), DispatchError> {
+    dispatch_as(origin, pallet_accounts::SignedWith::Master, call)
+}
+
+/// Dispatches a tokens call signed as `signed_with` says: giving up freezing
+/// for good (`no_freeze`) takes the issuer's master key (Qifas: "only the
+/// master secret key can permanently disable the freeze ability").
+pub fn dispatch_as(
+    origin: Origin,
+    signed_with: pallet_accounts::SignedWith,
+    call: Call,
+) -> Result<(), DispatchError> {
+    if matches!(call, Call::NoFreeze { .. })
+        && !matches!(signed_with, pallet_accounts::SignedWith::Master)
+    {
+        origin.ensure_signed()?;
+        return Err(Error::MasterKeyRequired.into());
+    }
     let who = origin.ensure_signed()?;
     match call {
         Call::Transfer {

@@ -1102,6 +1102,18 @@ fn operations_after_no_freeze() {
                 call(B, Call::NoFreeze { code: usd() }),
                 err(Error::UnknownToken)
             );
+            // Only the issuer's master key gives up freezing.
+            for by in [
+                pallet_accounts::SignedWith::Regular,
+                pallet_accounts::SignedWith::Signers,
+            ] {
+                let before = snapshot();
+                assert_eq!(
+                    dispatch_as(Origin::Signed(A), by, Call::NoFreeze { code: usd() }),
+                    err(Error::MasterKeyRequired)
+                );
+                assert!(before == snapshot());
+            }
             call(A, Call::NoFreeze { code: usd() }).unwrap();
             assert!(token(&A, &usd()).unwrap().no_freeze);
             assert_eq!(

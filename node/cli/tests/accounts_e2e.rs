@@ -433,9 +433,10 @@ fn a_pooled_ticket_creation_moves_the_next_nonce() {
     let pair = qstack_core::Pair::from_suri(qstack_core::KeyScheme::Sr25519, "//Alice").unwrap();
     // Nonce 0 reserves 1..=5 as tickets: the next nonce is 6, in the pool
     // already, and a transaction with nonce 6 is ready behind it.
-    let create = qstack_runtime::RuntimeCall::Accounts(
-        qstack_runtime::accounts::Call::CreateTickets { count: 5 },
-    );
+    let create =
+        qstack_runtime::RuntimeCall::Accounts(qstack_runtime::accounts::Call::CreateTickets {
+            count: 5,
+        });
     let xt = sign(&pair, create, &ctx, &TxOptions::nonce(0));
     node.rpc(
         "author_submitExtrinsic",
@@ -449,5 +450,9 @@ fn a_pooled_ticket_creation_moves_the_next_nonce() {
     assert!(out.contains("\"ready\""), "{out}");
     let info = node.info(&alice);
     assert_eq!(info["nonce"], 7, "{info}");
-    assert_eq!(info["tickets"]["sequences"], json!([1, 2, 3, 4, 5]), "{info}");
+    assert_eq!(
+        info["tickets"]["sequences"],
+        json!([1, 2, 3, 4, 5]),
+        "{info}"
+    );
 }

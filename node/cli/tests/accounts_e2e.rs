@@ -7,139 +7,27 @@
 use codec::Decode;
 use qstack_runtime::Extrinsic;
 use qstack_runtime_primitives::{ExtrinsicSignature, MultiAddress, SignerKey};
+mod common;
+
+use common::*;
 use serde_json::{json, Value};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_qstack");
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+/// The extrinsics of the block the CLI output names.
+fn block_extrinsics(node: &Node, cli_output: &str) -> Vec<Extrinsic> {
+    let block = node.rpc("chain_getBlock", json!([block_hash_of(cli_output)]));
+    block["block"]["extrinsics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            let raw = hex::decode(x.as_str().unwrap().trim_start_matches("0x")).unwrap();
+            Extrinsic::decode(&mut &raw[..]).unwrap()
+        })
+        .collect()
 }
 
-/// A `qstack --dev` process on a free port, killed on drop.
-struct Node {
-    child: Child,
-    port: u16,
-}
-
-impl Node {
-    fn start(base: &Path) -> Node {
-        let port = free_port();
-        let log = std::fs::File::create(base.join("node.log")).expect("log file");
-        let child = Command::new(BIN)
-            .args(["--dev", "-d"])
-            .arg(base)
-            .args(["--rpc-port", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start qstack");
-        let node = Node { child, port };
-        let start = Instant::now();
-        while node.try_rpc("system_health", json!([])).is_none() {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "node RPC not up after 60 s; log in {}",
-                base.join("node.log").display()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        node
-    }
-
-    fn try_rpc(&self, method: &str, params: Value) -> Option<Value> {
-        let body =
-            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-        write!(s, "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).ok()?;
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).ok()?;
-        let json = resp.split("\r\n\r\n").nth(1)?;
-        serde_json::from_str(json).ok()
-    }
-
-    fn rpc(&self, method: &str, params: Value) -> Value {
-        let v = self
-            .try_rpc(method, params.clone())
-            .unwrap_or_else(|| panic!("no answer to {method}"));
-        assert!(v.get("error").is_none(), "{method}({params}) failed: {v}");
-        v["result"].clone()
-    }
-
-    fn ws(&self) -> String {
-        format!("ws://127.0.0.1:{}", self.port)
-    }
-
-    fn info(&self, addr: &str) -> Value {
-        self.rpc("account_info", json!([addr]))
-    }
-
-    fn free(&self, addr: &str) -> u128 {
-        self.info(addr)["free"].as_str().unwrap().parse().unwrap()
-    }
-
-    /// The extrinsics of the block the CLI output names ("In block #n (0x…)").
-    fn block_of(&self, cli_output: &str) -> Vec<Extrinsic> {
-        let hash = cli_output
-            .lines()
-            .find_map(|l| l.strip_prefix("In block "))
-            .and_then(|l| l.split_once('('))
-            .map(|(_, h)| h.trim_end_matches(')').to_string())
-            .unwrap_or_else(|| panic!("no block in the CLI output:\n{cli_output}"));
-        let block = self.rpc("chain_getBlock", json!([hash]));
-        block["block"]["extrinsics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| {
-                let raw = hex::decode(x.as_str().unwrap().trim_start_matches("0x")).unwrap();
-                Extrinsic::decode(&mut &raw[..]).unwrap()
-            })
-            .collect()
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Runs `qstack args…`; (success, stdout + stderr).
-fn qstack(args: &[&str]) -> (bool, String) {
-    let out = Command::new(BIN).args(args).output().expect("run qstack");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
-
-#[track_caller]
-fn qstack_ok(args: &[&str]) -> String {
-    let (ok, out) = qstack(args);
-    assert!(ok, "qstack {args:?} failed:\n{out}");
-    out
-}
-
-fn address(suri: &str, scheme: &str) -> String {
-    let out = qstack_ok(&[
-        "key", "inspect", suri, "--scheme", scheme, "--output", "json",
-    ]);
-    let v: Value = serde_json::from_str(out.lines().find(|l| l.starts_with('{')).unwrap()).unwrap();
-    v["address"].as_str().unwrap().to_string()
+fn account_info(node: &Node, addr: &str) -> Value {
+    node.rpc("account_info", json!([addr]))
 }
 
 /// The signed extrinsic from `who` (an address) among `xts`.
@@ -157,11 +45,11 @@ fn from_account<'a>(xts: &'a [Extrinsic], who: &str) -> &'a Extrinsic {
 #[test]
 fn sr25519_account_moves_to_a_hybrid_regular_key_and_disables_its_master() {
     let dir = tempfile::tempdir().unwrap();
-    let node = Node::start(dir.path());
+    let node = Node::start(dir.path(), &[]);
     let rpc = node.ws();
     let alice = address("//Alice", "sr25519");
     let bob = address("//Bob", "sr25519");
-    let bob_before = node.free(&bob);
+    let bob_before = free_of(&node, &bob);
 
     // The master key sets a hybrid regular key, then disables itself.
     qstack_ok(&[
@@ -177,7 +65,7 @@ fn sr25519_account_moves_to_a_hybrid_regular_key_and_disables_its_master() {
         &rpc,
     ]);
     qstack_ok(&["tx", "disable-master", "--from", "//Alice", "--rpc", &rpc]);
-    let info = node.info(&alice);
+    let info = account_info(&node, &alice);
     assert_eq!(info["keys"]["master"]["scheme"], "sr25519", "{info}");
     assert_eq!(info["keys"]["masterDisabled"], true, "{info}");
     assert_eq!(info["flags"]["masterDisabled"], true, "{info}");
@@ -190,7 +78,7 @@ fn sr25519_account_moves_to_a_hybrid_regular_key_and_disables_its_master() {
     ]);
     assert!(!ok);
     assert!(out.contains("master key is disabled"), "{out}");
-    assert_eq!(node.free(&bob), bob_before);
+    assert_eq!(free_of(&node, &bob), bob_before);
 
     // The post-quantum key keeps the account transacting.
     let pq = [
@@ -211,7 +99,7 @@ fn sr25519_account_moves_to_a_hybrid_regular_key_and_disables_its_master() {
     };
     let out = transfer("5000", &[]);
     assert!(out.contains("hybrid regular key"), "{out}");
-    let xts = node.block_of(&out);
+    let xts = block_extrinsics(&node, &out);
     let xt = from_account(&xts, &alice);
     assert!(
         matches!(
@@ -225,13 +113,13 @@ fn sr25519_account_moves_to_a_hybrid_regular_key_and_disables_its_master() {
         "the transfer is signed by the hybrid regular key: {:?}",
         xt.signature.as_ref().map(|s| s.1.schemes())
     );
-    assert_eq!(node.free(&bob), bob_before + 5000);
+    assert_eq!(free_of(&node, &bob), bob_before + 5000);
 
     // Tickets, created and spent in reverse order by the PQ key.
     let mut create = vec!["tx", "create-tickets", "--count", "2"];
     create.extend_from_slice(&pq);
     qstack_ok(&create);
-    let info = node.info(&alice);
+    let info = account_info(&node, &alice);
     assert_eq!(
         info["tickets"],
         json!({"count": 2, "sequences": [4, 5]}),
@@ -257,9 +145,9 @@ fn sr25519_account_moves_to_a_hybrid_regular_key_and_disables_its_master() {
     );
     assert!(!ok);
     assert!(out.contains("ticket does not exist"), "{out}");
-    let info = node.info(&alice);
+    let info = account_info(&node, &alice);
     assert_eq!(info["tickets"]["count"], 0, "{info}");
-    assert_eq!(node.free(&bob), bob_before + 5300);
+    assert_eq!(free_of(&node, &bob), bob_before + 5300);
 
     // The regular key cannot remove itself: it is the last way to sign.
     let mut remove = vec!["tx", "remove-regular-key"];
@@ -267,7 +155,7 @@ fn sr25519_account_moves_to_a_hybrid_regular_key_and_disables_its_master() {
     let (ok, out) = qstack(&remove);
     assert!(!ok);
     assert!(out.contains("NoAlternativeKey"), "{out}");
-    let info = node.info(&alice);
+    let info = account_info(&node, &alice);
     assert_eq!(info["keys"]["regular"]["scheme"], "hybrid");
     assert_eq!(info["keys"]["masterDisabled"], true);
 }
@@ -275,7 +163,7 @@ fn sr25519_account_moves_to_a_hybrid_regular_key_and_disables_its_master() {
 #[test]
 fn two_of_three_multisig_transfer_with_signatures_in_another_order() {
     let dir = tempfile::tempdir().unwrap();
-    let node = Node::start(dir.path());
+    let node = Node::start(dir.path(), &[]);
     let rpc = node.ws();
     let multi = address("//Multi", "sr25519");
     let bob = address("//Bob", "sr25519");
@@ -311,12 +199,12 @@ fn two_of_three_multisig_transfer_with_signatures_in_another_order() {
         "--rpc",
         &rpc,
     ]);
-    let info = node.info(&multi);
+    let info = account_info(&node, &multi);
     assert_eq!(info["signerList"]["quorum"], 2, "{info}");
     assert_eq!(info["signerList"]["signers"].as_array().unwrap().len(), 3);
     for s in [&a, &b, &c] {
-        assert_eq!(node.free(s), 0);
-        assert!(node.info(s)["key"].is_null());
+        assert_eq!(free_of(&node, s), 0);
+        assert!(account_info(&node, s)["key"].is_null());
     }
 
     // The unsigned proposal, then C and A sign it offline, in parallel.
@@ -360,7 +248,7 @@ fn two_of_three_multisig_transfer_with_signatures_in_another_order() {
     signed("//SignerA", "hybrid", "a.json");
 
     // One signature is short of the quorum: refused, nothing moves.
-    let bob_before = node.free(&bob);
+    let bob_before = free_of(&node, &bob);
     let (ok, out) = qstack(&[
         "tx",
         "multisign",
@@ -372,7 +260,7 @@ fn two_of_three_multisig_transfer_with_signatures_in_another_order() {
     ]);
     assert!(!ok);
     assert!(out.contains("quorum"), "{out}");
-    assert_eq!(node.free(&bob), bob_before);
+    assert_eq!(free_of(&node, &bob), bob_before);
 
     // C then A (listed A, B, C): combined and submitted.
     qstack_ok(&[
@@ -393,8 +281,8 @@ fn two_of_three_multisig_transfer_with_signatures_in_another_order() {
         "--rpc",
         &rpc,
     ]);
-    assert_eq!(node.free(&bob), bob_before + 4242);
-    let xts = node.block_of(&out);
+    assert_eq!(free_of(&node, &bob), bob_before + 4242);
+    let xts = block_extrinsics(&node, &out);
     let xt = from_account(&xts, &multi);
     let Some((_, ExtrinsicSignature::Multi(entries), _)) = &xt.signature else {
         panic!("not multi-signed: {:?}", xt.signature);
@@ -410,12 +298,12 @@ fn two_of_three_multisig_transfer_with_signatures_in_another_order() {
 
     // The multisig account paid and advanced; the signers' keys are stored,
     // their balances still zero.
-    let info = node.info(&multi);
+    let info = account_info(&node, &multi);
     assert_eq!(info["nonce"], 2, "{info}");
-    assert_eq!(node.info(&a)["key"]["scheme"], "hybrid");
-    assert_eq!(node.info(&c)["key"]["scheme"], "falcon512");
-    assert_eq!(node.free(&a), 0);
-    assert!(node.info(&b)["key"].is_null());
+    assert_eq!(account_info(&node, &a)["key"]["scheme"], "hybrid");
+    assert_eq!(account_info(&node, &c)["key"]["scheme"], "falcon512");
+    assert_eq!(free_of(&node, &a), 0);
+    assert!(account_info(&node, &b)["key"].is_null());
 }
 
 #[test]
@@ -423,7 +311,7 @@ fn a_pooled_ticket_creation_moves_the_next_nonce() {
     use codec::Encode;
     use qstack_runtime::signing::{sign, ChainContext, TxOptions};
     let dir = tempfile::tempdir().unwrap();
-    let node = Node::start(dir.path());
+    let node = Node::start(dir.path(), &[]);
     let rpc = node.ws();
     let alice = address("//Alice", "sr25519");
     let bob = address("//Bob", "sr25519");
@@ -448,7 +336,7 @@ fn a_pooled_ticket_creation_moves_the_next_nonce() {
     ]);
     assert!(out.contains("nonce 6"), "{out}");
     assert!(out.contains("\"ready\""), "{out}");
-    let info = node.info(&alice);
+    let info = account_info(&node, &alice);
     assert_eq!(info["nonce"], 7, "{info}");
     assert_eq!(
         info["tickets"]["sequences"],

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{json_line, qstack_ok, Node};
+use common::{block_hash_of, json_line, qstack_ok, Node};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -25,15 +25,6 @@ fn key(suri: &str, scheme: &str) -> (String, String) {
         v["address"].as_str().unwrap().to_string(),
         v["accountId"].as_str().unwrap().to_string(),
     )
-}
-
-/// The block hash the CLI printed ("In block 0x5 (0x<hash>)").
-fn block_of(out: &str) -> String {
-    out.lines()
-        .find_map(|l| l.strip_prefix("In block "))
-        .and_then(|l| l.split_once('('))
-        .map(|(_, h)| h.trim_end_matches(')').to_string())
-        .unwrap_or_else(|| panic!("no block hash in the CLI output:\n{out}"))
 }
 
 /// Where the npm project is; fails with what to do when Node.js or the npm
@@ -123,7 +114,7 @@ fn polkadot_js_reads_runtime_metadata_blocks_events_and_heads() {
         if let Some(t) = &tag_arg {
             cli.extend(["--dest-tag", t.as_str()]);
         }
-        let block = block_of(&qstack_ok(&cli));
+        let block = block_hash_of(&qstack_ok(&cli));
         args.push("--transfer".into());
         args.push(
             json!({
@@ -176,7 +167,7 @@ fn polkadot_js_reads_runtime_metadata_blocks_events_and_heads() {
     args.push("--transfer".into());
     args.push(
         json!({
-            "block": block_of(&out), "from": alice_hybrid_id, "to": bob_id, "amount": "5555",
+            "block": block_hash_of(&out), "from": alice_hybrid_id, "to": bob_id, "amount": "5555",
             "scheme": "mldsa44", "form": "regular", "signer": "id", "nonce": 2,
         })
         .to_string(),
@@ -254,7 +245,7 @@ fn polkadot_js_reads_runtime_metadata_blocks_events_and_heads() {
     args.push("--transfer".into());
     args.push(
         json!({
-            "block": block_of(&out), "from": alice_falcon_id, "to": bob_id, "amount": "6666",
+            "block": block_hash_of(&out), "from": alice_falcon_id, "to": bob_id, "amount": "6666",
             "scheme": "falcon512", "form": "multi", "signerSchemes": ["sr25519", "hybrid"],
             "signer": "id", "nonce": 0, "ticket": 3,
         })

@@ -6,7 +6,7 @@
 mod common;
 
 use codec::Decode;
-use common::{address, qstack, qstack_ok, Node};
+use common::{address, block_hash_of, qstack, qstack_ok, Node};
 use qstack_runtime::{system, tokens, EventRecord, RuntimeEvent};
 use qstack_runtime_primitives::DispatchError;
 use serde_json::{json, Value};
@@ -59,19 +59,6 @@ fn allowance(node: &Node, issuer: &str, owner: &str, spender: &str) -> u128 {
         .unwrap()
         .parse()
         .unwrap()
-}
-
-/// The block hash the CLI printed (`In block #N (0x…)`).
-fn block_of(out: &str) -> String {
-    let line = out
-        .lines()
-        .find(|l| l.starts_with("In block"))
-        .unwrap_or_else(|| panic!("no block in:\n{out}"));
-    line.rsplit('(')
-        .next()
-        .unwrap()
-        .trim_end_matches(')')
-        .to_string()
 }
 
 /// The `ExtrinsicFailed` errors recorded in `block`'s events, read over RPC.
@@ -218,7 +205,7 @@ fn issue_approve_transfer_from_freeze_and_a_refused_transfer() {
     );
     // Through RPC: the block's events hold the failure as the tokens pallet's error.
     assert_eq!(
-        failures_in(&node, &block_of(&out)),
+        failures_in(&node, &block_hash_of(&out)),
         vec![DispatchError::from(tokens::Error::InsufficientBalance)]
     );
     // Nothing moved (the fee was paid in the native token).
@@ -342,7 +329,7 @@ fn fees_are_split_between_the_author_and_the_treasury() {
             "System", "Events"
         ))
     );
-    let raw = node.rpc("state_getStorage", json!([key, block_of(&out)]));
+    let raw = node.rpc("state_getStorage", json!([key, block_hash_of(&out)]));
     let bytes = hex::decode(raw.as_str().unwrap().trim_start_matches("0x")).unwrap();
     let paid: Vec<tokens::Event> = Vec::<EventRecord>::decode(&mut &bytes[..])
         .unwrap()

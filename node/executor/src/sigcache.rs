@@ -102,6 +102,46 @@ impl SignatureCache {
     }
 }
 
+/// The `Externalities` methods a verify-wrapper passes straight through to
+/// `self.inner` (everything but `verify`).
+macro_rules! forward_to_inner {
+    () => {
+        fn storage(&mut self, key: &[u8]) -> Option<Vec<u8>> {
+            self.inner.storage(key)
+        }
+        fn set_storage(&mut self, key: &[u8], value: &[u8]) {
+            self.inner.set_storage(key, value)
+        }
+        fn clear_storage(&mut self, key: &[u8]) {
+            self.inner.clear_storage(key)
+        }
+        fn exists_storage(&mut self, key: &[u8]) -> bool {
+            self.inner.exists_storage(key)
+        }
+        fn clear_prefix(&mut self, prefix: &[u8], limit: Option<u32>) -> ClearPrefixResult {
+            self.inner.clear_prefix(prefix, limit)
+        }
+        fn next_storage_key(&mut self, key: &[u8]) -> Option<Vec<u8>> {
+            self.inner.next_storage_key(key)
+        }
+        fn storage_root(&mut self) -> [u8; 32] {
+            self.inner.storage_root()
+        }
+        fn start_transaction(&mut self) {
+            self.inner.start_transaction()
+        }
+        fn commit_transaction(&mut self) {
+            self.inner.commit_transaction()
+        }
+        fn rollback_transaction(&mut self) {
+            self.inner.rollback_transaction()
+        }
+        fn take_backend_error(&mut self) -> Option<String> {
+            self.inner.take_backend_error()
+        }
+    };
+}
+
 /// Externalities that answer `verify` from a [`SignatureCache`] first.
 pub struct CachedVerifyExt<'a> {
     inner: &'a mut dyn Externalities,
@@ -116,36 +156,7 @@ impl<'a> CachedVerifyExt<'a> {
 }
 
 impl Externalities for CachedVerifyExt<'_> {
-    fn storage(&mut self, key: &[u8]) -> Option<Vec<u8>> {
-        self.inner.storage(key)
-    }
-    fn set_storage(&mut self, key: &[u8], value: &[u8]) {
-        self.inner.set_storage(key, value)
-    }
-    fn clear_storage(&mut self, key: &[u8]) {
-        self.inner.clear_storage(key)
-    }
-    fn exists_storage(&mut self, key: &[u8]) -> bool {
-        self.inner.exists_storage(key)
-    }
-    fn clear_prefix(&mut self, prefix: &[u8], limit: Option<u32>) -> ClearPrefixResult {
-        self.inner.clear_prefix(prefix, limit)
-    }
-    fn next_storage_key(&mut self, key: &[u8]) -> Option<Vec<u8>> {
-        self.inner.next_storage_key(key)
-    }
-    fn storage_root(&mut self) -> [u8; 32] {
-        self.inner.storage_root()
-    }
-    fn start_transaction(&mut self) {
-        self.inner.start_transaction()
-    }
-    fn commit_transaction(&mut self) {
-        self.inner.commit_transaction()
-    }
-    fn rollback_transaction(&mut self) {
-        self.inner.rollback_transaction()
-    }
+    forward_to_inner!();
     fn verify(&mut self, sig: &Signature, msg: &[u8], pk: &PublicKey) -> bool {
         if self.cache.contains(sig, msg, pk) {
             return true;
@@ -157,9 +168,6 @@ impl Externalities for CachedVerifyExt<'_> {
             self.cache.insert(sig, msg, pk);
         }
         ok
-    }
-    fn take_backend_error(&mut self) -> Option<String> {
-        self.inner.take_backend_error()
     }
 }
 
@@ -261,43 +269,11 @@ impl<'a> DeferredVerifyExt<'a> {
 }
 
 impl Externalities for DeferredVerifyExt<'_> {
-    fn storage(&mut self, key: &[u8]) -> Option<Vec<u8>> {
-        self.inner.storage(key)
-    }
-    fn set_storage(&mut self, key: &[u8], value: &[u8]) {
-        self.inner.set_storage(key, value)
-    }
-    fn clear_storage(&mut self, key: &[u8]) {
-        self.inner.clear_storage(key)
-    }
-    fn exists_storage(&mut self, key: &[u8]) -> bool {
-        self.inner.exists_storage(key)
-    }
-    fn clear_prefix(&mut self, prefix: &[u8], limit: Option<u32>) -> ClearPrefixResult {
-        self.inner.clear_prefix(prefix, limit)
-    }
-    fn next_storage_key(&mut self, key: &[u8]) -> Option<Vec<u8>> {
-        self.inner.next_storage_key(key)
-    }
-    fn storage_root(&mut self) -> [u8; 32] {
-        self.inner.storage_root()
-    }
-    fn start_transaction(&mut self) {
-        self.inner.start_transaction()
-    }
-    fn commit_transaction(&mut self) {
-        self.inner.commit_transaction()
-    }
-    fn rollback_transaction(&mut self) {
-        self.inner.rollback_transaction()
-    }
+    forward_to_inner!();
     fn verify(&mut self, sig: &Signature, msg: &[u8], pk: &PublicKey) -> bool {
         if self.verifier.push((sig.clone(), msg.to_vec(), pk.clone())) {
             return true;
         }
         self.inner.verify(sig, msg, pk)
-    }
-    fn take_backend_error(&mut self) -> Option<String> {
-        self.inner.take_backend_error()
     }
 }

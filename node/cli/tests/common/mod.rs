@@ -164,3 +164,12 @@ pub fn json_line(out: &str) -> Value {
         .unwrap_or_else(|| panic!("no JSON line in:\n{out}"));
     serde_json::from_str(line).expect("JSON line")
 }
+
+/// The block hash `qstack tx` printed ("In block #n (0x…)").
+pub fn block_hash_of(out: &str) -> String {
+    out.lines()
+        .find_map(|l| l.strip_prefix("In block "))
+        .and_then(|l| l.split_once('('))
+        .map(|(_, h)| h.trim_end_matches(')').to_string())
+        .unwrap_or_else(|| panic!("no block hash in the CLI output:\n{out}"))
+}

@@ -1,7 +1,8 @@
-//! Signature checks ahead of execution (DESIGN §2): verify an imported block's
-//! or a pool batch's signatures in parallel across cores, remember the valid
-//! ones, and let the host answer `ext_crypto_verify` from that memory during
-//! execution. Verification is a pure function, so this changes no result.
+//! Signature checks off the executing thread (DESIGN §2). A cache of
+//! verified (signature, message, key) triples filled by pool validation and
+//! answered from during block building; and for an imported block, a
+//! verifier that checks its signatures on the spare cores while the block
+//! executes. Verification is a pure function, so this changes no result.
 
 use codec::Encode;
 use parking_lot::Mutex;
@@ -32,48 +33,6 @@ impl SignatureCache {
             verified: Mutex::new(HashSet::new()),
             capacity,
         }
-    }
-
-    /// Verifies `items` on up to `threads` threads (sr25519 in batches),
-    /// remembering the valid ones.
-    /// Returns each item's validity, in order.
-    pub fn verify_parallel(
-        &self,
-        items: &[(Signature, Vec<u8>, PublicKey)],
-        threads: usize,
-    ) -> Vec<bool> {
-        let threads = threads.max(1).min(items.len().max(1));
-        let chunk = items.len().div_ceil(threads).max(1);
-        let results: Vec<Vec<(bool, [u8; 32])>> = std::thread::scope(|s| {
-            let handles: Vec<_> = items
-                .chunks(chunk)
-                .map(|part| {
-                    s.spawn(move || {
-                        qstack_core::verify_many(part)
-                            .into_iter()
-                            .zip(part)
-                            .map(|(ok, (sig, msg, pk))| (ok, entry_key(sig, msg, pk)))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
-        let mut set = self.verified.lock();
-        if set.len() > self.capacity {
-            set.clear();
-        }
-        let mut out = Vec::with_capacity(items.len());
-        for (ok, key) in results.into_iter().flatten() {
-            if ok {
-                set.insert(key);
-            }
-            out.push(ok);
-        }
-        out
     }
 
     /// Remembers one triple that verified.

@@ -278,6 +278,126 @@ fn build_v14() -> RuntimeMetadataPrefixed {
     v14::RuntimeMetadataV14::new(v14_pallets(), extrinsic, meta_type::<Runtime>()).into()
 }
 
+/// One runtime API method for V15 metadata: name, (param name, type)s, output.
+type ApiMethod = (
+    &'static str,
+    Vec<(&'static str, MetaType)>,
+    MetaType,
+    &'static str,
+);
+
+/// The runtime APIs whose argument and result types are plain SCALE types,
+/// described in V15 metadata so generic clients (`api.call.*` in polkadot.js,
+/// subxt's runtime APIs) can call and decode them. `Core`, `BlockBuilder` and
+/// `TaggedTransactionQueue` take or return opaque node-internal bytes and are
+/// left to the node, as they are in practice for Substrate clients too.
+fn runtime_apis() -> Vec<v15::RuntimeApiMetadata> {
+    use qstack_core::{AccountId, Nonce};
+    use qstack_runtime_primitives::tokens::{TokenBalance, TokenDetails};
+    use qstack_runtime_primitives::{AssetId, TokenCode};
+    let apis: Vec<(&'static str, &'static str, Vec<ApiMethod>)> = vec![
+        (
+            "Metadata",
+            "The runtime's metadata.",
+            vec![
+                (
+                    "metadata_at_version",
+                    vec![("version", meta_type::<u32>())],
+                    meta_type::<Option<Vec<u8>>>(),
+                    "Metadata in format `version`, if served.",
+                ),
+                (
+                    "metadata_versions",
+                    vec![],
+                    meta_type::<Vec<u32>>(),
+                    "The metadata formats served.",
+                ),
+            ],
+        ),
+        (
+            "AccountNonceApi",
+            "Account nonces.",
+            vec![(
+                "account_nonce",
+                vec![("account", meta_type::<AccountId>())],
+                meta_type::<Nonce>(),
+                "The account's next nonce (transactions in the pool not counted).",
+            )],
+        ),
+        (
+            "GenesisBuilder",
+            "Genesis configuration presets.",
+            vec![(
+                "preset_names",
+                vec![],
+                meta_type::<Vec<alloc::string::String>>(),
+                "Names of the built-in genesis presets.",
+            )],
+        ),
+        (
+            "QstackAccountApi",
+            "Everything a wallet needs about an account.",
+            vec![(
+                "account_info",
+                vec![("account", meta_type::<AccountId>())],
+                meta_type::<crate::apis::AccountView>(),
+                "Nonce, native balance, master key and account settings.",
+            )],
+        ),
+        (
+            "QstackTokensApi",
+            "Issued tokens and balances.",
+            vec![
+                (
+                    "token_info",
+                    vec![
+                        ("issuer", meta_type::<AccountId>()),
+                        ("code", meta_type::<TokenCode>()),
+                    ],
+                    meta_type::<Option<TokenDetails>>(),
+                    "A token's details, if issued.",
+                ),
+                (
+                    "token_balances",
+                    vec![("account", meta_type::<AccountId>())],
+                    meta_type::<Vec<TokenBalance>>(),
+                    "The native balance, then every token the account holds.",
+                ),
+                (
+                    "token_allowance",
+                    vec![
+                        ("asset", meta_type::<AssetId>()),
+                        ("owner", meta_type::<AccountId>()),
+                        ("spender", meta_type::<AccountId>()),
+                    ],
+                    meta_type::<Balance>(),
+                    "What `spender` may still move of `owner`'s `asset`.",
+                ),
+            ],
+        ),
+    ];
+    apis.into_iter()
+        .map(|(name, doc, methods)| v15::RuntimeApiMetadata {
+            name,
+            docs: vec![doc],
+            methods: methods
+                .into_iter()
+                .map(
+                    |(name, inputs, output, doc)| v15::RuntimeApiMethodMetadata {
+                        name,
+                        inputs: inputs
+                            .into_iter()
+                            .map(|(name, ty)| v15::RuntimeApiMethodParamMetadata { name, ty })
+                            .collect(),
+                        output,
+                        docs: vec![doc],
+                    },
+                )
+                .collect(),
+        })
+        .collect()
+}
+
 fn build_v15() -> RuntimeMetadataPrefixed {
     let pallets = v14_pallets()
         .into_iter()
@@ -318,7 +438,7 @@ fn build_v15() -> RuntimeMetadataPrefixed {
         pallets,
         extrinsic,
         meta_type::<Runtime>(),
-        vec![],
+        runtime_apis(),
         outer_enums,
         v15::CustomMetadata {
             map: Default::default(),
@@ -374,6 +494,37 @@ mod tests {
             }
         }
         assert_eq!(metadata_prefixed(13), None);
+    }
+
+    #[test]
+    fn v15_describes_every_runtime_api_the_runtime_serves() {
+        let bytes = metadata_prefixed(15).unwrap();
+        let RuntimeMetadataPrefixed(_, RuntimeMetadata::V15(m)) =
+            RuntimeMetadataPrefixed::decode(&mut &bytes[..]).unwrap()
+        else {
+            panic!("not V15");
+        };
+        let described: Vec<String> = m
+            .apis
+            .iter()
+            .flat_map(|a| {
+                a.methods
+                    .iter()
+                    .map(move |f| format!("{}_{}", a.name, f.name))
+            })
+            .collect();
+        assert_eq!(described.len(), 8, "{described:?}");
+        for name in &described {
+            assert!(
+                crate::apis::METHODS.contains(&name.as_str()),
+                "{name} is described but not served"
+            );
+        }
+        // Each described API is also listed in the runtime version.
+        for api in &m.apis {
+            let id = qstack_runtime_primitives::version::api_id(&api.name);
+            assert!(crate::API_IDS.iter().any(|(i, _)| *i == id), "{}", api.name);
+        }
     }
 
     #[test]

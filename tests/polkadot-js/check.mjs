@@ -253,6 +253,36 @@ async function followHeads(api) {
   ok(`followed ${heads.length} new heads #${heads[0].number}..#${heads[heads.length - 1].number}`);
 }
 
+async function checkRuntimeApis(api, provider, transfers) {
+  step = 'runtime APIs from V15 metadata (api.call)';
+  for (const [section, method] of [
+    ['accountNonceApi', 'accountNonce'],
+    ['qstackAccountApi', 'accountInfo'],
+    ['qstackTokensApi', 'tokenBalances'],
+    ['metadata', 'metadataVersions'],
+  ]) {
+    check(api.call[section] && api.call[section][method], `api.call.${section}.${method} is not decorated from metadata`);
+  }
+  const versions = (await api.call.metadata.metadataVersions()).map((v) => v.toNumber());
+  check(versions.includes(14) && versions.includes(15), `metadataVersions ${versions}`);
+  // The receiver of the transfers: its state read through api.call must
+  // match the node's own JSON-RPC view.
+  const to = transfers.length ? transfers[0].to : null;
+  if (to) {
+    const nonce = (await api.call.accountNonceApi.accountNonce(to)).toNumber();
+    const info = await api.call.qstackAccountApi.accountInfo(to);
+    const rpc = await provider.send('account_info', [to]);
+    check(nonce === rpc.nonce, `accountNonce ${nonce} != account_info nonce ${rpc.nonce}`);
+    check(info.free.toString() === rpc.free, `accountInfo.free ${info.free} != account_info free ${rpc.free}`);
+    const balances = await api.call.qstackTokensApi.tokenBalances(to);
+    check(balances.length >= 1 && balances[0].asset.isNative, 'tokenBalances does not start with the native balance');
+    check(balances[0].holding.free.toString() === rpc.free, `tokenBalances native ${balances[0].holding.free} != ${rpc.free}`);
+    ok(`api.call: accountNonce ${nonce}, accountInfo free ${info.free}, ${balances.length} token balance(s), metadata versions ${versions}`);
+  } else {
+    ok(`api.call: metadata versions ${versions}`);
+  }
+}
+
 async function main() {
   const { url, transfers } = parseArgs(process.argv.slice(2));
   // Also keeps the process alive, so a promise that never settles fails here
@@ -270,6 +300,7 @@ async function main() {
   await checkMetadata(api);
   await checkLatestBlock(api, provider);
   for (const t of transfers) await checkTransfer(api, provider, t);
+  await checkRuntimeApis(api, provider, transfers);
   await followHeads(api);
 
   step = 'disconnecting';

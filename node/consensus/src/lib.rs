@@ -8,6 +8,7 @@
     deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)
 )]
 
+pub mod bft;
 pub mod dev;
 
 use qstack_core::H256;

@@ -1,0 +1,749 @@
+//! The Tendermint state machine (Algorithm 1 of "The latest gossip on BFT
+//! consensus", Buchman, Kwon, Milosevic 2018). Line numbers in comments
+//! (`L22`) are the paper's.
+
+use super::types::*;
+use crate::Millis;
+use qstack_core::{Pair, H256};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Timeouts and pacing. Round `r` waits `base + r * increment`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BftConfig {
+    /// Wait for a proposal in round 0 (ms).
+    pub propose: Millis,
+    /// Wait after seeing a prevote quorum for any value, round 0 (ms).
+    pub prevote: Millis,
+    /// Wait after seeing a precommit quorum for any value, round 0 (ms).
+    pub precommit: Millis,
+    /// Added to each timeout per round (ms).
+    pub increment: Millis,
+    /// How often our own messages of the current round are re-sent, so a
+    /// lossy network still delivers them (ms).
+    pub rebroadcast: Millis,
+    /// Messages for rounds further ahead than this are dropped (bounds memory).
+    pub max_future_rounds: Round,
+    /// How many past heights' commit certificates are kept to help laggards.
+    pub keep_certificates: usize,
+}
+
+impl Default for BftConfig {
+    fn default() -> Self {
+        Self {
+            propose: 3000,
+            prevote: 1000,
+            precommit: 1000,
+            increment: 500,
+            rebroadcast: 1000,
+            max_future_rounds: 64,
+            keep_certificates: 16,
+        }
+    }
+}
+
+impl BftConfig {
+    fn timeout(&self, base: Millis, round: Round) -> Millis {
+        base.saturating_add(self.increment.saturating_mul(Millis::from(round)))
+    }
+}
+
+/// What the shell tells the core.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BftInput {
+    /// Time passed (deliver at the last `WakeAt`, or any time).
+    Tick,
+    /// A consensus message from a peer.
+    Message(Vec<u8>),
+    /// The block the shell built after [`BftAction::RequestValue`].
+    Value {
+        /// Height asked for.
+        height: Height,
+        /// Round asked for.
+        round: Round,
+        /// The new block's hash (the shell has it, so it is valid).
+        value: H256,
+    },
+    /// The verdict on a block after [`BftAction::CheckValue`] (the shell
+    /// fetched and executed it, or failed to).
+    Validity {
+        /// The block's hash.
+        value: H256,
+        /// Whether it is a valid block on top of our chain at this height.
+        valid: bool,
+    },
+}
+
+/// What the core asks the shell to do, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BftAction {
+    /// We propose in (height, round): build a block and answer with
+    /// [`BftInput::Value`] (the paper's `getValue()`).
+    RequestValue {
+        /// Height.
+        height: Height,
+        /// Round.
+        round: Round,
+    },
+    /// Fetch and check this block, and answer with [`BftInput::Validity`]
+    /// (the paper's `valid(v)`).
+    CheckValue {
+        /// Height.
+        height: Height,
+        /// Block hash.
+        value: H256,
+    },
+    /// Persist the signer state (fsync) before carrying out the actions after
+    /// it: they contain a message signed at this state.
+    PersistSigner(SignerState),
+    /// Append to the WAL, then gossip these bytes to all peers.
+    Broadcast(Vec<u8>),
+    /// The block is decided: import it as final with this justification.
+    /// The core has moved on to the next height.
+    Commit(CommitCertificate),
+    /// A validator double-signed: submit on chain.
+    Evidence(Evidence),
+    /// Deliver [`BftInput::Tick`] at this time.
+    WakeAt(Millis),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Rule {
+    /// L34: timeout prevote scheduled.
+    L34,
+    /// L36: prevote quorum for the proposal seen.
+    L36,
+    /// L47: timeout precommit scheduled.
+    L47,
+}
+
+#[derive(Default, Debug)]
+struct Tally {
+    by_validator: BTreeMap<u32, SignedVote>,
+    per_value: BTreeMap<Option<H256>, u64>,
+    total: u64,
+}
+
+/// One validator's (or observer's) Tendermint core for a chain.
+#[derive(Debug)]
+pub struct Tendermint {
+    config: BftConfig,
+    chain: H256,
+    key: Option<Pair>,
+    me: Option<u32>,
+    validators: ValidatorSet,
+    signer: SignerState,
+    height: Height,
+    round: Round,
+    step: Step,
+    locked: Option<(H256, Round)>,
+    valid: Option<(H256, Round)>,
+    proposals: BTreeMap<Round, SignedProposal>,
+    votes: BTreeMap<(Round, VoteKind), Tally>,
+    senders: BTreeMap<Round, BTreeSet<u32>>,
+    validity: BTreeMap<H256, bool>,
+    checking: BTreeSet<H256>,
+    fired: BTreeSet<(Round, Rule)>,
+    timeouts: Vec<(Millis, Round, Step)>,
+    awaiting_value: Option<Round>,
+    own: Vec<Vec<u8>>,
+    next_rebroadcast: Millis,
+    wake: Option<Millis>,
+    offenders: BTreeSet<(u32, Round, Step)>,
+    certificates: BTreeMap<Height, CommitCertificate>,
+    helped: BTreeMap<Height, Millis>,
+    now: Millis,
+}
+
+impl Tendermint {
+    /// A core at `height` for `validators` (that height's set). `key` signs
+    /// if it is a validator's; `signer` is the persisted high-water mark.
+    /// Call [`Tendermint::start`] next.
+    pub fn new(
+        config: BftConfig,
+        chain: H256,
+        validators: ValidatorSet,
+        key: Option<Pair>,
+        height: Height,
+        signer: SignerState,
+    ) -> Self {
+        let me = key.as_ref().and_then(|k| validators.index_of(&k.public()));
+        Self {
+            config,
+            chain,
+            key,
+            me,
+            validators,
+            signer,
+            height,
+            round: 0,
+            step: Step::Propose,
+            locked: None,
+            valid: None,
+            proposals: BTreeMap::new(),
+            votes: BTreeMap::new(),
+            senders: BTreeMap::new(),
+            validity: BTreeMap::new(),
+            checking: BTreeSet::new(),
+            fired: BTreeSet::new(),
+            timeouts: Vec::new(),
+            awaiting_value: None,
+            own: Vec::new(),
+            next_rebroadcast: 0,
+            wake: None,
+            offenders: BTreeSet::new(),
+            certificates: BTreeMap::new(),
+            helped: BTreeMap::new(),
+            now: 0,
+        }
+    }
+
+    /// Starts round 0 of the current height (L10: `StartRound(0)`).
+    pub fn start(&mut self, now: Millis) -> Vec<BftAction> {
+        self.now = now;
+        self.next_rebroadcast = now.saturating_add(self.config.rebroadcast);
+        let mut out = Vec::new();
+        self.start_round(0, &mut out);
+        self.settle(&mut out);
+        out
+    }
+
+    /// Current height.
+    pub fn height(&self) -> Height {
+        self.height
+    }
+    /// Current round.
+    pub fn round(&self) -> Round {
+        self.round
+    }
+    /// Current step.
+    pub fn step(&self) -> Step {
+        self.step
+    }
+    /// `(lockedValue, lockedRound)`.
+    pub fn locked(&self) -> Option<(H256, Round)> {
+        self.locked
+    }
+    /// `(validValue, validRound)`.
+    pub fn valid(&self) -> Option<(H256, Round)> {
+        self.valid
+    }
+    /// The signer state (what the shell persists).
+    pub fn signer(&self) -> SignerState {
+        self.signer
+    }
+    /// The validator set of the current height.
+    pub fn validators(&self) -> &ValidatorSet {
+        &self.validators
+    }
+    /// Pending timeouts: (deadline, round, step).
+    pub fn timeouts(&self) -> &[(Millis, Round, Step)] {
+        &self.timeouts
+    }
+    /// Our index, if we are a validator.
+    pub fn me(&self) -> Option<u32> {
+        self.me
+    }
+
+    /// Handles one input at `now`.
+    pub fn handle(&mut self, now: Millis, input: BftInput) -> Vec<BftAction> {
+        self.now = self.now.max(now);
+        let mut out = Vec::new();
+        match input {
+            BftInput::Tick => self.on_tick(&mut out),
+            BftInput::Message(bytes) => self.on_message(&bytes, &mut out),
+            BftInput::Value {
+                height,
+                round,
+                value,
+            } => {
+                if height == self.height
+                    && round == self.round
+                    && self.step == Step::Propose
+                    && self.awaiting_value == Some(round)
+                {
+                    self.awaiting_value = None;
+                    self.validity.insert(value, true);
+                    self.propose(value, None, &mut out);
+                }
+            }
+            // Unasked verdicts are kept too: the shell may import a block
+            // before a proposal for it arrives.
+            BftInput::Validity { value, valid } => {
+                self.checking.remove(&value);
+                self.validity.insert(value, valid);
+            }
+        }
+        self.settle(&mut out);
+        out
+    }
+
+    // ---- rounds ------------------------------------------------------------
+
+    /// L11–21.
+    fn start_round(&mut self, round: Round, out: &mut Vec<BftAction>) {
+        self.round = round;
+        self.step = Step::Propose;
+        self.own.clear();
+        self.awaiting_value = None;
+        let proposer = self.validators.proposer(round);
+        if self.me == Some(proposer) {
+            match self.valid {
+                // L15: re-propose the valid value with its round.
+                Some((v, vr)) => self.propose(v, Some(vr), out),
+                // L18: getValue().
+                None => {
+                    self.awaiting_value = Some(round);
+                    out.push(BftAction::RequestValue {
+                        height: self.height,
+                        round,
+                    });
+                }
+            }
+        }
+        // L21 (scheduled for the proposer too: if its shell never answers
+        // `RequestValue`, the round still moves on).
+        let at = self
+            .now
+            .saturating_add(self.config.timeout(self.config.propose, round));
+        self.timeouts.push((at, round, Step::Propose));
+    }
+
+    fn sign_ok(&mut self, step: Step, out: &mut Vec<BftAction>) -> bool {
+        if self.key.is_none() || self.me.is_none() {
+            return false;
+        }
+        match self.signer.advance((self.height, self.round, step)) {
+            Ok(()) => {
+                out.push(BftAction::PersistSigner(self.signer));
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn propose(&mut self, value: H256, valid_round: Option<Round>, out: &mut Vec<BftAction>) {
+        let Some(me) = self.me else { return };
+        if !self.sign_ok(Step::Propose, out) {
+            return;
+        }
+        let Some(key) = &self.key else { return };
+        let p = SignedProposal::sign(
+            key,
+            &self.chain,
+            Proposal {
+                height: self.height,
+                round: self.round,
+                value,
+                valid_round,
+                proposer: me,
+            },
+        );
+        self.send(Message::Proposal(p.clone()), out);
+        self.proposals.entry(p.proposal.round).or_insert(p);
+        self.senders.entry(self.round).or_default().insert(me);
+    }
+
+    fn vote(&mut self, kind: VoteKind, value: Option<H256>, out: &mut Vec<BftAction>) {
+        let Some(me) = self.me else { return };
+        if !self.sign_ok(kind.step(), out) {
+            return;
+        }
+        let Some(key) = &self.key else { return };
+        let v = SignedVote::sign(
+            key,
+            &self.chain,
+            Vote {
+                height: self.height,
+                round: self.round,
+                kind,
+                value,
+                validator: me,
+            },
+        );
+        self.send(Message::Vote(v.clone()), out);
+        self.add_vote(v, out);
+    }
+
+    fn send(&mut self, msg: Message, out: &mut Vec<BftAction>) {
+        let bytes = msg.encode_bytes();
+        self.own.push(bytes.clone());
+        out.push(BftAction::Broadcast(bytes));
+    }
+
+    // ---- inputs ------------------------------------------------------------
+
+    fn on_tick(&mut self, out: &mut Vec<BftAction>) {
+        let now = self.now;
+        let (due, later): (Vec<_>, Vec<_>) =
+            self.timeouts.drain(..).partition(|(at, ..)| *at <= now);
+        self.timeouts = later;
+        for (_, round, step) in due {
+            if round != self.round {
+                continue;
+            }
+            match step {
+                // L57: OnTimeoutPropose.
+                Step::Propose if self.step == Step::Propose => {
+                    self.vote(VoteKind::Prevote, None, out);
+                    self.step = Step::Prevote;
+                }
+                // L61: OnTimeoutPrevote.
+                Step::Prevote if self.step == Step::Prevote => {
+                    self.vote(VoteKind::Precommit, None, out);
+                    self.step = Step::Precommit;
+                }
+                // L65: OnTimeoutPrecommit.
+                Step::Precommit => self.start_round(round.saturating_add(1), out),
+                _ => {}
+            }
+        }
+        if now >= self.next_rebroadcast {
+            self.next_rebroadcast = now.saturating_add(self.config.rebroadcast);
+            for bytes in &self.own {
+                out.push(BftAction::Broadcast(bytes.clone()));
+            }
+        }
+    }
+
+    fn on_message(&mut self, bytes: &[u8], out: &mut Vec<BftAction>) {
+        let Some(msg) = Message::decode_strict(bytes) else {
+            return;
+        };
+        let (height, round) = match &msg {
+            Message::Proposal(p) => (p.proposal.height, p.proposal.round),
+            Message::Vote(v) => (v.vote.height, v.vote.round),
+            Message::Commit(c) => (c.height, c.round),
+        };
+        if height < self.height {
+            if !matches!(msg, Message::Commit(_)) {
+                self.help(height, out);
+            }
+            return;
+        }
+        if height > self.height || round > self.round.saturating_add(self.config.max_future_rounds)
+        {
+            return;
+        }
+        match msg {
+            Message::Proposal(p) => self.on_proposal(p, out),
+            Message::Vote(v) => {
+                if self.validators.get(v.vote.validator).is_some() {
+                    self.on_vote(v, out)
+                }
+            }
+            Message::Commit(c) => {
+                // A certificate is a bundle of precommits: add them as votes,
+                // and L49 decides.
+                if c.verify(&self.chain, &self.validators).is_ok() {
+                    for (validator, signature) in &c.precommits {
+                        let vote = SignedVote {
+                            vote: c.precommit(*validator),
+                            signature: signature.clone(),
+                        };
+                        self.add_vote(vote, out);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A peer is still at a height we decided: send it the certificate
+    /// (rate-limited per height).
+    fn help(&mut self, height: Height, out: &mut Vec<BftAction>) {
+        let Some(cert) = self.certificates.get(&height) else {
+            return;
+        };
+        let now = self.now;
+        let due = self.helped.get(&height).is_none_or(|at| *at <= now);
+        if due {
+            out.push(BftAction::Broadcast(
+                Message::Commit(cert.clone()).encode_bytes(),
+            ));
+            self.helped
+                .insert(height, now.saturating_add(self.config.rebroadcast));
+        }
+    }
+
+    fn on_proposal(&mut self, p: SignedProposal, out: &mut Vec<BftAction>) {
+        let round = p.proposal.round;
+        if p.proposal.proposer != self.validators.proposer(round) {
+            return;
+        }
+        if let Some(have) = self.proposals.get(&round) {
+            if have.proposal != p.proposal
+                && p.verify(&self.chain, &self.validators)
+                && self
+                    .offenders
+                    .insert((p.proposal.proposer, round, Step::Propose))
+            {
+                out.push(BftAction::Evidence(Evidence::Proposals(have.clone(), p)));
+            }
+            return;
+        }
+        if !p.verify(&self.chain, &self.validators) {
+            return;
+        }
+        self.senders
+            .entry(round)
+            .or_default()
+            .insert(p.proposal.proposer);
+        self.proposals.insert(round, p);
+    }
+
+    fn on_vote(&mut self, v: SignedVote, out: &mut Vec<BftAction>) {
+        let key = (v.vote.round, v.vote.kind);
+        if let Some(have) = self
+            .votes
+            .get(&key)
+            .and_then(|t| t.by_validator.get(&v.vote.validator))
+        {
+            // A copy of a vote we hold is dropped unverified; a different
+            // one, once verified, is evidence.
+            if have.vote.value != v.vote.value
+                && v.verify(&self.chain, &self.validators)
+                && self
+                    .offenders
+                    .insert((v.vote.validator, v.vote.round, v.vote.kind.step()))
+            {
+                out.push(BftAction::Evidence(Evidence::Votes(have.clone(), v)));
+            }
+            return;
+        }
+        if v.verify(&self.chain, &self.validators) {
+            self.add_vote(v, out);
+        }
+    }
+
+    /// Adds a verified vote of the current height (first one per validator
+    /// and step counts).
+    fn add_vote(&mut self, v: SignedVote, _out: &mut [BftAction]) {
+        let power = self.validators.power(v.vote.validator);
+        let tally = self.votes.entry((v.vote.round, v.vote.kind)).or_default();
+        if tally.by_validator.contains_key(&v.vote.validator) {
+            return;
+        }
+        let slot = tally.per_value.entry(v.vote.value).or_insert(0);
+        *slot = slot.saturating_add(power);
+        tally.total = tally.total.saturating_add(power);
+        self.senders
+            .entry(v.vote.round)
+            .or_default()
+            .insert(v.vote.validator);
+        tally.by_validator.insert(v.vote.validator, v);
+    }
+
+    // ---- rules -------------------------------------------------------------
+
+    fn quorum_for(&self, round: Round, kind: VoteKind, value: Option<H256>) -> bool {
+        self.votes
+            .get(&(round, kind))
+            .and_then(|t| t.per_value.get(&value))
+            .is_some_and(|p| self.validators.is_quorum(*p))
+    }
+
+    fn quorum_any(&self, round: Round, kind: VoteKind) -> bool {
+        self.votes
+            .get(&(round, kind))
+            .is_some_and(|t| self.validators.is_quorum(t.total))
+    }
+
+    /// `valid(v)`: `Some` once known; asks the shell (once) otherwise.
+    fn is_valid(&mut self, value: H256, out: &mut Vec<BftAction>) -> Option<bool> {
+        if let Some(v) = self.validity.get(&value) {
+            return Some(*v);
+        }
+        if self.checking.insert(value) {
+            out.push(BftAction::CheckValue {
+                height: self.height,
+                value,
+            });
+        }
+        None
+    }
+
+    /// Applies rules until none fires, then asks to be woken for the next
+    /// deadline.
+    fn settle(&mut self, out: &mut Vec<BftAction>) {
+        // Each pass that fires moves (height, round, step) forward or sets a
+        // "first time" flag, so this terminates; the bound is a backstop.
+        for _ in 0..1000 {
+            if !self.apply_one(out) {
+                break;
+            }
+        }
+        let next = self
+            .timeouts
+            .iter()
+            .map(|(at, ..)| *at)
+            .chain(std::iter::once(self.next_rebroadcast))
+            .min();
+        if let Some(at) = next {
+            let at = at.max(self.now);
+            if self.wake != Some(at) {
+                self.wake = Some(at);
+                out.push(BftAction::WakeAt(at));
+            }
+        }
+    }
+
+    fn apply_one(&mut self, out: &mut Vec<BftAction>) -> bool {
+        let round = self.round;
+        // L49: a precommit quorum for a value in any round decides it.
+        let decided: Option<(Round, H256)> = self
+            .votes
+            .iter()
+            .filter(|((_, k), _)| *k == VoteKind::Precommit)
+            .find_map(|((r, _), t)| {
+                t.per_value.iter().find_map(|(v, p)| match v {
+                    Some(v) if self.validators.is_quorum(*p) => Some((*r, *v)),
+                    _ => None,
+                })
+            });
+        if let Some((r, v)) = decided {
+            if self.is_valid(v, out) == Some(true) {
+                self.decide(r, v, out);
+                return true;
+            }
+        }
+        // L55: f+1 of the power is already in a later round: skip to it.
+        let ahead = self
+            .senders
+            .range(round.saturating_add(1)..)
+            .find_map(|(r, s)| {
+                let power = s
+                    .iter()
+                    .map(|i| self.validators.power(*i))
+                    .fold(0u64, u64::saturating_add);
+                self.validators.is_one_third(power).then_some(*r)
+            });
+        if let Some(r) = ahead {
+            self.start_round(r, out);
+            return true;
+        }
+        let proposal = self.proposals.get(&round).map(|p| p.proposal.clone());
+        if self.step == Step::Propose {
+            if let Some(p) = &proposal {
+                match p.valid_round {
+                    // L22: a fresh proposal.
+                    None => {
+                        if let Some(ok) = self.is_valid(p.value, out) {
+                            let accept = ok && self.locked.is_none_or(|(lv, _)| lv == p.value);
+                            let value = accept.then_some(p.value);
+                            self.vote(VoteKind::Prevote, value, out);
+                            self.step = Step::Prevote;
+                            return true;
+                        }
+                    }
+                    // L28: a re-proposal backed by a prevote quorum in vr.
+                    Some(vr) => {
+                        if vr < round && self.quorum_for(vr, VoteKind::Prevote, Some(p.value)) {
+                            if let Some(ok) = self.is_valid(p.value, out) {
+                                let accept = ok
+                                    && self.locked.is_none_or(|(lv, lr)| lr <= vr || lv == p.value);
+                                let value = accept.then_some(p.value);
+                                self.vote(VoteKind::Prevote, value, out);
+                                self.step = Step::Prevote;
+                                return true;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // L34: any prevote quorum starts the prevote timeout, once.
+        if self.step == Step::Prevote
+            && self.quorum_any(round, VoteKind::Prevote)
+            && self.fired.insert((round, Rule::L34))
+        {
+            let at = self
+                .now
+                .saturating_add(self.config.timeout(self.config.prevote, round));
+            self.timeouts.push((at, round, Step::Prevote));
+            return true;
+        }
+        // L36: the proposal got a prevote quorum: lock (if still prevoting)
+        // and remember it as the valid value.
+        if self.step >= Step::Prevote && !self.fired.contains(&(round, Rule::L36)) {
+            if let Some(p) = &proposal {
+                if self.quorum_for(round, VoteKind::Prevote, Some(p.value))
+                    && self.is_valid(p.value, out) == Some(true)
+                {
+                    self.fired.insert((round, Rule::L36));
+                    if self.step == Step::Prevote {
+                        self.locked = Some((p.value, round));
+                        self.vote(VoteKind::Precommit, Some(p.value), out);
+                        self.step = Step::Precommit;
+                    }
+                    self.valid = Some((p.value, round));
+                    return true;
+                }
+            }
+        }
+        // L44: a nil prevote quorum: precommit nil.
+        if self.step == Step::Prevote && self.quorum_for(round, VoteKind::Prevote, None) {
+            self.vote(VoteKind::Precommit, None, out);
+            self.step = Step::Precommit;
+            return true;
+        }
+        // L47: any precommit quorum starts the precommit timeout, once.
+        if self.quorum_any(round, VoteKind::Precommit) && self.fired.insert((round, Rule::L47)) {
+            let at = self
+                .now
+                .saturating_add(self.config.timeout(self.config.precommit, round));
+            self.timeouts.push((at, round, Step::Precommit));
+            return true;
+        }
+        false
+    }
+
+    /// L49–54: decide, keep the certificate, and start the next height.
+    fn decide(&mut self, round: Round, value: H256, out: &mut Vec<BftAction>) {
+        let precommits = self
+            .votes
+            .get(&(round, VoteKind::Precommit))
+            .map(|t| {
+                t.by_validator
+                    .iter()
+                    .filter(|(_, v)| v.vote.value == Some(value))
+                    .map(|(i, v)| (*i, v.signature.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let cert = CommitCertificate {
+            height: self.height,
+            round,
+            value,
+            precommits,
+        };
+        self.certificates.insert(self.height, cert.clone());
+        while self.certificates.len() > self.config.keep_certificates {
+            self.certificates.pop_first();
+        }
+        self.helped
+            .retain(|h, _| *h > self.height.saturating_sub(64));
+        out.push(BftAction::Commit(cert));
+        self.height = self.height.saturating_add(1);
+        self.validators = self.validators.next_height();
+        self.locked = None;
+        self.valid = None;
+        self.proposals.clear();
+        self.votes.clear();
+        self.senders.clear();
+        self.validity.clear();
+        self.checking.clear();
+        self.fired.clear();
+        self.timeouts.clear();
+        self.offenders.clear();
+        self.start_round(0, out);
+    }
+}
+
+trait EncodeBytes {
+    fn encode_bytes(&self) -> Vec<u8>;
+}
+
+impl EncodeBytes for Message {
+    fn encode_bytes(&self) -> Vec<u8> {
+        codec::Encode::encode(self)
+    }
+}

@@ -1,0 +1,49 @@
+//! The BFT-DPoS engine's pure core: Tendermint rounds ("The latest gossip on
+//! BFT consensus", Buchman, Kwon, Milosevic 2018, Algorithm 1) over a
+//! weighted validator set.
+//!
+//! [`Tendermint`] is a synchronous state machine: `handle(now, BftInput) ->
+//! Vec<BftAction>`. Values are block hashes; the core never sees a block. It
+//! asks the shell for one when it proposes ([`BftAction::RequestValue`],
+//! answered by [`BftInput::Value`]) and asks whether a proposed block is valid
+//! ([`BftAction::CheckValue`], answered by [`BftInput::Validity`]); rules that
+//! need `valid(v)` wait for the answer. A decision is a [`CommitCertificate`]
+//! (> 2/3 of the power precommitting one block in one round), verifiable
+//! against the height's [`ValidatorSet`]; it is the block's justification and
+//! the block is final at once. The core then moves to the next height with the
+//! same set, proposer priorities advanced.
+//!
+//! Messages ([`Message`]) are SCALE, decoded strictly; every signature is over
+//! a domain-separated encoding (tag, chain id, step, the message), so it is
+//! good for one chain and one step. Anything malformed, badly signed, from an
+//! unknown validator, for another height or too far ahead is dropped. Two
+//! different signed messages from one validator for one (height, round, step)
+//! become [`Evidence`]. Our own messages of the current round are re-sent
+//! every `rebroadcast` ms (a lossy network needs it), and a peer seen voting at
+//! a height we already decided gets that height's certificate to catch up.
+//!
+//! What the shell (with networking) must do:
+//! - carry out actions in order; on [`BftAction::PersistSigner`], write the
+//!   [`SignerState`] durably before anything after it is sent, and on restart
+//!   build the core with the persisted state: the core never signs at or
+//!   before it, so a crash cannot produce a double sign;
+//! - append each [`BftAction::Broadcast`] to a WAL before sending it, and on
+//!   restart replay the WAL's messages of the current height as
+//!   [`BftInput::Message`] (our own included) so locks are restored;
+//! - deliver [`BftInput::Tick`] at each [`BftAction::WakeAt`] (time is an
+//!   input; the core reads no clock);
+//! - build blocks for `RequestValue`, fetch/execute blocks for `CheckValue`,
+//!   import a committed block with its certificate, submit evidence;
+//! - sync blocks for a node more than `keep_certificates` heights behind, and
+//!   rebuild the core when the validator set changes (staking).
+
+mod core;
+mod types;
+
+#[cfg(test)]
+mod sim;
+#[cfg(test)]
+mod tests;
+
+pub use self::core::{BftAction, BftConfig, BftInput, Tendermint};
+pub use self::types::*;

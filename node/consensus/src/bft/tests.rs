@@ -1,0 +1,935 @@
+//! Transition tests, one row per rule of Algorithm 1 (line numbers are the
+//! paper's), and unit tests of the wire and safety types.
+
+use super::*;
+use crate::Millis;
+use codec::Encode;
+use qstack_core::{KeyScheme, Pair, H256};
+
+const A: H256 = H256([0xA; 32]);
+const B: H256 = H256([0xB; 32]);
+const CHAIN: H256 = H256([7; 32]);
+
+/// Dev keys `//bft{i}` (derivation is slow in debug builds: cached).
+fn pairs(scheme: KeyScheme, n: usize) -> Vec<Pair> {
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<Vec<(KeyScheme, Pair)>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(Vec::new()));
+    let mut cache = cache.lock().expect("cache");
+    let have = cache.iter().filter(|(s, _)| *s == scheme).count();
+    for i in have..n {
+        let pair = Pair::from_suri(scheme, &format!("//bft{i}")).expect("dev key");
+        cache.push((scheme, pair));
+    }
+    cache
+        .iter()
+        .filter(|(s, _)| *s == scheme)
+        .take(n)
+        .map(|(_, p)| p.clone())
+        .collect()
+}
+
+fn set_of(pairs: &[Pair], powers: &[u64]) -> ValidatorSet {
+    ValidatorSet::new(
+        pairs
+            .iter()
+            .zip(powers)
+            .map(|(p, w)| Validator {
+                public: p.public(),
+                power: *w,
+            })
+            .collect(),
+    )
+    .expect("valid set")
+}
+
+/// One core under test among 4 equal validators (proposer of round r is
+/// validator r mod 4), with a log of everything it did.
+struct Fx {
+    pairs: Vec<Pair>,
+    set: ValidatorSet,
+    core: Tendermint,
+    now: Millis,
+    log: Vec<BftAction>,
+}
+
+impl Fx {
+    fn new(me: usize) -> Self {
+        Self::with_signer(me, SignerState::default())
+    }
+
+    fn with_signer(me: usize, signer: SignerState) -> Self {
+        let pairs = pairs(KeyScheme::Sr25519, 4);
+        let set = set_of(&pairs, &[1, 1, 1, 1]);
+        let key = pairs.get(me).cloned();
+        let mut core = Tendermint::new(BftConfig::default(), CHAIN, set.clone(), key, 0, signer);
+        let log = core.start(0);
+        Self {
+            pairs,
+            set,
+            core,
+            now: 0,
+            log,
+        }
+    }
+
+    fn input(&mut self, input: BftInput) -> Vec<BftAction> {
+        let out = self.core.handle(self.now, input);
+        self.log.extend(out.clone());
+        out
+    }
+
+    fn apply(&mut self, ev: &Ev) {
+        match *ev {
+            Ev::Propose { round, value, vr } => {
+                let proposer = self.set.proposer(round);
+                let p = SignedProposal::sign(
+                    &self.pairs[proposer as usize],
+                    &CHAIN,
+                    Proposal {
+                        height: 0,
+                        round,
+                        value,
+                        valid_round: vr,
+                        proposer,
+                    },
+                );
+                self.input(BftInput::Message(Message::Proposal(p).encode()));
+            }
+            Ev::Votes {
+                round,
+                kind,
+                value,
+                from,
+            } => {
+                for &who in from {
+                    let v = SignedVote::sign(
+                        &self.pairs[who],
+                        &CHAIN,
+                        Vote {
+                            height: 0,
+                            round,
+                            kind,
+                            value,
+                            validator: who as u32,
+                        },
+                    );
+                    self.input(BftInput::Message(Message::Vote(v).encode()));
+                }
+            }
+            Ev::Valid(value, valid) => {
+                self.input(BftInput::Validity { value, valid });
+            }
+            Ev::Value(round, value) => {
+                self.input(BftInput::Value {
+                    height: 0,
+                    round,
+                    value,
+                });
+            }
+            Ev::Tick(at) => {
+                self.now = at;
+                self.input(BftInput::Tick);
+            }
+        }
+    }
+
+    fn sent(&self) -> Vec<Message> {
+        self.log
+            .iter()
+            .filter_map(|a| match a {
+                BftAction::Broadcast(b) => Message::decode_strict(b),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn own_vote(&self, round: Round, kind: VoteKind) -> Option<Option<H256>> {
+        let me = self.core.me()?;
+        self.sent().into_iter().find_map(|m| match m {
+            Message::Vote(v)
+                if v.vote.validator == me && v.vote.round == round && v.vote.kind == kind =>
+            {
+                Some(v.vote.value)
+            }
+            _ => None,
+        })
+    }
+
+    fn check(&self, c: &Check, line: &str) {
+        match *c {
+            Check::AtStep(s) => assert_eq!(self.core.step(), s, "{line}: step"),
+            Check::AtRound(r) => assert_eq!(self.core.round(), r, "{line}: round"),
+            Check::AtHeight(h) => assert_eq!(self.core.height(), h, "{line}: height"),
+            Check::Locked(l) => assert_eq!(self.core.locked(), l, "{line}: locked"),
+            Check::ValidValue(v) => assert_eq!(self.core.valid(), v, "{line}: valid"),
+            Check::Voted(round, kind, value) => assert_eq!(
+                self.own_vote(round, kind),
+                Some(value),
+                "{line}: own {kind:?} in round {round}"
+            ),
+            Check::NotVoted(round, kind) => assert_eq!(
+                self.own_vote(round, kind),
+                None,
+                "{line}: no own {kind:?} in round {round}"
+            ),
+            Check::Asked(value) => assert!(
+                self.log
+                    .contains(&BftAction::CheckValue { height: 0, value }),
+                "{line}: asked valid({value:?})"
+            ),
+            Check::Proposed(round, value, vr) => assert!(
+                self.sent().iter().any(|m| matches!(m, Message::Proposal(p)
+                    if p.proposal.round == round && p.proposal.value == value
+                        && p.proposal.valid_round == vr)),
+                "{line}: proposal ({round}, {value:?}, {vr:?})"
+            ),
+            Check::Committed(value) => {
+                let cert = self
+                    .log
+                    .iter()
+                    .find_map(|a| match a {
+                        BftAction::Commit(c) => Some(c.clone()),
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| panic!("{line}: no commit"));
+                assert_eq!(cert.value, value, "{line}: committed value");
+                assert_eq!(
+                    cert.verify(&CHAIN, &self.set),
+                    Ok(()),
+                    "{line}: certificate"
+                );
+            }
+            Check::NotCommitted => assert!(
+                !self.log.iter().any(|a| matches!(a, BftAction::Commit(_))),
+                "{line}: must not commit"
+            ),
+            Check::Timeout(at, step) => assert!(
+                self.core
+                    .timeouts()
+                    .contains(&(at, self.core.round(), step)),
+                "{line}: timeout ({at}, {step:?}) in {:?}",
+                self.core.timeouts()
+            ),
+        }
+    }
+}
+
+enum Ev {
+    /// A proposal signed by the round's proposer.
+    Propose {
+        round: Round,
+        value: H256,
+        vr: Option<Round>,
+    },
+    /// Votes signed by the listed validators.
+    Votes {
+        round: Round,
+        kind: VoteKind,
+        value: Option<H256>,
+        from: &'static [usize],
+    },
+    Valid(H256, bool),
+    Value(Round, H256),
+    Tick(Millis),
+}
+
+enum Check {
+    AtStep(Step),
+    AtRound(Round),
+    AtHeight(Height),
+    Locked(Option<(H256, Round)>),
+    ValidValue(Option<(H256, Round)>),
+    Voted(Round, VoteKind, Option<H256>),
+    NotVoted(Round, VoteKind),
+    Asked(H256),
+    Proposed(Round, H256, Option<Round>),
+    Committed(H256),
+    NotCommitted,
+    /// A pending timeout in the current round.
+    Timeout(Millis, Step),
+}
+
+struct Case {
+    line: &'static str,
+    me: usize,
+    events: Vec<Ev>,
+    expect: Vec<Check>,
+}
+
+use Check::*;
+use Ev::*;
+use VoteKind::{Precommit as Pc, Prevote as Pv};
+
+fn prop(round: Round, value: H256, vr: Option<Round>) -> Ev {
+    Propose { round, value, vr }
+}
+fn votes(round: Round, kind: VoteKind, value: Option<H256>, from: &'static [usize]) -> Ev {
+    Votes {
+        round,
+        kind,
+        value,
+        from,
+    }
+}
+
+/// Node 3 locks A in round 0 (proposal, prevote quorum), then round 0 ends
+/// with a nil precommit quorum and its timeout: node 3 is in round 1, locked
+/// on A with lockedRound 0.
+fn locked_on_a_in_round_0() -> Vec<Ev> {
+    vec![
+        prop(0, A, None),
+        Valid(A, true),
+        votes(0, Pv, Some(A), &[0, 1]),
+        votes(0, Pc, None, &[0, 1, 2]),
+        Tick(1000),
+    ]
+}
+
+fn with(mut base: Vec<Ev>, more: Vec<Ev>) -> Vec<Ev> {
+    base.extend(more);
+    base
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            line:
+                "L11-L18: the round-0 proposer asks getValue() and proposes it with validRound -1",
+            me: 0,
+            events: vec![Value(0, A)],
+            expect: vec![
+                Proposed(0, A, None),
+                AtStep(Step::Prevote),
+                Voted(0, Pv, Some(A)),
+            ],
+        },
+        Case {
+            line: "L21: a non-proposer schedules OnTimeoutPropose at timeoutPropose(0) = 3 s",
+            me: 3,
+            events: vec![],
+            expect: vec![
+                AtStep(Step::Propose),
+                Timeout(3000, Step::Propose),
+                NotVoted(0, Pv),
+            ],
+        },
+        Case {
+            line: "L57: OnTimeoutPropose prevotes nil",
+            me: 3,
+            events: vec![Tick(2999), Tick(3000)],
+            expect: vec![Voted(0, Pv, None), AtStep(Step::Prevote)],
+        },
+        Case {
+            line: "L22: a proposal of unknown validity waits for valid(v)",
+            me: 3,
+            events: vec![prop(0, A, None)],
+            expect: vec![Asked(A), AtStep(Step::Propose), NotVoted(0, Pv)],
+        },
+        Case {
+            line: "L22-L24: prevote a valid fresh proposal when unlocked",
+            me: 3,
+            events: vec![prop(0, A, None), Valid(A, true)],
+            expect: vec![Voted(0, Pv, Some(A)), AtStep(Step::Prevote)],
+        },
+        Case {
+            line: "L22-L26: prevote nil for an invalid proposal",
+            me: 3,
+            events: vec![prop(0, A, None), Valid(A, false)],
+            expect: vec![Voted(0, Pv, None), AtStep(Step::Prevote)],
+        },
+        Case {
+            line: "L22-L26: prevote nil for a fresh proposal of another value when locked",
+            me: 3,
+            events: with(
+                locked_on_a_in_round_0(),
+                vec![prop(1, B, None), Valid(B, true)],
+            ),
+            expect: vec![AtRound(1), Locked(Some((A, 0))), Voted(1, Pv, None)],
+        },
+        Case {
+            line: "L22-L24: prevote a fresh proposal of the locked value",
+            me: 3,
+            events: with(locked_on_a_in_round_0(), vec![prop(1, A, None)]),
+            expect: vec![AtRound(1), Voted(1, Pv, Some(A))],
+        },
+        Case {
+            line: "L28-L30: prevote a re-proposal with validRound vr when lockedRound <= vr",
+            me: 3,
+            events: with(
+                locked_on_a_in_round_0(),
+                vec![
+                    // Round 1 is skipped (L55: f+1 in round 2); B got a
+                    // prevote quorum in round 1.
+                    votes(2, Pv, None, &[0, 1]),
+                    votes(1, Pv, Some(B), &[0, 1, 2]),
+                    prop(2, B, Some(1)),
+                    Valid(B, true),
+                ],
+            ),
+            expect: vec![AtRound(2), Locked(Some((A, 0))), Voted(2, Pv, Some(B))],
+        },
+        Case {
+            line: "L28-L32: prevote nil for a re-proposal with vr < lockedRound of another value",
+            me: 3,
+            events: vec![
+                // Round 0: no proposal; B gets prevotes we only see later.
+                Tick(3000),
+                votes(0, Pc, None, &[0, 1, 2]),
+                Tick(4000),
+                // Round 1: lock A.
+                prop(1, A, None),
+                Valid(A, true),
+                votes(1, Pv, Some(A), &[0, 1]),
+                // Skip to round 2, where B is re-proposed with vr = 0 < 1.
+                votes(2, Pv, None, &[0, 1]),
+                votes(0, Pv, Some(B), &[0, 1, 2]),
+                prop(2, B, Some(0)),
+                Valid(B, true),
+            ],
+            expect: vec![AtRound(2), Locked(Some((A, 1))), Voted(2, Pv, None)],
+        },
+        Case {
+            line:
+                "L28: a re-proposal without a prevote quorum in vr is not prevoted (wait for L57)",
+            me: 3,
+            events: vec![
+                votes(1, Pv, None, &[0, 1]),
+                prop(1, B, Some(0)),
+                Valid(B, true),
+            ],
+            expect: vec![AtRound(1), AtStep(Step::Propose), NotVoted(1, Pv)],
+        },
+        Case {
+            line: "L34: a prevote quorum of mixed values schedules OnTimeoutPrevote at 1 s",
+            me: 3,
+            events: vec![
+                Tick(3000),
+                votes(0, Pv, Some(A), &[0]),
+                votes(0, Pv, Some(B), &[1]),
+            ],
+            expect: vec![
+                AtStep(Step::Prevote),
+                Timeout(4000, Step::Prevote),
+                NotVoted(0, Pc),
+            ],
+        },
+        Case {
+            line: "L61: OnTimeoutPrevote precommits nil",
+            me: 3,
+            events: vec![
+                Tick(3000),
+                votes(0, Pv, Some(A), &[0]),
+                votes(0, Pv, Some(B), &[1]),
+                Tick(4000),
+            ],
+            expect: vec![Voted(0, Pc, None), AtStep(Step::Precommit)],
+        },
+        Case {
+            line: "L36-L43: proposal plus a prevote quorum for it: lock, precommit, set validValue",
+            me: 3,
+            events: vec![
+                prop(0, A, None),
+                Valid(A, true),
+                votes(0, Pv, Some(A), &[0, 1]),
+            ],
+            expect: vec![
+                Locked(Some((A, 0))),
+                ValidValue(Some((A, 0))),
+                Voted(0, Pc, Some(A)),
+                AtStep(Step::Precommit),
+            ],
+        },
+        Case {
+            line: "L36-L43: a quorum seen after precommitting nil updates validValue only",
+            me: 3,
+            events: vec![
+                Tick(3000),
+                votes(0, Pv, Some(A), &[1, 2]),
+                Tick(4000),
+                prop(0, A, None),
+                Valid(A, true),
+                votes(0, Pv, Some(A), &[0]),
+            ],
+            expect: vec![Voted(0, Pc, None), Locked(None), ValidValue(Some((A, 0)))],
+        },
+        Case {
+            line: "L15-L16: a proposer with a validValue re-proposes it with its validRound",
+            me: 1,
+            events: vec![
+                prop(0, A, None),
+                Valid(A, true),
+                votes(0, Pv, Some(A), &[0, 2]),
+                votes(0, Pc, None, &[0, 2, 3]),
+                Tick(1000),
+            ],
+            expect: vec![AtRound(1), Proposed(1, A, Some(0)), Voted(1, Pv, Some(A))],
+        },
+        Case {
+            line: "L44-L46: a nil prevote quorum: precommit nil",
+            me: 3,
+            events: vec![Tick(3000), votes(0, Pv, None, &[0, 1])],
+            expect: vec![Voted(0, Pc, None), AtStep(Step::Precommit)],
+        },
+        Case {
+            line: "L47: a precommit quorum of mixed values schedules OnTimeoutPrecommit at 1 s",
+            me: 3,
+            events: vec![votes(0, Pc, Some(A), &[0]), votes(0, Pc, None, &[1, 2])],
+            expect: vec![Timeout(1000, Step::Precommit), AtRound(0), NotCommitted],
+        },
+        Case {
+            line: "L65: OnTimeoutPrecommit starts the next round; its timeouts grow by 0.5 s",
+            me: 3,
+            events: vec![
+                votes(0, Pc, Some(A), &[0]),
+                votes(0, Pc, None, &[1, 2]),
+                Tick(1000),
+            ],
+            // Round 1 proposal timeout: 1000 + 3000 + 500.
+            expect: vec![
+                AtRound(1),
+                AtStep(Step::Propose),
+                Timeout(4500, Step::Propose),
+            ],
+        },
+        Case {
+            line: "L49-L54: a precommit quorum for a valid value decides it with a certificate",
+            me: 3,
+            events: vec![votes(0, Pc, Some(A), &[0, 1, 2]), Valid(A, true)],
+            expect: vec![Asked(A), Committed(A), AtHeight(1), AtRound(0)],
+        },
+        Case {
+            line: "L49: a precommit quorum for an invalid value does not decide",
+            me: 3,
+            events: vec![votes(0, Pc, Some(A), &[0, 1, 2]), Valid(A, false)],
+            expect: vec![NotCommitted, AtHeight(0)],
+        },
+        Case {
+            line: "L49: a quorum from an earlier round decides too",
+            me: 3,
+            events: vec![
+                votes(3, Pv, None, &[0, 1]),
+                votes(1, Pc, Some(B), &[0, 1, 2]),
+                Valid(B, true),
+            ],
+            expect: vec![Committed(B), AtHeight(1)],
+        },
+        Case {
+            line: "L55: f+1 of the power in a later round: jump to it",
+            me: 3,
+            events: vec![votes(5, Pv, None, &[0]), votes(5, Pc, None, &[1])],
+            expect: vec![AtRound(5), AtStep(Step::Propose)],
+        },
+        Case {
+            line: "L55: f or less in a later round: stay",
+            me: 3,
+            events: vec![votes(5, Pv, None, &[0])],
+            expect: vec![AtRound(0)],
+        },
+    ]
+}
+
+#[test]
+fn algorithm_1_transitions() {
+    for case in cases() {
+        let mut fx = Fx::new(case.me);
+        for ev in &case.events {
+            fx.apply(ev);
+        }
+        for c in &case.expect {
+            fx.check(c, case.line);
+        }
+    }
+}
+
+#[test]
+fn persist_signer_comes_before_each_signed_broadcast() {
+    let mut fx = Fx::new(3);
+    fx.apply(&prop(0, A, None));
+    let out = fx.input(BftInput::Validity {
+        value: A,
+        valid: true,
+    });
+    let persist = out
+        .iter()
+        .position(|a| matches!(a, BftAction::PersistSigner(_)))
+        .expect("persist");
+    let send = out
+        .iter()
+        .position(|a| matches!(a, BftAction::Broadcast(_)))
+        .expect("send");
+    assert!(persist < send);
+    assert_eq!(
+        fx.core.signer().last,
+        Some((0, 0, Step::Prevote)),
+        "signer state advanced"
+    );
+}
+
+#[test]
+fn restarted_signer_never_signs_at_or_before_its_mark() {
+    // Persisted: already precommitted in (0, 0). A restart must not prevote
+    // or precommit in round 0 again, whatever arrives.
+    let mut fx = Fx::with_signer(
+        3,
+        SignerState {
+            last: Some((0, 0, Step::Precommit)),
+        },
+    );
+    for ev in [
+        prop(0, B, None),
+        Valid(B, true),
+        votes(0, Pv, Some(B), &[0, 1]),
+        Tick(3000),
+    ] {
+        fx.apply(&ev);
+    }
+    assert_eq!(fx.own_vote(0, Pv), None);
+    assert_eq!(fx.own_vote(0, Pc), None);
+    // Round 1 is after the mark: it signs again.
+    fx.apply(&votes(0, Pc, None, &[0, 1, 2]));
+    fx.apply(&Tick(4000));
+    fx.apply(&Tick(8000));
+    assert_eq!(fx.own_vote(1, Pv), Some(None));
+}
+
+#[test]
+fn signer_state_only_moves_forward() {
+    let mut s = SignerState::default();
+    assert!(s.advance((1, 0, Step::Prevote)).is_ok());
+    assert!(s.advance((1, 0, Step::Prevote)).is_err());
+    assert!(s.advance((1, 0, Step::Propose)).is_err());
+    assert!(s.advance((0, 9, Step::Precommit)).is_err());
+    assert!(s.advance((1, 0, Step::Precommit)).is_ok());
+    assert!(s.advance((1, 1, Step::Propose)).is_ok());
+    assert!(s.advance((2, 0, Step::Propose)).is_ok());
+    assert_eq!(s.last, Some((2, 0, Step::Propose)));
+}
+
+#[test]
+fn conflicting_votes_and_proposals_become_evidence() {
+    let mut fx = Fx::new(3);
+    fx.apply(&votes(0, Pv, Some(A), &[1]));
+    fx.apply(&votes(0, Pv, Some(B), &[1]));
+    // The same vote again is a duplicate, not evidence; a third value adds none.
+    fx.apply(&votes(0, Pv, Some(A), &[1]));
+    fx.apply(&votes(0, Pv, None, &[1]));
+    // Different steps or rounds are not conflicts.
+    fx.apply(&votes(0, Pc, Some(B), &[1]));
+    fx.apply(&prop(0, A, None));
+    fx.apply(&prop(0, B, None));
+    let evidence: Vec<Evidence> = fx
+        .log
+        .iter()
+        .filter_map(|a| match a {
+            BftAction::Evidence(e) => Some(e.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(evidence.len(), 2, "{evidence:?}");
+    assert!(matches!(&evidence[0], Evidence::Votes(a, b)
+        if a.vote.value == Some(A) && b.vote.value == Some(B)));
+    assert_eq!(evidence[0].offender(), 1);
+    assert!(matches!(&evidence[1], Evidence::Proposals(..)));
+    assert_eq!(evidence[1].offender(), 0);
+    for e in &evidence {
+        assert!(e.verify(&CHAIN, &fx.set));
+        assert!(!e.verify(&H256([8; 32]), &fx.set), "bound to the chain");
+    }
+    // Only the first vote counts: one validator's power, not two.
+    fx.apply(&votes(0, Pv, Some(B), &[2]));
+    assert_eq!(fx.core.step(), Step::Propose);
+}
+
+#[test]
+fn bad_messages_are_dropped() {
+    let mut fx = Fx::new(3);
+    let ps = fx.pairs.clone();
+    let vote = |h: Height, who: usize, idx: u32| {
+        let v = SignedVote::sign(
+            &ps[who],
+            &CHAIN,
+            Vote {
+                height: h,
+                round: 0,
+                kind: VoteKind::Precommit,
+                value: Some(A),
+                validator: idx,
+            },
+        );
+        Message::Vote(v).encode()
+    };
+    let mut bad = vec![
+        vote(1, 0, 0), // a future height
+        vote(0, 0, 9), // an unknown validator
+        vote(0, 0, 1), // signed by someone else
+        vec![],        // nothing
+        vec![1, 2, 3], // garbage
+    ];
+    let mut trailing = vote(0, 0, 0);
+    trailing.push(0);
+    bad.push(trailing); // a valid message with a trailing byte
+    let foreign = SignedVote::sign(
+        &fx.pairs[1],
+        &H256([8; 32]),
+        Vote {
+            height: 0,
+            round: 0,
+            kind: VoteKind::Precommit,
+            value: Some(A),
+            validator: 1,
+        },
+    );
+    bad.push(Message::Vote(foreign).encode()); // signed for another chain
+                                               // A proposal from the wrong proposer.
+    let wrong = SignedProposal::sign(
+        &fx.pairs[2],
+        &CHAIN,
+        Proposal {
+            height: 0,
+            round: 0,
+            value: A,
+            valid_round: None,
+            proposer: 2,
+        },
+    );
+    bad.push(Message::Proposal(wrong).encode());
+    for b in bad {
+        let out = fx.input(BftInput::Message(b));
+        assert!(
+            out.iter().all(|a| matches!(a, BftAction::WakeAt(_))),
+            "{out:?}"
+        );
+    }
+    // Two good precommits plus the rejected ones are no quorum.
+    fx.input(BftInput::Message(vote(0, 1, 1)));
+    fx.input(BftInput::Message(vote(0, 2, 2)));
+    fx.input(BftInput::Validity {
+        value: A,
+        valid: true,
+    });
+    assert_eq!(fx.core.height(), 0);
+    fx.input(BftInput::Message(vote(0, 0, 0)));
+    assert_eq!(fx.core.height(), 1);
+}
+
+#[test]
+fn certificates_verify_only_with_a_quorum_of_good_signatures() {
+    let mut fx = Fx::new(3);
+    fx.apply(&votes(0, Pc, Some(A), &[0, 1, 2]));
+    fx.apply(&Valid(A, true));
+    let cert = fx
+        .log
+        .iter()
+        .find_map(|a| match a {
+            BftAction::Commit(c) => Some(c.clone()),
+            _ => None,
+        })
+        .expect("commit");
+    assert_eq!(cert.verify(&CHAIN, &fx.set), Ok(()));
+    let mut short = cert.clone();
+    short.precommits.pop();
+    assert_eq!(
+        short.verify(&CHAIN, &fx.set),
+        Err(CertificateError::NoQuorum)
+    );
+    let mut dup = cert.clone();
+    dup.precommits[2] = dup.precommits[1].clone();
+    assert_eq!(
+        dup.verify(&CHAIN, &fx.set),
+        Err(CertificateError::NotAscending)
+    );
+    let mut other = cert.clone();
+    other.value = B;
+    assert!(matches!(
+        other.verify(&CHAIN, &fx.set),
+        Err(CertificateError::BadSignature(_))
+    ));
+    let mut unknown = cert.clone();
+    unknown.precommits[2].0 = 7;
+    assert_eq!(
+        unknown.verify(&CHAIN, &fx.set),
+        Err(CertificateError::UnknownValidator(7))
+    );
+    // A certificate brings a lagging node to the decision (catch-up).
+    let mut late = Fx::new(2);
+    late.input(BftInput::Message(Message::Commit(cert).encode()));
+    late.input(BftInput::Validity {
+        value: A,
+        valid: true,
+    });
+    assert_eq!(late.core.height(), 1);
+}
+
+#[test]
+fn proposer_rotation_is_weighted_by_power() {
+    let ps = pairs(KeyScheme::Sr25519, 3);
+    let set = set_of(&ps, &[1, 2, 3]);
+    let mut counts = [0u32; 3];
+    for r in 0..60 {
+        counts[set.proposer(r) as usize] += 1;
+    }
+    assert_eq!(counts, [10, 20, 30]);
+    // Across heights too: the next height continues the rotation.
+    let mut counts = [0u32; 3];
+    let mut s = set.clone();
+    for _ in 0..60 {
+        counts[s.proposer(0) as usize] += 1;
+        s = s.next_height();
+    }
+    assert_eq!(counts, [10, 20, 30]);
+    // Equal powers: round robin in index order.
+    let eq = set_of(&pairs(KeyScheme::Sr25519, 4), &[5, 5, 5, 5]);
+    assert_eq!(
+        (0..8).map(|r| eq.proposer(r)).collect::<Vec<_>>(),
+        [0, 1, 2, 3, 0, 1, 2, 3]
+    );
+}
+
+#[test]
+fn validator_sets_reject_bad_input() {
+    let ps = pairs(KeyScheme::Sr25519, 2);
+    assert_eq!(ValidatorSet::new(vec![]), Err(ValidatorSetError::Empty));
+    let v = |i: usize, power| Validator {
+        public: ps[i].public(),
+        power,
+    };
+    assert_eq!(
+        ValidatorSet::new(vec![v(0, 1), v(1, 0)]),
+        Err(ValidatorSetError::ZeroPower)
+    );
+    assert_eq!(
+        ValidatorSet::new(vec![v(0, 1), v(0, 1)]),
+        Err(ValidatorSetError::DuplicateKey)
+    );
+    assert_eq!(
+        ValidatorSet::new(vec![v(0, u64::MAX), v(1, 1)]),
+        Err(ValidatorSetError::TooMuchPower)
+    );
+    // Thresholds are strict: 2 of 3 is not > 2/3, 1 of 3 is not > 1/3.
+    let s = set_of(&pairs(KeyScheme::Sr25519, 3), &[1, 1, 1]);
+    assert!(!s.is_quorum(2) && s.is_quorum(3));
+    assert!(!s.is_one_third(1) && s.is_one_third(2));
+}
+
+#[test]
+fn signatures_are_domain_separated_by_step() {
+    let ps = pairs(KeyScheme::Sr25519, 1);
+    let set = set_of(&ps, &[1]);
+    let pv = Vote {
+        height: 3,
+        round: 1,
+        kind: VoteKind::Prevote,
+        value: Some(A),
+        validator: 0,
+    };
+    let signed = SignedVote::sign(&ps[0], &CHAIN, pv.clone());
+    assert!(signed.verify(&CHAIN, &set));
+    let as_precommit = SignedVote {
+        vote: Vote {
+            kind: VoteKind::Precommit,
+            ..pv.clone()
+        },
+        signature: signed.signature.clone(),
+    };
+    assert!(!as_precommit.verify(&CHAIN, &set));
+    assert!(pv.sign_bytes(&CHAIN)[1..].starts_with(SIGN_DOMAIN));
+}
+
+#[test]
+fn wire_format_is_pinned() {
+    // Golden: a nil precommit's signing payload. Changing it breaks every
+    // deployed validator's signatures; change it deliberately.
+    let v = Vote {
+        height: 1,
+        round: 2,
+        kind: VoteKind::Precommit,
+        value: None,
+        validator: 3,
+    };
+    let mut want = Vec::new();
+    want.push(13u8 << 2); // compact length of the domain tag
+    want.extend_from_slice(b"qstack/bft/v1");
+    want.extend_from_slice(&[7; 32]);
+    want.push(2); // step: precommit
+    want.extend_from_slice(&1u64.to_le_bytes());
+    want.extend_from_slice(&2u32.to_le_bytes());
+    want.push(1); // kind: precommit
+    want.push(0); // value: nil
+    want.extend_from_slice(&3u32.to_le_bytes());
+    assert_eq!(v.sign_bytes(&CHAIN), want);
+}
+
+#[test]
+fn hybrid_keys_sign_votes_and_certificates() {
+    let ps = pairs(KeyScheme::Hybrid, 4);
+    let set = set_of(&ps, &[1, 1, 1, 1]);
+    let mut core = Tendermint::new(
+        BftConfig::default(),
+        CHAIN,
+        set.clone(),
+        Some(ps[3].clone()),
+        0,
+        SignerState::default(),
+    );
+    core.start(0);
+    for (i, p) in ps.iter().enumerate().take(3) {
+        let v = SignedVote::sign(
+            p,
+            &CHAIN,
+            Vote {
+                height: 0,
+                round: 0,
+                kind: VoteKind::Precommit,
+                value: Some(A),
+                validator: i as u32,
+            },
+        );
+        core.handle(0, BftInput::Message(Message::Vote(v).encode()));
+    }
+    let out = core.handle(
+        0,
+        BftInput::Validity {
+            value: A,
+            valid: true,
+        },
+    );
+    let cert = out
+        .iter()
+        .find_map(|a| match a {
+            BftAction::Commit(c) => Some(c.clone()),
+            _ => None,
+        })
+        .expect("commit");
+    assert_eq!(cert.verify(&CHAIN, &set), Ok(()));
+    assert_eq!(
+        Message::decode_strict(&Message::Commit(cert.clone()).encode()),
+        Some(Message::Commit(cert))
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+        let mut fx = Fx::new(3);
+        let _ = fx.core.handle(0, BftInput::Message(bytes));
+    }
+
+    #[test]
+    fn mutated_messages_never_panic(flips in proptest::collection::vec((0usize..200, proptest::prelude::any::<u8>()), 1..4)) {
+        let mut fx = Fx::new(3);
+        let v = SignedVote::sign(
+            &fx.pairs[0],
+            &CHAIN,
+            Vote { height: 0, round: 0, kind: VoteKind::Prevote, value: Some(A), validator: 0 },
+        );
+        let mut bytes = Message::Vote(v).encode();
+        for (at, x) in flips {
+            let n = bytes.len();
+            bytes[at % n] ^= x;
+        }
+        let _ = fx.core.handle(0, BftInput::Message(bytes));
+    }
+}

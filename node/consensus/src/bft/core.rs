@@ -116,11 +116,39 @@ enum Rule {
     L47,
 }
 
+/// Values one validator may be counted for in one (round, step): an
+/// equivocator's extra votes count for their values (as the paper's "2f+1
+/// messages" do) but cannot grow memory without bound.
+const MAX_VALUES_PER_VOTER: usize = 4;
+
+/// Votes of one (round, step).
 #[derive(Default, Debug)]
 struct Tally {
-    by_validator: BTreeMap<u32, SignedVote>,
-    per_value: BTreeMap<Option<H256>, u64>,
+    /// Each validator's first vote (its power counts once in `total`).
+    first: BTreeMap<u32, SignedVote>,
+    /// Per value: the power and the votes of everyone who signed it.
+    per_value: BTreeMap<Option<H256>, (u64, BTreeMap<u32, SignedVote>)>,
+    /// Power of distinct voters ("2f+1 votes for anything").
     total: u64,
+}
+
+impl Tally {
+    fn has(&self, v: &Vote) -> bool {
+        self.per_value
+            .get(&v.value)
+            .is_some_and(|(_, by)| by.contains_key(&v.validator))
+    }
+
+    fn values_of(&self, validator: u32) -> usize {
+        self.per_value
+            .values()
+            .filter(|(_, by)| by.contains_key(&validator))
+            .count()
+    }
+
+    fn power_for(&self, value: &Option<H256>) -> u64 {
+        self.per_value.get(value).map_or(0, |(p, _)| *p)
+    }
 }
 
 /// One validator's (or observer's) Tendermint core for a chain.
@@ -151,6 +179,7 @@ pub struct Tendermint {
     offenders: BTreeSet<(u32, Round, Step)>,
     certificates: BTreeMap<Height, CommitCertificate>,
     helped: BTreeMap<Height, Millis>,
+    certificate: Option<CommitCertificate>,
     now: Millis,
 }
 
@@ -193,6 +222,7 @@ impl Tendermint {
             offenders: BTreeSet::new(),
             certificates: BTreeMap::new(),
             helped: BTreeMap::new(),
+            certificate: None,
             now: 0,
         }
     }
@@ -340,6 +370,20 @@ impl Tendermint {
         );
         self.send(Message::Proposal(p.clone()), out);
         self.proposals.entry(p.proposal.round).or_insert(p);
+        // With a re-proposal go the prevotes that justify it (Tendermint's
+        // proof-of-lock): peers that missed them could not apply L28 and
+        // would prevote nil round after round.
+        if let Some(vr) = valid_round {
+            let pol: Vec<SignedVote> = self
+                .votes
+                .get(&(vr, VoteKind::Prevote))
+                .and_then(|t| t.per_value.get(&Some(value)))
+                .map(|(_, by)| by.values().cloned().collect())
+                .unwrap_or_default();
+            for v in pol {
+                self.send(Message::Vote(v), out);
+            }
+        }
         self.senders.entry(self.round).or_default().insert(me);
     }
 
@@ -432,16 +476,11 @@ impl Tendermint {
                 }
             }
             Message::Commit(c) => {
-                // A certificate is a bundle of precommits: add them as votes,
-                // and L49 decides.
-                if c.verify(&self.chain, &self.validators).is_ok() {
-                    for (validator, signature) in &c.precommits {
-                        let vote = SignedVote {
-                            vote: c.precommit(*validator),
-                            signature: signature.clone(),
-                        };
-                        self.add_vote(vote, out);
-                    }
+                // A verified certificate proves > 2/3 precommitted: L49 on
+                // its precommits (not merged into our tallies, where an
+                // equivocator's other vote may already sit).
+                if self.certificate.is_none() && c.verify(&self.chain, &self.validators).is_ok() {
+                    self.certificate = Some(c);
                 }
             }
         }
@@ -491,45 +530,44 @@ impl Tendermint {
     }
 
     fn on_vote(&mut self, v: SignedVote, out: &mut Vec<BftAction>) {
-        let key = (v.vote.round, v.vote.kind);
-        if let Some(have) = self
-            .votes
-            .get(&key)
-            .and_then(|t| t.by_validator.get(&v.vote.validator))
-        {
-            // A copy of a vote we hold is dropped unverified; a different
-            // one, once verified, is evidence.
-            if have.vote.value != v.vote.value
-                && v.verify(&self.chain, &self.validators)
-                && self
-                    .offenders
-                    .insert((v.vote.validator, v.vote.round, v.vote.kind.step()))
-            {
-                out.push(BftAction::Evidence(Evidence::Votes(have.clone(), v)));
-            }
+        let (round, kind, validator) = (v.vote.round, v.vote.kind, v.vote.validator);
+        let (first, counted) = match self.votes.get(&(round, kind)) {
+            // A copy of a vote we hold is dropped unverified.
+            Some(t) if t.has(&v.vote) => return,
+            Some(t) => (t.first.get(&validator).cloned(), t.values_of(validator)),
+            None => (None, 0),
+        };
+        if counted >= MAX_VALUES_PER_VOTER || !v.verify(&self.chain, &self.validators) {
             return;
         }
-        if v.verify(&self.chain, &self.validators) {
-            self.add_vote(v, out);
+        // A second, different vote for the same step is evidence; it
+        // still counts for its value.
+        if let Some(first) = first {
+            if self.offenders.insert((validator, round, kind.step())) {
+                out.push(BftAction::Evidence(Evidence::Votes(first, v.clone())));
+            }
         }
+        self.add_vote(v, out);
     }
 
-    /// Adds a verified vote of the current height (first one per validator
-    /// and step counts).
+    /// Adds a verified vote of the current height.
     fn add_vote(&mut self, v: SignedVote, _out: &mut [BftAction]) {
         let power = self.validators.power(v.vote.validator);
         let tally = self.votes.entry((v.vote.round, v.vote.kind)).or_default();
-        if tally.by_validator.contains_key(&v.vote.validator) {
+        if tally.has(&v.vote) {
             return;
         }
-        let slot = tally.per_value.entry(v.vote.value).or_insert(0);
-        *slot = slot.saturating_add(power);
-        tally.total = tally.total.saturating_add(power);
+        if !tally.first.contains_key(&v.vote.validator) {
+            tally.total = tally.total.saturating_add(power);
+            tally.first.insert(v.vote.validator, v.clone());
+        }
         self.senders
             .entry(v.vote.round)
             .or_default()
             .insert(v.vote.validator);
-        tally.by_validator.insert(v.vote.validator, v);
+        let (sum, by) = tally.per_value.entry(v.vote.value).or_default();
+        *sum = sum.saturating_add(power);
+        by.insert(v.vote.validator, v);
     }
 
     // ---- rules -------------------------------------------------------------
@@ -537,8 +575,7 @@ impl Tendermint {
     fn quorum_for(&self, round: Round, kind: VoteKind, value: Option<H256>) -> bool {
         self.votes
             .get(&(round, kind))
-            .and_then(|t| t.per_value.get(&value))
-            .is_some_and(|p| self.validators.is_quorum(*p))
+            .is_some_and(|t| self.validators.is_quorum(t.power_for(&value)))
     }
 
     fn quorum_any(&self, round: Round, kind: VoteKind) -> bool {
@@ -594,14 +631,22 @@ impl Tendermint {
             .iter()
             .filter(|((_, k), _)| *k == VoteKind::Precommit)
             .find_map(|((r, _), t)| {
-                t.per_value.iter().find_map(|(v, p)| match v {
+                t.per_value.iter().find_map(|(v, (p, _))| match v {
                     Some(v) if self.validators.is_quorum(*p) => Some((*r, *v)),
                     _ => None,
                 })
             });
         if let Some((r, v)) = decided {
             if self.is_valid(v, out) == Some(true) {
-                self.decide(r, v, out);
+                let cert = self.certificate_from_votes(r, v);
+                self.decide(cert, out);
+                return true;
+            }
+        }
+        // L49 on a peer's certificate for this height.
+        if let Some(cert) = self.certificate.clone() {
+            if self.is_valid(cert.value, out) == Some(true) {
+                self.decide(cert, out);
                 return true;
             }
         }
@@ -696,25 +741,23 @@ impl Tendermint {
         false
     }
 
-    /// L49–54: decide, keep the certificate, and start the next height.
-    fn decide(&mut self, round: Round, value: H256, out: &mut Vec<BftAction>) {
+    fn certificate_from_votes(&self, round: Round, value: H256) -> CommitCertificate {
         let precommits = self
             .votes
             .get(&(round, VoteKind::Precommit))
-            .map(|t| {
-                t.by_validator
-                    .iter()
-                    .filter(|(_, v)| v.vote.value == Some(value))
-                    .map(|(i, v)| (*i, v.signature.clone()))
-                    .collect()
-            })
+            .and_then(|t| t.per_value.get(&Some(value)))
+            .map(|(_, by)| by.iter().map(|(i, v)| (*i, v.signature.clone())).collect())
             .unwrap_or_default();
-        let cert = CommitCertificate {
+        CommitCertificate {
             height: self.height,
             round,
             value,
             precommits,
-        };
+        }
+    }
+
+    /// L49–54: decide, keep the certificate, and start the next height.
+    fn decide(&mut self, cert: CommitCertificate, out: &mut Vec<BftAction>) {
         self.certificates.insert(self.height, cert.clone());
         while self.certificates.len() > self.config.keep_certificates {
             self.certificates.pop_first();
@@ -734,6 +777,7 @@ impl Tendermint {
         self.fired.clear();
         self.timeouts.clear();
         self.offenders.clear();
+        self.certificate = None;
         self.start_round(0, out);
     }
 }

@@ -1,1 +1,562 @@
+//! A deterministic network simulation of the Tendermint core: seeded ChaCha
+//! RNG, virtual time, an event queue instead of sockets and threads. Messages
+//! are delayed at random, lost at random, cut by partitions; byzantine
+//! validators stay silent or equivocate (send conflicting signed votes and
+//! proposals, some peers getting both). Checked on every run: no two honest
+//! validators commit different blocks at one height, every commit
+//! certificate verifies, every piece of evidence is real and names a
+//! byzantine validator; the honest validators reach the target height; the
+//! same seed gives the same trace.
+//!
+//! `QSTACK_SIM_SEEDS=N` runs N seeds per scenario instead of the CI default.
 
+use super::*;
+use crate::Millis;
+use codec::Encode;
+use qstack_core::{hashing::blake2_256, KeyScheme, Pair, H256};
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+
+const CHAIN: H256 = H256([0x51; 32]);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Behaviour {
+    Honest,
+    /// Never sends anything (crashed or withholding).
+    Silent,
+    /// Runs an honest core but, for each of its own votes and proposals,
+    /// sends some peers a conflicting signed version (or both).
+    Equivocate,
+}
+
+#[derive(Clone, Debug)]
+struct Scenario {
+    powers: Vec<u64>,
+    byzantine: Vec<(usize, Behaviour)>,
+    /// Per-mille chance a message is lost.
+    loss: u64,
+    /// Message delay range (ms).
+    delay: (Millis, Millis),
+    /// During [start, end), nodes in the set hear only each other.
+    partition: Option<(Millis, Millis, BTreeSet<usize>)>,
+    /// Every honest validator must commit this many heights (0..target).
+    target: Height,
+    /// Virtual-time limit (ms).
+    limit: Millis,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Event {
+    Deliver {
+        to: usize,
+        bytes: Vec<u8>,
+    },
+    Wake {
+        node: usize,
+    },
+    Value {
+        node: usize,
+        height: Height,
+        round: Round,
+        value: H256,
+    },
+    Validity {
+        node: usize,
+        value: H256,
+    },
+}
+
+struct Node {
+    core: Tendermint,
+    behaviour: Behaviour,
+    commits: BTreeMap<Height, H256>,
+}
+
+struct Sim {
+    sc: Scenario,
+    rng: ChaCha8Rng,
+    now: Millis,
+    seq: u64,
+    queue: BinaryHeap<Reverse<(Millis, u64, Event)>>,
+    pairs: Vec<Pair>,
+    set: ValidatorSet,
+    nodes: Vec<Node>,
+    /// Blocks that exist and are valid (built by a proposer or a byzantine).
+    blocks: BTreeSet<H256>,
+    /// What honest nodes committed, per height.
+    decided: BTreeMap<Height, H256>,
+    evidence: Vec<Evidence>,
+    trace: Vec<u8>,
+    /// Max honest height seen when the partition healed.
+    height_at_heal: Option<Height>,
+}
+
+/// Outcome of a run.
+#[derive(Debug)]
+struct Run {
+    trace: [u8; 32],
+    evidence: usize,
+    end: Millis,
+    height_at_heal: Option<Height>,
+}
+
+fn keys(scheme: KeyScheme, n: usize) -> Vec<Pair> {
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<BTreeMap<(u8, usize), Pair>>> = OnceLock::new();
+    let mut cache = CACHE
+        .get_or_init(|| Mutex::new(BTreeMap::new()))
+        .lock()
+        .expect("cache");
+    (0..n)
+        .map(|i| {
+            cache
+                .entry((scheme as u8, i))
+                .or_insert_with(|| Pair::from_suri(scheme, &format!("//sim{i}")).expect("dev key"))
+                .clone()
+        })
+        .collect()
+}
+
+impl Sim {
+    fn new(sc: Scenario, seed: u64, scheme: KeyScheme) -> Self {
+        let n = sc.powers.len();
+        let pairs = keys(scheme, n);
+        let set = ValidatorSet::new(
+            pairs
+                .iter()
+                .zip(&sc.powers)
+                .map(|(p, w)| Validator {
+                    public: p.public(),
+                    power: *w,
+                })
+                .collect(),
+        )
+        .expect("set");
+        let nodes = pairs
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Node {
+                core: Tendermint::new(
+                    BftConfig::default(),
+                    CHAIN,
+                    set.clone(),
+                    Some(p.clone()),
+                    0,
+                    SignerState::default(),
+                ),
+                behaviour: sc
+                    .byzantine
+                    .iter()
+                    .find(|(b, _)| *b == i)
+                    .map_or(Behaviour::Honest, |(_, b)| *b),
+                commits: BTreeMap::new(),
+            })
+            .collect();
+        Self {
+            sc,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            now: 0,
+            seq: 0,
+            queue: BinaryHeap::new(),
+            pairs,
+            set,
+            nodes,
+            blocks: BTreeSet::new(),
+            decided: BTreeMap::new(),
+            evidence: Vec::new(),
+            trace: Vec::new(),
+            height_at_heal: None,
+        }
+    }
+
+    fn schedule(&mut self, at: Millis, ev: Event) {
+        self.seq += 1;
+        self.queue.push(Reverse((at, self.seq, ev)));
+    }
+
+    fn rand(&mut self, below: u64) -> u64 {
+        self.rng.next_u64() % below.max(1)
+    }
+
+    fn honest(&self, i: usize) -> bool {
+        self.nodes[i].behaviour == Behaviour::Honest
+    }
+
+    fn log(&mut self, node: usize, item: impl Encode) {
+        (self.now, node as u32, item).encode_to(&mut self.trace);
+    }
+
+    fn min_honest_height(&self) -> Height {
+        (0..self.nodes.len())
+            .filter(|i| self.honest(*i))
+            .map(|i| self.nodes[i].core.height())
+            .min()
+            .unwrap_or(0)
+    }
+
+    fn max_honest_height(&self) -> Height {
+        (0..self.nodes.len())
+            .filter(|i| self.honest(*i))
+            .map(|i| self.nodes[i].core.height())
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn run(mut self) -> Run {
+        for i in 0..self.nodes.len() {
+            let out = self.nodes[i].core.start(0);
+            self.carry_out(i, out);
+        }
+        while self.min_honest_height() < self.sc.target {
+            let Some(Reverse((at, _, ev))) = self.queue.pop() else {
+                panic!("no events left");
+            };
+            assert!(
+                at <= self.sc.limit,
+                "no progress: (height, round, step, locked, valid) per node {:?} at {at} ms",
+                self.nodes
+                    .iter()
+                    .map(|n| (
+                        n.core.height(),
+                        n.core.round(),
+                        n.core.step(),
+                        n.core.locked().map(|(v, r)| (v.0[0], r)),
+                        n.core.valid().map(|(v, r)| (v.0[0], r))
+                    ))
+                    .collect::<Vec<_>>()
+            );
+            self.now = at;
+            if let Some((_, end, _)) = &self.sc.partition {
+                if self.height_at_heal.is_none() && at >= *end {
+                    self.height_at_heal = Some(self.max_honest_height());
+                }
+            }
+            let (node, input) = match ev {
+                Event::Deliver { to, bytes } => (to, BftInput::Message(bytes)),
+                Event::Wake { node } => (node, BftInput::Tick),
+                Event::Value {
+                    node,
+                    height,
+                    round,
+                    value,
+                } => (
+                    node,
+                    BftInput::Value {
+                        height,
+                        round,
+                        value,
+                    },
+                ),
+                Event::Validity { node, value } => {
+                    let valid = self.blocks.contains(&value);
+                    (node, BftInput::Validity { value, valid })
+                }
+            };
+            let out = self.nodes[node].core.handle(at, input);
+            self.carry_out(node, out);
+        }
+        Run {
+            trace: blake2_256(&self.trace),
+            evidence: self.evidence.len(),
+            end: self.now,
+            height_at_heal: self.height_at_heal,
+        }
+    }
+
+    fn carry_out(&mut self, node: usize, actions: Vec<BftAction>) {
+        for a in actions {
+            match a {
+                BftAction::RequestValue { height, round } => {
+                    let value = H256(blake2_256(&(b"block", height, round, node as u32).encode()));
+                    self.blocks.insert(value);
+                    let at = self.now + 5 + self.rand(20);
+                    self.schedule(
+                        at,
+                        Event::Value {
+                            node,
+                            height,
+                            round,
+                            value,
+                        },
+                    );
+                }
+                BftAction::CheckValue { value, .. } => {
+                    let at = self.now + 1 + self.rand(10);
+                    self.schedule(at, Event::Validity { node, value });
+                }
+                BftAction::PersistSigner(s) => self.log(node, (0u8, s)),
+                BftAction::Broadcast(bytes) => self.broadcast(node, bytes),
+                BftAction::Commit(cert) => {
+                    assert_eq!(
+                        cert.verify(&CHAIN, &self.set),
+                        Ok(()),
+                        "node {node} committed with a bad certificate"
+                    );
+                    self.log(node, (1u8, cert.height, cert.round, cert.value));
+                    let h = cert.height;
+                    let prev = self.nodes[node].commits.insert(h, cert.value);
+                    assert!(prev.is_none(), "node {node} committed height {h} twice");
+                    if self.honest(node) {
+                        let first = *self.decided.entry(h).or_insert(cert.value);
+                        assert_eq!(
+                            first, cert.value,
+                            "SAFETY: honest node {node} committed a different block at height {h}"
+                        );
+                    }
+                }
+                BftAction::Evidence(e) => {
+                    assert!(e.verify(&CHAIN, &self.set), "bad evidence {e:?}");
+                    let offender = e.offender() as usize;
+                    assert!(
+                        !self.honest(offender),
+                        "evidence against honest node {offender}"
+                    );
+                    self.log(node, (2u8, e.offender()));
+                    self.evidence.push(e);
+                }
+                BftAction::WakeAt(at) => self.schedule(at, Event::Wake { node }),
+            }
+        }
+    }
+
+    fn broadcast(&mut self, from: usize, bytes: Vec<u8>) {
+        let behaviour = self.nodes[from].behaviour;
+        if behaviour == Behaviour::Silent {
+            return;
+        }
+        let msg = Message::decode_strict(&bytes).expect("own message decodes");
+        self.log(from, (3u8, logical(&msg)));
+        let conflicting = match behaviour {
+            Behaviour::Equivocate => self.conflicting(from, &msg),
+            _ => None,
+        };
+        for to in 0..self.nodes.len() {
+            if to == from {
+                continue;
+            }
+            let sends: Vec<Vec<u8>> = match &conflicting {
+                Some(other) => match self.rand(3) {
+                    0 => vec![bytes.clone()],
+                    1 => vec![other.clone()],
+                    _ => vec![bytes.clone(), other.clone()],
+                },
+                None => vec![bytes.clone()],
+            };
+            for b in sends {
+                self.send(from, to, b);
+            }
+        }
+    }
+
+    fn send(&mut self, from: usize, to: usize, bytes: Vec<u8>) {
+        if let Some((start, end, side)) = &self.sc.partition {
+            if (*start..*end).contains(&self.now) && side.contains(&from) != side.contains(&to) {
+                return;
+            }
+        }
+        if self.rand(1000) < self.sc.loss {
+            return;
+        }
+        let (lo, hi) = self.sc.delay;
+        let at = self.now + lo + self.rand(hi - lo + 1);
+        self.schedule(at, Event::Deliver { to, bytes });
+    }
+
+    /// A byzantine node's conflicting version of its own vote or proposal:
+    /// another (valid) block, signed behind its signer's back.
+    fn conflicting(&mut self, from: usize, msg: &Message) -> Option<Vec<u8>> {
+        let pair = self.pairs[from].clone();
+        match msg {
+            Message::Vote(v) => {
+                let fake = H256(blake2_256(
+                    &(b"fake", v.vote.height, v.vote.round, from as u32).encode(),
+                ));
+                self.blocks.insert(fake);
+                let value = if v.vote.value == Some(fake) {
+                    None
+                } else {
+                    Some(fake)
+                };
+                let vote = Vote {
+                    value,
+                    ..v.vote.clone()
+                };
+                Some(Message::Vote(SignedVote::sign(&pair, &CHAIN, vote)).encode())
+            }
+            Message::Proposal(p) => {
+                let fake = H256(blake2_256(
+                    &(b"fake", p.proposal.height, p.proposal.round, from as u32).encode(),
+                ));
+                self.blocks.insert(fake);
+                let proposal = Proposal {
+                    value: fake,
+                    valid_round: None,
+                    ..p.proposal.clone()
+                };
+                Some(Message::Proposal(SignedProposal::sign(&pair, &CHAIN, proposal)).encode())
+            }
+            Message::Commit(_) => None,
+        }
+    }
+}
+
+/// A message without its signatures (randomized, so not in the trace).
+fn logical(msg: &Message) -> Vec<u8> {
+    match msg {
+        Message::Proposal(p) => (0u8, &p.proposal).encode(),
+        Message::Vote(v) => (1u8, &v.vote).encode(),
+        Message::Commit(c) => (
+            2u8,
+            c.height,
+            c.round,
+            c.value,
+            c.precommits.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+        )
+            .encode(),
+    }
+}
+
+fn seeds(default: u64) -> u64 {
+    std::env::var("QSTACK_SIM_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+fn lossy(n: usize) -> Scenario {
+    Scenario {
+        powers: vec![1; n],
+        byzantine: vec![],
+        loss: 100,
+        delay: (5, 300),
+        partition: None,
+        target: 8,
+        limit: 10 * 60 * 1000,
+    }
+}
+
+fn run_seeds(name: &str, sc: &Scenario, default_seeds: u64) -> Vec<Run> {
+    (0..seeds(default_seeds))
+        .map(|seed| {
+            let run =
+                std::panic::catch_unwind(|| Sim::new(sc.clone(), seed, KeyScheme::Sr25519).run());
+            match run {
+                Ok(r) => r,
+                Err(e) => {
+                    let why = e
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_default();
+                    panic!("{name}: seed {seed} failed: {why}")
+                }
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn four_validators_reach_consensus_under_delay_and_loss() {
+    run_seeds("4 lossy", &lossy(4), 8);
+}
+
+#[test]
+fn seven_validators_reach_consensus_under_delay_and_loss() {
+    run_seeds("7 lossy", &lossy(7), 4);
+}
+
+#[test]
+fn weighted_validators_reach_consensus() {
+    let sc = Scenario {
+        powers: vec![1, 2, 3, 4, 5],
+        ..lossy(5)
+    };
+    run_seeds("weighted", &sc, 3);
+}
+
+#[test]
+fn silent_byzantine_minority_cannot_stop_or_fork_the_chain() {
+    let four = Scenario {
+        byzantine: vec![(1, Behaviour::Silent)],
+        ..lossy(4)
+    };
+    run_seeds("4, one silent", &four, 6);
+    let seven = Scenario {
+        byzantine: vec![(0, Behaviour::Silent), (4, Behaviour::Silent)],
+        ..lossy(7)
+    };
+    run_seeds("7, two silent", &seven, 3);
+}
+
+#[test]
+fn equivocating_byzantine_minority_cannot_fork_and_is_caught() {
+    let four = Scenario {
+        byzantine: vec![(2, Behaviour::Equivocate)],
+        ..lossy(4)
+    };
+    for run in run_seeds("4, one equivocating", &four, 6) {
+        assert!(run.evidence > 0, "no evidence: {run:?}");
+    }
+    let seven = Scenario {
+        byzantine: vec![(1, Behaviour::Equivocate), (5, Behaviour::Equivocate)],
+        ..lossy(7)
+    };
+    for run in run_seeds("7, two equivocating", &seven, 3) {
+        assert!(run.evidence > 0, "no evidence: {run:?}");
+    }
+    let mixed = Scenario {
+        byzantine: vec![(3, Behaviour::Equivocate), (6, Behaviour::Silent)],
+        ..lossy(7)
+    };
+    run_seeds("7, one equivocating one silent", &mixed, 3);
+}
+
+#[test]
+fn progress_resumes_after_a_partition_heals() {
+    // 2 | 2 (4 nodes) and 3 | 4 (7 nodes, one equivocating): neither side
+    // has a quorum for 30 s of virtual time.
+    let four = Scenario {
+        partition: Some((2_000, 32_000, BTreeSet::from([0, 1]))),
+        target: 10,
+        ..lossy(4)
+    };
+    let seven = Scenario {
+        partition: Some((2_000, 32_000, BTreeSet::from([0, 1, 2]))),
+        byzantine: vec![(4, Behaviour::Equivocate)],
+        target: 10,
+        ..lossy(7)
+    };
+    for (name, sc) in [("4, partition", four), ("7, partition", seven)] {
+        for run in run_seeds(name, &sc, 4) {
+            let at_heal = run.height_at_heal.expect("ran past the partition");
+            assert!(at_heal < 10, "{name}: the partition should stall the chain");
+            assert!(run.end > 32_000, "{name}: decided all during the partition");
+        }
+    }
+}
+
+#[test]
+fn same_seed_same_trace() {
+    let sc = Scenario {
+        byzantine: vec![(2, Behaviour::Equivocate)],
+        ..lossy(4)
+    };
+    let a = Sim::new(sc.clone(), 42, KeyScheme::Sr25519).run();
+    let b = Sim::new(sc.clone(), 42, KeyScheme::Sr25519).run();
+    let c = Sim::new(sc, 43, KeyScheme::Sr25519).run();
+    assert_eq!(a.trace, b.trace);
+    assert_eq!((a.end, a.evidence), (b.end, b.evidence));
+    assert_ne!(a.trace, c.trace, "the seed must matter");
+}
+
+#[test]
+fn hybrid_key_validators_reach_consensus() {
+    let sc = Scenario {
+        target: 3,
+        loss: 50,
+        ..lossy(4)
+    };
+    Sim::new(sc, 7, KeyScheme::Hybrid).run();
+}

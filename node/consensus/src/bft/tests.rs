@@ -636,9 +636,13 @@ fn conflicting_votes_and_proposals_become_evidence() {
         assert!(e.verify(&CHAIN, &fx.set));
         assert!(!e.verify(&H256([8; 32]), &fx.set), "bound to the chain");
     }
-    // Only the first vote counts: one validator's power, not two.
+    // An equivocator counts once toward "any value" (1 and 2: no quorum of
+    // prevotes, so no L34 timeout), though for each value it signed (the
+    // paper counts messages per value).
     fx.apply(&votes(0, Pv, Some(B), &[2]));
-    assert_eq!(fx.core.step(), Step::Propose);
+    assert!(fx.core.timeouts().iter().all(|t| t.2 != Step::Prevote));
+    fx.apply(&Tick(3000)); // our nil prevote: 3 distinct voters
+    assert!(fx.core.timeouts().iter().any(|t| t.2 == Step::Prevote));
 }
 
 #[test]

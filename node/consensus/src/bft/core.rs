@@ -446,6 +446,11 @@ impl Tendermint {
             for bytes in &self.own {
                 out.push(BftAction::Broadcast(bytes.clone()));
             }
+            // Also when we have signed nothing this round (a restarted
+            // signer, an observer): peers ahead must learn we lag.
+            out.push(BftAction::Broadcast(
+                Message::Status(self.height).encode_bytes(),
+            ));
         }
     }
 
@@ -457,11 +462,15 @@ impl Tendermint {
             Message::Proposal(p) => (p.proposal.height, p.proposal.round),
             Message::Vote(v) => (v.vote.height, v.vote.round),
             Message::Commit(c) => (c.height, c.round),
+            Message::Status(h) => (*h, 0),
         };
         if height < self.height {
             if !matches!(msg, Message::Commit(_)) {
                 self.help(height, out);
             }
+            return;
+        }
+        if matches!(msg, Message::Status(_)) {
             return;
         }
         if height > self.height || round > self.round.saturating_add(self.config.max_future_rounds)
@@ -475,6 +484,7 @@ impl Tendermint {
                     self.on_vote(v, out)
                 }
             }
+            Message::Status(_) => {}
             Message::Commit(c) => {
                 // A verified certificate proves > 2/3 precommitted: L49 on
                 // its precommits (not merged into our tallies, where an

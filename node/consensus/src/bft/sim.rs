@@ -41,6 +41,9 @@ struct Scenario {
     delay: (Millis, Millis),
     /// During [start, end), nodes in the set hear only each other.
     partition: Option<(Millis, Millis, BTreeSet<usize>)>,
+    /// (node, crash at, restart at): the node loses all memory but its
+    /// persisted signer state (`keep_signer`), as under `kill -9`.
+    crash: Option<(usize, Millis, Millis, bool)>,
     /// Every honest validator must commit this many heights (0..target).
     target: Height,
     /// Virtual-time limit (ms).
@@ -66,12 +69,21 @@ enum Event {
         node: usize,
         value: H256,
     },
+    Crash {
+        node: usize,
+    },
+    Restart {
+        node: usize,
+    },
 }
 
 struct Node {
     core: Tendermint,
     behaviour: Behaviour,
     commits: BTreeMap<Height, H256>,
+    /// What the shell would have on disk.
+    persisted: SignerState,
+    down: bool,
 }
 
 struct Sim {
@@ -152,6 +164,8 @@ impl Sim {
                     .find(|(b, _)| *b == i)
                     .map_or(Behaviour::Honest, |(_, b)| *b),
                 commits: BTreeMap::new(),
+                persisted: SignerState::default(),
+                down: false,
             })
             .collect();
         Self {
@@ -209,6 +223,10 @@ impl Sim {
             let out = self.nodes[i].core.start(0);
             self.carry_out(i, out);
         }
+        if let Some((node, at, back, _)) = self.sc.crash {
+            self.schedule(at, Event::Crash { node });
+            self.schedule(back, Event::Restart { node });
+        }
         while self.min_honest_height() < self.sc.target {
             let Some(Reverse((at, _, ev))) = self.queue.pop() else {
                 panic!("no events left");
@@ -253,7 +271,18 @@ impl Sim {
                     let valid = self.blocks.contains(&value);
                     (node, BftInput::Validity { value, valid })
                 }
+                Event::Crash { node } => {
+                    self.nodes[node].down = true;
+                    continue;
+                }
+                Event::Restart { node } => {
+                    self.restart(node);
+                    continue;
+                }
             };
+            if self.nodes[node].down {
+                continue;
+            }
             let out = self.nodes[node].core.handle(at, input);
             self.carry_out(node, out);
         }
@@ -286,7 +315,10 @@ impl Sim {
                     let at = self.now + 1 + self.rand(10);
                     self.schedule(at, Event::Validity { node, value });
                 }
-                BftAction::PersistSigner(s) => self.log(node, (0u8, s)),
+                BftAction::PersistSigner(s) => {
+                    self.nodes[node].persisted = s;
+                    self.log(node, (0u8, s));
+                }
                 BftAction::Broadcast(bytes) => self.broadcast(node, bytes),
                 BftAction::Commit(cert) => {
                     assert_eq!(
@@ -319,6 +351,41 @@ impl Sim {
                 BftAction::WakeAt(at) => self.schedule(at, Event::Wake { node }),
             }
         }
+    }
+
+    /// A fresh core at the height after the node's last commit (the shell
+    /// would read it from the chain), with the persisted signer state, or a
+    /// blank one if the scenario says the disk lost it.
+    fn restart(&mut self, node: usize) {
+        let height = self.nodes[node]
+            .commits
+            .keys()
+            .next_back()
+            .map_or(0, |h| h + 1);
+        let mut set = self.set.clone();
+        for _ in 0..height {
+            set = set.next_height();
+        }
+        let keep = self.sc.crash.is_some_and(|c| c.3);
+        let signer = if keep {
+            self.nodes[node].persisted
+        } else {
+            SignerState::default()
+        };
+        let mut core = Tendermint::new(
+            BftConfig::default(),
+            CHAIN,
+            set,
+            Some(self.pairs[node].clone()),
+            height,
+            signer,
+        );
+        let out = core.start(self.now);
+        self.log(node, (4u8, height));
+        let n = &mut self.nodes[node];
+        n.core = core;
+        n.down = false;
+        self.carry_out(node, out);
     }
 
     fn broadcast(&mut self, from: usize, bytes: Vec<u8>) {
@@ -397,7 +464,7 @@ impl Sim {
                 };
                 Some(Message::Proposal(SignedProposal::sign(&pair, &CHAIN, proposal)).encode())
             }
-            Message::Commit(_) => None,
+            Message::Commit(_) | Message::Status(_) => None,
         }
     }
 }
@@ -415,14 +482,20 @@ fn logical(msg: &Message) -> Vec<u8> {
             c.precommits.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
         )
             .encode(),
+        Message::Status(h) => (3u8, h).encode(),
     }
 }
 
-fn seeds(default: u64) -> u64 {
+/// Seeds per scenario in CI (all simulation tests: about 15 s in a debug
+/// build on 2 cores).
+const CI_SEEDS: u64 = 24;
+
+/// Seeds per scenario: `QSTACK_SIM_SEEDS`, else [`CI_SEEDS`].
+fn seeds() -> u64 {
     std::env::var("QSTACK_SIM_SEEDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
+        .unwrap_or(CI_SEEDS)
 }
 
 fn lossy(n: usize) -> Scenario {
@@ -432,13 +505,14 @@ fn lossy(n: usize) -> Scenario {
         loss: 100,
         delay: (5, 300),
         partition: None,
+        crash: None,
         target: 8,
         limit: 10 * 60 * 1000,
     }
 }
 
-fn run_seeds(name: &str, sc: &Scenario, default_seeds: u64) -> Vec<Run> {
-    (0..seeds(default_seeds))
+fn run_seeds(name: &str, sc: &Scenario) -> Vec<Run> {
+    (0..seeds())
         .map(|seed| {
             let run =
                 std::panic::catch_unwind(|| Sim::new(sc.clone(), seed, KeyScheme::Sr25519).run());
@@ -459,12 +533,12 @@ fn run_seeds(name: &str, sc: &Scenario, default_seeds: u64) -> Vec<Run> {
 
 #[test]
 fn four_validators_reach_consensus_under_delay_and_loss() {
-    run_seeds("4 lossy", &lossy(4), 8);
+    run_seeds("4 lossy", &lossy(4));
 }
 
 #[test]
 fn seven_validators_reach_consensus_under_delay_and_loss() {
-    run_seeds("7 lossy", &lossy(7), 4);
+    run_seeds("7 lossy", &lossy(7));
 }
 
 #[test]
@@ -473,7 +547,7 @@ fn weighted_validators_reach_consensus() {
         powers: vec![1, 2, 3, 4, 5],
         ..lossy(5)
     };
-    run_seeds("weighted", &sc, 3);
+    run_seeds("weighted", &sc);
 }
 
 #[test]
@@ -482,12 +556,12 @@ fn silent_byzantine_minority_cannot_stop_or_fork_the_chain() {
         byzantine: vec![(1, Behaviour::Silent)],
         ..lossy(4)
     };
-    run_seeds("4, one silent", &four, 6);
+    run_seeds("4, one silent", &four);
     let seven = Scenario {
         byzantine: vec![(0, Behaviour::Silent), (4, Behaviour::Silent)],
         ..lossy(7)
     };
-    run_seeds("7, two silent", &seven, 3);
+    run_seeds("7, two silent", &seven);
 }
 
 #[test]
@@ -496,21 +570,21 @@ fn equivocating_byzantine_minority_cannot_fork_and_is_caught() {
         byzantine: vec![(2, Behaviour::Equivocate)],
         ..lossy(4)
     };
-    for run in run_seeds("4, one equivocating", &four, 6) {
+    for run in run_seeds("4, one equivocating", &four) {
         assert!(run.evidence > 0, "no evidence: {run:?}");
     }
     let seven = Scenario {
         byzantine: vec![(1, Behaviour::Equivocate), (5, Behaviour::Equivocate)],
         ..lossy(7)
     };
-    for run in run_seeds("7, two equivocating", &seven, 3) {
+    for run in run_seeds("7, two equivocating", &seven) {
         assert!(run.evidence > 0, "no evidence: {run:?}");
     }
     let mixed = Scenario {
         byzantine: vec![(3, Behaviour::Equivocate), (6, Behaviour::Silent)],
         ..lossy(7)
     };
-    run_seeds("7, one equivocating one silent", &mixed, 3);
+    run_seeds("7, one equivocating one silent", &mixed);
 }
 
 #[test]
@@ -529,11 +603,26 @@ fn progress_resumes_after_a_partition_heals() {
         ..lossy(7)
     };
     for (name, sc) in [("4, partition", four), ("7, partition", seven)] {
-        for run in run_seeds(name, &sc, 4) {
+        for run in run_seeds(name, &sc) {
             let at_heal = run.height_at_heal.expect("ran past the partition");
             assert!(at_heal < 10, "{name}: the partition should stall the chain");
             assert!(run.end > 32_000, "{name}: decided all during the partition");
         }
+    }
+}
+
+#[test]
+fn a_validator_killed_mid_round_restarts_without_double_signing() {
+    // Node 3 dies 2.2 s in (mid-height, its votes out) and comes back with
+    // only its signer state: any second signature in a step would be
+    // evidence against an honest node, which fails the run.
+    for n in [4, 7] {
+        let sc = Scenario {
+            crash: Some((3, 2_200, 6_000, true)),
+            target: 10,
+            ..lossy(n)
+        };
+        run_seeds("crash and restart", &sc);
     }
 }
 

@@ -419,6 +419,11 @@ pub enum Message {
     /// already decided so it can catch up.
     #[codec(index = 2)]
     Commit(CommitCertificate),
+    /// "I am at this height", sent every `rebroadcast` ms: a peer further on
+    /// answers with the certificate. Unsigned; it only ever triggers a
+    /// rate-limited certificate broadcast.
+    #[codec(index = 3)]
+    Status(Height),
 }
 
 impl Message {

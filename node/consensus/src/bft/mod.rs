@@ -18,9 +18,21 @@
 //! good for one chain and one step. Anything malformed, badly signed, from an
 //! unknown validator, for another height or too far ahead is dropped. Two
 //! different signed messages from one validator for one (height, round, step)
-//! become [`Evidence`]. Our own messages of the current round are re-sent
-//! every `rebroadcast` ms (a lossy network needs it), and a peer seen voting at
-//! a height we already decided gets that height's certificate to catch up.
+//! become [`Evidence`].
+//!
+//! Where the core adds to or reads the paper differently, and why:
+//! - votes are counted per value by distinct signer, so an equivocator counts
+//!   for each value it signed (the paper counts messages) but once toward
+//!   "2f+1 of anything"; at most 4 values per signer and step are kept;
+//! - values are their own ids, so L49 decides on a precommit quorum plus
+//!   `valid(v)` without waiting for the proposal message;
+//! - the proposer schedules OnTimeoutPropose too (L21 is for the others), so
+//!   a round moves on if its shell never answers `RequestValue`;
+//! - gossip is the core's job in part: our own messages of the current round
+//!   are re-sent every `rebroadcast` ms with a [`Message::Status`]; a
+//!   re-proposal (L16) carries the prevotes that justify its `validRound`
+//!   (Tendermint's proof-of-lock); a peer seen at a height we decided gets its
+//!   [`CommitCertificate`], which decides that height for it.
 //!
 //! What the shell (with networking) must do:
 //! - carry out actions in order; on [`BftAction::PersistSigner`], write the

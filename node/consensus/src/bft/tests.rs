@@ -937,3 +937,68 @@ proptest::proptest! {
         let _ = fx.core.handle(0, BftInput::Message(bytes));
     }
 }
+
+#[test]
+fn a_lagging_peer_gets_the_certificate_once_per_period() {
+    let mut fx = Fx::new(3);
+    fx.apply(&votes(0, Pc, Some(A), &[0, 1, 2]));
+    fx.apply(&Valid(A, true));
+    assert_eq!(fx.core.height(), 1);
+    let certs = |out: &[BftAction]| {
+        out.iter()
+            .filter(|a| {
+                matches!(a, BftAction::Broadcast(b)
+                    if matches!(Message::decode_strict(b),
+                        Some(Message::Commit(c)) if c.height == 0 && c.value == A))
+            })
+            .count()
+    };
+    let status = Message::Status(0).encode();
+    let out = fx.input(BftInput::Message(status.clone()));
+    assert_eq!(certs(&out), 1);
+    let out = fx.input(BftInput::Message(status.clone()));
+    assert_eq!(certs(&out), 0, "rate-limited");
+    fx.now = 1000;
+    let out = fx.input(BftInput::Message(status));
+    assert_eq!(certs(&out), 1);
+    // A status from our own height or later asks nothing.
+    let out = fx.input(BftInput::Message(Message::Status(1).encode()));
+    assert_eq!(certs(&out), 0);
+}
+
+#[test]
+fn a_re_proposal_carries_its_proof_of_lock() {
+    // L15-L16 re-proposes validValue; the prevotes that made it valid go
+    // along so peers that missed them can apply L28.
+    let mut fx = Fx::new(1);
+    for ev in [
+        prop(0, A, None),
+        Valid(A, true),
+        votes(0, Pv, Some(A), &[0, 2]),
+        votes(0, Pc, None, &[0, 2, 3]),
+        Tick(1000),
+    ] {
+        fx.apply(&ev);
+    }
+    let relayed: Vec<u32> = fx
+        .sent()
+        .iter()
+        .filter_map(|m| match m {
+            Message::Vote(v)
+                if v.vote.round == 0 && v.vote.kind == Pv && v.vote.value == Some(A) =>
+            {
+                Some(v.vote.validator)
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(relayed.contains(&0) && relayed.contains(&2), "{relayed:?}");
+    // A peer that saw none of round 0 prevotes the re-proposal (L28).
+    let mut peer = Fx::new(3);
+    peer.apply(&votes(1, Pv, None, &[0, 2])); // L55: into round 1
+    for m in fx.sent() {
+        peer.input(BftInput::Message(m.encode()));
+    }
+    peer.apply(&Valid(A, true));
+    assert_eq!(peer.own_vote(1, Pv), Some(Some(A)));
+}

@@ -2,7 +2,10 @@
 //! passing, transactions arriving, blocks imported, peer messages) and returns
 //! actions (author a block, finalise, send a message, wake me at). It does no
 //! I/O and reads no clock; the node's shell carries out the actions. Engines
-//! are chosen by the chain spec (`consensus.engine`).
+//! are chosen by the chain spec (`consensus.engine`). [`dev`] implements
+//! [`Engine`]; [`bft`] is the Tendermint core with its own inputs and actions
+//! (proposal values, validity, signer state, certificates, evidence), which
+//! its shell adapts.
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)

@@ -230,7 +230,7 @@ impl Tendermint {
     /// Starts round 0 of the current height (L10: `StartRound(0)`).
     pub fn start(&mut self, now: Millis) -> Vec<BftAction> {
         self.now = now;
-        self.next_rebroadcast = now.saturating_add(self.config.rebroadcast);
+        self.next_rebroadcast = now.saturating_add(self.config.rebroadcast.max(1));
         let mut out = Vec::new();
         self.start_round(0, &mut out);
         self.settle(&mut out);
@@ -442,7 +442,7 @@ impl Tendermint {
             }
         }
         if now >= self.next_rebroadcast {
-            self.next_rebroadcast = now.saturating_add(self.config.rebroadcast);
+            self.next_rebroadcast = now.saturating_add(self.config.rebroadcast.max(1));
             for bytes in &self.own {
                 out.push(BftAction::Broadcast(bytes.clone()));
             }

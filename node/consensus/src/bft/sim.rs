@@ -486,9 +486,9 @@ fn logical(msg: &Message) -> Vec<u8> {
     }
 }
 
-/// Seeds per scenario in CI (all simulation tests: about 15 s in a debug
-/// build on 2 cores).
-const CI_SEEDS: u64 = 24;
+/// Seeds per scenario in CI: 12 scenarios, about 20 s for all simulation
+/// tests in a debug build on 2 cores (300 seeds: about 3.5 minutes).
+const CI_SEEDS: u64 = 32;
 
 /// Seeds per scenario: `QSTACK_SIM_SEEDS`, else [`CI_SEEDS`].
 fn seeds() -> u64 {

@@ -39,9 +39,12 @@
 //!   [`SignerState`] durably before anything after it is sent, and on restart
 //!   build the core with the persisted state: the core never signs at or
 //!   before it, so a crash cannot produce a double sign;
-//! - append each [`BftAction::Broadcast`] to a WAL before sending it, and on
-//!   restart replay the WAL's messages of the current height as
-//!   [`BftInput::Message`] (our own included) so locks are restored;
+//! - append every received message and each [`BftAction::Broadcast`] to a
+//!   WAL (before sending), truncate it at each commit, and on restart build
+//!   the core at the height after the last committed block and replay the
+//!   WAL as [`BftInput::Message`]s: locks and valid values are re-derived,
+//!   and the signer state stops anything already signed being signed again
+//!   (the simulation's crash test does exactly this);
 //! - deliver [`BftInput::Tick`] at each [`BftAction::WakeAt`] (time is an
 //!   input; the core reads no clock);
 //! - build blocks for `RequestValue`, fetch/execute blocks for `CheckValue`,

@@ -81,8 +81,10 @@ struct Node {
     core: Tendermint,
     behaviour: Behaviour,
     commits: BTreeMap<Height, H256>,
-    /// What the shell would have on disk.
+    /// What the shell would have on disk: the signer state, and the WAL of
+    /// the current height (every message received or sent).
     persisted: SignerState,
+    wal: Vec<Vec<u8>>,
     down: bool,
 }
 
@@ -165,6 +167,7 @@ impl Sim {
                     .map_or(Behaviour::Honest, |(_, b)| *b),
                 commits: BTreeMap::new(),
                 persisted: SignerState::default(),
+                wal: Vec::new(),
                 down: false,
             })
             .collect();
@@ -283,6 +286,9 @@ impl Sim {
             if self.nodes[node].down {
                 continue;
             }
+            if let BftInput::Message(bytes) = &input {
+                self.nodes[node].wal.push(bytes.clone());
+            }
             let out = self.nodes[node].core.handle(at, input);
             self.carry_out(node, out);
         }
@@ -319,7 +325,10 @@ impl Sim {
                     self.nodes[node].persisted = s;
                     self.log(node, (0u8, s));
                 }
-                BftAction::Broadcast(bytes) => self.broadcast(node, bytes),
+                BftAction::Broadcast(bytes) => {
+                    self.nodes[node].wal.push(bytes.clone());
+                    self.broadcast(node, bytes);
+                }
                 BftAction::Commit(cert) => {
                     assert_eq!(
                         cert.verify(&CHAIN, &self.set),
@@ -328,6 +337,7 @@ impl Sim {
                     );
                     self.log(node, (1u8, cert.height, cert.round, cert.value));
                     let h = cert.height;
+                    self.nodes[node].wal.clear();
                     let prev = self.nodes[node].commits.insert(h, cert.value);
                     assert!(prev.is_none(), "node {node} committed height {h} twice");
                     if self.honest(node) {
@@ -354,8 +364,8 @@ impl Sim {
     }
 
     /// A fresh core at the height after the node's last commit (the shell
-    /// would read it from the chain), with the persisted signer state, or a
-    /// blank one if the scenario says the disk lost it.
+    /// would read it from the chain), with the persisted signer state and
+    /// its WAL replayed, or blank if the scenario says the disk lost them.
     fn restart(&mut self, node: usize) {
         let height = self.nodes[node]
             .commits
@@ -380,11 +390,22 @@ impl Sim {
             height,
             signer,
         );
-        let out = core.start(self.now);
-        self.log(node, (4u8, height));
+        let mut out = core.start(self.now);
+        let wal = if keep {
+            std::mem::take(&mut self.nodes[node].wal)
+        } else {
+            Vec::new()
+        };
+        for bytes in &wal {
+            // Replayed messages re-derive locks; re-signing is refused by
+            // the signer state, so nothing new is signed for those steps.
+            out.extend(core.handle(self.now, BftInput::Message(bytes.clone())));
+        }
+        self.log(node, (4u8, height, wal.len() as u32));
         let n = &mut self.nodes[node];
         n.core = core;
         n.down = false;
+        n.wal = wal;
         self.carry_out(node, out);
     }
 
@@ -614,15 +635,18 @@ fn progress_resumes_after_a_partition_heals() {
 #[test]
 fn a_validator_killed_mid_round_restarts_without_double_signing() {
     // Node 3 dies 2.2 s in (mid-height, its votes out) and comes back with
-    // only its signer state: any second signature in a step would be
-    // evidence against an honest node, which fails the run.
+    // its signer state and WAL, at once or after the others moved on: any
+    // second signature in a step would be evidence against an honest node,
+    // which fails the run.
     for n in [4, 7] {
-        let sc = Scenario {
-            crash: Some((3, 2_200, 6_000, true)),
-            target: 10,
-            ..lossy(n)
-        };
-        run_seeds("crash and restart", &sc);
+        for back in [2_300, 6_000] {
+            let sc = Scenario {
+                crash: Some((3, 2_200, back, true)),
+                target: 10,
+                ..lossy(n)
+            };
+            run_seeds("crash and restart", &sc);
+        }
     }
 }
 

@@ -41,13 +41,24 @@ struct Scenario {
     delay: (Millis, Millis),
     /// During [start, end), nodes in the set hear only each other.
     partition: Option<(Millis, Millis, BTreeSet<usize>)>,
-    /// (node, crash at, restart at): the node loses all memory but its
-    /// persisted signer state (`keep_signer`), as under `kill -9`.
-    crash: Option<(usize, Millis, Millis, bool)>,
+    /// A `kill -9` and restart of one validator.
+    crash: Option<Crash>,
     /// Every honest validator must commit this many heights (0..target).
     target: Height,
     /// Virtual-time limit (ms).
     limit: Millis,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Crash {
+    node: usize,
+    /// Dies at this time, or at its first proposal from then on.
+    at: Millis,
+    on_proposal: bool,
+    /// Down this long.
+    down: Millis,
+    /// Whether its disk keeps the signer state and WAL.
+    keep: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -105,6 +116,7 @@ struct Sim {
     trace: Vec<u8>,
     /// Max honest height seen when the partition healed.
     height_at_heal: Option<Height>,
+    crashed: bool,
 }
 
 /// Outcome of a run.
@@ -185,6 +197,7 @@ impl Sim {
             evidence: Vec::new(),
             trace: Vec::new(),
             height_at_heal: None,
+            crashed: false,
         }
     }
 
@@ -226,9 +239,9 @@ impl Sim {
             let out = self.nodes[i].core.start(0);
             self.carry_out(i, out);
         }
-        if let Some((node, at, back, _)) = self.sc.crash {
-            self.schedule(at, Event::Crash { node });
-            self.schedule(back, Event::Restart { node });
+        if let Some(c) = self.sc.crash.filter(|c| !c.on_proposal) {
+            self.schedule(c.at, Event::Crash { node: c.node });
+            self.schedule(c.at + c.down, Event::Restart { node: c.node });
         }
         while self.min_honest_height() < self.sc.target {
             let Some(Reverse((at, _, ev))) = self.queue.pop() else {
@@ -304,7 +317,10 @@ impl Sim {
         for a in actions {
             match a {
                 BftAction::RequestValue { height, round } => {
-                    let value = H256(blake2_256(&(b"block", height, round, node as u32).encode()));
+                    // A real block carries a timestamp: built again, it differs.
+                    let value = H256(blake2_256(
+                        &(b"block", height, round, node as u32, self.now).encode(),
+                    ));
                     self.blocks.insert(value);
                     let at = self.now + 5 + self.rand(20);
                     self.schedule(
@@ -376,7 +392,7 @@ impl Sim {
         for _ in 0..height {
             set = set.next_height();
         }
-        let keep = self.sc.crash.is_some_and(|c| c.3);
+        let keep = self.sc.crash.is_some_and(|c| c.keep);
         let signer = if keep {
             self.nodes[node].persisted
         } else {
@@ -415,6 +431,18 @@ impl Sim {
             return;
         }
         let msg = Message::decode_strict(&bytes).expect("own message decodes");
+        if let Some(c) = self.sc.crash {
+            if c.on_proposal
+                && c.node == from
+                && self.now >= c.at
+                && !self.crashed
+                && matches!(&msg, Message::Proposal(p) if p.proposal.proposer as usize == from)
+            {
+                self.crashed = true;
+                self.schedule(self.now, Event::Crash { node: from });
+                self.schedule(self.now + c.down, Event::Restart { node: from });
+            }
+        }
         self.log(from, (3u8, logical(&msg)));
         let conflicting = match behaviour {
             Behaviour::Equivocate => self.conflicting(from, &msg),
@@ -634,19 +662,53 @@ fn progress_resumes_after_a_partition_heals() {
 
 #[test]
 fn a_validator_killed_mid_round_restarts_without_double_signing() {
-    // Node 3 dies 2.2 s in (mid-height, its votes out) and comes back with
-    // its signer state and WAL, at once or after the others moved on: any
-    // second signature in a step would be evidence against an honest node,
-    // which fails the run.
+    // Node 3 dies mid-height (2.2 s in, or right after it proposes) and comes
+    // back with its signer state and WAL, at once or after the others moved
+    // on. Any second signature in a step (a rebuilt block proposed again, a
+    // different vote) would be evidence against an honest node, which fails
+    // the run.
     for n in [4, 7] {
-        for back in [2_300, 6_000] {
+        for (on_proposal, down) in [(false, 100), (false, 4_000), (true, 50)] {
             let sc = Scenario {
-                crash: Some((3, 2_200, back, true)),
+                crash: Some(Crash {
+                    node: 3,
+                    at: 2_200,
+                    on_proposal,
+                    down,
+                    keep: true,
+                }),
                 target: 10,
                 ..lossy(n)
             };
             run_seeds("crash and restart", &sc);
         }
+    }
+}
+
+#[test]
+fn without_its_signer_state_a_restarted_proposer_double_signs() {
+    // The control for the test above: the same crash with the disk lost.
+    // The restarted proposer builds and signs a second block for its round,
+    // and the simulation must catch it.
+    let sc = Scenario {
+        crash: Some(Crash {
+            node: 3,
+            at: 0,
+            on_proposal: true,
+            down: 50,
+            keep: false,
+        }),
+        target: 6,
+        ..lossy(4)
+    };
+    for seed in 0..4 {
+        let sc = sc.clone();
+        let run = std::panic::catch_unwind(move || Sim::new(sc, seed, KeyScheme::Sr25519).run());
+        let caught = run.is_err_and(|e| {
+            e.downcast_ref::<String>()
+                .is_some_and(|m| m.contains("evidence against honest node 3"))
+        });
+        assert!(caught, "seed {seed}: the double sign went unnoticed");
     }
 }
 

@@ -184,9 +184,10 @@ pub struct Tendermint {
 }
 
 impl Tendermint {
-    /// A core at `height` for `validators` (that height's set). `key` signs
-    /// if it is a validator's; `signer` is the persisted high-water mark.
-    /// Call [`Tendermint::start`] next.
+    /// A core at `height` for `validators` (that height's set). `chain` is
+    /// the genesis hash, bound into every signature; `key` signs if it is a
+    /// validator's; `signer` is the persisted high-water mark. Call
+    /// [`Tendermint::start`] next.
     pub fn new(
         config: BftConfig,
         chain: H256,

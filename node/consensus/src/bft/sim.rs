@@ -2,7 +2,8 @@
 //! RNG, virtual time, an event queue instead of sockets and threads. Messages
 //! are delayed at random, lost at random, cut by partitions; byzantine
 //! validators stay silent or equivocate (send conflicting signed votes and
-//! proposals, some peers getting both). Checked on every run: no two honest
+//! proposals, some peers getting both); a validator is killed and restarted
+//! from its signer state and WAL. Checked on every run: no two honest
 //! validators commit different blocks at one height, every commit
 //! certificate verifies, every piece of evidence is real and names a
 //! byzantine validator; the honest validators reach the target height; the
@@ -535,8 +536,8 @@ fn logical(msg: &Message) -> Vec<u8> {
     }
 }
 
-/// Seeds per scenario in CI: 12 scenarios, about 20 s for all simulation
-/// tests in a debug build on 2 cores (300 seeds: about 3.5 minutes).
+/// Seeds per scenario in CI: 16 scenarios, about 30 s for all simulation
+/// tests in a debug build on 2 cores (200 seeds: about 3 minutes).
 const CI_SEEDS: u64 = 32;
 
 /// Seeds per scenario: `QSTACK_SIM_SEEDS`, else [`CI_SEEDS`].

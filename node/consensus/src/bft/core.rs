@@ -180,6 +180,7 @@ pub struct Tendermint {
     certificates: BTreeMap<Height, CommitCertificate>,
     helped: BTreeMap<Height, Millis>,
     certificate: Option<CommitCertificate>,
+    scheduled: BTreeMap<Height, ValidatorSet>,
     now: Millis,
 }
 
@@ -224,6 +225,7 @@ impl Tendermint {
             certificates: BTreeMap::new(),
             helped: BTreeMap::new(),
             certificate: None,
+            scheduled: BTreeMap::new(),
             now: 0,
         }
     }
@@ -273,6 +275,19 @@ impl Tendermint {
     /// Our index, if we are a validator.
     pub fn me(&self) -> Option<u32> {
         self.me
+    }
+
+    /// Sets the validator set of a later height (staking changes decided in
+    /// block `h` take effect at `h + 2`, as in Tendermint, so the shell knows
+    /// a set before the core reaches its height). Without one, a height keeps
+    /// the previous set with proposer priorities advanced. Returns false if
+    /// `height` is not after the current one.
+    pub fn schedule_validators(&mut self, height: Height, set: ValidatorSet) -> bool {
+        if height <= self.height {
+            return false;
+        }
+        self.scheduled.insert(height, set);
+        true
     }
 
     /// Handles one input at `now`.
@@ -777,7 +792,16 @@ impl Tendermint {
             .retain(|h, _| *h > self.height.saturating_sub(64));
         out.push(BftAction::Commit(cert));
         self.height = self.height.saturating_add(1);
-        self.validators = self.validators.next_height();
+        self.validators = match self.scheduled.remove(&self.height) {
+            Some(set) => set,
+            None => self.validators.next_height(),
+        };
+        let height = self.height;
+        self.scheduled.retain(|h, _| *h > height);
+        self.me = self
+            .key
+            .as_ref()
+            .and_then(|k| self.validators.index_of(&k.public()));
         self.locked = None;
         self.valid = None;
         self.proposals.clear();

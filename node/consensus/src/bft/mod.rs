@@ -10,8 +10,9 @@
 //! need `valid(v)` wait for the answer. A decision is a [`CommitCertificate`]
 //! (> 2/3 of the power precommitting one block in one round), verifiable
 //! against the height's [`ValidatorSet`]; it is the block's justification and
-//! the block is final at once. The core then moves to the next height with the
-//! same set, proposer priorities advanced.
+//! the block is final at once. The core then moves to the next height, with a
+//! validator set the shell scheduled for it or else the same set, proposer
+//! priorities advanced.
 //!
 //! Messages ([`Message`]) are SCALE, decoded strictly; every signature is over
 //! a domain-separated encoding (tag, chain id, step, the message), so it is
@@ -50,7 +51,8 @@
 //! - build blocks for `RequestValue`, fetch/execute blocks for `CheckValue`,
 //!   import a committed block with its certificate, submit evidence;
 //! - sync blocks for a node more than `keep_certificates` heights behind, and
-//!   rebuild the core when the validator set changes (staking).
+//!   hand the core each height's validator set from staking ahead of time
+//!   ([`Tendermint::schedule_validators`]).
 
 mod core;
 mod types;

@@ -1002,3 +1002,33 @@ fn a_re_proposal_carries_its_proof_of_lock() {
     peer.apply(&Valid(A, true));
     assert_eq!(peer.own_vote(1, Pv), Some(Some(A)));
 }
+
+#[test]
+fn a_scheduled_validator_set_takes_over_at_its_height() {
+    let mut fx = Fx::new(3);
+    // Height 1 drops validator 3 (us) and weights the rest.
+    let next = set_of(&fx.pairs[..3], &[1, 1, 5]);
+    assert!(
+        !fx.core.schedule_validators(0, next.clone()),
+        "not in the past"
+    );
+    assert!(fx.core.schedule_validators(1, next.clone()));
+    fx.apply(&votes(0, Pc, Some(A), &[0, 1, 2]));
+    fx.apply(&Valid(A, true));
+    assert_eq!(fx.core.height(), 1);
+    assert_eq!(fx.core.validators(), &next);
+    assert_eq!(fx.core.me(), None, "no longer a validator: signs nothing");
+    fx.apply(&Tick(3000));
+    assert!(
+        !fx.sent()
+            .iter()
+            .any(|m| matches!(m, Message::Vote(v) if v.vote.height == 1)),
+        "an observer signs nothing"
+    );
+    // Without a schedule, the set carries over with priorities advanced.
+    let mut fx = Fx::new(3);
+    fx.apply(&votes(0, Pc, Some(A), &[0, 1, 2]));
+    fx.apply(&Valid(A, true));
+    assert_eq!(fx.core.validators(), &fx.set.next_height());
+    assert_eq!(fx.core.me(), Some(3));
+}

@@ -144,6 +144,15 @@ async function checkMetadata(api) {
   check(ed && ed.toBigInt() > 0n, `Tokens.ExistentialDeposit decodes to ${ed}`);
   // Storage keys from metadata: the native account map and the holdings double map.
   check(typeof api.query.tokens.account === 'function' && typeof api.query.tokens.holdings === 'function', 'no api.query.tokens.account/holdings');
+  // Balances, nonces and counts read as Substrate's ValueQuery: an unknown
+  // account has zero, not None.
+  const nobody = '0x' + '11'.repeat(32);
+  const acct = await api.query.tokens.account(nobody);
+  check(acct.free !== undefined && acct.free.isZero(), `tokens.account(unknown) is ${acct.toRawType()} ${acct}, expected a zero balance`);
+  const sys = await api.query.system.account(nobody);
+  check(sys.nonce !== undefined && sys.nonce.isZero(), `system.account(unknown) is ${sys.toRawType()} ${sys}, expected nonce 0`);
+  const issuance = await api.query.tokens.totalIssuance();
+  check(issuance.toBigInt() > 0n, `tokens.totalIssuance is ${issuance}`);
   // state_getMetadata serves V14 (Metadata_metadata); decode it as well.
   const v14 = await api.rpc.state.getMetadata();
   check(v14.version === 14, `state_getMetadata is V${v14.version}, expected V14`);

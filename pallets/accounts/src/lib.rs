@@ -596,8 +596,8 @@ pub fn storage_metadata() -> Vec<EntryMeta> {
         SignerLists::meta(
             "Signer list (quorum and weighted signers) of each account that set one."
         ),
-        Tickets::meta("Outstanding tickets of each account, ascending."),
-        Preauthorized::meta("Pre-authorised senders of each account, ascending."),
+        Tickets::meta_value_query("Outstanding tickets of each account, ascending."),
+        Preauthorized::meta_value_query("Pre-authorised senders of each account, ascending."),
         AllowedAssets::meta("Assets accepted by each account with token refusal on."),
         DepositRequests::meta("Open deposit requests, under the sender."),
     ]

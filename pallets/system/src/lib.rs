@@ -274,9 +274,9 @@ pub type AllExtrinsicsLen = StorageValue<AllExtrinsicsLenStorage, u32>;
 /// Storage metadata, in declaration order.
 pub fn storage_metadata() -> Vec<EntryMeta> {
     alloc::vec![
-        Account::meta("Nonce of each account."),
+        Account::meta_value_query("Nonce of each account."),
         AccountKey::meta("Registered master key of each account."),
-        Number::meta("Current block number."),
+        Number::meta_value_query("Current block number."),
         ParentHash::meta("Parent hash of the current block."),
         BlockHash::meta("Hashes of recent blocks and genesis."),
         EntryMeta {
@@ -289,7 +289,7 @@ pub fn storage_metadata() -> Vec<EntryMeta> {
             default: Some(alloc::vec![0]),
             docs: "Events of the block (replaced by the runtime with Vec<EventRecord>).",
         },
-        EventCount::meta("Number of events in the block."),
+        EventCount::meta_value_query("Number of events in the block."),
         ExtrinsicIndex::meta("Index of the extrinsic being applied."),
         DigestItems::meta("Digest of the current block."),
         LastRuntimeUpgrade::meta("Last runtime version that ran."),

@@ -622,14 +622,14 @@ pub type FeeSplit = StorageValue<FeeSplitStorage, FeeConfig>;
 /// Storage metadata.
 pub fn storage_metadata() -> Vec<EntryMeta> {
     alloc::vec![
-        Account::meta("Native balance of each account."),
-        TotalIssuance::meta("Sum of all native balances."),
+        Account::meta_value_query("Native balance of each account."),
+        TotalIssuance::meta_value_query("Sum of all native balances."),
         Token::meta("Issued tokens by issuer and code."),
-        TokenCount::meta("Number of tokens each account has issued."),
-        Holdings::meta("Issued-token holdings (free and frozen) by holder and asset."),
-        HoldingCount::meta("Number of issued tokens each account holds."),
-        Allowance::meta("Allowances by (asset, owner) and spender."),
-        AllowanceCount::meta("Number of allowances each owner grants."),
+        TokenCount::meta_value_query("Number of tokens each account has issued."),
+        Holdings::meta_value_query("Issued-token holdings (free and frozen) by holder and asset."),
+        HoldingCount::meta_value_query("Number of issued tokens each account holds."),
+        Allowance::meta_value_query("Allowances by (asset, owner) and spender."),
+        AllowanceCount::meta_value_query("Number of allowances each owner grants."),
         FeeSplit::meta("Share of fees paid to the block author, and the treasury account."),
     ]
 }

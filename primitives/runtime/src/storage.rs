@@ -134,6 +134,14 @@ pub struct EntryMeta {
     pub docs: &'static str,
 }
 
+impl EntryMeta {
+    /// The same entry, read as `default` (an encoded value) when absent.
+    fn with_default(mut self, default: Vec<u8>) -> Self {
+        self.default = Some(default);
+        self
+    }
+}
+
 /// A single value.
 pub struct StorageValue<I, V>(PhantomData<(I, V)>);
 
@@ -186,6 +194,14 @@ impl<I: StorageInstance, V: FullCodec + StaticTypeInfo> StorageValue<I, V> {
             default: None,
             docs,
         }
+    }
+}
+
+impl<I: StorageInstance, V: FullCodec + StaticTypeInfo + Default> StorageValue<I, V> {
+    /// Metadata entry whose absence reads as `V::default()` (Substrate's
+    /// `ValueQuery`): clients get the value type, not an `Option`.
+    pub fn meta_value_query(docs: &'static str) -> EntryMeta {
+        Self::meta(docs).with_default(V::default().encode())
     }
 }
 
@@ -281,6 +297,20 @@ impl<
             default: None,
             docs,
         }
+    }
+}
+
+impl<
+        I: StorageInstance,
+        H: KeyHasher,
+        K: FullCodec + StaticTypeInfo,
+        V: FullCodec + StaticTypeInfo + Default,
+    > StorageMap<I, H, K, V>
+{
+    /// Metadata entry whose absent keys read as `V::default()` (Substrate's
+    /// `ValueQuery`).
+    pub fn meta_value_query(docs: &'static str) -> EntryMeta {
+        Self::meta(docs).with_default(V::default().encode())
     }
 }
 
@@ -416,6 +446,22 @@ where
             default: None,
             docs,
         }
+    }
+}
+
+impl<
+        I: StorageInstance,
+        H1: KeyHasher,
+        K1: FullCodec + StaticTypeInfo,
+        H2: KeyHasher,
+        K2: FullCodec + StaticTypeInfo,
+        V: FullCodec + StaticTypeInfo + Default,
+    > StorageDoubleMap<I, H1, K1, H2, K2, V>
+{
+    /// Metadata entry whose absent keys read as `V::default()` (Substrate's
+    /// `ValueQuery`).
+    pub fn meta_value_query(docs: &'static str) -> EntryMeta {
+        Self::meta(docs).with_default(V::default().encode())
     }
 }
 

@@ -236,3 +236,70 @@ impl Externalities for DeferredVerifyExt<'_> {
         self.inner.verify(sig, msg, pk)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qstack_core::{KeyScheme, Pair};
+
+    fn triple(scheme: KeyScheme, msg: &[u8]) -> Triple {
+        let pair = Pair::from_suri(scheme, "//Alice").expect("dev key");
+        (pair.sign(msg), msg.to_vec(), pair.public())
+    }
+
+    #[test]
+    fn cache_answers_only_the_exact_triple_and_stays_bounded() {
+        let cache = SignatureCache::new(2);
+        let (sig, msg, pk) = triple(KeyScheme::Sr25519, b"one");
+        assert!(cache.is_empty());
+        cache.insert(&sig, &msg, &pk);
+        assert!(cache.contains(&sig, &msg, &pk));
+        assert!(!cache.contains(&sig, b"two", &pk), "another message");
+        let (other, _, _) = triple(KeyScheme::Sr25519, b"two");
+        assert!(!cache.contains(&other, &msg, &pk), "another signature");
+        let bob = Pair::from_suri(KeyScheme::Sr25519, "//Bob").expect("dev key");
+        assert!(!cache.contains(&sig, &msg, &bob.public()), "another key");
+        for i in 0..10u8 {
+            cache.insert(&sig, &[i], &pk);
+            assert!(cache.len() <= 2, "capacity exceeded: {}", cache.len());
+        }
+    }
+
+    #[test]
+    fn batch_verifier_reports_any_bad_signature() {
+        let good: Vec<Triple> = (0..40u8)
+            .map(|i| triple(KeyScheme::ALL[usize::from(i) % 4], &[i; 40]))
+            .collect();
+        let verifier = BatchVerifier::start(2);
+        for t in &good {
+            assert!(verifier.push(t.clone()));
+        }
+        assert!(verifier.finish(), "all good");
+
+        let verifier = BatchVerifier::start(1);
+        for (i, t) in good.iter().enumerate() {
+            let mut t = t.clone();
+            if i == 17 {
+                t.1.push(0); // the signature no longer covers the message
+            }
+            verifier.push(t);
+        }
+        assert!(!verifier.finish(), "one bad signature must be reported");
+    }
+
+    #[test]
+    fn deferred_ext_says_yes_and_hands_the_check_over() {
+        let (sig, mut msg, pk) = triple(KeyScheme::Hybrid, b"block");
+        msg.push(1);
+        let verifier = BatchVerifier::start(1);
+        let backend = qstack_trie::TrieBackend::new(
+            qstack_trie::MemoryDB::default(),
+            qstack_trie::empty_root(),
+        );
+        let mut overlay = qstack_io::OverlayedChanges::default();
+        let mut base = qstack_io::OverlayExt::new(&mut overlay, &backend);
+        let mut ext = DeferredVerifyExt::new(&mut base, &verifier);
+        assert!(ext.verify(&sig, &msg, &pk), "answered at once");
+        assert!(!verifier.finish(), "the bad signature is caught afterwards");
+    }
+}

@@ -1,0 +1,14 @@
+//! qstack networking (DESIGN §6): a libp2p swarm — TCP + noise + yamux,
+//! identify, gossipsub topics for transactions, block announcements and
+//! consensus messages, request-response block sync, Kademlia and mDNS
+//! discovery — and the pure cores it drives: [`sync::SyncCore`] (parallel
+//! range download, checked and imported in order) and
+//! [`reputation::PeerBook`] (scores and bans).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)
+)]
+
+pub mod protocol;
+pub mod reputation;
+pub mod sync;

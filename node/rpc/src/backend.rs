@@ -85,6 +85,70 @@ pub trait RpcBackend: Send + Sync + 'static {
 
     /// `who`'s account at the best block (all zero / no key if it does not exist).
     fn account_info(&self, who: &AccountId) -> Result<AccountInfo, BackendError>;
+
+    // Networking. The server calls these inline on its async threads (as it
+    // does [`Self::system_info`]), so they must answer from memory (a snapshot
+    // the network keeps up to date), never wait on the network task. The
+    // defaults describe a node without networking.
+
+    /// The connected peers (`system_peers`). Default: none.
+    fn network_peers(&self) -> Vec<PeerInfo> {
+        Vec::new()
+    }
+
+    /// How far block import has come (`system_syncState`). Default: all three
+    /// numbers are the best block's, as for a node that is not syncing.
+    fn sync_state(&self) -> SyncState {
+        let best = self.chain_info().best_number;
+        SyncState {
+            starting_block: best,
+            current_block: best,
+            highest_block: best,
+        }
+    }
+
+    /// This node's peer id (`system_localPeerId`); `None` if networking is not
+    /// running. Default: `None`.
+    fn local_peer_id(&self) -> Option<String> {
+        None
+    }
+
+    /// A JSON object describing the network as the node sees it
+    /// (`system_networkState`, returned to the client as it is); `None` if
+    /// networking is not running. Default: `None`.
+    fn network_state(&self) -> Option<serde_json::Value> {
+        None
+    }
+
+    /// The addresses this node listens on, as multiaddresses
+    /// (`system_localListenAddresses`). Default: none.
+    fn local_listen_addresses(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// A connected peer, as `system_peers` reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct PeerInfo {
+    /// The peer's id.
+    pub peer_id: String,
+    /// Its roles as Substrate spells them: `"FULL"`, `"AUTHORITY"`, `"LIGHT"`.
+    pub roles: String,
+    /// Hash of the best block it announced.
+    pub best_hash: H256,
+    /// Number of the best block it announced.
+    pub best_number: BlockNumber,
+}
+
+/// Block import progress, as `system_syncState` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct SyncState {
+    /// The best block when the node started (or when this sync began).
+    pub starting_block: BlockNumber,
+    /// The best block now.
+    pub current_block: BlockNumber,
+    /// The highest block any peer has announced (at least `current_block`).
+    pub highest_block: BlockNumber,
 }
 
 /// Where the chain stands.

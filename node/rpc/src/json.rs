@@ -1,6 +1,6 @@
 //! The JSON shapes of Substrate's RPC types, which polkadot.js and subxt parse.
 
-use crate::backend::{BlockData, Justification};
+use crate::backend::{BlockData, Justification, PeerInfo, SyncState};
 use codec::Encode;
 use qstack_core::H256;
 use qstack_runtime_primitives::Header;
@@ -62,6 +62,26 @@ fn justification(j: &Justification) -> Value {
     json!([j.engine_id, j.encoded])
 }
 
+/// Substrate's `PeerInfo` (`system_peers`): camelCase, the best number as a
+/// JSON number.
+pub(crate) fn peer(p: &PeerInfo) -> Value {
+    json!({
+        "peerId": p.peer_id,
+        "roles": p.roles,
+        "bestHash": hash(&p.best_hash),
+        "bestNumber": p.best_number,
+    })
+}
+
+/// Substrate's `SyncState` (`system_syncState`): camelCase JSON numbers.
+pub(crate) fn sync_state(s: &SyncState) -> Value {
+    json!({
+        "startingBlock": s.starting_block,
+        "currentBlock": s.current_block,
+        "highestBlock": s.highest_block,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,6 +111,34 @@ mod tests {
         );
         let genesis = Header { number: 0, ..h };
         assert_eq!(header(&genesis)["number"], json!("0x0"));
+    }
+
+    #[test]
+    fn peer_and_sync_state_shapes() {
+        let p = PeerInfo {
+            peer_id: "12D3KooWPeer".into(),
+            roles: "FULL".into(),
+            best_hash: H256([0xcd; 32]),
+            best_number: 4_000_000_000,
+        };
+        assert_eq!(
+            peer(&p),
+            json!({
+                "peerId": "12D3KooWPeer",
+                "roles": "FULL",
+                "bestHash": format!("0x{}", "cd".repeat(32)),
+                "bestNumber": 4_000_000_000u32,
+            })
+        );
+        let s = SyncState {
+            starting_block: 1,
+            current_block: 2,
+            highest_block: 3,
+        };
+        assert_eq!(
+            sync_state(&s),
+            json!({"startingBlock": 1, "currentBlock": 2, "highestBlock": 3})
+        );
     }
 
     #[test]

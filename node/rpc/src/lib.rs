@@ -16,8 +16,8 @@ mod params;
 pub mod testing;
 
 pub use backend::{
-    AccountInfo, BackendError, BlockData, ChainInfo, ChainType, Justification, RpcBackend,
-    SubmitError, SystemInfo, TxStatus,
+    AccountInfo, BackendError, BlockData, ChainInfo, ChainType, Justification, PeerInfo,
+    RpcBackend, SubmitError, SyncState, SystemInfo, TxStatus,
 };
 pub use error::RpcError;
 

@@ -1,11 +1,12 @@
 //! An in-memory [`RpcBackend`] for tests (feature `test-utils`): a linear
 //! chain with a full state copy per block, scripted runtime-call answers, a
 //! pool that accepts or refuses on command, and transaction watchers the test
-//! drives with [`TestBackend::send_status`].
+//! drives with [`TestBackend::send_status`], and scripted networking
+//! ([`TestNetwork`]; [`TestBackend::set_network`] with `None` turns it off).
 
 use crate::backend::{
-    AccountInfo, BackendError, BlockData, ChainInfo, ChainType, Justification, RpcBackend,
-    SubmitError, SystemInfo, TxStatus,
+    AccountInfo, BackendError, BlockData, ChainInfo, ChainType, Justification, PeerInfo,
+    RpcBackend, SubmitError, SyncState, SystemInfo, TxStatus,
 };
 use crate::error::codes;
 use codec::Encode;
@@ -41,6 +42,68 @@ struct Inner {
     watchers: HashMap<H256, mpsc::Sender<TxStatus>>,
     refuse: Option<SubmitError>,
     system: SystemInfo,
+    network: Option<TestNetwork>,
+}
+
+/// What the test backend's networking reports.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestNetwork {
+    /// This node's peer id.
+    pub local_peer_id: String,
+    /// The addresses it listens on.
+    pub listen_addresses: Vec<String>,
+    /// The connected peers.
+    pub peers: Vec<PeerInfo>,
+    /// The `system_networkState` object.
+    pub state: serde_json::Value,
+    /// `startingBlock` of the sync state (`currentBlock` is the best block).
+    pub starting_block: BlockNumber,
+    /// `highestBlock` of the sync state, raised to the best block if below it.
+    pub highest_block: BlockNumber,
+}
+
+/// The peer id a fresh [`TestBackend`] reports.
+pub const TEST_PEER_ID: &str = "12D3KooWQstackTestNodeLocal";
+
+/// The networking a fresh [`TestBackend`] reports: two peers, two listen
+/// addresses, a sync target of block 9.
+pub fn test_network() -> TestNetwork {
+    let listen_addresses = vec![
+        format!("/ip4/127.0.0.1/tcp/30333/p2p/{TEST_PEER_ID}"),
+        format!("/ip6/::1/tcp/30333/p2p/{TEST_PEER_ID}"),
+    ];
+    let peers = vec![
+        PeerInfo {
+            peer_id: "12D3KooWQstackTestPeerOne".into(),
+            roles: "FULL".into(),
+            best_hash: H256([0x11; 32]),
+            best_number: 7,
+        },
+        PeerInfo {
+            peer_id: "12D3KooWQstackTestPeerTwo".into(),
+            roles: "AUTHORITY".into(),
+            best_hash: H256([0x22; 32]),
+            best_number: 9,
+        },
+    ];
+    let state = serde_json::json!({
+        "peerId": TEST_PEER_ID,
+        "listenedAddresses": listen_addresses,
+        "externalAddresses": [],
+        "connectedPeers": {
+            "12D3KooWQstackTestPeerOne": {"endpoint": "dialing", "bestNumber": 7},
+            "12D3KooWQstackTestPeerTwo": {"endpoint": "listening", "bestNumber": 9},
+        },
+        "notConnectedPeers": {},
+    });
+    TestNetwork {
+        local_peer_id: TEST_PEER_ID.into(),
+        listen_addresses,
+        peers,
+        state,
+        starting_block: 0,
+        highest_block: 9,
+    }
 }
 
 /// The in-memory backend. Cheap to share behind an `Arc`.
@@ -130,6 +193,7 @@ impl TestBackend {
                     is_syncing: false,
                     should_have_peers: false,
                 },
+                network: Some(test_network()),
             }),
             new_heads,
             finalized_heads,
@@ -272,6 +336,12 @@ impl TestBackend {
     /// Changes the node information `system_*` reports.
     pub fn update_system(&self, f: impl FnOnce(&mut SystemInfo)) {
         f(&mut self.lock().system);
+    }
+
+    /// Replaces the networking the `system_*` network methods report; `None`
+    /// behaves as a node whose networking is not running.
+    pub fn set_network(&self, network: Option<TestNetwork>) {
+        self.lock().network = network;
     }
 
     fn add_to_pool(&self, xt: OpaqueExtrinsic) -> Result<H256, SubmitError> {
@@ -420,5 +490,48 @@ impl RpcBackend for TestBackend {
 
     fn account_info(&self, who: &AccountId) -> Result<AccountInfo, BackendError> {
         Ok(self.lock().accounts.get(who).cloned().unwrap_or_default())
+    }
+
+    fn network_peers(&self) -> Vec<PeerInfo> {
+        self.lock()
+            .network
+            .as_ref()
+            .map(|n| n.peers.clone())
+            .unwrap_or_default()
+    }
+
+    /// Starting and highest block from the [`TestNetwork`], current block the
+    /// best; without networking, the best block three times.
+    fn sync_state(&self) -> SyncState {
+        let best = self.chain_info().best_number;
+        let (starting_block, highest_block) = self
+            .lock()
+            .network
+            .as_ref()
+            .map_or((best, best), |n| (n.starting_block, n.highest_block));
+        SyncState {
+            starting_block,
+            current_block: best,
+            highest_block: highest_block.max(best),
+        }
+    }
+
+    fn local_peer_id(&self) -> Option<String> {
+        self.lock()
+            .network
+            .as_ref()
+            .map(|n| n.local_peer_id.clone())
+    }
+
+    fn network_state(&self) -> Option<serde_json::Value> {
+        self.lock().network.as_ref().map(|n| n.state.clone())
+    }
+
+    fn local_listen_addresses(&self) -> Vec<String> {
+        self.lock()
+            .network
+            .as_ref()
+            .map(|n| n.listen_addresses.clone())
+            .unwrap_or_default()
     }
 }

@@ -144,6 +144,20 @@ async fn wrong_params_are_invalid_params_naming_the_problem() {
         ("author_submitExtrinsic", json!([["0x00"]]), "got an array"),
         ("payment_queryInfo", json!([false]), "got a boolean"),
         ("system_name", json!([1]), "too many params"),
+        ("system_peers", json!([1]), "too many params"),
+        (
+            "system_peers",
+            json!({"verbose": true}),
+            "unknown param `verbose`",
+        ),
+        ("system_syncState", json!(["0x00"]), "too many params"),
+        ("system_localPeerId", json!([true]), "too many params"),
+        ("system_networkState", json!([{}]), "too many params"),
+        (
+            "system_localListenAddresses",
+            json!([[]]),
+            "too many params",
+        ),
     ];
     for (method, params, fragment) in cases {
         let (code, message) = node.fails(method, params.clone()).await;

@@ -4,5 +4,6 @@
 mod bad_input;
 mod common;
 mod methods;
+mod network;
 mod subscriptions;
 mod tokens;

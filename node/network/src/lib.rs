@@ -9,6 +9,15 @@
     deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)
 )]
 
+pub mod codec;
+pub mod node_key;
 pub mod protocol;
 pub mod reputation;
+mod service;
 pub mod sync;
+
+pub use libp2p::{identity::Keypair, Multiaddr, PeerId};
+pub use service::{
+    serve_blocks, start, ChainApi, ConsensusMessage, GossipVerdict, NetworkConfig, NetworkError,
+    NetworkHandle, NetworkSnapshot, PeerSnapshot,
+};

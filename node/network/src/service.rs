@@ -1,0 +1,1030 @@
+//! The networking shell: one tokio task owns the libp2p swarm and carries
+//! out what the sync core and the reputation book decide. Blocks are
+//! imported on a dedicated thread, requests are served and gossiped
+//! transactions validated on the blocking pool, so the swarm never waits on
+//! the runtime or the database.
+
+use crate::codec::FrameCodec;
+use crate::protocol::{
+    decode_capped, fields, BlockAnnounce, BlockData, BlockRequest, Direction, FromBlock, Names,
+    Refusal, Request, Response, Status, MAX_BLOCKS_PER_REQUEST, MAX_GOSSIP_BYTES,
+    MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, SOFT_RESPONSE_BYTES,
+};
+use crate::reputation::{change, Millis, PeerBook, Verdict};
+use crate::sync::{ImportResult, SyncAction, SyncConfig, SyncCore, SyncInput, SyncStatus};
+use codec::Encode;
+use futures::StreamExt;
+use libp2p::swarm::{behaviour::toggle::Toggle, NetworkBehaviour, SwarmEvent};
+use libp2p::{
+    gossipsub, identify, identity::Keypair, kad, mdns, multiaddr::Protocol, noise,
+    request_response, tcp, yamux, Multiaddr, PeerId, StreamProtocol, Swarm,
+};
+use parking_lot::RwLock;
+use qstack_core::H256;
+use qstack_runtime_primitives::Header;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// What the network needs from the chain.
+pub trait ChainApi: Send + Sync + 'static {
+    /// Genesis, best and finalised blocks.
+    fn status(&self) -> Status;
+    /// Canonical hash at `number`.
+    fn hash_of(&self, number: u32) -> Result<Option<H256>, String>;
+    /// A stored block with its body and justification.
+    fn block(&self, hash: &H256) -> Result<Option<BlockData>, String>;
+    /// Imports a block from a peer (executes and checks it).
+    fn import(&self, block: BlockData) -> ImportResult;
+    /// A transaction from gossip: put it in the pool.
+    fn transaction(&self, bytes: Vec<u8>) -> GossipVerdict;
+}
+
+/// What became of a gossiped message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GossipVerdict {
+    /// Valid and new: forward it.
+    Accept,
+    /// Known already, or not checkable now: do not forward, blame nobody.
+    Ignore,
+    /// Invalid: do not forward, lower the sender's score.
+    Reject,
+}
+
+/// Networking settings.
+#[derive(Clone, Debug)]
+pub struct NetworkConfig {
+    /// The node's identity.
+    pub keypair: Keypair,
+    /// Addresses to listen on.
+    pub listen: Vec<Multiaddr>,
+    /// Peers to dial at start and whenever disconnected (`/…/p2p/<id>`).
+    pub boot_nodes: Vec<Multiaddr>,
+    /// Discover peers on the local network by mDNS.
+    pub mdns: bool,
+    /// Discover peers through the Kademlia DHT.
+    pub kademlia: bool,
+    /// Most inbound peers.
+    pub in_peers: usize,
+    /// Most outbound peers.
+    pub out_peers: usize,
+    /// Sync requests served per peer per second (bursts up to twice that).
+    pub requests_per_second: u32,
+    /// The agent string peers see (identify).
+    pub agent: String,
+    /// Sync tunables.
+    pub sync: SyncConfig,
+}
+
+impl NetworkConfig {
+    /// Defaults for `keypair` listening on `listen`.
+    pub fn new(keypair: Keypair, listen: Vec<Multiaddr>) -> Self {
+        NetworkConfig {
+            keypair,
+            listen,
+            boot_nodes: Vec::new(),
+            mdns: false,
+            kademlia: true,
+            in_peers: 25,
+            out_peers: 15,
+            requests_per_second: 40,
+            agent: format!("qstack/{}", env!("CARGO_PKG_VERSION")),
+            sync: SyncConfig::default(),
+        }
+    }
+}
+
+/// Why the network could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkError {
+    /// The transport could not be built.
+    #[error("transport: {0}")]
+    Transport(String),
+    /// A listen address could not be bound.
+    #[error("cannot listen on {addr}: {why}")]
+    Listen {
+        /// The address.
+        addr: Multiaddr,
+        /// Why.
+        why: String,
+    },
+    /// A behaviour could not be built.
+    #[error("{0}")]
+    Behaviour(String),
+}
+
+/// A peer as the RPC shows it.
+#[derive(Clone, Debug)]
+pub struct PeerSnapshot {
+    /// Its id.
+    pub peer_id: PeerId,
+    /// Whether it dialled us.
+    pub inbound: bool,
+    /// The address of the connection.
+    pub address: Multiaddr,
+    /// Its agent string, once identified.
+    pub agent: Option<String>,
+    /// Its best block, once known.
+    pub best: Option<(u32, H256)>,
+    /// Its reputation score.
+    pub score: i32,
+}
+
+/// The network's state, refreshed twice a second.
+#[derive(Clone, Debug, Default)]
+pub struct NetworkSnapshot {
+    /// Addresses we listen on.
+    pub listen_addrs: Vec<Multiaddr>,
+    /// Addresses others observed us at.
+    pub external_addrs: Vec<Multiaddr>,
+    /// Connected peers.
+    pub peers: Vec<PeerSnapshot>,
+    /// Sync progress.
+    pub sync: SyncStatus,
+    /// Peers banned now.
+    pub banned: usize,
+}
+
+/// A consensus-engine message from a peer.
+#[derive(Clone, Debug)]
+pub struct ConsensusMessage {
+    /// The sender (gossip source).
+    pub from: PeerId,
+    /// Engine-defined bytes.
+    pub bytes: Vec<u8>,
+}
+
+enum Command {
+    PublishTransaction(Vec<u8>),
+    Announce(Header),
+    Consensus(Vec<u8>),
+    LocalBest(u32, H256),
+}
+
+/// The node's handle on its network (cheap to clone).
+#[derive(Clone)]
+pub struct NetworkHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    snapshot: Arc<RwLock<NetworkSnapshot>>,
+    local_peer_id: PeerId,
+}
+
+impl NetworkHandle {
+    /// Gossips a transaction submitted to this node.
+    pub fn publish_transaction(&self, bytes: Vec<u8>) {
+        let _ = self.commands.send(Command::PublishTransaction(bytes));
+    }
+
+    /// Announces a block this node authored (and tells sync about it).
+    pub fn announce_block(&self, header: Header) {
+        let _ = self
+            .commands
+            .send(Command::LocalBest(header.number, header.hash()));
+        let _ = self.commands.send(Command::Announce(header));
+    }
+
+    /// Gossips a consensus-engine message.
+    pub fn broadcast_consensus(&self, bytes: Vec<u8>) {
+        let _ = self.commands.send(Command::Consensus(bytes));
+    }
+
+    /// The latest snapshot.
+    pub fn snapshot(&self) -> NetworkSnapshot {
+        self.snapshot.read().clone()
+    }
+
+    /// Our peer id.
+    pub fn local_peer_id(&self) -> PeerId {
+        self.local_peer_id
+    }
+}
+
+#[derive(NetworkBehaviour)]
+struct Behaviour {
+    identify: identify::Behaviour,
+    gossip: gossipsub::Behaviour,
+    sync: request_response::Behaviour<FrameCodec>,
+    kad: Toggle<kad::Behaviour<kad::store::MemoryStore>>,
+    mdns: Toggle<mdns::tokio::Behaviour>,
+}
+
+fn message_id(m: &gossipsub::Message) -> gossipsub::MessageId {
+    let h = qstack_io::hashing::blake2_256(&m.data);
+    gossipsub::MessageId::from(h.get(..16).unwrap_or(&h[..]).to_vec())
+}
+
+fn build_swarm(cfg: &NetworkConfig, names: &Names) -> Result<Swarm<Behaviour>, NetworkError> {
+    let local = cfg.keypair.public().to_peer_id();
+    let sync_protocol = StreamProtocol::try_from_owned(names.sync.clone())
+        .map_err(|e| NetworkError::Behaviour(e.to_string()))?;
+    let kad_protocol = StreamProtocol::try_from_owned(names.kad.clone())
+        .map_err(|e| NetworkError::Behaviour(e.to_string()))?;
+    let (mdns_on, kad_on) = (cfg.mdns, cfg.kademlia);
+    let identify_cfg = identify::Config::new(names.identify.clone(), cfg.keypair.public())
+        .with_agent_version(cfg.agent.clone());
+    let swarm = libp2p::SwarmBuilder::with_existing_identity(cfg.keypair.clone())
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .map_err(|e| NetworkError::Transport(e.to_string()))?
+        .with_behaviour(move |key| {
+            let gossip_cfg = gossipsub::ConfigBuilder::default()
+                .max_transmit_size(MAX_GOSSIP_BYTES)
+                .validation_mode(gossipsub::ValidationMode::Strict)
+                .validate_messages()
+                .message_id_fn(message_id)
+                .heartbeat_interval(Duration::from_millis(700))
+                .build()
+                .map_err(|e| e.to_string())?;
+            let gossip = gossipsub::Behaviour::new(
+                gossipsub::MessageAuthenticity::Signed(key.clone()),
+                gossip_cfg,
+            )?;
+            let sync = request_response::Behaviour::new(
+                [(sync_protocol, request_response::ProtocolSupport::Full)],
+                request_response::Config::default()
+                    .with_request_timeout(Duration::from_secs(20))
+                    .with_max_concurrent_streams(64),
+            );
+            let kad = kad_on.then(|| {
+                let mut k = kad::Behaviour::with_config(
+                    local,
+                    kad::store::MemoryStore::new(local),
+                    kad::Config::new(kad_protocol),
+                );
+                k.set_mode(Some(kad::Mode::Server));
+                k
+            });
+            let mdns = if mdns_on {
+                Some(mdns::tokio::Behaviour::new(mdns::Config::default(), local)?)
+            } else {
+                None
+            };
+            Ok(Behaviour {
+                identify: identify::Behaviour::new(identify_cfg),
+                gossip,
+                sync,
+                kad: Toggle::from(kad),
+                mdns: Toggle::from(mdns),
+            })
+        })
+        .map_err(|e| NetworkError::Behaviour(e.to_string()))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build();
+    Ok(swarm)
+}
+
+/// Starts the network on the current tokio runtime. Returns the handle and
+/// the stream of consensus messages from peers.
+pub fn start(
+    cfg: NetworkConfig,
+    chain: Arc<dyn ChainApi>,
+) -> Result<(NetworkHandle, mpsc::Receiver<ConsensusMessage>), NetworkError> {
+    let status = chain.status();
+    let names = Names::for_genesis(&status.genesis);
+    let mut swarm = build_swarm(&cfg, &names)?;
+    for addr in &cfg.listen {
+        swarm
+            .listen_on(addr.clone())
+            .map_err(|e| NetworkError::Listen {
+                addr: addr.clone(),
+                why: e.to_string(),
+            })?;
+    }
+    let topics = Topics {
+        transactions: gossipsub::IdentTopic::new(names.transactions.clone()),
+        blocks: gossipsub::IdentTopic::new(names.blocks.clone()),
+        consensus: gossipsub::IdentTopic::new(names.consensus.clone()),
+    };
+    for t in [&topics.transactions, &topics.blocks, &topics.consensus] {
+        swarm
+            .behaviour_mut()
+            .gossip
+            .subscribe(t)
+            .map_err(|e| NetworkError::Behaviour(e.to_string()))?;
+    }
+    let local_peer_id = *swarm.local_peer_id();
+    let (commands, command_rx) = mpsc::unbounded_channel();
+    let (consensus_tx, consensus_rx) = mpsc::channel(4096);
+    let snapshot = Arc::new(RwLock::new(NetworkSnapshot::default()));
+    let (import_tx, import_results) = spawn_importer(chain.clone());
+    let (work_tx, work_rx) = mpsc::unbounded_channel();
+    let boot: Vec<(PeerId, Multiaddr)> = cfg
+        .boot_nodes
+        .iter()
+        .filter_map(|a| match a.iter().last() {
+            Some(Protocol::P2p(p)) => Some((p, a.clone())),
+            _ => None,
+        })
+        .collect();
+    let worker = Worker {
+        sync: SyncCore::new(cfg.sync.clone(), status.best_number, status.best_hash),
+        cfg,
+        swarm,
+        chain,
+        topics,
+        genesis: status.genesis,
+        book: PeerBook::default(),
+        peers: HashMap::new(),
+        outbound: HashMap::new(),
+        buckets: HashMap::new(),
+        boot,
+        start: Instant::now(),
+        consensus_tx,
+        import_tx,
+        work_tx,
+        snapshot: snapshot.clone(),
+        external: HashSet::new(),
+    };
+    tokio::spawn(worker.run(command_rx, import_results, work_rx));
+    Ok((
+        NetworkHandle {
+            commands,
+            snapshot,
+            local_peer_id,
+        },
+        consensus_rx,
+    ))
+}
+
+struct Topics {
+    transactions: gossipsub::IdentTopic,
+    blocks: gossipsub::IdentTopic,
+    consensus: gossipsub::IdentTopic,
+}
+
+struct PeerEntry {
+    inbound: bool,
+    address: Multiaddr,
+    agent: Option<String>,
+    status_pending: bool,
+}
+
+enum Outbound {
+    Status(PeerId),
+    Blocks(u64),
+}
+
+struct ImportJob {
+    generation: u64,
+    peer: PeerId,
+    blocks: Vec<BlockData>,
+}
+
+struct ImportDone {
+    generation: u64,
+    peer: PeerId,
+    results: Vec<(u32, H256, ImportResult)>,
+}
+
+/// Work finished on the blocking pool.
+enum Done {
+    Served(request_response::ResponseChannel<Vec<u8>>, Vec<u8>),
+    Transaction(gossipsub::MessageId, PeerId, GossipVerdict),
+}
+
+/// Imports blocks one batch at a time, in order, on its own thread.
+fn spawn_importer(
+    chain: Arc<dyn ChainApi>,
+) -> (
+    std::sync::mpsc::Sender<ImportJob>,
+    mpsc::UnboundedReceiver<ImportDone>,
+) {
+    let (tx, rx) = std::sync::mpsc::channel::<ImportJob>();
+    let (done_tx, done_rx) = mpsc::unbounded_channel();
+    let spawned = std::thread::Builder::new()
+        .name("qstack-import".into())
+        .spawn(move || {
+            while let Ok(job) = rx.recv() {
+                let mut results = Vec::with_capacity(job.blocks.len());
+                for block in job.blocks {
+                    let (number, hash) = (block.header.number, block.header.hash());
+                    let r = chain.import(block);
+                    let stop = r != ImportResult::Imported;
+                    results.push((number, hash, r));
+                    if stop {
+                        break;
+                    }
+                }
+                let done = ImportDone {
+                    generation: job.generation,
+                    peer: job.peer,
+                    results,
+                };
+                if done_tx.send(done).is_err() {
+                    break;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(target: "qstack::sync", "cannot start the import thread: {e}");
+    }
+    (tx, done_rx)
+}
+
+/// Answers a block request from the chain, trimming to the fields asked for
+/// and to the response size caps.
+pub fn serve_blocks(chain: &dyn ChainApi, req: &BlockRequest) -> Result<Vec<BlockData>, String> {
+    let max = req.max.clamp(1, MAX_BLOCKS_PER_REQUEST);
+    let mut hash = match req.from {
+        FromBlock::Hash(h) => Some(h),
+        FromBlock::Number(n) => chain.hash_of(n)?,
+    };
+    let mut out = Vec::new();
+    let mut bytes = 0usize;
+    while let Some(h) = hash {
+        if out.len() as u32 >= max || bytes >= SOFT_RESPONSE_BYTES {
+            break;
+        }
+        let Some(mut b) = chain.block(&h)? else { break };
+        let next = match req.direction {
+            Direction::Descending if b.header.number > 0 => Some(b.header.parent_hash),
+            Direction::Descending => None,
+            Direction::Ascending => chain.hash_of(b.header.number.saturating_add(1))?,
+        };
+        if req.fields & fields::BODY == 0 {
+            b.body = None;
+        }
+        if req.fields & fields::JUSTIFICATION == 0 {
+            b.justification = None;
+        }
+        let size = b.encoded_size();
+        if !out.is_empty() && bytes.saturating_add(size) > MAX_RESPONSE_BYTES - 1024 {
+            break;
+        }
+        bytes = bytes.saturating_add(size);
+        out.push(b);
+        hash = next;
+    }
+    Ok(out)
+}
+
+struct Worker {
+    cfg: NetworkConfig,
+    swarm: Swarm<Behaviour>,
+    chain: Arc<dyn ChainApi>,
+    topics: Topics,
+    genesis: H256,
+    sync: SyncCore<PeerId>,
+    book: PeerBook<PeerId>,
+    peers: HashMap<PeerId, PeerEntry>,
+    outbound: HashMap<request_response::OutboundRequestId, Outbound>,
+    buckets: HashMap<PeerId, (f64, Millis)>,
+    boot: Vec<(PeerId, Multiaddr)>,
+    start: Instant,
+    consensus_tx: mpsc::Sender<ConsensusMessage>,
+    import_tx: std::sync::mpsc::Sender<ImportJob>,
+    work_tx: mpsc::UnboundedSender<Done>,
+    snapshot: Arc<RwLock<NetworkSnapshot>>,
+    external: HashSet<Multiaddr>,
+}
+
+impl Worker {
+    fn now(&self) -> Millis {
+        self.start.elapsed().as_millis() as Millis
+    }
+
+    async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        mut imports: mpsc::UnboundedReceiver<ImportDone>,
+        mut work: mpsc::UnboundedReceiver<Done>,
+    ) {
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        let mut slow = tokio::time::interval(Duration::from_secs(2));
+        self.dial_boot_nodes();
+        loop {
+            tokio::select! {
+                event = self.swarm.select_next_some() => self.on_swarm(event),
+                cmd = commands.recv() => match cmd {
+                    Some(cmd) => self.on_command(cmd),
+                    None => break,
+                },
+                Some(done) = imports.recv() => {
+                    let input = SyncInput::Imported { generation: done.generation, peer: done.peer, results: done.results };
+                    self.drive(input);
+                }
+                Some(done) = work.recv() => self.on_done(done),
+                _ = tick.tick() => {
+                    self.drive(SyncInput::Tick);
+                    self.refresh_snapshot();
+                }
+                _ = slow.tick() => self.housekeeping(),
+            }
+        }
+        tracing::debug!(target: "qstack::network", "network task stopped");
+    }
+
+    fn drive(&mut self, input: SyncInput<PeerId>) {
+        let now = self.now();
+        let mut queue = self.sync.handle(now, input);
+        while !queue.is_empty() {
+            let mut next = Vec::new();
+            for action in queue {
+                match action {
+                    SyncAction::Request { peer, id, request } => {
+                        if self.peers.contains_key(&peer) {
+                            let rid = self
+                                .swarm
+                                .behaviour_mut()
+                                .sync
+                                .send_request(&peer, Request::Blocks(request).encode());
+                            self.outbound.insert(rid, Outbound::Blocks(id));
+                        } else {
+                            next.extend(self.sync.handle(now, SyncInput::RequestFailed { id }));
+                        }
+                    }
+                    SyncAction::Import {
+                        generation,
+                        peer,
+                        blocks,
+                    } => {
+                        if let (Some(f), Some(l)) = (blocks.first(), blocks.last()) {
+                            tracing::debug!(target: "qstack::sync", "importing #{}..#{} from {peer}", f.header.number, l.header.number);
+                        }
+                        let _ = self.import_tx.send(ImportJob {
+                            generation,
+                            peer,
+                            blocks,
+                        });
+                    }
+                    SyncAction::Report {
+                        peer,
+                        delta,
+                        reason,
+                    } => self.report(peer, delta, &reason),
+                }
+            }
+            queue = next;
+        }
+    }
+
+    fn report(&mut self, peer: PeerId, delta: i32, reason: &str) {
+        if delta < 0 {
+            tracing::info!(target: "qstack::network", "peer {peer}: {reason} ({delta})");
+        }
+        if let Verdict::Ban { until } = self.book.report(&peer, delta, self.now()) {
+            tracing::warn!(target: "qstack::network", "banning peer {peer} for {} s: {reason}", (until - self.now()) / 1000);
+            let _ = self.swarm.disconnect_peer_id(peer);
+        }
+    }
+
+    fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::PublishTransaction(bytes) => {
+                self.publish(self.topics.transactions.clone(), bytes)
+            }
+            Command::Announce(header) => self.publish(
+                self.topics.blocks.clone(),
+                BlockAnnounce { header }.encode(),
+            ),
+            Command::Consensus(bytes) => self.publish(self.topics.consensus.clone(), bytes),
+            Command::LocalBest(number, hash) => self.drive(SyncInput::LocalBest { number, hash }),
+        }
+    }
+
+    fn publish(&mut self, topic: gossipsub::IdentTopic, bytes: Vec<u8>) {
+        if let Err(e) = self
+            .swarm
+            .behaviour_mut()
+            .gossip
+            .publish(topic.clone(), bytes)
+        {
+            tracing::debug!(target: "qstack::network", "not published on {topic}: {e}");
+        }
+    }
+
+    fn on_done(&mut self, done: Done) {
+        match done {
+            Done::Served(channel, bytes) => {
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .sync
+                    .send_response(channel, bytes);
+            }
+            Done::Transaction(id, peer, verdict) => {
+                let acceptance = match verdict {
+                    GossipVerdict::Accept => gossipsub::MessageAcceptance::Accept,
+                    GossipVerdict::Ignore => gossipsub::MessageAcceptance::Ignore,
+                    GossipVerdict::Reject => gossipsub::MessageAcceptance::Reject,
+                };
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .gossip
+                    .report_message_validation_result(&id, &peer, acceptance);
+                if verdict == GossipVerdict::Reject {
+                    self.report(peer, change::INVALID_TRANSACTION, "invalid transaction");
+                }
+            }
+        }
+    }
+
+    fn dial_boot_nodes(&mut self) {
+        let outbound = self.peers.values().filter(|p| !p.inbound).count();
+        if outbound >= self.cfg.out_peers {
+            return;
+        }
+        let now = self.now();
+        for (peer, addr) in self.boot.clone() {
+            if peer == *self.swarm.local_peer_id()
+                || self.peers.contains_key(&peer)
+                || self.book.is_banned(&peer, now)
+                || self.swarm.is_connected(&peer)
+            {
+                continue;
+            }
+            if let Some(k) = self.swarm.behaviour_mut().kad.as_mut() {
+                k.add_address(&peer, addr.clone());
+            }
+            if let Err(e) = self.swarm.dial(addr.clone()) {
+                tracing::debug!(target: "qstack::network", "dialling {addr}: {e}");
+            }
+        }
+    }
+
+    fn housekeeping(&mut self) {
+        let now = self.now();
+        self.book.prune(now);
+        self.dial_boot_nodes();
+        // Peers' best blocks, in case announcements were missed.
+        let ids: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| !p.status_pending)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            self.request_status(id);
+        }
+        if now % 30_000 < 2_000 && !self.peers.is_empty() {
+            if let Some(k) = self.swarm.behaviour_mut().kad.as_mut() {
+                let _ = k.bootstrap();
+            }
+        }
+    }
+
+    fn request_status(&mut self, peer: PeerId) {
+        let rid = self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_request(&peer, Request::Status.encode());
+        self.outbound.insert(rid, Outbound::Status(peer));
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.status_pending = true;
+        }
+    }
+
+    fn maybe_dial(&mut self, peer: PeerId, addr: Option<Multiaddr>) {
+        let outbound = self.peers.values().filter(|p| !p.inbound).count();
+        if outbound >= self.cfg.out_peers
+            || peer == *self.swarm.local_peer_id()
+            || self.swarm.is_connected(&peer)
+            || self.book.is_banned(&peer, self.now())
+        {
+            return;
+        }
+        let opts = match addr {
+            Some(a) => libp2p::swarm::dial_opts::DialOpts::peer_id(peer)
+                .addresses(vec![a])
+                .build(),
+            None => libp2p::swarm::dial_opts::DialOpts::peer_id(peer).build(),
+        };
+        if let Err(e) = self.swarm.dial(opts) {
+            tracing::debug!(target: "qstack::network", "dialling {peer}: {e}");
+        }
+    }
+
+    fn on_swarm(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::NewListenAddr { address, .. } => {
+                let me = *self.swarm.local_peer_id();
+                tracing::info!(target: "qstack::network", "listening on {address}/p2p/{me}");
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                endpoint,
+                num_established,
+                ..
+            } => {
+                if num_established.get() > 1 || self.peers.contains_key(&peer_id) {
+                    return;
+                }
+                let inbound = endpoint.is_listener();
+                let count = self.peers.values().filter(|p| p.inbound == inbound).count();
+                let cap = if inbound {
+                    self.cfg.in_peers
+                } else {
+                    self.cfg.out_peers
+                };
+                if self.book.is_banned(&peer_id, self.now()) || count >= cap {
+                    tracing::debug!(target: "qstack::network", "refusing {peer_id} (banned or {} peers full)", if inbound { "inbound" } else { "outbound" });
+                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    return;
+                }
+                let address = endpoint.get_remote_address().clone();
+                tracing::info!(target: "qstack::network", "peer connected: {peer_id} ({}, {address})", if inbound { "inbound" } else { "outbound" });
+                self.peers.insert(
+                    peer_id,
+                    PeerEntry {
+                        inbound,
+                        address,
+                        agent: None,
+                        status_pending: false,
+                    },
+                );
+                self.request_status(peer_id);
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } => {
+                if self.peers.remove(&peer_id).is_some() {
+                    tracing::info!(target: "qstack::network", "peer disconnected: {peer_id}");
+                    self.buckets.remove(&peer_id);
+                    self.drive(SyncInput::PeerGone(peer_id));
+                }
+            }
+            SwarmEvent::ExternalAddrConfirmed { address } => {
+                self.external.insert(address);
+            }
+            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                tracing::debug!(target: "qstack::network", "dial to {peer_id:?} failed: {error}");
+            }
+            SwarmEvent::IncomingConnectionError { error, .. } => {
+                tracing::debug!(target: "qstack::network", "incoming connection failed: {error}");
+            }
+            SwarmEvent::Behaviour(ev) => self.on_behaviour(ev),
+            _ => {}
+        }
+    }
+
+    fn on_behaviour(&mut self, ev: BehaviourEvent) {
+        match ev {
+            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
+                if let Some(p) = self.peers.get_mut(&peer_id) {
+                    p.agent = Some(info.agent_version.clone());
+                }
+                if let Some(k) = self.swarm.behaviour_mut().kad.as_mut() {
+                    for a in info.listen_addrs {
+                        k.add_address(&peer_id, a);
+                    }
+                }
+            }
+            BehaviourEvent::Kad(kad::Event::RoutingUpdated { peer, .. }) => {
+                self.maybe_dial(peer, None);
+            }
+            BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
+                for (peer, addr) in found {
+                    if let Some(k) = self.swarm.behaviour_mut().kad.as_mut() {
+                        k.add_address(&peer, addr.clone());
+                    }
+                    self.maybe_dial(peer, Some(addr));
+                }
+            }
+            BehaviourEvent::Gossip(gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            }) => self.on_gossip(propagation_source, message_id, message),
+            BehaviourEvent::Sync(ev) => self.on_sync(ev),
+            _ => {}
+        }
+    }
+
+    fn validate(&mut self, id: &gossipsub::MessageId, from: &PeerId, ok: bool) {
+        let acceptance = if ok {
+            gossipsub::MessageAcceptance::Accept
+        } else {
+            gossipsub::MessageAcceptance::Reject
+        };
+        let _ = self
+            .swarm
+            .behaviour_mut()
+            .gossip
+            .report_message_validation_result(id, from, acceptance);
+    }
+
+    fn on_gossip(&mut self, from: PeerId, id: gossipsub::MessageId, message: gossipsub::Message) {
+        let topic = message.topic;
+        if topic == self.topics.transactions.hash() {
+            let (chain, tx) = (self.chain.clone(), self.work_tx.clone());
+            tokio::task::spawn_blocking(move || {
+                let verdict = chain.transaction(message.data);
+                let _ = tx.send(Done::Transaction(id, from, verdict));
+            });
+        } else if topic == self.topics.blocks.hash() {
+            match decode_capped::<BlockAnnounce>(&message.data, MAX_GOSSIP_BYTES) {
+                Ok(a) => {
+                    self.validate(&id, &from, true);
+                    let peer = message.source.unwrap_or(from);
+                    let (number, hash) = (a.header.number, a.header.hash());
+                    tracing::debug!(target: "qstack::sync", "{peer} announced #{number} ({hash})");
+                    self.drive(SyncInput::Announced { peer, number, hash });
+                }
+                Err(e) => {
+                    self.validate(&id, &from, false);
+                    self.report(from, change::MALFORMED, &format!("block announcement: {e}"));
+                }
+            }
+        } else if topic == self.topics.consensus.hash() {
+            self.validate(&id, &from, true);
+            let msg = ConsensusMessage {
+                from: message.source.unwrap_or(from),
+                bytes: message.data,
+            };
+            if self.consensus_tx.try_send(msg).is_err() {
+                tracing::warn!(target: "qstack::network", "consensus queue full: message from {from} dropped");
+            }
+        } else {
+            let _ = self
+                .swarm
+                .behaviour_mut()
+                .gossip
+                .report_message_validation_result(&id, &from, gossipsub::MessageAcceptance::Ignore);
+        }
+    }
+
+    /// Token bucket per peer: `requests_per_second`, bursts of twice that.
+    fn allow_request(&mut self, peer: PeerId) -> bool {
+        let now = self.now();
+        let rate = f64::from(self.cfg.requests_per_second.max(1));
+        let (tokens, at) = self.buckets.entry(peer).or_insert((rate * 2.0, now));
+        *tokens = (*tokens + (now.saturating_sub(*at) as f64) / 1000.0 * rate).min(rate * 2.0);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn on_sync(&mut self, ev: request_response::Event<Vec<u8>, Vec<u8>>) {
+        use request_response::{Event, Message};
+        match ev {
+            Event::Message {
+                peer,
+                message:
+                    Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => {
+                if !self.allow_request(peer) {
+                    self.report(peer, change::RATE_LIMITED, "too many sync requests");
+                    let refused = Response::Refused(Refusal::RateLimited).encode();
+                    let _ = self
+                        .swarm
+                        .behaviour_mut()
+                        .sync
+                        .send_response(channel, refused);
+                    return;
+                }
+                let request = match decode_capped::<Request>(&request, MAX_REQUEST_BYTES) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        self.report(peer, change::MALFORMED, &format!("sync request: {e}"));
+                        let refused = Response::Refused(Refusal::BadRequest).encode();
+                        let _ = self
+                            .swarm
+                            .behaviour_mut()
+                            .sync
+                            .send_response(channel, refused);
+                        return;
+                    }
+                };
+                let (chain, tx) = (self.chain.clone(), self.work_tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let response = match request {
+                        Request::Status => Response::Status(chain.status()),
+                        Request::Blocks(r) if r.fields & fields::HEADER == 0 => {
+                            Response::Refused(Refusal::BadRequest)
+                        }
+                        Request::Blocks(r) => match serve_blocks(chain.as_ref(), &r) {
+                            Ok(blocks) => Response::Blocks(blocks),
+                            Err(e) => {
+                                tracing::warn!(target: "qstack::sync", "cannot serve {r:?}: {e}");
+                                Response::Refused(Refusal::Unavailable)
+                            }
+                        },
+                    };
+                    let _ = tx.send(Done::Served(channel, response.encode()));
+                });
+            }
+            Event::Message {
+                peer,
+                message:
+                    Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                let Some(out) = self.outbound.remove(&request_id) else {
+                    return;
+                };
+                let decoded = decode_capped::<Response>(&response, MAX_RESPONSE_BYTES);
+                match (out, decoded) {
+                    (Outbound::Status(p), Ok(Response::Status(s))) => {
+                        if let Some(e) = self.peers.get_mut(&p) {
+                            e.status_pending = false;
+                        }
+                        if s.genesis != self.genesis {
+                            self.report(p, change::WRONG_CHAIN, "another chain (genesis differs)");
+                            return;
+                        }
+                        self.drive(SyncInput::PeerStatus {
+                            peer: p,
+                            best_number: s.best_number,
+                            best_hash: s.best_hash,
+                        });
+                    }
+                    (Outbound::Blocks(id), Ok(Response::Blocks(blocks))) => {
+                        self.drive(SyncInput::Response { id, blocks })
+                    }
+                    (Outbound::Blocks(id), Ok(Response::Refused(r))) => {
+                        tracing::debug!(target: "qstack::sync", "{peer} refused a block request: {r:?}");
+                        self.drive(SyncInput::RequestFailed { id });
+                    }
+                    (out, res) => {
+                        let why = match res {
+                            Err(e) => e.to_string(),
+                            Ok(_) => "answer of the wrong kind".into(),
+                        };
+                        self.report(peer, change::MALFORMED, &format!("sync response: {why}"));
+                        match out {
+                            Outbound::Blocks(id) => self.drive(SyncInput::RequestFailed { id }),
+                            Outbound::Status(p) => {
+                                if let Some(e) = self.peers.get_mut(&p) {
+                                    e.status_pending = false;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                tracing::debug!(target: "qstack::sync", "request to {peer} failed: {error}");
+                match self.outbound.remove(&request_id) {
+                    Some(Outbound::Blocks(id)) => self.drive(SyncInput::RequestFailed { id }),
+                    Some(Outbound::Status(p)) => {
+                        if let Some(e) = self.peers.get_mut(&p) {
+                            e.status_pending = false;
+                        }
+                    }
+                    None => {}
+                }
+            }
+            Event::InboundFailure { peer, error, .. } => {
+                tracing::debug!(target: "qstack::sync", "request from {peer} failed: {error}");
+                if matches!(error, request_response::InboundFailure::Io(_)) {
+                    self.report(peer, change::MALFORMED, &format!("sync request: {error}"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn refresh_snapshot(&mut self) {
+        let now = self.now();
+        let bests: HashMap<PeerId, (u32, H256)> = self
+            .sync
+            .peer_bests()
+            .into_iter()
+            .map(|(p, n, h)| (p, (n, h)))
+            .collect();
+        let peers = self
+            .peers
+            .iter()
+            .map(|(id, p)| PeerSnapshot {
+                peer_id: *id,
+                inbound: p.inbound,
+                address: p.address.clone(),
+                agent: p.agent.clone(),
+                best: bests.get(id).copied(),
+                score: self.book.score(id, now),
+            })
+            .collect();
+        let snap = NetworkSnapshot {
+            listen_addrs: self.swarm.listeners().cloned().collect(),
+            external_addrs: self.external.iter().cloned().collect(),
+            peers,
+            sync: self.sync.status(),
+            banned: self.book.banned_count(now),
+        };
+        *self.snapshot.write() = snap;
+    }
+}

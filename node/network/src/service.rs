@@ -745,13 +745,7 @@ impl Worker {
                 peer_id,
                 num_established: 0,
                 ..
-            } => {
-                if self.peers.remove(&peer_id).is_some() {
-                    tracing::info!(target: "qstack::network", "peer disconnected: {peer_id}");
-                    self.buckets.remove(&peer_id);
-                    self.drive(SyncInput::PeerGone(peer_id));
-                }
-            }
+            } => self.on_disconnected(peer_id),
             SwarmEvent::ExternalAddrConfirmed { address } => {
                 self.external.insert(address);
             }
@@ -763,6 +757,14 @@ impl Worker {
             }
             SwarmEvent::Behaviour(ev) => self.on_behaviour(ev),
             _ => {}
+        }
+    }
+
+    fn on_disconnected(&mut self, peer_id: PeerId) {
+        if self.peers.remove(&peer_id).is_some() {
+            tracing::info!(target: "qstack::network", "peer disconnected: {peer_id}");
+            self.buckets.remove(&peer_id);
+            self.drive(SyncInput::PeerGone(peer_id));
         }
     }
 

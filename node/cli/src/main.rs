@@ -57,6 +57,45 @@ struct RunArgs {
     /// receives the author's share of fees. Without it the treasury gets all.
     #[arg(long)]
     author: Option<String>,
+    /// Author blocks (implied by `--dev`); without it the node follows the chain.
+    #[arg(long)]
+    validator: bool,
+    #[command(flatten)]
+    net: NetArgs,
+}
+
+/// Peer-to-peer networking options.
+#[derive(Args, Debug, Clone)]
+struct NetArgs {
+    /// P2P TCP port on all interfaces (default 30333; with `--dev`, a free
+    /// port on 127.0.0.1). Ignored if `--listen-addr` is given.
+    #[arg(long)]
+    port: Option<u16>,
+    /// P2P listen multiaddress, e.g. `/ip4/127.0.0.1/tcp/30333` (repeatable).
+    #[arg(long = "listen-addr", value_name = "MULTIADDR")]
+    listen_addr: Vec<String>,
+    /// Peers to connect to, `/ip4/…/tcp/…/p2p/<peer id>`, besides the chain spec's `bootNodes`.
+    #[arg(long, value_name = "MULTIADDR", num_args = 1..)]
+    bootnodes: Vec<String>,
+    /// File with the node's network key (64 hex characters); created if missing.
+    /// Default: `<base>/chains/<id>/network/secret_ed25519`.
+    #[arg(long)]
+    node_key_file: Option<PathBuf>,
+    /// Most inbound peers.
+    #[arg(long, default_value_t = 25)]
+    in_peers: usize,
+    /// Most outbound peers.
+    #[arg(long, default_value_t = 15)]
+    out_peers: usize,
+    /// Find peers on the local network by mDNS (default on for `Local` chains only).
+    #[arg(long, conflicts_with = "no_mdns")]
+    discover_local: bool,
+    /// Never use mDNS.
+    #[arg(long)]
+    no_mdns: bool,
+    /// Do not use the Kademlia DHT for discovery (bootnodes and mDNS only).
+    #[arg(long)]
+    no_kademlia: bool,
 }
 
 /// Where the node keeps its data.
@@ -150,6 +189,59 @@ enum Command {
         #[arg(short = 'y', long)]
         yes: bool,
     },
+}
+
+fn network_config(
+    args: &RunArgs,
+    spec: &ChainSpec,
+) -> Result<qstack_network::NetworkConfig> {
+    use qstack_network::Multiaddr;
+    let net = &args.net;
+    let key_path = match &net.node_key_file {
+        Some(p) => p.clone(),
+        None => args
+            .base
+            .path()?
+            .join("chains")
+            .join(&spec.id)
+            .join("network")
+            .join("secret_ed25519"),
+    };
+    let keypair = qstack_network::node_key::load_or_generate(&key_path)?;
+    let parse = |what: &str, s: &str| {
+        s.parse::<Multiaddr>()
+            .map_err(|e| anyhow::anyhow!("{what} {s:?}: {e}"))
+    };
+    let listen = if !net.listen_addr.is_empty() {
+        net.listen_addr
+            .iter()
+            .map(|a| parse("--listen-addr", a))
+            .collect::<Result<Vec<_>>>()?
+    } else if args.dev && net.port.is_none() {
+        vec![parse("listen", "/ip4/127.0.0.1/tcp/0")?]
+    } else {
+        let port = net.port.unwrap_or(30333);
+        vec![parse("listen", &format!("/ip4/0.0.0.0/tcp/{port}"))?]
+    };
+    let mut boot_nodes = Vec::new();
+    for (what, list) in [("--bootnodes", &net.bootnodes), ("bootNodes", &spec.boot_nodes)] {
+        for b in list {
+            let addr = parse(what, b)?;
+            if !matches!(addr.iter().last(), Some(qstack_network::multiaddr::Protocol::P2p(_))) {
+                bail!("{what} {b:?}: must end with /p2p/<peer id>");
+            }
+            boot_nodes.push(addr);
+        }
+    }
+    let mut cfg = qstack_network::NetworkConfig::new(keypair, listen);
+    cfg.boot_nodes = boot_nodes;
+    cfg.mdns = !net.no_mdns
+        && (net.discover_local || spec.chain_type == chain_spec::ChainType::Local);
+    cfg.kademlia = !net.no_kademlia;
+    cfg.in_peers = net.in_peers;
+    cfg.out_peers = net.out_peers;
+    cfg.agent = format!("qstack/{} ({})", env!("CARGO_PKG_VERSION"), args.name);
+    Ok(cfg)
 }
 
 fn parse_pruning(s: &str) -> Result<PruningMode> {
@@ -250,7 +342,10 @@ fn main() -> Result<()> {
                         .map_err(|e| anyhow::anyhow!("--author: {e}"))
                 })
                 .transpose()?;
+            let network = network_config(&args, &spec)?;
             let config = service::NodeConfig {
+                network,
+                validator: args.validator || args.dev,
                 db_path: args.base.db_path(&spec)?,
                 spec,
                 pruning: parse_pruning(&args.state_pruning)?,

@@ -20,6 +20,8 @@ use qstack_runtime_primitives::{
     TransactionValidityError, UnknownTransaction,
 };
 use qstack_storage::{PruningMode, Store, StoreConfig};
+use qstack_network::sync::ImportResult;
+use qstack_network::GossipVerdict;
 use qstack_txpool::{Pool, PoolConfig, PoolError, TxEvent, TxHash, Validator};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -43,6 +45,10 @@ pub struct NodeConfig {
     pub instant_seal: bool,
     /// Named as author in every block this node authors (`--author`).
     pub author: Option<AccountId>,
+    /// Whether this node authors blocks (`--validator`, implied by `--dev`).
+    pub validator: bool,
+    /// Peer-to-peer networking.
+    pub network: qstack_network::NetworkConfig,
 }
 
 /// Validates through the runtime at the best block.
@@ -95,6 +101,112 @@ pub struct Node {
     client: Arc<Client>,
     txpool: Arc<TxPool>,
     spec: ChainSpec,
+    network: qstack_network::NetworkHandle,
+}
+
+/// The chain as the network sees it: status, blocks to serve, imports from
+/// peers (with pool upkeep) and gossiped transactions into the pool.
+struct NetChain {
+    client: Arc<Client>,
+    txpool: Arc<TxPool>,
+    /// Blocks from peers are final at once (engines with instant finality).
+    finalize_on_import: bool,
+}
+
+impl qstack_network::ChainApi for NetChain {
+    fn status(&self) -> qstack_network::protocol::Status {
+        let i = self.client.info().unwrap_or(qstack_client::ChainInfo {
+            genesis_hash: H256::zero(),
+            best_hash: H256::zero(),
+            best_number: 0,
+            finalized_hash: H256::zero(),
+            finalized_number: 0,
+        });
+        qstack_network::protocol::Status {
+            genesis: i.genesis_hash,
+            best_number: i.best_number,
+            best_hash: i.best_hash,
+            finalized_number: i.finalized_number,
+            finalized_hash: i.finalized_hash,
+        }
+    }
+
+    fn hash_of(&self, number: u32) -> Result<Option<H256>, String> {
+        self.client.hash_of(number).map_err(|e| e.to_string())
+    }
+
+    fn block(&self, hash: &H256) -> Result<Option<qstack_network::protocol::BlockData>, String> {
+        Ok(self
+            .client
+            .block(hash)
+            .map_err(|e| e.to_string())?
+            .map(|(b, justification)| qstack_network::protocol::BlockData {
+                header: b.header,
+                body: Some(b.extrinsics),
+                justification,
+            }))
+    }
+
+    fn import(&self, block: qstack_network::protocol::BlockData) -> ImportResult {
+        use qstack_client::ImportError;
+        let Some(extrinsics) = block.body else {
+            return ImportResult::Bad("no body".into());
+        };
+        let hash = block.header.hash();
+        let included: Vec<TxHash> = extrinsics
+            .iter()
+            .map(|x| qstack_client::extrinsic_hash(&x.0))
+            .collect();
+        let block_ = qstack_runtime_primitives::OpaqueBlock {
+            header: block.header,
+            extrinsics,
+        };
+        match self
+            .client
+            .import_block(block_, block.justification, self.finalize_on_import)
+        {
+            Ok(ImportOutcome::Imported { best }) => {
+                if best {
+                    let events = {
+                        let mut pool = self.txpool.pool.lock();
+                        let mut events =
+                            pool.on_block(hash, &included, &[], &RuntimeValidator(&self.client));
+                        if self.finalize_on_import {
+                            events.extend(pool.on_finalized(hash, &included));
+                        }
+                        events
+                    };
+                    self.txpool.notify(&events);
+                }
+                ImportResult::Imported
+            }
+            Ok(ImportOutcome::AlreadyKnown) => ImportResult::Imported,
+            Err(ImportError::UnknownParent(_)) => ImportResult::UnknownParent,
+            Err(ImportError::Client(
+                e @ (qstack_client::ClientError::Storage(_) | qstack_client::ClientError::State(_)),
+            )) => ImportResult::Failed(e.to_string()),
+            Err(e) => ImportResult::Bad(e.to_string()),
+        }
+    }
+
+    fn transaction(&self, bytes: Vec<u8>) -> GossipVerdict {
+        let at = self.client.info().map(|i| i.best_hash).unwrap_or_default();
+        let submitted = self.txpool.pool.lock().submit(
+            at,
+            TransactionSource::External,
+            bytes,
+            &RuntimeValidator(&self.client),
+        );
+        match submitted {
+            Ok(s) => {
+                self.txpool.notify(&s.events);
+                self.txpool.ready.notify_one();
+                GossipVerdict::Accept
+            }
+            Err(PoolError::Invalid(_)) => GossipVerdict::Reject,
+            Err(_) => GossipVerdict::Ignore,
+        }
+    }
 }
 
 fn backend_err(e: qstack_client::ClientError) -> BackendError {
@@ -137,6 +249,7 @@ impl Node {
         watch: Option<mpsc::Sender<TxStatus>>,
     ) -> Result<H256, SubmitError> {
         let at = self.best();
+        let bytes = xt.0.clone();
         let submitted = {
             let mut pool = self.txpool.pool.lock();
             pool.submit(
@@ -153,6 +266,7 @@ impl Node {
         }
         self.txpool.notify(&submitted.events);
         self.txpool.ready.notify_one();
+        self.network.publish_transaction(bytes);
         Ok(submitted.hash)
     }
 }
@@ -278,10 +392,89 @@ impl RpcBackend for Node {
                 SpecChainType::Live => ChainType::Live,
             },
             properties: self.spec.properties.clone(),
-            peers: 0,
-            is_syncing: false,
-            should_have_peers: false,
+            peers: self.network.snapshot().peers.len(),
+            is_syncing: self.network.snapshot().sync.major_syncing,
+            should_have_peers: self.spec.chain_type != SpecChainType::Development,
         }
+    }
+
+    fn network_peers(&self) -> Vec<qstack_rpc::PeerInfo> {
+        self.network
+            .snapshot()
+            .peers
+            .into_iter()
+            .map(|p| {
+                let (best_number, best_hash) = p.best.unwrap_or_default();
+                qstack_rpc::PeerInfo {
+                    peer_id: p.peer_id.to_string(),
+                    roles: "FULL".into(),
+                    best_hash,
+                    best_number,
+                }
+            })
+            .collect()
+    }
+
+    fn sync_state(&self) -> qstack_rpc::SyncState {
+        let s = self.network.snapshot().sync;
+        let best = self.chain_info().best_number;
+        qstack_rpc::SyncState {
+            starting_block: s.starting_block,
+            current_block: best,
+            highest_block: s.highest_block.max(best),
+        }
+    }
+
+    fn local_peer_id(&self) -> Option<String> {
+        Some(self.network.local_peer_id().to_string())
+    }
+
+    fn local_listen_addresses(&self) -> Vec<String> {
+        let me = self.network.local_peer_id();
+        self.network
+            .snapshot()
+            .listen_addrs
+            .iter()
+            .map(|a| format!("{a}/p2p/{me}"))
+            .collect()
+    }
+
+    fn network_state(&self) -> Option<serde_json::Value> {
+        let snap = self.network.snapshot();
+        let peers: serde_json::Map<String, serde_json::Value> = snap
+            .peers
+            .iter()
+            .map(|p| {
+                (
+                    p.peer_id.to_string(),
+                    serde_json::json!({
+                        "endpoint": if p.inbound {
+                            serde_json::json!({ "listening": { "sendBackAddr": p.address.to_string() } })
+                        } else {
+                            serde_json::json!({ "dialing": p.address.to_string() })
+                        },
+                        "versionString": p.agent,
+                        "reputation": p.score,
+                        "bestNumber": p.best.map(|b| b.0),
+                        "bestHash": p.best.map(|b| format!("{:?}", b.1)),
+                    }),
+                )
+            })
+            .collect();
+        Some(serde_json::json!({
+            "peerId": self.network.local_peer_id().to_string(),
+            "listenedAddresses": snap.listen_addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+            "externalAddresses": snap.external_addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+            "connectedPeers": peers,
+            "bannedPeers": snap.banned,
+            "sync": {
+                "startingBlock": snap.sync.starting_block,
+                "currentBlock": snap.sync.current_block,
+                "highestBlock": snap.sync.highest_block,
+                "queuedBlocks": snap.sync.queued_blocks,
+                "majorSyncing": snap.sync.major_syncing,
+            },
+        }))
     }
 
     fn account_nonce(&self, who: &AccountId) -> Result<Nonce, BackendError> {
@@ -386,7 +579,7 @@ fn author_block(
     client: &Client,
     txpool: &TxPool,
     author: Option<&AccountId>,
-) -> Result<(H256, u32)> {
+) -> Result<Header> {
     let best = client.info()?.best_hash;
     let ready = txpool.pool.lock().ready();
     let txs: Vec<Arc<Vec<u8>>> = ready.iter().map(|(_, b)| b.clone()).collect();
@@ -397,6 +590,7 @@ fn author_block(
     );
     let digest = author.map(Digest::with_author).unwrap_or_default();
     let built = client.build_block(&best, &inherents, digest, &txs)?;
+    let header = built.block.header.clone();
     let hash = built.block.header.hash();
     let number = built.block.header.number;
     let included: Vec<TxHash> = built
@@ -420,7 +614,7 @@ fn author_block(
     };
     txpool.notify(&events);
     tracing::info!(target: "qstack::author", "authored #{number} ({hash}) with {} transactions", included.len());
-    Ok((hash, number))
+    Ok(header)
 }
 
 /// Opens the chain's database at `db_path` and the client over it, writing
@@ -468,12 +662,23 @@ pub async fn run(config: NodeConfig) -> Result<()> {
         watchers: Mutex::new(HashMap::new()),
         ready: Notify::new(),
     });
+    let instant_finality = matches!(config.spec.consensus, ConsensusSpec::Dev { .. });
+    let (network, _consensus_messages) = qstack_network::start(
+        config.network,
+        Arc::new(NetChain {
+            client: client.clone(),
+            txpool: txpool.clone(),
+            finalize_on_import: instant_finality,
+        }),
+    )?;
+    tracing::info!(target: "qstack", "local peer id: {}", network.local_peer_id());
     let node = Arc::new(Node {
         client: client.clone(),
         txpool: txpool.clone(),
         spec: config.spec.clone(),
+        network: network.clone(),
     });
-    tracing::info!(target: "qstack", "node name: {}", config.name);
+    tracing::info!(target: "qstack", "node name: {}{}", config.name, if config.validator { " (authoring)" } else { " (following)" });
     let rpc = qstack_rpc::start(
         qstack_rpc::RpcConfig {
             listen_addr: config.rpc_addr,
@@ -501,6 +706,7 @@ pub async fn run(config: NodeConfig) -> Result<()> {
         let mut queue: Vec<Action> = engine.handle(now, input.clone());
         while let Some(action) = queue.pop() {
             match action {
+                Action::AuthorBlock if !config.validator => {}
                 Action::AuthorBlock => {
                     let (client, txpool) = (client.clone(), txpool.clone());
                     let author = config.author;
@@ -509,14 +715,18 @@ pub async fn run(config: NodeConfig) -> Result<()> {
                     })
                     .await?
                     {
-                        Ok((hash, number)) => queue.extend(engine.handle(
+                        Ok(header) => {
+                            let (hash, number) = (header.hash(), header.number);
+                            network.announce_block(header);
+                            queue.extend(engine.handle(
                             start.elapsed().as_millis() as u64,
                             Input::BlockImported {
                                 hash,
                                 number,
                                 best: true,
                             },
-                        )),
+                        ))
+                        }
                         Err(e) => {
                             tracing::error!(target: "qstack::author", "could not author a block: {e:#}")
                         }

@@ -16,7 +16,7 @@ pub mod reputation;
 mod service;
 pub mod sync;
 
-pub use libp2p::{identity::Keypair, Multiaddr, PeerId};
+pub use libp2p::{identity::Keypair, multiaddr, Multiaddr, PeerId};
 pub use service::{
     serve_blocks, start, ChainApi, ConsensusMessage, GossipVerdict, NetworkConfig, NetworkError,
     NetworkHandle, NetworkSnapshot, PeerSnapshot,

@@ -26,10 +26,18 @@ pub struct Node {
 
 impl Node {
     pub fn start(base: &Path, extra: &[&str]) -> Node {
+        let mut args = vec!["--dev"];
+        args.extend_from_slice(extra);
+        Node::start_with(base, &args)
+    }
+
+    /// A `qstack` process with exactly these options (plus `-d base` and a
+    /// free RPC port); its log goes to `base/node-<rpc port>.log`.
+    pub fn start_with(base: &Path, extra: &[&str]) -> Node {
         let port = free_port();
         let log = std::fs::File::create(base.join(format!("node-{port}.log"))).expect("log file");
         let child = Command::new(BIN)
-            .args(["--dev", "-d"])
+            .args(["-d"])
             .arg(base)
             .args(["--rpc-port", &port.to_string()])
             .args(extra)
@@ -77,7 +85,7 @@ impl Node {
         )
     }
 
-    pub fn wait_until(&self, what: &str, timeout: Duration, f: impl Fn(&Node) -> bool) {
+    pub fn wait_until(&self, what: &str, timeout: Duration, mut f: impl FnMut(&Node) -> bool) {
         let start = Instant::now();
         while !f(self) {
             assert!(start.elapsed() < timeout, "timed out waiting for {what}");
@@ -143,6 +151,24 @@ pub fn free_of(node: &Node, addr: &str) -> u128 {
 }
 
 impl Node {
+    /// The node's p2p address (`/ip4/127.0.0.1/tcp/…/p2p/…`), once it listens.
+    pub fn p2p_addr(&self) -> String {
+        let mut addr = None;
+        self.wait_until("p2p listen address", Duration::from_secs(30), |n| {
+            addr = n
+                .try_rpc("system_localListenAddresses", json!([]))
+                .and_then(|v| v["result"][0].as_str().map(str::to_string));
+            addr.is_some()
+        });
+        addr.unwrap()
+    }
+
+    /// The canonical hash at `n`, if the node has it.
+    pub fn hash_at(&self, n: u64) -> Option<String> {
+        self.try_rpc("chain_getBlockHash", json!([n]))
+            .and_then(|v| v["result"].as_str().map(str::to_string))
+    }
+
     /// The node's WebSocket RPC URL.
     pub fn ws(&self) -> String {
         format!("ws://127.0.0.1:{}", self.port)
@@ -173,3 +199,18 @@ pub fn block_hash_of(out: &str) -> String {
         .map(|(_, h)| h.trim_end_matches(')').to_string())
         .unwrap_or_else(|| panic!("no block hash in the CLI output:\n{out}"))
 }
+
+/// The `local` chain spec with blocks every `block_ms`, written into `dir`.
+pub fn fast_local_spec(dir: &Path, block_ms: u64) -> std::path::PathBuf {
+    let out = qstack_ok(&["build-spec", "--chain", "local"]);
+    let start = out.find('{').expect("spec JSON");
+    let mut spec: Value = serde_json::from_str(&out[start..]).expect("spec JSON");
+    spec["consensus"]["blockTimeMs"] = json!(block_ms);
+    let path = dir.join("fast-local.json");
+    std::fs::write(&path, spec.to_string()).expect("write spec");
+    path
+}
+
+/// Options every networked test node gets: loopback on a free port, no mDNS
+/// (parallel tests must not find each other).
+pub const NET: [&str; 3] = ["--listen-addr", "/ip4/127.0.0.1/tcp/0", "--no-mdns"];

@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 pub enum BenchmarkCommand {
     /// Import throughput: transfers/s per key scheme and asset kind against bare signature verification.
     Import(ImportArgs),
+    /// Sync throughput: a follower catching up over loopback libp2p against direct import of the same blocks.
+    Sync(crate::bench_sync::SyncArgs),
 }
 
 /// What the benchmark transfers.
@@ -118,6 +120,7 @@ struct SchemeResult {
 pub fn run(cmd: BenchmarkCommand) -> Result<()> {
     match cmd {
         BenchmarkCommand::Import(args) => import(args),
+        BenchmarkCommand::Sync(args) => crate::bench_sync::run(args),
     }
 }
 
@@ -197,7 +200,7 @@ fn bench_issuer() -> Result<Pair> {
 
 /// The dev chain's genesis with every sender funded in the native token and,
 /// for `AssetKind::Token`, holding [`BENCH_TOKEN`] issued at genesis.
-fn genesis_with(senders: &[Pair], asset: AssetKind) -> Result<GenesisSource> {
+pub(crate) fn genesis_with(senders: &[Pair], asset: AssetKind) -> Result<GenesisSource> {
     let source = ChainSpec::load("dev")?.genesis_source()?;
     let GenesisSource::Runtime { code, mut patch } = source else {
         bail!("the dev chain spec has raw genesis; the benchmark needs a runtime genesis patch");
@@ -247,7 +250,7 @@ fn genesis_with(senders: &[Pair], asset: AssetKind) -> Result<GenesisSource> {
     Ok(GenesisSource::Runtime { code, patch })
 }
 
-fn client_on(
+pub(crate) fn client_on(
     executor: &Arc<Executor>,
     genesis: &GenesisSource,
     db: Option<&std::path::Path>,
@@ -269,7 +272,13 @@ fn bench_scheme(
         .map(|i| Pair::from_suri(scheme, &format!("//bench//{i}")))
         .collect::<Result<_, _>>()?;
     let genesis = genesis_with(&senders, asset)?;
-    let blocks = generate(executor, &genesis, &senders, asset, args)?;
+    let blocks = generate(
+        &client_on(executor, &genesis, None)?,
+        &senders,
+        asset,
+        args.blocks,
+        args.txs_per_block,
+    )?;
     let transfers = u64::from(args.blocks) * u64::from(args.txs_per_block);
     let bytes: usize = blocks
         .iter()
@@ -315,15 +324,15 @@ fn bench_scheme(
     })
 }
 
-/// Signs and builds `args.blocks` blocks of transfers on an in-memory client.
-fn generate(
-    executor: &Arc<Executor>,
-    genesis: &GenesisSource,
+/// Signs, builds and commits `count` blocks of `per_block` transfers each on
+/// `client` (from its best block), returning them.
+pub(crate) fn generate(
+    client: &Client,
     senders: &[Pair],
     asset: AssetKind,
-    args: &ImportArgs,
+    count: u32,
+    per_block: u32,
 ) -> Result<Vec<OpaqueBlock>> {
-    let client = client_on(executor, genesis, None)?;
     let issuer = bench_issuer()?.account_id();
     let code = qstack_runtime_primitives::TokenCode::parse(BENCH_TOKEN)
         .map_err(|e| anyhow::anyhow!("{BENCH_TOKEN}: {e}"))?;
@@ -333,10 +342,10 @@ fn generate(
     let mut parent = info.best_hash;
     let mut blocks = Vec::new();
     let n = senders.len();
-    for b in 0..args.blocks {
-        let txs: Vec<Arc<Vec<u8>>> = (0..args.txs_per_block as usize)
+    for b in 0..count {
+        let txs: Vec<Arc<Vec<u8>>> = (0..per_block as usize)
             .map(|i| {
-                let k = (b as usize * args.txs_per_block as usize + i) % n;
+                let k = (b as usize * per_block as usize + i) % n;
                 let (from, to) = (&senders[k], &senders[(k + 1) % n]);
                 let dest = to.public().account_id();
                 let call = RuntimeCall::Tokens(match asset {

@@ -1,9 +1,11 @@
-//! `qstack key`: generate and inspect keys of every scheme.
+//! `qstack key`: generate and inspect keys of every scheme, and the node's
+//! network (libp2p ed25519) key.
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::{Subcommand, ValueEnum};
 use codec::Encode;
 use qstack_core::{Address, KeyScheme, Pair};
+use std::path::{Path, PathBuf};
 
 /// Key subcommands.
 #[derive(Subcommand, Debug)]
@@ -30,6 +32,19 @@ pub enum KeyCommand {
         /// Output format.
         #[arg(long, default_value = "text")]
         output: OutputArg,
+    },
+    /// Generate a network (libp2p ed25519) key for `--node-key-file`: the
+    /// secret (64 hex characters) goes to `--file` or stdout, the peer id to stderr.
+    GenerateNodeKey {
+        /// Write the secret to this file (readable by the owner only); never overwritten.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Print the peer id of a network key file (64 hex characters or 32 raw bytes).
+    InspectNodeKey {
+        /// The node key file.
+        #[arg(long)]
+        file: PathBuf,
     },
 }
 
@@ -99,6 +114,65 @@ fn show(pair: &Pair, phrase: Option<&str>, output: OutputArg) {
     }
 }
 
+/// Writes `bytes` to a new file at `path` (mode 0600 on Unix); fails if it exists.
+fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+fn generate_node_key(file: Option<&Path>) -> Result<()> {
+    let key = qstack_network::node_key::generate();
+    let secret = qstack_network::node_key::secret_hex(&key)
+        .ok_or_else(|| anyhow!("the generated node key is not ed25519"))?;
+    let peer_id = key.public().to_peer_id();
+    match file {
+        Some(path) => {
+            if path.exists() {
+                bail!(
+                    "node key file {} already exists; refusing to overwrite it \
+                     (delete it first or choose another --file)",
+                    path.display()
+                );
+            }
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+            }
+            write_new_private(path, secret.as_bytes()).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    anyhow!(
+                        "node key file {} already exists; refusing to overwrite it",
+                        path.display()
+                    )
+                } else {
+                    anyhow!("writing node key file {}: {e}", path.display())
+                }
+            })?;
+        }
+        None => println!("{secret}"),
+    }
+    eprintln!("{peer_id}");
+    Ok(())
+}
+
+fn inspect_node_key(path: &Path) -> Result<()> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("reading node key file {}", path.display()))?;
+    let key = qstack_network::node_key::parse(&bytes)
+        .map_err(|why| anyhow!("node key file {}: {why}", path.display()))?;
+    println!("{}", key.public().to_peer_id());
+    Ok(())
+}
+
 /// Runs a key subcommand.
 pub fn run(cmd: KeyCommand) -> Result<()> {
     match cmd {
@@ -119,6 +193,8 @@ pub fn run(cmd: KeyCommand) -> Result<()> {
             let pair = Pair::from_suri(scheme.into(), &suri).map_err(|e| anyhow!("{e}"))?;
             show(&pair, None, output);
         }
+        KeyCommand::GenerateNodeKey { file } => generate_node_key(file.as_deref())?,
+        KeyCommand::InspectNodeKey { file } => inspect_node_key(&file)?,
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The `qstack` binary: runs a node, and the key, transaction and chain-spec
 //! tools around it. Argument parsing and wiring only.
 
+mod bench_sync;
 mod benchmark;
 mod blocks;
 mod chain_spec;
@@ -256,9 +257,9 @@ fn parse_pruning(s: &str) -> Result<PruningMode> {
     }
 }
 
-fn init_logging() {
+fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -267,7 +268,11 @@ fn init_logging() {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    init_logging();
+    // Benchmarks print their own figures; per-block logs would drown them.
+    init_logging(match cli.command {
+        Some(Command::Benchmark(_)) => "warn",
+        _ => "info",
+    });
     match cli.command {
         Some(Command::Key(cmd)) => key::run(cmd),
         Some(Command::Tx(cmd)) => tokio::runtime::Runtime::new()?.block_on(tx::run(cmd)),

@@ -106,11 +106,13 @@ pub struct Node {
 
 /// The chain as the network sees it: status, blocks to serve, imports from
 /// peers (with pool upkeep) and gossiped transactions into the pool.
-struct NetChain {
-    client: Arc<Client>,
-    txpool: Arc<TxPool>,
+pub struct NetChain {
+    /// The client.
+    pub client: Arc<Client>,
+    /// The pool (none: a node that takes no transactions, e.g. a benchmark).
+    pub txpool: Option<Arc<TxPool>>,
     /// Blocks from peers are final at once (engines with instant finality).
-    finalize_on_import: bool,
+    pub finalize_on_import: bool,
 }
 
 impl qstack_network::ChainApi for NetChain {
@@ -166,9 +168,9 @@ impl qstack_network::ChainApi for NetChain {
             .import_block(block_, block.justification, self.finalize_on_import)
         {
             Ok(ImportOutcome::Imported { best }) => {
-                if best {
+                if let (true, Some(txpool)) = (best, &self.txpool) {
                     let events = {
-                        let mut pool = self.txpool.pool.lock();
+                        let mut pool = txpool.pool.lock();
                         let mut events =
                             pool.on_block(hash, &included, &[], &RuntimeValidator(&self.client));
                         if self.finalize_on_import {
@@ -176,7 +178,7 @@ impl qstack_network::ChainApi for NetChain {
                         }
                         events
                     };
-                    self.txpool.notify(&events);
+                    txpool.notify(&events);
                 }
                 ImportResult::Imported
             }
@@ -190,8 +192,11 @@ impl qstack_network::ChainApi for NetChain {
     }
 
     fn transaction(&self, bytes: Vec<u8>) -> GossipVerdict {
+        let Some(txpool) = &self.txpool else {
+            return GossipVerdict::Ignore;
+        };
         let at = self.client.info().map(|i| i.best_hash).unwrap_or_default();
-        let submitted = self.txpool.pool.lock().submit(
+        let submitted = txpool.pool.lock().submit(
             at,
             TransactionSource::External,
             bytes,
@@ -199,8 +204,8 @@ impl qstack_network::ChainApi for NetChain {
         );
         match submitted {
             Ok(s) => {
-                self.txpool.notify(&s.events);
-                self.txpool.ready.notify_one();
+                txpool.notify(&s.events);
+                txpool.ready.notify_one();
                 GossipVerdict::Accept
             }
             Err(PoolError::Invalid(_)) => GossipVerdict::Reject,
@@ -667,7 +672,7 @@ pub async fn run(config: NodeConfig) -> Result<()> {
         config.network,
         Arc::new(NetChain {
             client: client.clone(),
-            txpool: txpool.clone(),
+            txpool: Some(txpool.clone()),
             finalize_on_import: instant_finality,
         }),
     )?;

@@ -165,8 +165,8 @@ fn generate_node_key(file: Option<&Path>) -> Result<()> {
 }
 
 fn inspect_node_key(path: &Path) -> Result<()> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("reading node key file {}", path.display()))?;
+    let bytes =
+        std::fs::read(path).with_context(|| format!("reading node key file {}", path.display()))?;
     let key = qstack_network::node_key::parse(&bytes)
         .map_err(|why| anyhow!("node key file {}: {why}", path.display()))?;
     println!("{}", key.public().to_peer_id());

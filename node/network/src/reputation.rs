@@ -126,9 +126,58 @@ impl<P: Clone + Eq + Hash> PeerBook<P> {
     }
 }
 
+/// Per-peer token buckets: `rate` requests a second, bursts of twice that.
+#[derive(Debug)]
+pub struct RateLimiter<P> {
+    rate: f64,
+    buckets: HashMap<P, (f64, Millis)>,
+}
+
+impl<P: Clone + Eq + Hash> RateLimiter<P> {
+    /// `per_second` requests a second per peer (at least one).
+    pub fn new(per_second: u32) -> Self {
+        RateLimiter {
+            rate: f64::from(per_second.max(1)),
+            buckets: HashMap::new(),
+        }
+    }
+
+    /// Whether `peer` may make a request at `now` (and counts it).
+    pub fn allow(&mut self, peer: &P, now: Millis) -> bool {
+        let cap = self.rate * 2.0;
+        let (tokens, at) = self.buckets.entry(peer.clone()).or_insert((cap, now));
+        *tokens = (*tokens + (now.saturating_sub(*at) as f64) / 1000.0 * self.rate).min(cap);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Forgets a peer (it left).
+    pub fn forget(&mut self, peer: &P) {
+        self.buckets.remove(peer);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rate_limiter_allows_bursts_then_the_rate() {
+        let mut rl = RateLimiter::new(10);
+        // A burst of 20 at once, then refused.
+        assert_eq!((0..25).filter(|_| rl.allow(&1u8, 0)).count(), 20);
+        // Another peer has its own bucket.
+        assert!(rl.allow(&2u8, 0));
+        // 10 a second after that.
+        assert_eq!((0..25).filter(|_| rl.allow(&1u8, 1000)).count(), 10);
+        rl.forget(&1);
+        assert!(rl.allow(&1u8, 1000));
+    }
 
     #[test]
     fn one_bad_block_lowers_two_ban() {

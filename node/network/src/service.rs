@@ -10,7 +10,7 @@ use crate::protocol::{
     Refusal, Request, Response, Status, MAX_BLOCKS_PER_REQUEST, MAX_GOSSIP_BYTES,
     MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, SOFT_RESPONSE_BYTES,
 };
-use crate::reputation::{change, Millis, PeerBook, Verdict};
+use crate::reputation::{change, Millis, PeerBook, RateLimiter, Verdict};
 use crate::sync::{ImportResult, SyncAction, SyncConfig, SyncCore, SyncInput, SyncStatus};
 use codec::Encode;
 use futures::StreamExt;
@@ -321,6 +321,7 @@ pub fn start(
             _ => None,
         })
         .collect();
+    let limiter = RateLimiter::new(cfg.requests_per_second);
     let worker = Worker {
         sync: SyncCore::new(cfg.sync.clone(), status.best_number, status.best_hash),
         cfg,
@@ -331,7 +332,7 @@ pub fn start(
         book: PeerBook::default(),
         peers: HashMap::new(),
         outbound: HashMap::new(),
-        buckets: HashMap::new(),
+        limiter,
         boot,
         start: Instant::now(),
         consensus_tx,
@@ -473,7 +474,7 @@ struct Worker {
     book: PeerBook<PeerId>,
     peers: HashMap<PeerId, PeerEntry>,
     outbound: HashMap<request_response::OutboundRequestId, Outbound>,
-    buckets: HashMap<PeerId, (f64, Millis)>,
+    limiter: RateLimiter<PeerId>,
     boot: Vec<(PeerId, Multiaddr)>,
     start: Instant,
     consensus_tx: mpsc::Sender<ConsensusMessage>,
@@ -763,7 +764,7 @@ impl Worker {
     fn on_disconnected(&mut self, peer_id: PeerId) {
         if self.peers.remove(&peer_id).is_some() {
             tracing::info!(target: "qstack::network", "peer disconnected: {peer_id}");
-            self.buckets.remove(&peer_id);
+            self.limiter.forget(&peer_id);
             self.drive(SyncInput::PeerGone(peer_id));
         }
     }
@@ -854,19 +855,9 @@ impl Worker {
         }
     }
 
-    /// Token bucket per peer: `requests_per_second`, bursts of twice that.
     fn allow_request(&mut self, peer: PeerId) -> bool {
         let now = self.now();
-        let rate = f64::from(self.cfg.requests_per_second.max(1));
-        let (tokens, at) = self.buckets.entry(peer).or_insert((rate * 2.0, now));
-        *tokens = (*tokens + (now.saturating_sub(*at) as f64) / 1000.0 * rate).min(rate * 2.0);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+        self.limiter.allow(&peer, now)
     }
 
     fn on_sync(&mut self, ev: request_response::Event<Vec<u8>, Vec<u8>>) {

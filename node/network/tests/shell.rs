@@ -147,7 +147,8 @@ async fn three_followers_sync_in_parallel_from_two_sources() {
     let a_addr = addr_of(&a).await;
     // A second full node, itself synced from the first.
     let mirror = MemChain::new(0, None);
-    let (b, _) = qstack_network::start(config(&[a_addr.clone()]), mirror.clone()).unwrap();
+    let (b, _) =
+        qstack_network::start(config(std::slice::from_ref(&a_addr)), mirror.clone()).unwrap();
     until("mirror synced", 30, || mirror.best() == source.best()).await;
     let b_addr = addr_of(&b).await;
     let mut followers = Vec::new();
@@ -178,7 +179,11 @@ async fn inbound_peer_limit_holds() {
     let mut others = Vec::new();
     for _ in 0..3 {
         others.push(
-            qstack_network::start(config(&[hub_addr.clone()]), MemChain::new(3, None)).unwrap(),
+            qstack_network::start(
+                config(std::slice::from_ref(&hub_addr)),
+                MemChain::new(3, None),
+            )
+            .unwrap(),
         );
     }
     until("one peer admitted", 10, || hub.snapshot().peers.len() == 1).await;
@@ -194,7 +199,8 @@ async fn a_peer_serving_bad_blocks_is_banned_and_an_honest_one_wins() {
     let (evil, _) = qstack_network::start(config(&[]), evil_chain).unwrap();
     let evil_addr = addr_of(&evil).await;
     let follower = MemChain::new(0, None);
-    let (net, _) = qstack_network::start(config(&[evil_addr.clone()]), follower.clone()).unwrap();
+    let (net, _) =
+        qstack_network::start(config(std::slice::from_ref(&evil_addr)), follower.clone()).unwrap();
     until("evil peer banned", 20, || net.snapshot().banned == 1).await;
     assert_eq!(follower.best().0, 0, "no bad block imported");
     until("evil peer disconnected", 10, || {

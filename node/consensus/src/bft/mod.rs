@@ -52,9 +52,16 @@
 //!   import a committed block with its certificate, submit evidence;
 //! - sync blocks for a node more than `keep_certificates` heights behind, and
 //!   hand the core each height's validator set from staking ahead of time
-//!   ([`Tendermint::schedule_validators`]).
+//!   ([`Tendermint::schedule_validators`]);
+//! - for the durable part, use [`store`] (plain `std` file I/O):
+//!   [`store::SignerStore`] (the signer state, replaced atomically,
+//!   checksummed, never moved backwards) and [`store::Wal`] (one height's
+//!   records, framed and checksummed, synced per append or batch, bounded in
+//!   size, started afresh by [`store::Wal::truncate_for`] at each commit;
+//!   replay drops a torn last frame and refuses damage in the middle).
 
 mod core;
+pub mod store;
 mod types;
 
 #[cfg(test)]

@@ -1,0 +1,761 @@
+//! Durable state for the BFT shell, in plain synchronous `std` file I/O: the
+//! signer's high-water mark ([`SignerStore`]) and the write-ahead log of the
+//! current height's messages ([`Wal`]).
+//!
+//! # Signer file
+//!
+//! ```text
+//! magic "QSBFTSIG" (8) | version u32 LE (= 1) | len u32 LE | SCALE SignerState (len)
+//!   | blake2_256 of everything before it (32)
+//! ```
+//!
+//! Replaced atomically: written to `<name>.tmp` in the same directory,
+//! fsynced, renamed over the file, then the directory is fsynced. A missing
+//! file means nothing was ever signed; any damage is an error, never "nothing
+//! signed", so a validator cannot start signing from scratch over a bad
+//! record.
+//!
+//! # WAL file
+//!
+//! ```text
+//! header: magic "QSBFTWAL" (8) | version u32 LE (= 1) | has_height u8 (0/1)
+//!         | height u64 LE | blake2_256(previous 21 bytes)[..4]
+//! frames: len u32 LE | blake2_256(len ‖ sum)[..4] | sum = blake2_256(payload) (32)
+//!         | payload = SCALE Vec<WalRecord> (len, ≥ 1)
+//! ```
+//!
+//! The header is only ever written whole, by the same temp-file-and-rename as
+//! the signer file ([`Wal::truncate_for`]). Each [`Wal::append`] or
+//! [`Wal::append_batch`] writes one frame and `sync_data`s it, so a batch is
+//! all-or-nothing and a crash can only tear the last frame. Replay drops a
+//! torn last frame (a partial frame at the end, or a bad frame with nothing
+//! valid after it), cuts it off the file and reports
+//! [`WalContents::torn_tail`]; a bad frame followed by a valid one is
+//! corruption and an error. The frame header's own short check means a
+//! damaged length is recognised as damage rather than trusted.
+
+use super::types::{Height, Message, SignerState};
+use codec::{Decode, DecodeAll, Encode};
+use qstack_core::hashing::blake2_256;
+use std::ffi::OsString;
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Default bound on a WAL file's size: appends that would grow it past this
+/// are refused ([`StoreError::WalFull`]), so a message flood cannot fill the
+/// disk.
+pub const DEFAULT_MAX_WAL_BYTES: u64 = 64 << 20;
+
+const SIGNER_MAGIC: [u8; 8] = *b"QSBFTSIG";
+const SIGNER_VERSION: u32 = 1;
+/// A signer file is a few dozen bytes; anything far larger is not one.
+const SIGNER_MAX_FILE: u64 = 4096;
+
+const WAL_MAGIC: [u8; 8] = *b"QSBFTWAL";
+const WAL_VERSION: u32 = 1;
+const WAL_HEADER_LEN: usize = 8 + 4 + 1 + 8 + 4;
+const FRAME_HEADER_LEN: usize = 4 + 4 + 32;
+
+/// Why a store operation failed.
+#[derive(Debug)]
+pub enum StoreError {
+    /// A file system call failed.
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What was being done.
+        op: &'static str,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The file is damaged or is not a file of this kind.
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// Byte offset of the damage.
+        offset: u64,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The file was written by a format version this build does not read.
+    UnsupportedVersion {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        version: u32,
+    },
+    /// [`SignerStore::persist`] was asked to store a state below the stored
+    /// one.
+    SignerRegression {
+        /// What is stored.
+        stored: SignerState,
+        /// What was asked.
+        asked: SignerState,
+    },
+    /// [`Wal::truncate_for`] was asked for a height below the log's.
+    HeightRegression {
+        /// The log's height.
+        current: Height,
+        /// What was asked.
+        asked: Height,
+    },
+    /// The append would grow the WAL past its bound (or the batch is larger
+    /// than a frame can hold).
+    WalFull {
+        /// The log's size now.
+        size: u64,
+        /// The frame's size.
+        frame: u64,
+        /// The bound.
+        max: u64,
+    },
+    /// An earlier append or truncation failed midway and the log's tail is
+    /// in an unknown state: reopen it (replay cuts a torn tail) or call
+    /// [`Wal::truncate_for`].
+    Poisoned {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io { path, op, source } => write!(f, "{op} {}: {source}", path.display()),
+            Self::Corrupt {
+                path,
+                offset,
+                reason,
+            } => write!(
+                f,
+                "{} is corrupt at byte {offset}: {reason}",
+                path.display()
+            ),
+            Self::UnsupportedVersion { path, version } => {
+                write!(
+                    f,
+                    "{} has unsupported format version {version}",
+                    path.display()
+                )
+            }
+            Self::SignerRegression { stored, asked } => write!(
+                f,
+                "refusing to persist signer state {:?} below the stored {:?}",
+                asked.last, stored.last
+            ),
+            Self::HeightRegression { current, asked } => write!(
+                f,
+                "refusing to start the WAL at height {asked} below its height {current}"
+            ),
+            Self::WalFull { size, frame, max } => write!(
+                f,
+                "WAL full: {size} bytes + a {frame}-byte frame exceeds the {max}-byte bound"
+            ),
+            Self::Poisoned { path } => write!(
+                f,
+                "{}: an earlier write failed midway; reopen the WAL",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+fn io_err<'a>(path: &'a Path, op: &'static str) -> impl FnOnce(io::Error) -> StoreError + 'a {
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        op,
+        source,
+    }
+}
+
+fn corrupt(path: &Path, offset: usize, reason: &'static str) -> StoreError {
+    StoreError::Corrupt {
+        path: path.to_path_buf(),
+        offset: offset as u64,
+        reason,
+    }
+}
+
+/// Splits `n` bytes off the front of `buf`.
+fn take<'a>(buf: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+    let (head, rest) = buf.split_at_checked(n)?;
+    *buf = rest;
+    Some(head)
+}
+
+fn take_array<const N: usize>(buf: &mut &[u8]) -> Option<[u8; N]> {
+    take(buf, N)?.try_into().ok()
+}
+
+fn take_u32(buf: &mut &[u8]) -> Option<u32> {
+    take_array(buf).map(u32::from_le_bytes)
+}
+
+/// First 4 bytes of blake2_256: the short checks of the WAL header and of
+/// each frame header.
+fn short_check(data: &[u8]) -> [u8; 4] {
+    let [a, b, c, d, ..] = blake2_256(data);
+    [a, b, c, d]
+}
+
+fn tmp_path(path: &Path) -> Result<PathBuf, StoreError> {
+    let mut name: OsString = path
+        .file_name()
+        .ok_or_else(|| StoreError::Io {
+            path: path.to_path_buf(),
+            op: "name a temporary file for",
+            source: io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"),
+        })?
+        .to_owned();
+    name.push(".tmp");
+    Ok(path.with_file_name(name))
+}
+
+fn sync_dir(path: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err(dir, "fsync directory"))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// Replaces `path` with `bytes` atomically and durably: a temporary file in
+/// the same directory, fsync, rename over, fsync the directory.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let tmp = tmp_path(path)?;
+    let written = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)
+        .map_err(io_err(&tmp, "create"))
+        .and_then(|mut f| {
+            f.write_all(bytes).map_err(io_err(&tmp, "write"))?;
+            f.sync_all().map_err(io_err(&tmp, "fsync"))
+        })
+        .and_then(|()| fs::rename(&tmp, path).map_err(io_err(path, "rename over")));
+    if written.is_err() {
+        // Best effort: a stale temporary file is harmless (overwritten next
+        // time, never read) but untidy.
+        let _ = fs::remove_file(&tmp);
+    }
+    written?;
+    sync_dir(path)
+}
+
+// ---------------------------------------------------------------------------
+// Signer state
+// ---------------------------------------------------------------------------
+
+/// The signer's high-water mark ([`SignerState`]) on disk. Persist it on
+/// every [`super::BftAction::PersistSigner`] before sending anything after
+/// that action; build the core with what [`SignerStore::open`] returns.
+#[derive(Debug)]
+pub struct SignerStore {
+    path: PathBuf,
+    stored: SignerState,
+}
+
+impl SignerStore {
+    /// Opens the store at `path` and reads the state in it: `None` if the
+    /// file does not exist (nothing was ever signed), an error if it exists
+    /// but is damaged, truncated, or of another format or version.
+    pub fn open(path: impl Into<PathBuf>) -> Result<(Self, Option<SignerState>), StoreError> {
+        let path = path.into();
+        let loaded = match read_signer_file(&path)? {
+            None => None,
+            Some(bytes) => Some(decode_signer(&path, &bytes)?),
+        };
+        let store = Self {
+            stored: loaded.unwrap_or_default(),
+            path,
+        };
+        Ok((store, loaded))
+    }
+
+    /// Durably replaces the stored state with `state` (temporary file,
+    /// fsync, rename, fsync of the directory). Refuses a state below the
+    /// stored one ([`StoreError::SignerRegression`]): the core only moves
+    /// forward, so that would be a bug. Storing the same state again is
+    /// allowed. On error the stored state is unchanged in memory and on disk
+    /// it is either the old or the new one.
+    pub fn persist(&mut self, state: &SignerState) -> Result<(), StoreError> {
+        if state.last < self.stored.last {
+            return Err(StoreError::SignerRegression {
+                stored: self.stored,
+                asked: *state,
+            });
+        }
+        write_atomic(&self.path, &encode_signer(state))?;
+        self.stored = *state;
+        Ok(())
+    }
+
+    /// The last state read or persisted (the default if none).
+    pub fn stored(&self) -> SignerState {
+        self.stored
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn read_signer_file(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_err(path, "open")(e)),
+    };
+    let mut bytes = Vec::new();
+    file.take(SIGNER_MAX_FILE.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io_err(path, "read"))?;
+    if bytes.len() as u64 > SIGNER_MAX_FILE {
+        return Err(corrupt(path, 0, "file far too large for a signer state"));
+    }
+    Ok(Some(bytes))
+}
+
+fn encode_signer(state: &SignerState) -> Vec<u8> {
+    let payload = state.encode();
+    // A SignerState encodes to at most 14 bytes.
+    let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+    let mut out = Vec::with_capacity(8 + 4 + 4 + payload.len() + 32);
+    out.extend_from_slice(&SIGNER_MAGIC);
+    out.extend_from_slice(&SIGNER_VERSION.to_le_bytes());
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&payload);
+    let sum = blake2_256(&out);
+    out.extend_from_slice(&sum);
+    out
+}
+
+fn decode_signer(path: &Path, bytes: &[u8]) -> Result<SignerState, StoreError> {
+    let mut rest = bytes;
+    let magic: [u8; 8] =
+        take_array(&mut rest).ok_or_else(|| corrupt(path, 0, "too short for a signer file"))?;
+    if magic != SIGNER_MAGIC {
+        return Err(corrupt(path, 0, "not a signer state file (bad magic)"));
+    }
+    let version = take_u32(&mut rest).ok_or_else(|| corrupt(path, 8, "truncated header"))?;
+    if version != SIGNER_VERSION {
+        return Err(StoreError::UnsupportedVersion {
+            path: path.to_path_buf(),
+            version,
+        });
+    }
+    let len = take_u32(&mut rest).ok_or_else(|| corrupt(path, 12, "truncated header"))?;
+    let payload =
+        take(&mut rest, len as usize).ok_or_else(|| corrupt(path, 16, "truncated state"))?;
+    let body_len = bytes.len().saturating_sub(rest.len());
+    let sum: [u8; 32] =
+        take_array(&mut rest).ok_or_else(|| corrupt(path, body_len, "truncated checksum"))?;
+    if !rest.is_empty() {
+        return Err(corrupt(path, body_len.saturating_add(32), "trailing bytes"));
+    }
+    let body = bytes
+        .get(..body_len)
+        .ok_or_else(|| corrupt(path, 0, "truncated"))?;
+    if blake2_256(body) != sum {
+        return Err(corrupt(path, body_len, "checksum mismatch"));
+    }
+    SignerState::decode_all(&mut &*payload)
+        .map_err(|_| corrupt(path, 16, "checksum matches but the state does not decode"))
+}
+
+// ---------------------------------------------------------------------------
+// WAL
+// ---------------------------------------------------------------------------
+
+/// One WAL entry.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum WalRecord {
+    /// A message received from a peer (appended before it is handed to the
+    /// core).
+    #[codec(index = 0)]
+    Received(Message),
+    /// One of our own [`super::BftAction::Broadcast`]s (appended before it is
+    /// sent).
+    #[codec(index = 1)]
+    Sent(Message),
+}
+
+/// What [`Wal::open`] read back.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WalContents {
+    /// The height the log was started for by [`Wal::truncate_for`]; `None`
+    /// for a log never truncated. The shell compares it with the core's
+    /// height: a log of another height is stale (e.g. a crash between a
+    /// commit and the truncation) and is truncated, not replayed.
+    pub height: Option<Height>,
+    /// Every intact record, oldest first.
+    pub records: Vec<WalRecord>,
+    /// Whether a torn last frame (a crash mid-append) was dropped and cut off
+    /// the file. Its records were never acted on: appends happen before
+    /// sending or handing a message to the core.
+    pub torn_tail: bool,
+}
+
+/// The write-ahead log of one height: every received message and every own
+/// broadcast, appended (and synced) before it is acted on, replayed on
+/// restart, started afresh at each commit ([`Wal::truncate_for`]). One
+/// process at a time.
+#[derive(Debug)]
+pub struct Wal {
+    path: PathBuf,
+    file: File,
+    height: Option<Height>,
+    size: u64,
+    max_bytes: u64,
+    poisoned: bool,
+}
+
+impl Wal {
+    /// Opens the log at `path` and replays it. A missing file is created
+    /// (empty, no height). A torn last frame is dropped and cut off the file
+    /// ([`WalContents::torn_tail`]); any other damage, including a bad frame
+    /// followed by a good one, is an error. The size bound is
+    /// [`DEFAULT_MAX_WAL_BYTES`].
+    pub fn open(path: impl Into<PathBuf>) -> Result<(Self, WalContents), StoreError> {
+        let path = path.into();
+        let mut file = match open_append(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                write_atomic(&path, &wal_header(None))?;
+                open_append(&path).map_err(io_err(&path, "open"))?
+            }
+            Err(e) => return Err(io_err(&path, "open")(e)),
+        };
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(io_err(&path, "read"))?;
+        let replay = replay(&path, &bytes)?;
+        if replay.contents.torn_tail {
+            file.set_len(replay.good_len as u64)
+                .and_then(|()| file.sync_all())
+                .map_err(io_err(&path, "cut the torn tail of"))?;
+        }
+        let wal = Self {
+            path,
+            file,
+            height: replay.contents.height,
+            size: replay.good_len as u64,
+            max_bytes: DEFAULT_MAX_WAL_BYTES,
+            poisoned: false,
+        };
+        Ok((wal, replay.contents))
+    }
+
+    /// Appends one record and syncs it (`sync_data`) before returning.
+    pub fn append(&mut self, record: &WalRecord) -> Result<(), StoreError> {
+        self.append_batch(std::slice::from_ref(record))
+    }
+
+    /// Appends several records as one frame with a single sync: all of them
+    /// survive a crash or none does. An empty batch writes nothing.
+    ///
+    /// Refused with [`StoreError::WalFull`] (writing nothing) if the log
+    /// would grow past its bound. On an I/O error the partial frame is
+    /// removed if possible; if not, or if the sync failed, the log is
+    /// poisoned ([`StoreError::Poisoned`]) until reopened or truncated.
+    pub fn append_batch(&mut self, records: &[WalRecord]) -> Result<(), StoreError> {
+        if self.poisoned {
+            return Err(StoreError::Poisoned {
+                path: self.path.clone(),
+            });
+        }
+        if records.is_empty() {
+            return Ok(());
+        }
+        let payload = records.encode();
+        let frame_len = (FRAME_HEADER_LEN as u64).saturating_add(payload.len() as u64);
+        let full = || StoreError::WalFull {
+            size: self.size,
+            frame: frame_len,
+            max: self.max_bytes,
+        };
+        let len = u32::try_from(payload.len()).map_err(|_| full())?;
+        let new_size = self
+            .size
+            .checked_add(frame_len)
+            .filter(|s| *s <= self.max_bytes)
+            .ok_or_else(full)?;
+        let frame = encode_frame(len, &payload);
+        if let Err(e) = self.file.write_all(&frame) {
+            let rolled_back = self
+                .file
+                .set_len(self.size)
+                .and_then(|()| self.file.sync_data());
+            if rolled_back.is_err() {
+                self.poisoned = true;
+            }
+            return Err(io_err(&self.path, "append to")(e));
+        }
+        if let Err(e) = self.file.sync_data() {
+            // After a failed fsync the page cache's state is unknown.
+            self.poisoned = true;
+            return Err(io_err(&self.path, "sync")(e));
+        }
+        self.size = new_size;
+        Ok(())
+    }
+
+    /// Starts a fresh, empty log for `height` (after committing the height
+    /// before it): a new file with only the header, swapped in atomically,
+    /// so a crash leaves either the old log or the new one. Refuses a height
+    /// below the log's ([`StoreError::HeightRegression`]); the same height
+    /// empties the log. Clears poisoning.
+    pub fn truncate_for(&mut self, height: Height) -> Result<(), StoreError> {
+        if let Some(current) = self.height {
+            if height < current {
+                return Err(StoreError::HeightRegression {
+                    current,
+                    asked: height,
+                });
+            }
+        }
+        // Until the new file is open, `self.file` may be the old, unlinked one.
+        self.poisoned = true;
+        write_atomic(&self.path, &wal_header(Some(height)))?;
+        let mut file = open_append(&self.path).map_err(io_err(&self.path, "open"))?;
+        // Check that the file opened is the one just written.
+        let mut header = Vec::new();
+        (&mut file)
+            .take(WAL_HEADER_LEN as u64 + 1)
+            .read_to_end(&mut header)
+            .map_err(io_err(&self.path, "read"))?;
+        if header != wal_header(Some(height)) {
+            return Err(corrupt(
+                &self.path,
+                0,
+                "header just written reads back different",
+            ));
+        }
+        self.file = file;
+        self.height = Some(height);
+        self.size = WAL_HEADER_LEN as u64;
+        self.poisoned = false;
+        Ok(())
+    }
+
+    /// The log's height (see [`WalContents::height`]).
+    pub fn height(&self) -> Option<Height> {
+        self.height
+    }
+
+    /// The file's size in bytes (header and intact frames).
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The size bound (default [`DEFAULT_MAX_WAL_BYTES`]).
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    /// Sets the size bound. A log already past it accepts no more appends
+    /// until truncated.
+    pub fn set_max_bytes(&mut self, max_bytes: u64) {
+        self.max_bytes = max_bytes;
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn open_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new().read(true).append(true).open(path)
+}
+
+fn wal_header(height: Option<Height>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(WAL_HEADER_LEN);
+    out.extend_from_slice(&WAL_MAGIC);
+    out.extend_from_slice(&WAL_VERSION.to_le_bytes());
+    out.push(u8::from(height.is_some()));
+    out.extend_from_slice(&height.unwrap_or(0).to_le_bytes());
+    let check = short_check(&out);
+    out.extend_from_slice(&check);
+    out
+}
+
+fn decode_wal_header(path: &Path, bytes: &[u8]) -> Result<Option<Height>, StoreError> {
+    let short = || corrupt(path, 0, "too short for a WAL header");
+    let mut rest = bytes;
+    let magic: [u8; 8] = take_array(&mut rest).ok_or_else(short)?;
+    if magic != WAL_MAGIC {
+        return Err(corrupt(path, 0, "not a WAL file (bad magic)"));
+    }
+    let version = take_u32(&mut rest).ok_or_else(short)?;
+    if version != WAL_VERSION {
+        return Err(StoreError::UnsupportedVersion {
+            path: path.to_path_buf(),
+            version,
+        });
+    }
+    let [has_height]: [u8; 1] = take_array(&mut rest).ok_or_else(short)?;
+    let height = take_array(&mut rest)
+        .map(u64::from_le_bytes)
+        .ok_or_else(short)?;
+    let check: [u8; 4] = take_array(&mut rest).ok_or_else(short)?;
+    let body = bytes.get(..WAL_HEADER_LEN - 4).ok_or_else(short)?;
+    if short_check(body) != check {
+        return Err(corrupt(path, 0, "WAL header checksum mismatch"));
+    }
+    match has_height {
+        0 if height == 0 => Ok(None),
+        1 => Ok(Some(height)),
+        _ => Err(corrupt(path, 12, "bad height flag")),
+    }
+}
+
+fn frame_check(len: u32, sum: &[u8; 32]) -> [u8; 4] {
+    let mut data = [0u8; 36];
+    let (l, s) = data.split_at_mut(4);
+    l.copy_from_slice(&len.to_le_bytes());
+    s.copy_from_slice(sum);
+    short_check(&data)
+}
+
+fn encode_frame(len: u32, payload: &[u8]) -> Vec<u8> {
+    let sum = blake2_256(payload);
+    let mut out = Vec::with_capacity(FRAME_HEADER_LEN.saturating_add(payload.len()));
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&frame_check(len, &sum));
+    out.extend_from_slice(&sum);
+    out.extend_from_slice(payload);
+    out
+}
+
+/// A frame at the start of some bytes.
+enum Frame<'a> {
+    /// Intact; `len` bytes in all.
+    Good { payload: &'a [u8], len: usize },
+    /// The header is cut short, or the header is intact and the payload runs
+    /// past the end: a partial last frame.
+    Partial,
+    /// The header's check fails: its length cannot be trusted.
+    BadHeader,
+    /// The header is intact and the payload complete, but its checksum fails.
+    BadPayload { len: usize },
+}
+
+fn parse_frame(bytes: &[u8]) -> Frame<'_> {
+    let mut rest = bytes;
+    let (Some(len), Some(check), Some(sum)) = (
+        take_u32(&mut rest),
+        take_array::<4>(&mut rest),
+        take_array::<32>(&mut rest),
+    ) else {
+        return Frame::Partial;
+    };
+    if frame_check(len, &sum) != check || len == 0 {
+        return Frame::BadHeader;
+    }
+    let Some(payload) = take(&mut rest, len as usize) else {
+        return Frame::Partial;
+    };
+    let total = FRAME_HEADER_LEN.saturating_add(payload.len());
+    if blake2_256(payload) != sum {
+        return Frame::BadPayload { len: total };
+    }
+    Frame::Good {
+        payload,
+        len: total,
+    }
+}
+
+struct Replay {
+    contents: WalContents,
+    /// Bytes of header and intact frames: where the file is cut if torn.
+    good_len: usize,
+}
+
+fn replay(path: &Path, bytes: &[u8]) -> Result<Replay, StoreError> {
+    let height = decode_wal_header(path, bytes)?;
+    let mut contents = WalContents {
+        height,
+        ..WalContents::default()
+    };
+    let mut offset = WAL_HEADER_LEN;
+    loop {
+        let rest = bytes.get(offset..).unwrap_or_default();
+        if rest.is_empty() {
+            break;
+        }
+        match parse_frame(rest) {
+            Frame::Good { payload, len } => {
+                let records = Vec::<WalRecord>::decode_all(&mut &*payload).map_err(|_| {
+                    corrupt(
+                        path,
+                        offset,
+                        "frame checksum matches but its records do not decode",
+                    )
+                })?;
+                contents.records.extend(records);
+                offset = offset.saturating_add(len);
+            }
+            Frame::Partial => {
+                contents.torn_tail = true;
+                break;
+            }
+            Frame::BadPayload { len } if len == rest.len() => {
+                contents.torn_tail = true;
+                break;
+            }
+            Frame::BadPayload { .. } => {
+                return Err(corrupt(
+                    path,
+                    offset,
+                    "bad frame checksum with data after it",
+                ));
+            }
+            Frame::BadHeader => {
+                // The length is untrusted, so look for any intact frame
+                // further on: one means damage in the middle, none a torn
+                // tail. (A genuine torn tail is at most one frame long.)
+                let later = (1..rest.len())
+                    .filter_map(|p| rest.get(p..))
+                    .any(|r| matches!(parse_frame(r), Frame::Good { .. }));
+                if later {
+                    return Err(corrupt(
+                        path,
+                        offset,
+                        "bad frame header followed by intact frames",
+                    ));
+                }
+                contents.torn_tail = true;
+                break;
+            }
+        }
+    }
+    Ok(Replay {
+        contents,
+        good_len: offset,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -66,7 +66,7 @@ fn without_file_the_secret_goes_to_stdout_and_the_peer_id_to_stderr() {
     // The printed secret is a key file `inspect-node-key` reads back to the same id.
     let dir = temp_dir("nodekey-stdout");
     let path = dir.path().join("k");
-    std::fs::write(&path, &secret).unwrap();
+    std::fs::write(&path, secret.as_bytes()).unwrap();
     let out = qstack_ok(&["key", "inspect-node-key", "--file", path.to_str().unwrap()]);
     assert_eq!(out.trim(), peer_id.trim());
 }

@@ -57,12 +57,22 @@ pub fn run(args: SyncArgs) -> Result<()> {
     let dir = tempfile::tempdir()?;
 
     let started = Instant::now();
-    let source = Arc::new(client_on(&executor, &genesis, Some(&dir.path().join("source")))?);
+    let source = Arc::new(client_on(
+        &executor,
+        &genesis,
+        Some(&dir.path().join("source")),
+    )?);
     let mut blocks = Vec::with_capacity(args.blocks as usize);
     let mut left = args.blocks;
     while left > 0 {
         let n = left.min(500);
-        blocks.extend(generate(&source, &senders, AssetKind::Native, n, args.txs_per_block)?);
+        blocks.extend(generate(
+            &source,
+            &senders,
+            AssetKind::Native,
+            n,
+            args.txs_per_block,
+        )?);
         left -= n;
         if !args.json {
             eprint!("\rgenerated {} of {} blocks", blocks.len(), args.blocks);
@@ -88,7 +98,11 @@ pub fn run(args: SyncArgs) -> Result<()> {
     drop(blocks);
 
     // (2) A follower syncing them from the source over loopback libp2p.
-    let follower = Arc::new(client_on(&executor, &genesis, Some(&dir.path().join("follower")))?);
+    let follower = Arc::new(client_on(
+        &executor,
+        &genesis,
+        Some(&dir.path().join("follower")),
+    )?);
     let target = args.blocks;
     let sync = tokio::runtime::Runtime::new()?.block_on(async {
         let mut cfg = NetworkConfig::new(qstack_network::node_key::generate(), loopback()?);
@@ -145,7 +159,12 @@ pub fn run(args: SyncArgs) -> Result<()> {
         bail!("the follower's block #{target} differs from the source's");
     }
     let transfers = f64::from(args.blocks) * f64::from(args.txs_per_block);
-    let rate = |d: Duration| (f64::from(args.blocks) / d.as_secs_f64(), transfers / d.as_secs_f64());
+    let rate = |d: Duration| {
+        (
+            f64::from(args.blocks) / d.as_secs_f64(),
+            transfers / d.as_secs_f64(),
+        )
+    };
     let (import_bps, import_tps) = rate(import);
     let (sync_bps, sync_tps) = rate(sync);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -385,7 +385,7 @@ pub(crate) fn generate(
         parent = built.block.header.hash();
         blocks.push(built.block.clone());
         client.commit_built(built, None, true)?;
-        ensure_all_succeeded(&client, &parent, b + 1)?;
+        ensure_all_succeeded(client, &parent, b + 1)?;
     }
     Ok(blocks)
 }

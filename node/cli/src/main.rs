@@ -192,10 +192,7 @@ enum Command {
     },
 }
 
-fn network_config(
-    args: &RunArgs,
-    spec: &ChainSpec,
-) -> Result<qstack_network::NetworkConfig> {
+fn network_config(args: &RunArgs, spec: &ChainSpec) -> Result<qstack_network::NetworkConfig> {
     use qstack_network::Multiaddr;
     let net = &args.net;
     let key_path = match &net.node_key_file {
@@ -225,10 +222,16 @@ fn network_config(
         vec![parse("listen", &format!("/ip4/0.0.0.0/tcp/{port}"))?]
     };
     let mut boot_nodes = Vec::new();
-    for (what, list) in [("--bootnodes", &net.bootnodes), ("bootNodes", &spec.boot_nodes)] {
+    for (what, list) in [
+        ("--bootnodes", &net.bootnodes),
+        ("bootNodes", &spec.boot_nodes),
+    ] {
         for b in list {
             let addr = parse(what, b)?;
-            if !matches!(addr.iter().last(), Some(qstack_network::multiaddr::Protocol::P2p(_))) {
+            if !matches!(
+                addr.iter().last(),
+                Some(qstack_network::multiaddr::Protocol::P2p(_))
+            ) {
                 bail!("{what} {b:?}: must end with /p2p/<peer id>");
             }
             boot_nodes.push(addr);
@@ -236,8 +239,8 @@ fn network_config(
     }
     let mut cfg = qstack_network::NetworkConfig::new(keypair, listen);
     cfg.boot_nodes = boot_nodes;
-    cfg.mdns = !net.no_mdns
-        && (net.discover_local || spec.chain_type == chain_spec::ChainType::Local);
+    cfg.mdns =
+        !net.no_mdns && (net.discover_local || spec.chain_type == chain_spec::ChainType::Local);
     cfg.kademlia = !net.no_kademlia;
     cfg.in_peers = net.in_peers;
     cfg.out_peers = net.out_peers;

@@ -11,6 +11,8 @@ use qstack_consensus::dev::{DevEngine, SealMode};
 use qstack_consensus::{Action, Engine, Input};
 use qstack_core::{AccountId, Nonce, H256};
 use qstack_executor::{Executor, ExecutorConfig};
+use qstack_network::sync::ImportResult;
+use qstack_network::GossipVerdict;
 use qstack_rpc::{
     AccountInfo, BackendError, BlockData, ChainInfo, ChainType, RpcBackend, SubmitError,
     SystemInfo, TxStatus,
@@ -20,8 +22,6 @@ use qstack_runtime_primitives::{
     TransactionValidityError, UnknownTransaction,
 };
 use qstack_storage::{PruningMode, Store, StoreConfig};
-use qstack_network::sync::ImportResult;
-use qstack_network::GossipVerdict;
 use qstack_txpool::{Pool, PoolConfig, PoolError, TxEvent, TxHash, Validator};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -104,6 +104,18 @@ pub struct Node {
     network: qstack_network::NetworkHandle,
 }
 
+/// The chain's info, or zeros if the database cannot be read (the RPC and
+/// the network answer something rather than fail).
+fn info_or_zero(client: &Client) -> qstack_client::ChainInfo {
+    client.info().unwrap_or(qstack_client::ChainInfo {
+        genesis_hash: H256::zero(),
+        best_hash: H256::zero(),
+        best_number: 0,
+        finalized_hash: H256::zero(),
+        finalized_number: 0,
+    })
+}
+
 /// The chain as the network sees it: status, blocks to serve, imports from
 /// peers (with pool upkeep) and gossiped transactions into the pool.
 pub struct NetChain {
@@ -117,13 +129,7 @@ pub struct NetChain {
 
 impl qstack_network::ChainApi for NetChain {
     fn status(&self) -> qstack_network::protocol::Status {
-        let i = self.client.info().unwrap_or(qstack_client::ChainInfo {
-            genesis_hash: H256::zero(),
-            best_hash: H256::zero(),
-            best_number: 0,
-            finalized_hash: H256::zero(),
-            finalized_number: 0,
-        });
+        let i = info_or_zero(&self.client);
         qstack_network::protocol::Status {
             genesis: i.genesis_hash,
             best_number: i.best_number,
@@ -278,13 +284,7 @@ impl Node {
 
 impl RpcBackend for Node {
     fn chain_info(&self) -> ChainInfo {
-        let i = self.client.info().unwrap_or(qstack_client::ChainInfo {
-            genesis_hash: H256::zero(),
-            best_hash: H256::zero(),
-            best_number: 0,
-            finalized_hash: H256::zero(),
-            finalized_number: 0,
-        });
+        let i = info_or_zero(&self.client);
         ChainInfo {
             genesis_hash: i.genesis_hash,
             best_hash: i.best_hash,
@@ -580,11 +580,7 @@ fn block_time(client: &Client, parent: &H256) -> u64 {
 /// Authors one block on the best block with the ready transactions; the
 /// header names `author` (a `PreRuntime` item, `AUTHOR_ENGINE_ID`) so the
 /// runtime pays it the author's share of fees.
-fn author_block(
-    client: &Client,
-    txpool: &TxPool,
-    author: Option<&AccountId>,
-) -> Result<Header> {
+fn author_block(client: &Client, txpool: &TxPool, author: Option<&AccountId>) -> Result<Header> {
     let best = client.info()?.best_hash;
     let ready = txpool.pool.lock().ready();
     let txs: Vec<Arc<Vec<u8>>> = ready.iter().map(|(_, b)| b.clone()).collect();
@@ -724,13 +720,13 @@ pub async fn run(config: NodeConfig) -> Result<()> {
                             let (hash, number) = (header.hash(), header.number);
                             network.announce_block(header);
                             queue.extend(engine.handle(
-                            start.elapsed().as_millis() as u64,
-                            Input::BlockImported {
-                                hash,
-                                number,
-                                best: true,
-                            },
-                        ))
+                                start.elapsed().as_millis() as u64,
+                                Input::BlockImported {
+                                    hash,
+                                    number,
+                                    best: true,
+                                },
+                            ))
                         }
                         Err(e) => {
                             tracing::error!(target: "qstack::author", "could not author a block: {e:#}")

@@ -30,7 +30,9 @@ fn state_root(node: &Node, hash: &str) -> String {
 /// Waits until `node` has the producer's block at `n` (same hash).
 fn wait_for_block(node: &Node, producer: &Node, n: u64, timeout: Duration, what: &str) {
     let want = producer.hash_at(n).expect("producer has the block");
-    node.wait_until(what, timeout, |f| f.hash_at(n).as_deref() == Some(want.as_str()));
+    node.wait_until(what, timeout, |f| {
+        f.hash_at(n).as_deref() == Some(want.as_str())
+    });
 }
 
 #[test]
@@ -62,12 +64,24 @@ fn four_nodes_follow_catch_up_late_and_gossip_transactions() {
     }
     producer.wait_until("100 blocks", Duration::from_secs(90), |n| number(n) >= 100);
     for f in &followers {
-        wait_for_block(f, &producer, 100, Duration::from_secs(30), "followers at #100");
+        wait_for_block(
+            f,
+            &producer,
+            100,
+            Duration::from_secs(30),
+            "followers at #100",
+        );
     }
     // A node started after 100 blocks catches up by range sync.
     let late = Node::start_with(&base("late"), &chain_args(spec, &["--bootnodes", &boot]));
     let started = Instant::now();
-    wait_for_block(&late, &producer, 100, Duration::from_secs(60), "late joiner at #100");
+    wait_for_block(
+        &late,
+        &producer,
+        100,
+        Duration::from_secs(60),
+        "late joiner at #100",
+    );
     println!("late joiner synced 100 blocks in {:?}", started.elapsed());
     let sync = late.rpc("system_syncState", json!([]));
     assert!(sync["currentBlock"].as_u64().unwrap() >= 100, "{sync}");
@@ -84,7 +98,10 @@ fn four_nodes_follow_catch_up_late_and_gossip_transactions() {
     ]);
     let in_block = block_hash_of(&out);
     let header = producer.rpc("chain_getHeader", json!([in_block]));
-    assert!(header["number"].is_string(), "the producer authored the block: {header}");
+    assert!(
+        header["number"].is_string(),
+        "the producer authored the block: {header}"
+    );
     assert_eq!(free_of(&producer, &dave), before + 4242);
 
     // Everyone reaches the same head and state root.
@@ -130,10 +147,14 @@ fn follower_killed_mid_sync_resumes_and_completes() {
     let producer = Node::start_with(&pbase, &chain_args(spec, &["--validator"]));
     let boot = producer.p2p_addr();
     let target = 600;
-    producer.wait_until("600 blocks", Duration::from_secs(120), |n| number(n) >= target);
+    producer.wait_until("600 blocks", Duration::from_secs(120), |n| {
+        number(n) >= target
+    });
     let args = chain_args(spec, &["--bootnodes", &boot]);
     let follower = Node::start_with(&fbase, &args);
-    follower.wait_until("sync under way", Duration::from_secs(60), |n| number(n) >= 30);
+    follower.wait_until("sync under way", Duration::from_secs(60), |n| {
+        number(n) >= 30
+    });
     let at_kill = number(&follower);
     follower.kill9();
     assert!(
@@ -141,7 +162,13 @@ fn follower_killed_mid_sync_resumes_and_completes() {
         "the follower was killed mid-sync (at #{at_kill} of {target})"
     );
     let follower = Node::start_with(&fbase, &args);
-    wait_for_block(&follower, &producer, target, Duration::from_secs(90), "sync completes");
+    wait_for_block(
+        &follower,
+        &producer,
+        target,
+        Duration::from_secs(90),
+        "sync completes",
+    );
     let head = producer.hash_at(target).unwrap();
     assert_eq!(state_root(&follower, &head), state_root(&producer, &head));
     println!("killed at #{at_kill}, resumed and reached #{target}");

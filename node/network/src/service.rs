@@ -855,6 +855,15 @@ impl Worker {
         }
     }
 
+    fn refuse(&mut self, channel: request_response::ResponseChannel<Vec<u8>>, why: Refusal) {
+        let refused = Response::Refused(why).encode();
+        let _ = self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_response(channel, refused);
+    }
+
     fn allow_request(&mut self, peer: PeerId) -> bool {
         let now = self.now();
         self.limiter.allow(&peer, now)
@@ -873,24 +882,14 @@ impl Worker {
             } => {
                 if !self.allow_request(peer) {
                     self.report(peer, change::RATE_LIMITED, "too many sync requests");
-                    let refused = Response::Refused(Refusal::RateLimited).encode();
-                    let _ = self
-                        .swarm
-                        .behaviour_mut()
-                        .sync
-                        .send_response(channel, refused);
+                    self.refuse(channel, Refusal::RateLimited);
                     return;
                 }
                 let request = match decode_capped::<Request>(&request, MAX_REQUEST_BYTES) {
                     Ok(r) => r,
                     Err(e) => {
                         self.report(peer, change::MALFORMED, &format!("sync request: {e}"));
-                        let refused = Response::Refused(Refusal::BadRequest).encode();
-                        let _ = self
-                            .swarm
-                            .behaviour_mut()
-                            .sync
-                            .send_response(channel, refused);
+                        self.refuse(channel, Refusal::BadRequest);
                         return;
                     }
                 };

@@ -114,21 +114,6 @@ fn show(pair: &Pair, phrase: Option<&str>, output: OutputArg) {
     }
 }
 
-/// Writes `bytes` to a new file at `path` (mode 0600 on Unix); fails if it exists.
-fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
-}
-
 fn generate_node_key(file: Option<&Path>) -> Result<()> {
     let key = qstack_network::node_key::generate();
     let secret = qstack_network::node_key::secret_hex(&key)
@@ -147,7 +132,7 @@ fn generate_node_key(file: Option<&Path>) -> Result<()> {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("creating {}", dir.display()))?;
             }
-            write_new_private(path, secret.as_bytes()).map_err(|e| {
+            qstack_network::node_key::write_private(path, secret.as_bytes()).map_err(|e| {
                 if e.kind() == std::io::ErrorKind::AlreadyExists {
                     anyhow!(
                         "node key file {} already exists; refusing to overwrite it",

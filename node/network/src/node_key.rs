@@ -98,7 +98,9 @@ pub fn load_or_generate(path: &Path) -> Result<Keypair, NodeKeyError> {
     }
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes `bytes` to a new file at `path`, readable by its owner only (mode
+/// 0600 on Unix), synced to disk; fails if the file exists.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);

@@ -202,6 +202,23 @@ impl qstack_network::ChainApi for NetChain {
             return GossipVerdict::Ignore;
         };
         let at = self.client.info().map(|i| i.best_hash).unwrap_or_default();
+        // Bytes that are no extrinsic of this runtime are the sender's fault
+        // (and cost a runtime call if validated): refuse them up front. After
+        // a runtime upgrade the native decoder may not know new calls, so
+        // only the native spec version judges.
+        if qstack_runtime::Extrinsic::decode_strict(&bytes, qstack_runtime::RuntimeCall::is_known)
+            .is_err()
+        {
+            let native = self
+                .client
+                .runtime_version(&at)
+                .is_ok_and(|v| v.spec_version == qstack_runtime::VERSION.spec_version);
+            return if native {
+                GossipVerdict::Reject
+            } else {
+                GossipVerdict::Ignore
+            };
+        }
         let submitted = txpool.pool.lock().submit(
             at,
             TransactionSource::External,

@@ -113,6 +113,7 @@ pub fn run(args: SyncArgs) -> Result<()> {
                 client: source.clone(),
                 txpool: None,
                 finalize_on_import: true,
+                justify: None,
             }),
         )?;
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -135,6 +136,7 @@ pub fn run(args: SyncArgs) -> Result<()> {
                 client: follower.clone(),
                 txpool: None,
                 finalize_on_import: true,
+                justify: None,
             }),
         )?;
         let mut last = 0;

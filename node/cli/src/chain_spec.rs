@@ -53,6 +53,86 @@ pub enum ConsensusSpec {
         #[serde(default)]
         block_time_ms: u64,
     },
+    /// BFT-DPoS: Tendermint rounds among a validator list; blocks are final
+    /// when committed (the commit certificate is the justification).
+    #[serde(rename_all = "camelCase")]
+    Bft {
+        /// The validators: consensus public keys (0x-hex, SCALE, any scheme) and voting power.
+        validators: Vec<BftValidatorSpec>,
+        /// Least time between blocks (ms); the proposer waits this long after
+        /// its parent before building (CometBFT's `timeout_commit`).
+        #[serde(default = "default_bft_block_time")]
+        block_time_ms: u64,
+        /// Round timeouts.
+        #[serde(default)]
+        timeouts: BftTimeouts,
+    },
+}
+
+fn default_bft_block_time() -> u64 {
+    1000
+}
+
+/// One BFT validator in a chain spec.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BftValidatorSpec {
+    /// Consensus key as `qstack key inspect --output json` prints `publicKey`.
+    pub public_key: String,
+    /// Voting power (> 0).
+    pub power: u64,
+}
+
+/// Tendermint timeouts (ms); round r waits `base + r × incrementMs`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct BftTimeouts {
+    /// Wait for a proposal.
+    pub propose_ms: u64,
+    /// Wait after a prevote quorum for anything.
+    pub prevote_ms: u64,
+    /// Wait after a precommit quorum for anything.
+    pub precommit_ms: u64,
+    /// Added per round.
+    pub increment_ms: u64,
+}
+
+impl Default for BftTimeouts {
+    fn default() -> Self {
+        BftTimeouts {
+            propose_ms: 3000,
+            prevote_ms: 1000,
+            precommit_ms: 1000,
+            increment_ms: 500,
+        }
+    }
+}
+
+impl ConsensusSpec {
+    /// The BFT validator set, for a `bft` spec.
+    pub fn bft_validators(&self) -> Result<Option<qstack_consensus::bft::ValidatorSet>> {
+        let ConsensusSpec::Bft { validators, .. } = self else {
+            return Ok(None);
+        };
+        let mut list = Vec::with_capacity(validators.len());
+        for (i, v) in validators.iter().enumerate() {
+            let bytes = decode_hex(
+                &format!("consensus.validators[{i}].publicKey"),
+                &v.public_key,
+            )?;
+            let public = <qstack_core::PublicKey as codec::DecodeAll>::decode_all(&mut &bytes[..])
+                .map_err(|e| {
+                    anyhow::anyhow!("consensus.validators[{i}].publicKey: not a public key: {e}")
+                })?;
+            list.push(qstack_consensus::bft::Validator {
+                public,
+                power: v.power,
+            });
+        }
+        qstack_consensus::bft::ValidatorSet::new(list)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("consensus.validators: {e:?}"))
+    }
 }
 
 /// Genesis: built by the runtime from a patch, or raw storage.
@@ -77,6 +157,7 @@ pub enum GenesisSpec {
 
 const DEV: &str = include_str!("../../../chain-specs/dev.json");
 const LOCAL: &str = include_str!("../../../chain-specs/local.json");
+const LOCAL_BFT: &str = include_str!("../../../chain-specs/local-bft.json");
 
 fn decode_hex(field: &str, s: &str) -> Result<Vec<u8>> {
     let raw = s
@@ -94,11 +175,12 @@ impl ChainSpec {
         Ok(spec)
     }
 
-    /// `dev`, `local`, or a path to a JSON file.
+    /// `dev`, `local`, `local-bft`, or a path to a JSON file.
     pub fn load(chain: &str) -> Result<Self> {
         match chain {
             "dev" => Self::from_json(DEV),
             "local" => Self::from_json(LOCAL),
+            "local-bft" => Self::from_json(LOCAL_BFT),
             path => {
                 let json = std::fs::read_to_string(Path::new(path)).with_context(|| {
                     format!("reading chain spec {path} (use dev, local or a JSON file)")
@@ -125,6 +207,7 @@ impl ChainSpec {
                 bail!("bootNodes[{i}]: {b:?} is not a multiaddress (e.g. /ip4/127.0.0.1/tcp/30333/p2p/12D3…)");
             }
         }
+        self.consensus.bft_validators()?;
         match &self.genesis {
             GenesisSpec::RuntimeGenesis {
                 code: Some(code), ..

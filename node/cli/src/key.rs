@@ -40,6 +40,22 @@ pub enum KeyCommand {
         #[arg(long)]
         file: Option<PathBuf>,
     },
+    /// Store a validator's consensus key in the node's keystore
+    /// (`<base>/chains/<id>/keystore/validator.json`), used with `--validator`.
+    Insert {
+        /// The secret URI (`//Alice`, a mnemonic, …).
+        #[arg(long)]
+        suri: String,
+        /// Key scheme.
+        #[arg(long, default_value = "sr25519")]
+        scheme: SchemeArg,
+        /// Chain spec: `dev`, `local` or a path.
+        #[arg(long, default_value = "dev")]
+        chain: String,
+        /// Base path (default: ~/.local/share/qstack).
+        #[arg(short = 'd', long)]
+        base_path: Option<PathBuf>,
+    },
     /// Print the peer id of a network key file (64 hex characters or 32 raw bytes).
     InspectNodeKey {
         /// The node key file.
@@ -158,6 +174,10 @@ fn inspect_node_key(path: &Path) -> Result<()> {
     Ok(())
 }
 
+fn hex_public(pair: &Pair) -> String {
+    format!("0x{}", hex::encode(pair.public().encode()))
+}
+
 /// Runs a key subcommand.
 pub fn run(cmd: KeyCommand) -> Result<()> {
     match cmd {
@@ -180,6 +200,29 @@ pub fn run(cmd: KeyCommand) -> Result<()> {
         }
         KeyCommand::GenerateNodeKey { file } => generate_node_key(file.as_deref())?,
         KeyCommand::InspectNodeKey { file } => inspect_node_key(&file)?,
+        KeyCommand::Insert {
+            suri,
+            scheme,
+            chain,
+            base_path,
+        } => {
+            let spec = crate::chain_spec::ChainSpec::load(&chain)?;
+            let base = crate::base_path(base_path)?;
+            let path = crate::keystore::validator_key_path(&base, &spec.id);
+            let pair = crate::keystore::insert(&path, scheme.into(), &suri)?;
+            let public = hex_public(&pair);
+            let shown = if public.len() > 74 {
+                format!("{}…", &public[..74])
+            } else {
+                public
+            };
+            println!(
+                "Stored the {} key {shown} ({}) in {}",
+                pair.scheme().name(),
+                Address::from(pair.public().account_id()),
+                path.display()
+            );
+        }
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ mod blocks;
 mod chain_spec;
 mod dispatch_error;
 mod key;
+mod keystore;
 mod service;
 mod tx;
 mod tx_accounts;
@@ -107,13 +108,18 @@ struct BaseArgs {
     base_path: Option<PathBuf>,
 }
 
+/// `--base-path`, or `~/.local/share/qstack`.
+fn base_path(given: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(p) = given {
+        return Ok(p);
+    }
+    let home = std::env::var_os("HOME").context("HOME is not set; pass --base-path")?;
+    Ok(PathBuf::from(home).join(".local/share/qstack"))
+}
+
 impl BaseArgs {
     fn path(&self) -> Result<PathBuf> {
-        if let Some(p) = &self.base_path {
-            return Ok(p.clone());
-        }
-        let home = std::env::var_os("HOME").context("HOME is not set; pass --base-path")?;
-        Ok(PathBuf::from(home).join(".local/share/qstack"))
+        base_path(self.base_path.clone())
     }
 
     fn db_path(&self, spec: &ChainSpec) -> Result<PathBuf> {
@@ -245,6 +251,7 @@ fn network_config(args: &RunArgs, spec: &ChainSpec) -> Result<qstack_network::Ne
     cfg.in_peers = net.in_peers;
     cfg.out_peers = net.out_peers;
     cfg.agent = format!("qstack/{} ({})", env!("CARGO_PKG_VERSION"), args.name);
+    cfg.consensus_messages = matches!(spec.consensus, chain_spec::ConsensusSpec::Bft { .. });
     Ok(cfg)
 }
 
@@ -272,9 +279,10 @@ fn init_logging(default: &str) {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     // Benchmarks print their own figures; per-block logs would drown them.
+    // Benign by design: every validator announces the same committed block.
     init_logging(match cli.command {
         Some(Command::Benchmark(_)) => "warn",
-        _ => "info",
+        _ => "info,libp2p_gossipsub::behaviour=error",
     });
     match cli.command {
         Some(Command::Key(cmd)) => key::run(cmd),

@@ -2,6 +2,8 @@
 //! serves RPC, and drives the consensus engine's actions. Everything here is
 //! wiring; the logic lives in the crates it wires.
 
+mod bft;
+
 use crate::chain_spec::{ChainSpec, ChainType as SpecChainType, ConsensusSpec};
 use anyhow::{Context, Result};
 use codec::Encode;
@@ -125,7 +127,13 @@ pub struct NetChain {
     pub txpool: Option<Arc<TxPool>>,
     /// Blocks from peers are final at once (engines with instant finality).
     pub finalize_on_import: bool,
+    /// Checks a block's justification before import (BFT: its commit
+    /// certificate); a block that fails is bad.
+    pub justify: Option<Justify>,
 }
+
+/// A justification check: header, justification → ok or why not.
+pub type Justify = Arc<dyn Fn(&Header, Option<&[u8]>) -> Result<(), String> + Send + Sync>;
 
 impl qstack_network::ChainApi for NetChain {
     fn status(&self) -> qstack_network::protocol::Status {
@@ -160,6 +168,11 @@ impl qstack_network::ChainApi for NetChain {
         let Some(extrinsics) = block.body else {
             return ImportResult::Bad("no body".into());
         };
+        if let Some(justify) = &self.justify {
+            if let Err(why) = justify(&block.header, block.justification.as_deref()) {
+                return ImportResult::Bad(why);
+            }
+        }
         let hash = block.header.hash();
         let included: Vec<TxHash> = extrinsics
             .iter()
@@ -680,13 +693,21 @@ pub async fn run(config: NodeConfig) -> Result<()> {
         watchers: Mutex::new(HashMap::new()),
         ready: Notify::new(),
     });
-    let instant_finality = matches!(config.spec.consensus, ConsensusSpec::Dev { .. });
-    let (network, _consensus_messages) = qstack_network::start(
+    let bft_set = config.spec.consensus.bft_validators()?;
+    let justify: Option<Justify> = bft_set.clone().map(|set| {
+        let genesis = info.genesis_hash;
+        Arc::new(move |h: &Header, j: Option<&[u8]>| {
+            bft::verify_justification(&genesis, &set, h, j)
+        }) as Justify
+    });
+    let (network, consensus_messages) = qstack_network::start(
         config.network,
         Arc::new(NetChain {
             client: client.clone(),
             txpool: Some(txpool.clone()),
-            finalize_on_import: instant_finality,
+            // Dev blocks are final as authored; BFT blocks once their certificate checks.
+            finalize_on_import: true,
+            justify,
         }),
     )?;
     tracing::info!(target: "qstack", "local peer id: {}", network.local_peer_id());
@@ -707,11 +728,60 @@ pub async fn run(config: NodeConfig) -> Result<()> {
     .await?;
     tracing::info!(target: "qstack", "JSON-RPC listening on {}", rpc.local_addr());
 
-    let mode = match config.spec.consensus {
-        ConsensusSpec::Dev { block_time_ms } if block_time_ms > 0 && !config.instant_seal => {
-            SealMode::Interval(block_time_ms)
+    let mode = match &config.spec.consensus {
+        ConsensusSpec::Dev { block_time_ms } if *block_time_ms > 0 && !config.instant_seal => {
+            SealMode::Interval(*block_time_ms)
         }
         ConsensusSpec::Dev { .. } => SealMode::Instant,
+        ConsensusSpec::Bft {
+            block_time_ms,
+            timeouts,
+            ..
+        } => {
+            let set = bft_set.context("a bft spec has validators")?;
+            let chain_dir = config
+                .db_path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| config.db_path.clone());
+            let key = if config.validator {
+                Some(crate::keystore::load(
+                    &chain_dir.join("keystore").join("validator.json"),
+                )?)
+            } else {
+                None
+            };
+            let params = bft::BftParams {
+                set,
+                config: qstack_consensus::bft::BftConfig {
+                    propose: timeouts.propose_ms,
+                    prevote: timeouts.prevote_ms,
+                    precommit: timeouts.precommit_ms,
+                    increment: timeouts.increment_ms,
+                    ..Default::default()
+                },
+                block_time_ms: *block_time_ms,
+                key,
+                dir: chain_dir.join("bft"),
+                author: config.author,
+            };
+            let shutdown = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            let result = bft::run(
+                client,
+                txpool,
+                network,
+                consensus_messages,
+                params,
+                shutdown,
+            )
+            .await;
+            tracing::info!(target: "qstack", "shutting down");
+            rpc.stop();
+            rpc.stopped().await;
+            return result;
+        }
     };
     let mut engine = DevEngine::new(mode);
     let start = Instant::now();

@@ -148,12 +148,14 @@ impl Peer {
         };
         let ready = peer
             .pump_until(Duration::from_secs(15), |p| {
-                p.connected && p.subscribed.len() == 3
+                // Transactions and block announcements; a dev-engine node
+                // does not take consensus messages, so it does not subscribe.
+                p.connected && p.subscribed.len() >= 2
             })
             .await;
         assert!(
             ready,
-            "{name}: not connected to the producer with its 3 topics within 15 s \
+            "{name}: not connected to the producer with its topics within 15 s \
              (connected: {}, topics: {}, closed: {:?})",
             peer.connected,
             peer.subscribed.len(),
@@ -428,14 +430,15 @@ fn attack(
     rt.block_on(async {
         let register = |p: &Peer| ids.lock().unwrap().push((p.name, p.id().to_string()));
 
-        // Gossip garbage on all three topics, and a flood of it.
+        // Gossip garbage on all three topics (the consensus one has no
+        // subscriber on a dev chain, so nothing may even leave), and a flood.
         let mut g = Peer::connect("gossip-garbage", &addr, names, false, rng.next()).await;
         register(&g);
         let (consensus, errs_c) = g.flood(&names.consensus, 200).await;
         let (txs, errs_t) = g.flood(&names.transactions, 10).await;
         let (announces, errs_b) = g.flood(&names.blocks, 5).await;
         g.pump(Duration::from_millis(1500)).await;
-        assert!(consensus > 0 && txs > 0 && announces > 0, "nothing published: {errs_c:?} {errs_t:?} {errs_b:?}");
+        assert!(txs > 0 && announces > 0, "nothing published: {errs_c:?} {errs_t:?} {errs_b:?}");
         out.push(format!(
             "gossip: {consensus}/200 garbage on the consensus topic, {txs}/10 on transactions, \
              {announces}/5 on block announcements (local errors {errs_c:?} {errs_t:?} {errs_b:?}); {}",

@@ -328,6 +328,14 @@ impl Client {
         {
             return Ok(ImportOutcome::AlreadyKnown);
         }
+        let checked = self.check_block(block)?;
+        self.commit(checked.block, justification, checked.delta, finalized)
+    }
+
+    /// Executes `block` on its parent's state and checks its roots without
+    /// storing anything: a consensus engine's `valid(v)`. The result commits
+    /// later with [`Client::commit_built`] without running it again.
+    pub fn check_block(&self, block: OpaqueBlock) -> Result<BuiltBlock, ImportError> {
         let parent = self
             .store
             .header(block.header.parent_hash)
@@ -357,7 +365,12 @@ impl Client {
                 computed: H256(root),
             });
         }
-        self.commit(block, justification, delta, finalized)
+        Ok(BuiltBlock {
+            block,
+            included: Vec::new(),
+            rejected: Vec::new(),
+            delta,
+        })
     }
 
     /// Executes `block` (encoded) on `state`, checking signatures inline
@@ -528,6 +541,14 @@ impl Client {
         finalized: bool,
     ) -> Result<ImportOutcome, ImportError> {
         let _guard = self.import_lock.lock();
+        let known = self
+            .store
+            .header(built.block.header.hash())
+            .map_err(ClientError::from)?
+            .is_some();
+        if known {
+            return Ok(ImportOutcome::AlreadyKnown);
+        }
         self.commit(built.block, justification, built.delta, finalized)
     }
 

@@ -75,6 +75,8 @@ pub struct NetworkConfig {
     pub agent: String,
     /// Sync tunables.
     pub sync: SyncConfig,
+    /// Whether the engine takes consensus messages (subscribe to their topic).
+    pub consensus_messages: bool,
 }
 
 impl NetworkConfig {
@@ -91,6 +93,7 @@ impl NetworkConfig {
             requests_per_second: 40,
             agent: format!("qstack/{}", env!("CARGO_PKG_VERSION")),
             sync: SyncConfig::default(),
+            consensus_messages: false,
         }
     }
 }
@@ -209,8 +212,19 @@ struct Behaviour {
     mdns: Toggle<mdns::tokio::Behaviour>,
 }
 
+/// Transactions and announcements are identified by content (the same
+/// transaction from two nodes is one message); consensus messages by sender
+/// and sequence number, because engines re-send their messages on purpose
+/// (lossy links) and each re-send must travel.
 fn message_id(m: &gossipsub::Message) -> gossipsub::MessageId {
-    let h = qstack_io::hashing::blake2_256(&m.data);
+    let h = if m.topic.as_str().ends_with("/consensus/1") {
+        let mut bytes = m.source.map(|p| p.to_bytes()).unwrap_or_default();
+        bytes.extend_from_slice(&m.sequence_number.unwrap_or(0).to_le_bytes());
+        bytes.extend_from_slice(&m.data);
+        qstack_io::hashing::blake2_256(&bytes)
+    } else {
+        qstack_io::hashing::blake2_256(&m.data)
+    };
     gossipsub::MessageId::from(h.get(..16).unwrap_or(&h[..]).to_vec())
 }
 
@@ -300,7 +314,11 @@ pub fn start(
         blocks: gossipsub::IdentTopic::new(names.blocks.clone()),
         consensus: gossipsub::IdentTopic::new(names.consensus.clone()),
     };
-    for t in [&topics.transactions, &topics.blocks, &topics.consensus] {
+    let mut subscribe = vec![&topics.transactions, &topics.blocks];
+    if cfg.consensus_messages {
+        subscribe.push(&topics.consensus);
+    }
+    for t in subscribe {
         swarm
             .behaviour_mut()
             .gossip
@@ -309,7 +327,7 @@ pub fn start(
     }
     let local_peer_id = *swarm.local_peer_id();
     let (commands, command_rx) = mpsc::unbounded_channel();
-    let (consensus_tx, consensus_rx) = mpsc::channel(4096);
+    let (consensus_tx, consensus_rx) = mpsc::channel(1024);
     let snapshot = Arc::new(RwLock::new(NetworkSnapshot::default()));
     let (import_tx, import_results) = spawn_importer(chain.clone());
     let (work_tx, work_rx) = mpsc::unbounded_channel();
@@ -333,6 +351,8 @@ pub fn start(
         peers: HashMap::new(),
         outbound: HashMap::new(),
         limiter,
+        serving: HashMap::new(),
+        validating: 0,
         boot,
         start: Instant::now(),
         consensus_tx,
@@ -351,6 +371,14 @@ pub fn start(
         consensus_rx,
     ))
 }
+
+/// Requests served at once to one peer.
+const MAX_SERVING_PER_PEER: u32 = 2;
+/// Requests served at once in all.
+const MAX_SERVING: u32 = 16;
+/// Gossiped transactions validated at once; more are ignored (not forwarded,
+/// nobody blamed) until the pool catches up.
+const MAX_VALIDATING: usize = 4;
 
 struct Topics {
     transactions: gossipsub::IdentTopic,
@@ -384,7 +412,7 @@ struct ImportDone {
 
 /// Work finished on the blocking pool.
 enum Done {
-    Served(request_response::ResponseChannel<Vec<u8>>, Vec<u8>),
+    Served(PeerId, request_response::ResponseChannel<Vec<u8>>, Vec<u8>),
     Transaction(gossipsub::MessageId, PeerId, GossipVerdict),
 }
 
@@ -404,7 +432,10 @@ fn spawn_importer(
                 let mut results = Vec::with_capacity(job.blocks.len());
                 for block in job.blocks {
                     let (number, hash) = (block.header.number, block.header.hash());
-                    let r = chain.import(block);
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        chain.import(block)
+                    }))
+                    .unwrap_or_else(|_| ImportResult::Failed("import panicked".into()));
                     let stop = r != ImportResult::Imported;
                     results.push((number, hash, r));
                     if stop {
@@ -475,6 +506,10 @@ struct Worker {
     peers: HashMap<PeerId, PeerEntry>,
     outbound: HashMap<request_response::OutboundRequestId, Outbound>,
     limiter: RateLimiter<PeerId>,
+    /// Requests being served, per peer.
+    serving: HashMap<PeerId, u32>,
+    /// Gossiped transactions being validated.
+    validating: usize,
     boot: Vec<(PeerId, Multiaddr)>,
     start: Instant,
     consensus_tx: mpsc::Sender<ConsensusMessage>,
@@ -547,11 +582,17 @@ impl Worker {
                         if let (Some(f), Some(l)) = (blocks.first(), blocks.last()) {
                             tracing::debug!(target: "qstack::sync", "importing #{}..#{} from {peer}", f.header.number, l.header.number);
                         }
-                        let _ = self.import_tx.send(ImportJob {
-                            generation,
-                            peer,
-                            blocks,
-                        });
+                        if self
+                            .import_tx
+                            .send(ImportJob {
+                                generation,
+                                peer,
+                                blocks,
+                            })
+                            .is_err()
+                        {
+                            tracing::error!(target: "qstack::sync", "the import thread is gone; blocks from peers can no longer be imported");
+                        }
                     }
                     SyncAction::Report {
                         peer,
@@ -601,7 +642,8 @@ impl Worker {
 
     fn on_done(&mut self, done: Done) {
         match done {
-            Done::Served(channel, bytes) => {
+            Done::Served(peer, channel, bytes) => {
+                self.serving_done(&peer);
                 let _ = self
                     .swarm
                     .behaviour_mut()
@@ -609,6 +651,7 @@ impl Worker {
                     .send_response(channel, bytes);
             }
             Done::Transaction(id, peer, verdict) => {
+                self.validating = self.validating.saturating_sub(1);
                 let acceptance = match verdict {
                     GossipVerdict::Accept => gossipsub::MessageAcceptance::Accept,
                     GossipVerdict::Ignore => gossipsub::MessageAcceptance::Ignore,
@@ -714,7 +757,8 @@ impl Worker {
                 num_established,
                 ..
             } => {
-                if num_established.get() > 1 || self.peers.contains_key(&peer_id) {
+                let _ = num_established;
+                if self.peers.contains_key(&peer_id) {
                     return;
                 }
                 let inbound = endpoint.is_listener();
@@ -818,6 +862,19 @@ impl Worker {
     fn on_gossip(&mut self, from: PeerId, id: gossipsub::MessageId, message: gossipsub::Message) {
         let topic = message.topic;
         if topic == self.topics.transactions.hash() {
+            if self.validating >= MAX_VALIDATING {
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .gossip
+                    .report_message_validation_result(
+                        &id,
+                        &from,
+                        gossipsub::MessageAcceptance::Ignore,
+                    );
+                return;
+            }
+            self.validating += 1;
             let (chain, tx) = (self.chain.clone(), self.work_tx.clone());
             tokio::task::spawn_blocking(move || {
                 let verdict = chain.transaction(message.data);
@@ -852,6 +909,28 @@ impl Worker {
                 .behaviour_mut()
                 .gossip
                 .report_message_validation_result(&id, &from, gossipsub::MessageAcceptance::Ignore);
+        }
+    }
+
+    /// Admits one more request to serve from `peer`: at most
+    /// [`MAX_SERVING_PER_PEER`] at a time per peer and [`MAX_SERVING`] in
+    /// all, so slow readers cannot pin responses in memory.
+    fn serving_start(&mut self, peer: PeerId) -> bool {
+        let total: u32 = self.serving.values().sum();
+        let mine = self.serving.entry(peer).or_insert(0);
+        if *mine >= MAX_SERVING_PER_PEER || total >= MAX_SERVING {
+            return false;
+        }
+        *mine += 1;
+        true
+    }
+
+    fn serving_done(&mut self, peer: &PeerId) {
+        if let Some(n) = self.serving.get_mut(peer) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.serving.remove(peer);
+            }
         }
     }
 
@@ -893,6 +972,10 @@ impl Worker {
                         return;
                     }
                 };
+                if !self.serving_start(peer) {
+                    self.refuse(channel, Refusal::RateLimited);
+                    return;
+                }
                 let (chain, tx) = (self.chain.clone(), self.work_tx.clone());
                 tokio::task::spawn_blocking(move || {
                     let response = match request {
@@ -908,7 +991,7 @@ impl Worker {
                             }
                         },
                     };
-                    let _ = tx.send(Done::Served(channel, response.encode()));
+                    let _ = tx.send(Done::Served(peer, channel, response.encode()));
                 });
             }
             Event::Message {
@@ -941,6 +1024,13 @@ impl Worker {
                     }
                     (Outbound::Blocks(id), Ok(Response::Blocks(blocks))) => {
                         self.drive(SyncInput::Response { id, blocks })
+                    }
+                    (Outbound::Status(p), Ok(Response::Refused(r))) => {
+                        // Busy or rate-limited: ask again at the next poll.
+                        tracing::debug!(target: "qstack::sync", "{p} refused a status request: {r:?}");
+                        if let Some(e) = self.peers.get_mut(&p) {
+                            e.status_pending = false;
+                        }
                     }
                     (Outbound::Blocks(id), Ok(Response::Refused(r))) => {
                         tracing::debug!(target: "qstack::sync", "{peer} refused a block request: {r:?}");

@@ -11,6 +11,10 @@ use crate::reputation::{change, Millis};
 use qstack_core::H256;
 use std::collections::BTreeMap;
 
+/// How long a range that did not continue our chain waits before it is
+/// asked again (ms).
+const FORK_BACKOFF: Millis = 1000;
+
 /// Tunables.
 #[derive(Clone, Debug)]
 pub struct SyncConfig {
@@ -161,6 +165,15 @@ struct PeerState {
     busy: bool,
 }
 
+/// A range to ask again: not before `not_before`, and preferably not of the
+/// peer that just failed it.
+#[derive(Clone, Debug)]
+struct Retry<P> {
+    len: u32,
+    not_before: Millis,
+    avoid: Option<P>,
+}
+
 #[derive(Clone, Debug)]
 struct InFlight<P> {
     peer: P,
@@ -182,8 +195,8 @@ pub struct SyncCore<P> {
     queued: (u32, H256),
     /// Next number never asked for.
     cursor: u32,
-    /// Ranges to ask again (start → len).
-    retry: BTreeMap<u32, u32>,
+    /// Ranges to ask again.
+    retry: BTreeMap<u32, Retry<P>>,
     in_flight: BTreeMap<u64, InFlight<P>>,
     /// Downloaded ranges waiting for their turn (start → sender, blocks).
     downloaded: BTreeMap<u32, (P, Vec<BlockData>)>,
@@ -311,7 +324,7 @@ impl<P: Clone + Ord + std::fmt::Debug> SyncCore<P> {
                     self.queued = (number, hash);
                     self.cursor = self.cursor.max(number.saturating_add(1));
                     self.retry
-                        .retain(|s, l| s.saturating_add(*l) > number.saturating_add(1));
+                        .retain(|s, r| s.saturating_add(r.len) > number.saturating_add(1));
                 }
             }
         }
@@ -346,17 +359,26 @@ impl<P: Clone + Ord + std::fmt::Debug> SyncCore<P> {
             p.busy = false;
         }
         if f.generation == self.generation {
-            self.requeue(f.start, f.len);
+            self.requeue(f.start, f.len, Some(f.peer.clone()), 0);
         }
         Some(f)
     }
 
-    fn requeue(&mut self, start: u32, len: u32) {
+    /// Puts a range back to be asked again, after `delay` ms and preferably
+    /// of another peer than `avoid`.
+    fn requeue(&mut self, start: u32, len: u32, avoid: Option<P>, delay: Millis) {
         if len > 0 && start.saturating_add(len) > self.queued.0.saturating_add(1) {
             let from = start.max(self.queued.0.saturating_add(1));
             let len = start.saturating_add(len).saturating_sub(from);
             if len > 0 {
-                self.retry.insert(from, len);
+                self.retry.insert(
+                    from,
+                    Retry {
+                        len,
+                        not_before: self.now.saturating_add(delay),
+                        avoid,
+                    },
+                );
             }
         }
     }
@@ -376,21 +398,21 @@ impl<P: Clone + Ord + std::fmt::Debug> SyncCore<P> {
             if let Some(p) = self.peers.get_mut(&f.peer) {
                 p.best_number = p.best_number.min(f.start.saturating_sub(1));
             }
-            self.requeue(f.start, f.len);
+            self.requeue(f.start, f.len, Some(f.peer.clone()), 0);
             return;
         }
         if let Err(why) = check_range(&blocks, f.start, f.len) {
+            self.requeue(f.start, f.len, Some(f.peer.clone()), 0);
             out.push(SyncAction::Report {
                 peer: f.peer,
                 delta: change::BAD_RESPONSE,
                 reason: why,
             });
-            self.requeue(f.start, f.len);
             return;
         }
         let got = blocks.len() as u32;
         if got < f.len {
-            self.requeue(f.start.saturating_add(got), f.len - got);
+            self.requeue(f.start.saturating_add(got), f.len - got, None, 0);
         }
         if f.start.saturating_add(got) > self.queued.0.saturating_add(1) {
             self.downloaded_bytes = self
@@ -428,16 +450,9 @@ impl<P: Clone + Ord + std::fmt::Debug> SyncCore<P> {
                 continue;
             };
             if first.header.parent_hash != self.queued.1 {
-                // Another fork than the one queued: ask someone else.
-                out.push(SyncAction::Report {
-                    peer,
-                    delta: change::REQUEST_FAILED,
-                    reason: format!(
-                        "range from #{} does not continue our chain at #{}",
-                        first.header.number, self.queued.0
-                    ),
-                });
-                self.requeue(start, blocks.len() as u32);
+                // Another fork than ours (no fault by itself): ask someone
+                // else, and not at once, so two forks never ping-pong.
+                self.requeue(start, blocks.len() as u32, Some(peer), FORK_BACKOFF);
                 break;
             }
             self.queued = (last.header.number, last.header.hash());
@@ -512,7 +527,7 @@ impl<P: Clone + Ord + std::fmt::Debug> SyncCore<P> {
             let Some(best) = self.peers.get(&peer).map(|s| s.best_number) else {
                 continue;
             };
-            let Some((start, len)) = self.next_range(best) else {
+            let Some((start, len)) = self.next_range(&peer, best) else {
                 continue;
             };
             let id = self.next_id;
@@ -543,20 +558,32 @@ impl<P: Clone + Ord + std::fmt::Debug> SyncCore<P> {
         }
     }
 
-    /// The lowest range to ask a peer whose best is `best`, if any.
-    fn next_range(&mut self, best: u32) -> Option<(u32, u32)> {
+    /// The lowest range to ask `peer`, whose best is `best`, if any.
+    fn next_range(&mut self, peer: &P, best: u32) -> Option<(u32, u32)> {
         let limit = self.best.0.saturating_add(self.cfg.max_blocks_ahead);
-        // Retries first: they block import.
+        let alone = self.peers.len() <= 1;
+        // Retries first: they block import. A peer that just failed a range
+        // gets it again only if it is our only peer.
+        let now = self.now;
         let retry = self
             .retry
             .iter()
-            .find(|(s, _)| **s <= best)
-            .map(|(s, l)| (*s, *l));
+            .find(|(s, r)| {
+                **s <= best && r.not_before <= now && (alone || r.avoid.as_ref() != Some(peer))
+            })
+            .map(|(s, r)| (*s, r.len));
         if let Some((start, len)) = retry {
             self.retry.remove(&start);
             let take = len.min(best - start + 1).min(self.cfg.blocks_per_request);
             if take < len {
-                self.retry.insert(start + take, len - take);
+                self.retry.insert(
+                    start + take,
+                    Retry {
+                        len: len - take,
+                        not_before: now,
+                        avoid: None,
+                    },
+                );
             }
             return Some((start, take));
         }

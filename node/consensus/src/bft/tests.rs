@@ -1032,3 +1032,20 @@ fn a_scheduled_validator_set_takes_over_at_its_height() {
     assert_eq!(fx.core.validators(), &fx.set.next_height());
     assert_eq!(fx.core.me(), Some(3));
 }
+
+/// A core started late (restart, sync) must agree with one that ran every
+/// height on each round's proposer.
+#[test]
+fn advanced_set_equals_height_by_height() {
+    let ps = pairs(KeyScheme::Sr25519, 4);
+    let set = set_of(&ps, &[1, 2, 3, 4]);
+    let mut step = set.clone();
+    for h in 0..40u64 {
+        let jumped = set.advanced(h);
+        assert_eq!(jumped, step, "height offset {h}");
+        for round in 0..6 {
+            assert_eq!(jumped.proposer(round), step.proposer(round));
+        }
+        step = step.next_height();
+    }
+}

@@ -204,11 +204,52 @@ fn broken_links_are_reported_and_asked_elsewhere() {
     assert_eq!(reports(&acts), vec![(1, change::BAD_RESPONSE)]);
     // Wrong numbers too.
     assert!(check_range(&serve(&c, &r1[0].2)[1..], 1, 64).is_err());
-    // The range goes to the next idle peer (peer 1 is idle again, first in order).
+    // Not back to the peer that failed it while another can serve it: peer 2
+    // gets #1 as soon as it is idle.
+    assert!(requests(&acts).is_empty());
+    let acts = core.handle(
+        2,
+        SyncInput::Response {
+            id: r2[0].1,
+            blocks: serve(&c, &r2[0].2),
+        },
+    );
     let again = requests(&acts);
-    assert_eq!(again.len(), 1);
-    assert_eq!(again[0].2.from, FromBlock::Number(1));
-    assert_eq!(r2[0].2.from, FromBlock::Number(65));
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!((again[0].0, again[0].2.from), (2, FromBlock::Number(1)));
+}
+
+#[test]
+fn a_range_off_our_chain_backs_off_instead_of_ping_ponging() {
+    let c = chain(100, 0);
+    let fork = chain(100, 9);
+    let mut core = new_core(&c);
+    let r1 = requests(&core.handle(0, status(1, &c)));
+    let r2 = requests(&core.handle(0, status(2, &c)));
+    // Peer 2 answers #65.. from another fork; peer 1 answers #1..#64 of ours.
+    core.handle(
+        1,
+        SyncInput::Response {
+            id: r2[0].1,
+            blocks: serve(&fork, &r2[0].2),
+        },
+    );
+    let acts = core.handle(
+        2,
+        SyncInput::Response {
+            id: r1[0].1,
+            blocks: serve(&c, &r1[0].2),
+        },
+    );
+    assert_eq!(imports(&acts).len(), 1, "#1..#64 import");
+    assert!(reports(&acts).is_empty(), "a fork is nobody's fault");
+    // #65.. is not asked again at once, nor of peer 2 once the backoff ends.
+    assert!(requests(&acts)
+        .iter()
+        .all(|(_, _, r)| r.from != FromBlock::Number(65)));
+    let later = requests(&core.handle(2 + FORK_BACKOFF, SyncInput::Tick));
+    assert_eq!(later.len(), 1, "{later:?}");
+    assert_eq!((later[0].0, later[0].2.from), (1, FromBlock::Number(65)));
 }
 
 #[test]

@@ -3,9 +3,13 @@
 # node-0 authors (`--validator`, a block every 2 s), node-1 … node-(N-1) follow
 # it with `--bootnodes`. Ctrl-C (or SIGTERM) stops every node cleanly.
 #
-#   ./scripts/local-testnet.sh [N] [--purge] [-- EXTRA QSTACK ARGS…]
+#   ./scripts/local-testnet.sh [N] [--bft] [--purge] [-- EXTRA QSTACK ARGS…]
 #
 #   N         number of nodes, at least 1 (default 4)
+#   --bft     run chain-specs/local-bft.json instead: nodes 0-3 are its four
+#             BFT validators (keys //Alice hybrid, //Bob hybrid, //Charlie
+#             sr25519, //Dave falcon512, stored with `qstack key insert`),
+#             any further nodes follow; blocks are final when committed
 #   --purge   delete the nodes' base paths (chains and network keys) first
 #   -- ARGS   passed to every node, e.g. `-- --state-pruning archive`
 #
@@ -30,10 +34,13 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 nodes=4
 purge=0
+chain=local
+bft_keys=("//Alice hybrid" "//Bob hybrid" "//Charlie sr25519" "//Dave falcon512")
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
   --purge) purge=1 ;;
+  --bft) chain=local-bft ;;
   -h | --help)
     usage
     exit 0
@@ -170,11 +177,23 @@ for ((i = 0; i < nodes; i++)); do
 done
 bootnode="/ip4/127.0.0.1/tcp/$p2p_base/p2p/${peer_ids[0]}"
 
+# BFT: the validators' consensus keys in their keystores.
+is_validator() { [ "$1" -eq 0 ] || { [ "$chain" = local-bft ] && [ "$1" -lt 4 ]; }; }
+if [ "$chain" = local-bft ]; then
+  for ((i = 0; i < nodes && i < 4; i++)); do
+    if [ ! -f "$dir/node-$i/chains/local_bft/keystore/validator.json" ]; then
+      read -r suri scheme <<<"${bft_keys[i]}"
+      "$bin" key insert --chain local-bft -d "$dir/node-$i" --suri "$suri" --scheme "$scheme" >/dev/null ||
+        die "cannot store the validator key of node-$i"
+    fi
+  done
+fi
+
 # Starts node i in the background.
 start_node() {
   local i=$1
   local args=(
-    --chain local
+    --chain "$chain"
     -d "$dir/node-$i"
     --name "node-$i"
     --rpc-port $((rpc_base + i))
@@ -182,9 +201,10 @@ start_node() {
     --node-key-file "$dir/node-$i/node-key"
     --no-mdns
   )
-  if [ "$i" -eq 0 ]; then
+  if is_validator "$i"; then
     args+=(--validator)
-  else
+  fi
+  if [ "$i" -ne 0 ]; then
     args+=(--bootnodes "$bootnode")
   fi
   "$bin" "${args[@]}" ${extra[@]+"${extra[@]}"} </dev/null >"$dir/node-$i.log" 2>&1 &
@@ -203,7 +223,7 @@ $(tail -n 20 "$dir/node-$i.log")"
   done
 }
 
-echo "local-testnet: starting $nodes node(s) of chain-specs/local.json in $dir"
+echo "local-testnet: starting $nodes node(s) of chain-specs/$chain.json in $dir"
 start_node 0
 wait_rpc 0
 for ((i = 1; i < nodes; i++)); do start_node "$i"; done
@@ -213,13 +233,13 @@ echo
 printf '%-8s %-10s %-24s %-54s %s\n' NAME ROLE RPC "PEER ID" LOG
 for ((i = 0; i < nodes; i++)); do
   role=follower
-  [ "$i" -eq 0 ] && role=validator
+  if is_validator "$i"; then role=validator; fi
   printf '%-8s %-10s %-24s %-54s %s\n' "node-$i" "$role" "http://127.0.0.1:$((rpc_base + i))" \
     "${peer_ids[i]}" "$dir/node-$i.log"
 done
 echo
 echo "Bootnode: $bootnode"
-echo "Join another node: $bin --chain local -d /tmp/extra --rpc-port <port> --port <p2p port> --bootnodes $bootnode"
+echo "Join another node: $bin --chain $chain -d /tmp/extra --rpc-port <port> --port <p2p port> --bootnodes $bootnode"
 echo "Press Ctrl-C to stop every node."
 
 # Until a signal (trap above) or a node dies on its own.

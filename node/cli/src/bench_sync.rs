@@ -62,22 +62,16 @@ pub fn run(args: SyncArgs) -> Result<()> {
         &genesis,
         Some(&dir.path().join("source")),
     )?);
-    let mut blocks = Vec::with_capacity(args.blocks as usize);
-    let mut left = args.blocks;
-    while left > 0 {
-        let n = left.min(500);
-        blocks.extend(generate(
-            &source,
-            &senders,
-            AssetKind::Native,
-            n,
-            args.txs_per_block,
-        )?);
-        left -= n;
-        if !args.json {
-            eprint!("\rgenerated {} of {} blocks", blocks.len(), args.blocks);
-        }
+    if !args.json {
+        eprint!("generating {} blocks of {} transfers…", args.blocks, args.txs_per_block);
     }
+    let blocks = generate(
+        &source,
+        &senders,
+        AssetKind::Native,
+        args.blocks,
+        args.txs_per_block,
+    )?;
     let generation = started.elapsed();
     if !args.json {
         eprintln!(" in {generation:.1?}");

@@ -63,7 +63,10 @@ pub fn run(args: SyncArgs) -> Result<()> {
         Some(&dir.path().join("source")),
     )?);
     if !args.json {
-        eprint!("generating {} blocks of {} transfers…", args.blocks, args.txs_per_block);
+        eprint!(
+            "generating {} blocks of {} transfers…",
+            args.blocks, args.txs_per_block
+        );
     }
     let blocks = generate(
         &source,

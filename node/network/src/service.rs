@@ -888,6 +888,16 @@ impl Worker {
                     let (number, hash) = (a.header.number, a.header.hash());
                     tracing::debug!(target: "qstack::sync", "{peer} announced #{number} ({hash})");
                     self.drive(SyncInput::Announced { peer, number, hash });
+                    // The peer that forwarded it is (about to be) there too:
+                    // nodes not connected to the author learn of the block
+                    // without waiting for a status poll.
+                    if from != peer {
+                        self.drive(SyncInput::Announced {
+                            peer: from,
+                            number,
+                            hash,
+                        });
+                    }
                 }
                 Err(e) => {
                     self.validate(&id, &from, false);

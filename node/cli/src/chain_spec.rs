@@ -297,6 +297,58 @@ mod tests {
     }
 
     #[test]
+    fn local_bft_has_four_validators_in_three_schemes() {
+        let s = ChainSpec::load("local-bft").unwrap();
+        assert_eq!(s.id, "local_bft");
+        let set = s.consensus.bft_validators().unwrap().unwrap();
+        assert_eq!((set.len(), set.total_power()), (4, 4));
+        assert!(ChainSpec::load("dev")
+            .unwrap()
+            .consensus
+            .bft_validators()
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn bad_bft_validators_name_the_field() {
+        let good: serde_json::Value = serde_json::from_str(LOCAL_BFT).unwrap();
+        let check = |mutate: &dyn Fn(&mut serde_json::Value), needle: &str| {
+            let mut v = good.clone();
+            mutate(&mut v);
+            let e = format!("{:#}", ChainSpec::from_json(&v.to_string()).unwrap_err());
+            assert!(e.contains(needle), "{needle:?} not in {e:?}");
+        };
+        check(
+            &|v| v["consensus"]["validators"][1]["publicKey"] = "0x1234".into(),
+            "consensus.validators[1].publicKey: not a public key",
+        );
+        check(
+            &|v| v["consensus"]["validators"][2]["publicKey"] = "zz".into(),
+            "consensus.validators[2].publicKey",
+        );
+        check(
+            &|v| v["consensus"]["validators"][0]["power"] = 0.into(),
+            "ZeroPower",
+        );
+        check(
+            &|v| {
+                let first = v["consensus"]["validators"][0].clone();
+                v["consensus"]["validators"][3] = first;
+            },
+            "DuplicateKey",
+        );
+        check(
+            &|v| v["consensus"]["validators"] = serde_json::json!([]),
+            "Empty",
+        );
+        check(
+            &|v| v["consensus"]["timeouts"]["proposeMillis"] = 1.into(),
+            "unknown field `proposeMillis`",
+        );
+    }
+
+    #[test]
     fn malformed_specs_name_the_field() {
         let good: serde_json::Value = serde_json::from_str(DEV).unwrap();
         let check = |mutate: &dyn Fn(&mut serde_json::Value), needle: &str| {

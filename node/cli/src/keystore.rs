@@ -52,3 +52,42 @@ pub fn load(path: &Path) -> Result<Pair> {
         .with_context(|| format!("{}: no \"suri\"", path.display()))?;
     Pair::from_suri(scheme, suri).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_then_load_gives_the_same_key_and_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = validator_key_path(dir.path(), "local_bft");
+        let stored = insert(&path, KeyScheme::Hybrid, "//Alice").unwrap();
+        assert_eq!(load(&path).unwrap().public(), stored.public());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "only the owner may read the key");
+        }
+        let e = insert(&path, KeyScheme::Sr25519, "//Bob").unwrap_err();
+        assert!(
+            e.to_string().contains("already holds a validator key"),
+            "{e}"
+        );
+        assert_eq!(load(&path).unwrap().public(), stored.public());
+    }
+
+    #[test]
+    fn bad_keystore_files_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("validator.json");
+        let e = format!("{:#}", load(&path).unwrap_err());
+        assert!(e.contains("qstack key insert"), "{e}");
+        std::fs::write(&path, "not json").unwrap();
+        assert!(format!("{:#}", load(&path).unwrap_err()).contains("is not JSON"));
+        std::fs::write(&path, r#"{"scheme":"rsa","suri":"//A"}"#).unwrap();
+        assert!(format!("{:#}", load(&path).unwrap_err()).contains("scheme"));
+        std::fs::write(&path, r#"{"scheme":"sr25519"}"#).unwrap();
+        assert!(format!("{:#}", load(&path).unwrap_err()).contains("suri"));
+    }
+}

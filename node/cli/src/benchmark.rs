@@ -29,6 +29,8 @@ pub enum BenchmarkCommand {
     Import(ImportArgs),
     /// Sync throughput: a follower catching up over loopback libp2p against direct import of the same blocks.
     Sync(crate::bench_sync::SyncArgs),
+    /// BFT: four validators in one process; blocks/s, finality latency and finalised transfers/s under load.
+    Bft(crate::bench_bft::BftArgs),
 }
 
 /// What the benchmark transfers.
@@ -121,6 +123,7 @@ pub fn run(cmd: BenchmarkCommand) -> Result<()> {
     match cmd {
         BenchmarkCommand::Import(args) => import(args),
         BenchmarkCommand::Sync(args) => crate::bench_sync::run(args),
+        BenchmarkCommand::Bft(args) => crate::bench_bft::run(args),
     }
 }
 

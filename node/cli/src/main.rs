@@ -1,6 +1,7 @@
 //! The `qstack` binary: runs a node, and the key, transaction and chain-spec
 //! tools around it. Argument parsing and wiring only.
 
+mod bench_bft;
 mod bench_sync;
 mod benchmark;
 mod blocks;
@@ -281,7 +282,7 @@ fn main() -> Result<()> {
     // Benchmarks print their own figures; per-block logs would drown them.
     // Benign by design: every validator announces the same committed block.
     init_logging(match cli.command {
-        Some(Command::Benchmark(_)) => "warn",
+        Some(Command::Benchmark(_)) => "warn,libp2p_gossipsub::behaviour=error",
         _ => "info,libp2p_gossipsub::behaviour=error",
     });
     match cli.command {

@@ -2,7 +2,7 @@
 //! serves RPC, and drives the consensus engine's actions. Everything here is
 //! wiring; the logic lives in the crates it wires.
 
-mod bft;
+pub mod bft;
 
 use crate::chain_spec::{ChainSpec, ChainType as SpecChainType, ConsensusSpec};
 use anyhow::{Context, Result};
@@ -83,7 +83,37 @@ fn status_of(e: &TxEvent) -> TxStatus {
     }
 }
 
+impl Default for TxPool {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl TxPool {
+    /// An empty pool with the default limits.
+    pub fn new() -> Self {
+        TxPool {
+            pool: Mutex::new(Pool::new(PoolConfig::default())),
+            watchers: Mutex::new(HashMap::new()),
+            ready: Notify::new(),
+        }
+    }
+
+    /// Validates `xt` against `client`'s best block and adds it (a
+    /// transaction from outside the node, e.g. a benchmark's load).
+    pub fn submit_external(&self, client: &Client, xt: Vec<u8>) -> Result<TxHash, PoolError> {
+        let at = client.info().map(|i| i.best_hash).unwrap_or_default();
+        let s = self.pool.lock().submit(
+            at,
+            TransactionSource::External,
+            xt,
+            &RuntimeValidator(client),
+        )?;
+        self.notify(&s.events);
+        self.ready.notify_one();
+        Ok(s.hash)
+    }
+
     fn notify(&self, events: &[(TxHash, TxEvent)]) {
         let mut watchers = self.watchers.lock();
         for (hash, event) in events {
@@ -688,11 +718,7 @@ pub async fn run(config: NodeConfig) -> Result<()> {
     )?);
     let info = client.info()?;
     tracing::info!(target: "qstack", "chain {} ({}), genesis {}, best #{} ({})", config.spec.name, config.spec.id, info.genesis_hash, info.best_number, info.best_hash);
-    let txpool = Arc::new(TxPool {
-        pool: Mutex::new(Pool::new(PoolConfig::default())),
-        watchers: Mutex::new(HashMap::new()),
-        ready: Notify::new(),
-    });
+    let txpool = Arc::new(TxPool::new());
     let bft_set = config.spec.consensus.bft_validators()?;
     let justify: Option<Justify> = bft_set.clone().map(|set| {
         let genesis = info.genesis_hash;

@@ -106,7 +106,13 @@ pub fn run(args: BftArgs) -> Result<()> {
                 value: 1_000_000,
                 dest_tag: None,
             });
-            let xt = sign(from, call, &ctx, &TxOptions::nonce(nonces[i]));
+            // Every transfer carries its key: any of them may reach a pool
+            // before the sender's first one is on chain.
+            let opts = TxOptions {
+                include_key: true,
+                ..TxOptions::nonce(nonces[i])
+            };
+            let xt = sign(from, call, &ctx, &opts);
             nonces[i] += 1;
             xt.encode()
         })

@@ -151,13 +151,11 @@ pub fn run(args: BftArgs) -> Result<()> {
                 }),
             )?;
             if boot.is_none() {
-                for _ in 0..500 {
-                    if let Some(a) = net.snapshot().listen_addrs.first() {
-                        boot = Some(format!("{a}/p2p/{}", net.local_peer_id()));
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
+                boot = Some(
+                    net.dial_address(Duration::from_secs(5))
+                        .await
+                        .context("validator 0 did not start listening")?,
+                );
             }
             let params = bft::BftParams {
                 set: set.clone(),

@@ -113,16 +113,10 @@ pub fn run(args: SyncArgs) -> Result<()> {
                 justify: None,
             }),
         )?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let addr = loop {
-            if let Some(a) = source_net.snapshot().listen_addrs.first() {
-                break format!("{a}/p2p/{}", source_net.local_peer_id());
-            }
-            if Instant::now() > deadline {
-                bail!("the source node did not start listening");
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        };
+        let addr = source_net
+            .dial_address(Duration::from_secs(10))
+            .await
+            .context("the source node did not start listening")?;
         let mut cfg = NetworkConfig::new(qstack_network::node_key::generate(), loopback()?);
         cfg.kademlia = false;
         cfg.boot_nodes = vec![addr.parse()?];

@@ -114,6 +114,28 @@ impl TxPool {
         Ok(s.hash)
     }
 
+    /// Pool upkeep after block `hash` (holding `included`, having refused
+    /// `rejected`) became best, and final if `finalized`: included
+    /// transactions leave, the rest are re-validated, watchers hear of it.
+    fn on_imported(
+        &self,
+        client: &Client,
+        hash: H256,
+        included: &[TxHash],
+        rejected: &[(TxHash, TransactionValidityError)],
+        finalized: bool,
+    ) {
+        let events = {
+            let mut pool = self.pool.lock();
+            let mut events = pool.on_block(hash, included, rejected, &RuntimeValidator(client));
+            if finalized {
+                events.extend(pool.on_finalized(hash, included));
+            }
+            events
+        };
+        self.notify(&events);
+    }
+
     fn notify(&self, events: &[(TxHash, TxEvent)]) {
         let mut watchers = self.watchers.lock();
         for (hash, event) in events {
@@ -218,16 +240,7 @@ impl qstack_network::ChainApi for NetChain {
         {
             Ok(ImportOutcome::Imported { best }) => {
                 if let (true, Some(txpool)) = (best, &self.txpool) {
-                    let events = {
-                        let mut pool = txpool.pool.lock();
-                        let mut events =
-                            pool.on_block(hash, &included, &[], &RuntimeValidator(&self.client));
-                        if self.finalize_on_import {
-                            events.extend(pool.on_finalized(hash, &included));
-                        }
-                        events
-                    };
-                    txpool.notify(&events);
+                    txpool.on_imported(&self.client, hash, &included, &[], self.finalize_on_import);
                 }
                 ImportResult::Imported
             }
@@ -627,14 +640,20 @@ fn now_ms() -> u64 {
 /// The timestamp for a block on `parent`: wall clock, but never earlier than
 /// the parent's time plus the runtime's minimum period.
 fn block_time(client: &Client, parent: &H256) -> u64 {
+    now_ms().max(
+        parent_time(client, parent).saturating_add(qstack_runtime::timestamp::MINIMUM_PERIOD_MS),
+    )
+}
+
+/// The timestamp of block `parent` (`Timestamp.Now` in its state; 0 for genesis).
+fn parent_time(client: &Client, parent: &H256) -> u64 {
     let key = qstack_runtime_primitives::storage::item_prefix("Timestamp", "Now");
-    let prev = client
+    client
         .storage(parent, &key)
         .ok()
         .flatten()
         .and_then(|v| <u64 as codec::Decode>::decode(&mut &v[..]).ok())
-        .unwrap_or(0);
-    now_ms().max(prev.saturating_add(qstack_runtime::timestamp::MINIMUM_PERIOD_MS))
+        .unwrap_or(0)
 }
 
 /// Authors one block on the best block with the ready transactions; the
@@ -667,13 +686,7 @@ fn author_block(client: &Client, txpool: &TxPool, author: Option<&AccountId>) ->
     match client.commit_built(built, None, true)? {
         ImportOutcome::Imported { .. } | ImportOutcome::AlreadyKnown => {}
     }
-    let events = {
-        let mut pool = txpool.pool.lock();
-        let mut events = pool.on_block(hash, &included, &rejected, &RuntimeValidator(client));
-        events.extend(pool.on_finalized(hash, &included));
-        events
-    };
-    txpool.notify(&events);
+    txpool.on_imported(client, hash, &included, &rejected, true);
     tracing::info!(target: "qstack::author", "authored #{number} ({hash}) with {} transactions", included.len());
     Ok(header)
 }

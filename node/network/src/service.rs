@@ -201,6 +201,21 @@ impl NetworkHandle {
     pub fn local_peer_id(&self) -> PeerId {
         self.local_peer_id
     }
+
+    /// Our first listen address as a dialable `…/p2p/<peer id>`, waiting up
+    /// to `timeout` for the listener to come up.
+    pub async fn dial_address(&self, timeout: Duration) -> Option<String> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(a) = self.snapshot().listen_addrs.first() {
+                return Some(format!("{a}/p2p/{}", self.local_peer_id));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
 }
 
 #[derive(NetworkBehaviour)]
@@ -713,6 +728,18 @@ impl Worker {
         }
     }
 
+    /// Forgets an answered or failed request; a status request's peer may
+    /// be asked again.
+    fn take_outbound(&mut self, id: &request_response::OutboundRequestId) -> Option<Outbound> {
+        let out = self.outbound.remove(id)?;
+        if let Outbound::Status(p) = &out {
+            if let Some(e) = self.peers.get_mut(p) {
+                e.status_pending = false;
+            }
+        }
+        Some(out)
+    }
+
     fn request_status(&mut self, peer: PeerId) {
         let rid = self
             .swarm
@@ -1013,15 +1040,12 @@ impl Worker {
                     },
                 ..
             } => {
-                let Some(out) = self.outbound.remove(&request_id) else {
+                let Some(out) = self.take_outbound(&request_id) else {
                     return;
                 };
                 let decoded = decode_capped::<Response>(&response, MAX_RESPONSE_BYTES);
                 match (out, decoded) {
                     (Outbound::Status(p), Ok(Response::Status(s))) => {
-                        if let Some(e) = self.peers.get_mut(&p) {
-                            e.status_pending = false;
-                        }
                         if s.genesis != self.genesis {
                             self.report(p, change::WRONG_CHAIN, "another chain (genesis differs)");
                             return;
@@ -1038,9 +1062,6 @@ impl Worker {
                     (Outbound::Status(p), Ok(Response::Refused(r))) => {
                         // Busy or rate-limited: ask again at the next poll.
                         tracing::debug!(target: "qstack::sync", "{p} refused a status request: {r:?}");
-                        if let Some(e) = self.peers.get_mut(&p) {
-                            e.status_pending = false;
-                        }
                     }
                     (Outbound::Blocks(id), Ok(Response::Refused(r))) => {
                         tracing::debug!(target: "qstack::sync", "{peer} refused a block request: {r:?}");
@@ -1054,11 +1075,7 @@ impl Worker {
                         self.report(peer, change::MALFORMED, &format!("sync response: {why}"));
                         match out {
                             Outbound::Blocks(id) => self.drive(SyncInput::RequestFailed { id }),
-                            Outbound::Status(p) => {
-                                if let Some(e) = self.peers.get_mut(&p) {
-                                    e.status_pending = false;
-                                }
-                            }
+                            Outbound::Status(_) => {}
                         }
                     }
                 }
@@ -1070,13 +1087,9 @@ impl Worker {
                 ..
             } => {
                 tracing::debug!(target: "qstack::sync", "request to {peer} failed: {error}");
-                match self.outbound.remove(&request_id) {
+                match self.take_outbound(&request_id) {
                     Some(Outbound::Blocks(id)) => self.drive(SyncInput::RequestFailed { id }),
-                    Some(Outbound::Status(p)) => {
-                        if let Some(e) = self.peers.get_mut(&p) {
-                            e.status_pending = false;
-                        }
-                    }
+                    Some(Outbound::Status(_)) => {}
                     None => {}
                 }
             }

@@ -120,13 +120,9 @@ fn config(boot: &[String]) -> NetworkConfig {
 }
 
 async fn addr_of(net: &NetworkHandle) -> String {
-    for _ in 0..500 {
-        if let Some(a) = net.snapshot().listen_addrs.first() {
-            return format!("{a}/p2p/{}", net.local_peer_id());
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("node does not listen");
+    net.dial_address(Duration::from_secs(5))
+        .await
+        .expect("node listens")
 }
 
 async fn until(what: &str, secs: u64, mut f: impl FnMut() -> bool) {

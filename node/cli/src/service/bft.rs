@@ -6,7 +6,7 @@
 //! is persisted before anything it signed is sent, and every proposal and
 //! vote, ours and received, goes to a WAL first; a restart replays it.
 
-use super::{block_time, RuntimeValidator, TxPool};
+use super::{block_time, parent_time, TxPool};
 use anyhow::{Context, Result};
 use codec::{Decode, Encode};
 use qstack_client::{BuiltBlock, Client};
@@ -117,14 +117,20 @@ impl Shell {
         )
     }
 
-    /// Moves to `height` (after a commit, or when sync imported past us).
+    /// Moves to `height` (when sync imported past us).
     fn enter(&mut self, height: u64) -> Result<Vec<BftAction>> {
         self.core = self.new_core(height);
+        self.forget_height(height)?;
+        Ok(self.core.start(self.now()))
+    }
+
+    /// Starts the WAL of `height` and drops the blocks of the height before.
+    fn forget_height(&mut self, height: u64) -> Result<()> {
         self.wal.truncate_for(height)?;
         self.blocks.clear();
         self.ready.clear();
         self.waiting.clear();
-        Ok(self.core.start(self.now()))
+        Ok(())
     }
 
     fn on_wire(&mut self, msg: ConsensusMessage) -> Vec<BftAction> {
@@ -196,13 +202,7 @@ impl Shell {
                 Err(_) => return,
             };
             // Pace blocks: not before the parent's time + block time.
-            let key = qstack_runtime_primitives::storage::item_prefix("Timestamp", "Now");
-            let prev = client
-                .storage(&parent, &key)
-                .ok()
-                .flatten()
-                .and_then(|v| u64::decode(&mut &v[..]).ok())
-                .unwrap_or(0);
+            let prev = parent_time(&client, &parent);
             let due = prev.saturating_add(wait);
             let now = super::now_ms();
             if due > now && prev > 0 {
@@ -294,14 +294,8 @@ impl Shell {
                 .iter()
                 .map(|x| qstack_client::extrinsic_hash(&x.0))
                 .collect();
-            let events = {
-                let mut pool = self.txpool.pool.lock();
-                let mut events =
-                    pool.on_block(hash, &included, &[], &RuntimeValidator(&self.client));
-                events.extend(pool.on_finalized(hash, &included));
-                events
-            };
-            self.txpool.notify(&events);
+            self.txpool
+                .on_imported(&self.client, hash, &included, &[], true);
             self.network.announce_block(block.header);
         }
         Ok(())
@@ -336,11 +330,8 @@ impl Shell {
                 BftAction::Commit(cert) => {
                     let next = cert.height.saturating_add(1);
                     self.commit(cert).await?;
-                    // The core is at the next height already; start its WAL.
-                    self.wal.truncate_for(next)?;
-                    self.blocks.clear();
-                    self.ready.clear();
-                    self.waiting.clear();
+                    // The core is at the next height already.
+                    self.forget_height(next)?;
                 }
                 BftAction::Evidence(e) => {
                     tracing::warn!(target: "qstack::bft", "double signing by validator {}: {e:?}", e.offender());

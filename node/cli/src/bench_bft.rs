@@ -159,13 +159,7 @@ pub fn run(args: BftArgs) -> Result<()> {
             }
             let params = bft::BftParams {
                 set: set.clone(),
-                config: qstack_consensus::bft::BftConfig {
-                    propose: timeouts.propose_ms,
-                    prevote: timeouts.prevote_ms,
-                    precommit: timeouts.precommit_ms,
-                    increment: timeouts.increment_ms,
-                    ..Default::default()
-                },
+                config: timeouts.config(),
                 block_time_ms: args.block_time_ms,
                 key: Some(key),
                 dir: base.join(format!("v{i}/bft")),

@@ -97,6 +97,19 @@ pub struct BftTimeouts {
     pub increment_ms: u64,
 }
 
+impl BftTimeouts {
+    /// The BFT core's configuration with these timeouts.
+    pub fn config(&self) -> qstack_consensus::bft::BftConfig {
+        qstack_consensus::bft::BftConfig {
+            propose: self.propose_ms,
+            prevote: self.prevote_ms,
+            precommit: self.precommit_ms,
+            increment: self.increment_ms,
+            ..Default::default()
+        }
+    }
+}
+
 impl Default for BftTimeouts {
     fn default() -> Self {
         BftTimeouts {
@@ -296,6 +309,18 @@ mod tests {
         }
     }
 
+    /// A checker: `base` changed by `mutate` must be refused with an error
+    /// containing `needle`.
+    fn refused_with(base: &str) -> impl Fn(&dyn Fn(&mut serde_json::Value), &str) {
+        let good: serde_json::Value = serde_json::from_str(base).unwrap();
+        move |mutate, needle| {
+            let mut v = good.clone();
+            mutate(&mut v);
+            let e = format!("{:#}", ChainSpec::from_json(&v.to_string()).unwrap_err());
+            assert!(e.contains(needle), "{needle:?} not in {e:?}");
+        }
+    }
+
     #[test]
     fn local_bft_has_four_validators_in_three_schemes() {
         let s = ChainSpec::load("local-bft").unwrap();
@@ -312,13 +337,7 @@ mod tests {
 
     #[test]
     fn bad_bft_validators_name_the_field() {
-        let good: serde_json::Value = serde_json::from_str(LOCAL_BFT).unwrap();
-        let check = |mutate: &dyn Fn(&mut serde_json::Value), needle: &str| {
-            let mut v = good.clone();
-            mutate(&mut v);
-            let e = format!("{:#}", ChainSpec::from_json(&v.to_string()).unwrap_err());
-            assert!(e.contains(needle), "{needle:?} not in {e:?}");
-        };
+        let check = refused_with(LOCAL_BFT);
         check(
             &|v| v["consensus"]["validators"][1]["publicKey"] = "0x1234".into(),
             "consensus.validators[1].publicKey: not a public key",
@@ -350,13 +369,7 @@ mod tests {
 
     #[test]
     fn malformed_specs_name_the_field() {
-        let good: serde_json::Value = serde_json::from_str(DEV).unwrap();
-        let check = |mutate: &dyn Fn(&mut serde_json::Value), needle: &str| {
-            let mut v = good.clone();
-            mutate(&mut v);
-            let e = format!("{:#}", ChainSpec::from_json(&v.to_string()).unwrap_err());
-            assert!(e.contains(needle), "{needle:?} not in {e:?}");
-        };
+        let check = refused_with(DEV);
         check(
             &|v| v["chainType"] = "Weird".into(),
             "unknown variant `Weird`",

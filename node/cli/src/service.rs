@@ -792,13 +792,7 @@ pub async fn run(config: NodeConfig) -> Result<()> {
             };
             let params = bft::BftParams {
                 set,
-                config: qstack_consensus::bft::BftConfig {
-                    propose: timeouts.propose_ms,
-                    prevote: timeouts.prevote_ms,
-                    precommit: timeouts.precommit_ms,
-                    increment: timeouts.increment_ms,
-                    ..Default::default()
-                },
+                config: timeouts.config(),
                 block_time_ms: *block_time_ms,
                 key,
                 dir: chain_dir.join("bft"),

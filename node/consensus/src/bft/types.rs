@@ -1,55 +1,17 @@
 //! BFT wire and safety types: validator sets with Tendermint's proposer
 //! priority, signed proposals and votes over a domain-separated SCALE
 //! encoding, commit certificates, evidence, and the signer's high-water mark.
+//! The wire types themselves live in `qstack-consensus-primitives` (the
+//! runtime checks evidence with them) and are re-exported here unchanged.
 
 use codec::{Decode, DecodeAll, Encode};
-use qstack_core::{verify, Pair, PublicKey, Signature, H256};
+use qstack_core::PublicKey;
 use std::collections::BTreeSet;
 
-/// A block height.
-pub type Height = u64;
-/// A round within a height.
-pub type Round = u32;
-
-/// Domain tag in front of every signed consensus payload, so a consensus
-/// signature can never be replayed as a transaction or another protocol's.
-pub const SIGN_DOMAIN: &[u8] = b"qstack/bft/v1";
-
-/// A step of a round. Ordered: a signer only moves forward through
-/// (height, round, step).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode)]
-pub enum Step {
-    /// The proposer sends a value.
-    #[codec(index = 0)]
-    Propose,
-    /// Validators prevote a value or nil.
-    #[codec(index = 1)]
-    Prevote,
-    /// Validators precommit a value or nil.
-    #[codec(index = 2)]
-    Precommit,
-}
-
-/// Which vote.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode)]
-pub enum VoteKind {
-    /// First-phase vote.
-    #[codec(index = 0)]
-    Prevote,
-    /// Second-phase vote; > 2/3 of power on one value decides it.
-    #[codec(index = 1)]
-    Precommit,
-}
-
-impl VoteKind {
-    /// The round step this vote is signed in.
-    pub fn step(self) -> Step {
-        match self {
-            VoteKind::Prevote => Step::Prevote,
-            VoteKind::Precommit => Step::Precommit,
-        }
-    }
-}
+pub use qstack_consensus_primitives::{
+    CertificateError, CommitCertificate, Evidence, EvidenceError, Height, Offence, Proposal, Round,
+    SignedProposal, SignedVote, Step, ValidatorKeys, Vote, VoteKind, SIGN_DOMAIN,
+};
 
 /// One validator: its consensus key (any scheme) and voting power.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
@@ -207,214 +169,17 @@ impl ValidatorSet {
     }
 }
 
-/// A proposal of a block (by hash) for (height, round).
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
-pub struct Proposal {
-    /// Height.
-    pub height: Height,
-    /// Round.
-    pub round: Round,
-    /// The proposed block's hash.
-    pub value: H256,
-    /// The round in which this value got a prevote quorum (`validRound`), if
-    /// it is being re-proposed; `None` is the paper's -1.
-    pub valid_round: Option<Round>,
-    /// The proposer's index in the validator set.
-    pub proposer: u32,
-}
-
-/// A prevote or precommit.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
-pub struct Vote {
-    /// Height.
-    pub height: Height,
-    /// Round.
-    pub round: Round,
-    /// Prevote or precommit.
-    pub kind: VoteKind,
-    /// The block voted for; `None` is nil.
-    pub value: Option<H256>,
-    /// The voter's index in the validator set.
-    pub validator: u32,
-}
-
-impl Proposal {
-    /// The bytes the proposer signs: domain, chain, step, then the proposal.
-    pub fn sign_bytes(&self, chain: &H256) -> Vec<u8> {
-        (SIGN_DOMAIN, chain, Step::Propose, self).encode()
-    }
-}
-
-impl Vote {
-    /// The bytes the voter signs: domain, chain, step, then the vote.
-    pub fn sign_bytes(&self, chain: &H256) -> Vec<u8> {
-        (SIGN_DOMAIN, chain, self.kind.step(), self).encode()
-    }
-}
-
-/// A signed proposal.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
-pub struct SignedProposal {
-    /// The proposal.
-    pub proposal: Proposal,
-    /// The proposer's signature over [`Proposal::sign_bytes`].
-    pub signature: Signature,
-}
-
-/// A signed vote.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
-pub struct SignedVote {
-    /// The vote.
-    pub vote: Vote,
-    /// The voter's signature over [`Vote::sign_bytes`].
-    pub signature: Signature,
-}
-
-impl SignedProposal {
-    /// Signs `proposal` with `pair` (no signer-state check: see [`SignerState`]).
-    pub fn sign(pair: &Pair, chain: &H256, proposal: Proposal) -> Self {
-        let signature = pair.sign(&proposal.sign_bytes(chain));
-        Self {
-            proposal,
-            signature,
-        }
+impl ValidatorKeys for ValidatorSet {
+    fn key(&self, index: u32) -> Option<&PublicKey> {
+        self.get(index).map(|v| &v.public)
     }
 
-    /// Whether the signature is the set's proposer key's for this proposal.
-    pub fn verify(&self, chain: &H256, set: &ValidatorSet) -> bool {
-        set.get(self.proposal.proposer)
-            .is_some_and(|v| verify(&self.signature, &self.proposal.sign_bytes(chain), &v.public))
-    }
-}
-
-impl SignedVote {
-    /// Signs `vote` with `pair` (no signer-state check: see [`SignerState`]).
-    pub fn sign(pair: &Pair, chain: &H256, vote: Vote) -> Self {
-        let signature = pair.sign(&vote.sign_bytes(chain));
-        Self { vote, signature }
+    fn power(&self, index: u32) -> u64 {
+        ValidatorSet::power(self, index)
     }
 
-    /// Whether the signature is the set's key at `vote.validator`.
-    pub fn verify(&self, chain: &H256, set: &ValidatorSet) -> bool {
-        set.get(self.vote.validator)
-            .is_some_and(|v| verify(&self.signature, &self.vote.sign_bytes(chain), &v.public))
-    }
-}
-
-/// Proof that a block is final: > 2/3 of the power precommitted it in one
-/// round. Goes into the block's justification.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
-pub struct CommitCertificate {
-    /// Height of the block.
-    pub height: Height,
-    /// Round in which it was decided.
-    pub round: Round,
-    /// The block's hash.
-    pub value: H256,
-    /// (validator index, precommit signature), ascending by index.
-    pub precommits: Vec<(u32, Signature)>,
-}
-
-/// Why a certificate does not verify.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CertificateError {
-    /// Indices not strictly ascending (a duplicate signer).
-    NotAscending,
-    /// An index outside the set.
-    UnknownValidator(u32),
-    /// A signature does not verify.
-    BadSignature(u32),
-    /// The signers hold no more than 2/3 of the power.
-    NoQuorum,
-}
-
-impl CommitCertificate {
-    /// The precommit vote a signer of this certificate signed.
-    pub fn precommit(&self, validator: u32) -> Vote {
-        Vote {
-            height: self.height,
-            round: self.round,
-            kind: VoteKind::Precommit,
-            value: Some(self.value),
-            validator,
-        }
-    }
-
-    /// Checks every signature against `set` (the set of `self.height`) and
-    /// that the signers hold > 2/3 of its power.
-    pub fn verify(&self, chain: &H256, set: &ValidatorSet) -> Result<(), CertificateError> {
-        let mut power: u64 = 0;
-        let mut last: Option<u32> = None;
-        for (index, signature) in &self.precommits {
-            if last.is_some_and(|l| l >= *index) {
-                return Err(CertificateError::NotAscending);
-            }
-            last = Some(*index);
-            let v = set
-                .get(*index)
-                .ok_or(CertificateError::UnknownValidator(*index))?;
-            if !verify(
-                signature,
-                &self.precommit(*index).sign_bytes(chain),
-                &v.public,
-            ) {
-                return Err(CertificateError::BadSignature(*index));
-            }
-            power = power.saturating_add(v.power);
-        }
-        if set.is_quorum(power) {
-            Ok(())
-        } else {
-            Err(CertificateError::NoQuorum)
-        }
-    }
-}
-
-/// Proof that one validator signed two conflicting messages for the same
-/// (height, round, step); handed to slashing.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
-pub enum Evidence {
-    /// Two different votes.
-    #[codec(index = 0)]
-    Votes(SignedVote, SignedVote),
-    /// Two different proposals.
-    #[codec(index = 1)]
-    Proposals(SignedProposal, SignedProposal),
-}
-
-impl Evidence {
-    /// The offender's index.
-    pub fn offender(&self) -> u32 {
-        match self {
-            Evidence::Votes(a, _) => a.vote.validator,
-            Evidence::Proposals(a, _) => a.proposal.proposer,
-        }
-    }
-
-    /// Whether this is real evidence against `set`: both messages signed by
-    /// the same validator, same height/round/step, different content.
-    pub fn verify(&self, chain: &H256, set: &ValidatorSet) -> bool {
-        match self {
-            Evidence::Votes(a, b) => {
-                let (x, y) = (&a.vote, &b.vote);
-                x.validator == y.validator
-                    && x.height == y.height
-                    && x.round == y.round
-                    && x.kind == y.kind
-                    && x.value != y.value
-                    && a.verify(chain, set)
-                    && b.verify(chain, set)
-            }
-            Evidence::Proposals(a, b) => {
-                let (x, y) = (&a.proposal, &b.proposal);
-                x.proposer == y.proposer
-                    && x.height == y.height
-                    && x.round == y.round
-                    && x != y
-                    && a.verify(chain, set)
-                    && b.verify(chain, set)
-            }
-        }
+    fn is_quorum(&self, power: u64) -> bool {
+        ValidatorSet::is_quorum(self, power)
     }
 }
 

@@ -1,0 +1,426 @@
+//! The evidence pallet: BFT double-sign evidence, checked and recorded on
+//! chain so the staking pallet can slash it. Owns `Evidence.*` storage only:
+//! the BFT validator set it checks signatures against, and the offences it
+//! recorded (bounded in age and number). It slashes nothing itself.
+//!
+//! # How evidence arrives
+//!
+//! The block author passes what its BFT core found (`BftAction::Evidence`)
+//! as inherent data under [`INHERENT_IDENTIFIER`] (`*b"evidence"`), SCALE
+//! `Vec<Evidence>`. The runtime's inherent builder keeps only the evidence
+//! that passes [`validate`] against the new block's state (at most
+//! [`MAX_EVIDENCE_PER_BLOCK`], no two for one offence) and turns it into one
+//! [`Call::Report`] inherent; nothing reportable, no inherent. On import,
+//! [`Call::Report`] checks every piece again and fails on any that does not
+//! pass, which makes the block invalid: a proposer cannot stuff a block with
+//! junk, nor report one offence twice.
+//!
+//! Each piece must be two messages by one validator for one (height, round,
+//! step) with different content, both signatures valid under the validator's
+//! key (checked by the host's verifier, any scheme), signed for this chain
+//! (the chain id in the signing bytes is the genesis hash, `System.BlockHash`
+//! of #0, exactly the value the node's Tendermint core signs with), at a
+//! height not above the current block number (a BFT height is the number of
+//! the block it decides) and at most [`MAX_EVIDENCE_AGE`] below it, and not
+//! already recorded for (offender, height, round, step).
+//!
+//! # The validator set
+//!
+//! Until the staking pallet lands, the set is the chain spec's BFT set, put
+//! here at genesis ([`GenesisConfig`], empty on chains without BFT, where
+//! every report is refused as from an unknown validator). One set serves
+//! every height, as in the node. Staking will replace [`Validators`] with
+//! the set of each height (and must keep the sets of the last
+//! [`MAX_EVIDENCE_AGE`] heights, since indices are only meaningful within
+//! the set of their height).
+//!
+//! # Bounds
+//!
+//! [`MAX_EVIDENCE_PER_BLOCK`] pieces per block, one report per block, each
+//! piece bounded in bytes by its type (`Evidence::max_encoded_len`).
+//! Offences are pruned once older than [`MAX_EVIDENCE_AGE`] (by then
+//! staking has acted on them), at most [`MAX_OFFENCES_PER_HEIGHT`] per height
+//! and [`MAX_OFFENCES`] in all; past a cap, further evidence is refused
+//! (and so never included).
+#![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)
+)]
+
+extern crate alloc;
+
+pub mod report;
+pub mod weights;
+
+#[cfg(test)]
+mod tests;
+
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use pallet_system::Origin;
+use qstack_core::{AccountId, BlockNumber, PublicKey};
+use qstack_runtime_primitives::storage::{
+    Blake2_128Concat, EntryMeta, StorageDoubleMap, StorageMap, StorageValue, Twox64Concat,
+};
+use qstack_runtime_primitives::{storage_instance, DispatchError};
+use scale_info::TypeInfo;
+
+pub use qstack_consensus_primitives::{Evidence, EvidenceError, Height, Offence, Round, Step};
+pub use report::{check_evidence, filter_reportable, validate};
+
+/// This pallet's permanent index in every qstack runtime.
+pub const PALLET_INDEX: u8 = 4;
+/// Inherent identifier of the evidence (data: SCALE `Vec<Evidence>`).
+pub const INHERENT_IDENTIFIER: [u8; 8] = *b"evidence";
+/// Most evidence in one block.
+pub const MAX_EVIDENCE_PER_BLOCK: u32 = 16;
+/// Oldest evidence accepted, in heights below the current block, and how
+/// long offences are kept.
+pub const MAX_EVIDENCE_AGE: Height = 1_000;
+/// Most offences recorded for one height.
+pub const MAX_OFFENCES_PER_HEIGHT: u32 = 64;
+/// Most offences recorded in all.
+pub const MAX_OFFENCES: u32 = 4_096;
+/// Most validators in the set.
+pub const MAX_VALIDATORS: u32 = 1_000;
+
+/// Calls.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum Call {
+    /// Reports double signing (inherent only, once per block): 1 to
+    /// [`MAX_EVIDENCE_PER_BLOCK`] pieces, each of which must pass
+    /// [`validate`] (and be distinct offences).
+    #[codec(index = 0)]
+    Report {
+        /// The evidence.
+        evidence: Vec<Evidence>,
+    },
+}
+
+impl Call {
+    /// The call's weight, from benchmarks (see [`weights`]).
+    pub fn weight(&self) -> u64 {
+        weights::call_weight(self)
+    }
+}
+
+/// Errors.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum Error {
+    /// A report carries no evidence.
+    #[codec(index = 0)]
+    NoEvidence,
+    /// More than [`MAX_EVIDENCE_PER_BLOCK`] pieces.
+    #[codec(index = 1)]
+    TooMuchEvidence,
+    /// A second report in one block.
+    #[codec(index = 2)]
+    AlreadyReportedInBlock,
+    /// The two messages name different validators.
+    #[codec(index = 3)]
+    NotSameSigner,
+    /// The two messages are for different heights.
+    #[codec(index = 4)]
+    DifferentHeights,
+    /// The two messages are for different rounds.
+    #[codec(index = 5)]
+    DifferentRounds,
+    /// The two messages are for different steps.
+    #[codec(index = 6)]
+    DifferentSteps,
+    /// The two messages are the same: nothing was signed twice.
+    #[codec(index = 7)]
+    NotConflicting,
+    /// The offender is not in the validator set.
+    #[codec(index = 8)]
+    UnknownValidator,
+    /// A signature does not verify under the offender's key for this chain.
+    #[codec(index = 9)]
+    BadSignature,
+    /// The height is above the current block number.
+    #[codec(index = 10)]
+    FutureHeight,
+    /// The height is more than [`MAX_EVIDENCE_AGE`] below the current block.
+    #[codec(index = 11)]
+    TooOld,
+    /// This offence (offender, height, round, step) is already recorded.
+    #[codec(index = 12)]
+    AlreadyRecorded,
+    /// [`MAX_OFFENCES_PER_HEIGHT`] or [`MAX_OFFENCES`] reached.
+    #[codec(index = 13)]
+    TooManyOffences,
+    /// The genesis hash (the chain id evidence is signed for) is not known
+    /// yet: nothing can be reported before block 1.
+    #[codec(index = 14)]
+    NoChainId,
+}
+
+qstack_runtime_primitives::impl_module_error!(Error, PALLET_INDEX);
+
+impl From<EvidenceError> for Error {
+    fn from(e: EvidenceError) -> Self {
+        match e {
+            EvidenceError::NotSameSigner => Error::NotSameSigner,
+            EvidenceError::DifferentHeights => Error::DifferentHeights,
+            EvidenceError::DifferentRounds => Error::DifferentRounds,
+            EvidenceError::DifferentSteps => Error::DifferentSteps,
+            EvidenceError::NotConflicting => Error::NotConflicting,
+            EvidenceError::UnknownValidator(_) => Error::UnknownValidator,
+            EvidenceError::BadSignature => Error::BadSignature,
+        }
+    }
+}
+
+/// Events.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum Event {
+    /// A validator signed two conflicting messages for one step; recorded.
+    #[codec(index = 0)]
+    Equivocation {
+        /// The account of the offender's consensus key.
+        offender: AccountId,
+        /// The offender's index in the validator set.
+        validator: u32,
+        /// Height.
+        height: Height,
+        /// Round.
+        round: Round,
+        /// Step.
+        step: Step,
+    },
+}
+
+/// One BFT validator: consensus key and voting power.
+#[derive(
+    Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct Validator {
+    /// Consensus key (any scheme).
+    pub public: PublicKey,
+    /// Voting power (> 0).
+    pub power: u64,
+}
+
+/// The key of one recorded offence under its height: offender's account,
+/// round, step.
+pub type OffenceKey = (AccountId, Round, Step);
+
+storage_instance!(
+    /// `Evidence.Validators`.
+    pub ValidatorsStorage, "Evidence", "Validators"
+);
+storage_instance!(
+    /// `Evidence.ValidatorCount`.
+    pub ValidatorCountStorage, "Evidence", "ValidatorCount"
+);
+storage_instance!(
+    /// `Evidence.Offences`.
+    pub OffencesStorage, "Evidence", "Offences"
+);
+storage_instance!(
+    /// `Evidence.OffenceCount`.
+    pub OffenceCountStorage, "Evidence", "OffenceCount"
+);
+storage_instance!(
+    /// `Evidence.DidReport`.
+    pub DidReportStorage, "Evidence", "DidReport"
+);
+
+/// The BFT validator set by index (`0 .. ValidatorCount`), as the node's.
+pub type Validators = StorageMap<ValidatorsStorage, Twox64Concat, u32, Validator>;
+/// Number of validators.
+pub type ValidatorCount = StorageValue<ValidatorCountStorage, u32>;
+/// Recorded offences by height, then (offender, round, step).
+pub type Offences =
+    StorageDoubleMap<OffencesStorage, Twox64Concat, Height, Blake2_128Concat, OffenceKey, Offence>;
+/// Number of recorded offences.
+pub type OffenceCount = StorageValue<OffenceCountStorage, u32>;
+/// Whether this block carried a report (per-block scratch).
+pub type DidReport = StorageValue<DidReportStorage, bool>;
+
+/// Storage metadata, in declaration order.
+pub fn storage_metadata() -> Vec<EntryMeta> {
+    alloc::vec![
+        Validators::meta("The BFT validator set by index (the chain spec's until staking)."),
+        ValidatorCount::meta_value_query("Number of BFT validators."),
+        Offences::meta("Recorded double signing by height, then (offender account, round, step)."),
+        OffenceCount::meta_value_query("Number of recorded offences."),
+        DidReport::meta("Whether this block carried a report."),
+    ]
+}
+
+pub(crate) fn deposit_event(e: Event) {
+    pallet_system::deposit_event_encoded(PALLET_INDEX, &e.encode());
+}
+
+/// Genesis configuration: the BFT validator set, `(key, power)` in index
+/// order (the order of the chain spec's `consensus.validators`). Empty on
+/// chains without BFT. Staking will replace it.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct GenesisConfig {
+    /// `(consensus key, voting power)`, by validator index.
+    pub validators: Vec<(PublicKey, u64)>,
+}
+
+/// Why a genesis validator set is refused.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum GenesisError {
+    /// More than [`MAX_VALIDATORS`].
+    TooManyValidators,
+    /// Validator `index` has zero power.
+    ZeroPower(u32),
+    /// Validator `index` repeats an earlier key.
+    DuplicateKey(u32),
+    /// Total power reaches 2^60 (the node's bound).
+    TooMuchPower,
+}
+
+/// Writes the genesis validator set, with the node's rules for a set.
+pub fn build_genesis(config: &GenesisConfig) -> Result<(), GenesisError> {
+    if config.validators.len() > MAX_VALIDATORS as usize {
+        return Err(GenesisError::TooManyValidators);
+    }
+    let mut total: u64 = 0;
+    for (i, (public, power)) in config.validators.iter().enumerate() {
+        let index = u32::try_from(i).map_err(|_| GenesisError::TooManyValidators)?;
+        if *power == 0 {
+            return Err(GenesisError::ZeroPower(index));
+        }
+        if config.validators.iter().take(i).any(|(k, _)| k == public) {
+            return Err(GenesisError::DuplicateKey(index));
+        }
+        total = total
+            .checked_add(*power)
+            .filter(|t| *t < 1 << 60)
+            .ok_or(GenesisError::TooMuchPower)?;
+        Validators::insert(
+            &index,
+            &Validator {
+                public: public.clone(),
+                power: *power,
+            },
+        );
+    }
+    let count =
+        u32::try_from(config.validators.len()).map_err(|_| GenesisError::TooManyValidators)?;
+    ValidatorCount::put(&count);
+    Ok(())
+}
+
+/// The consensus key of validator `index`.
+pub fn validator_key(index: u32) -> Option<PublicKey> {
+    if index >= ValidatorCount::get().unwrap_or(0) {
+        return None;
+    }
+    Validators::get(&index).map(|v| v.public)
+}
+
+/// Dispatches a call (inherent only).
+pub fn dispatch(origin: Origin, call: Call) -> Result<(), DispatchError> {
+    origin.ensure_none()?;
+    let r = match call {
+        Call::Report { evidence } => report::do_report(evidence),
+    };
+    r.map_err(Into::into)
+}
+
+/// Start of block `number`: forgets the offences that just became older
+/// than [`MAX_EVIDENCE_AGE`]. Every block removes exactly the one height
+/// that left the window, so nothing older is ever stored.
+pub fn on_initialize(number: BlockNumber) {
+    let Some(old) = Height::from(number).checked_sub(MAX_EVIDENCE_AGE.saturating_add(1)) else {
+        return;
+    };
+    let gone = Offences::iter_prefix(&old).len();
+    if gone == 0 {
+        return;
+    }
+    qstack_io::storage::clear_prefix(&Offences::prefix_of(&old), None);
+    let gone = u32::try_from(gone).unwrap_or(u32::MAX);
+    OffenceCount::mutate(|c| {
+        let left = c.unwrap_or(0).saturating_sub(gone);
+        *c = (left > 0).then_some(left);
+    });
+}
+
+/// End of block: clears the per-block report flag.
+pub fn on_finalize() {
+    DidReport::kill();
+}
+
+/// The offence recorded for `offender` at (height, round, step), if any.
+pub fn offence(height: Height, offender: &AccountId, round: Round, step: Step) -> Option<Offence> {
+    Offences::get(&height, &(*offender, round, step))
+}
+
+/// Every recorded offence at `height` or later, oldest height first, with
+/// the offender's account: what the staking pallet reads to slash. Heights
+/// older than [`MAX_EVIDENCE_AGE`] are gone; call at least that often.
+pub fn offences_since(height: Height) -> Vec<(AccountId, Offence)> {
+    let now = Height::from(pallet_system::block_number());
+    let from = height.max(now.saturating_sub(MAX_EVIDENCE_AGE));
+    let mut out = Vec::new();
+    for h in from..=now {
+        for ((offender, _, _), offence) in Offences::iter_prefix(&h) {
+            out.push((offender, offence));
+        }
+    }
+    out
+}
+
+/// Invariants of this pallet's state.
+pub fn try_state() -> Result<(), &'static str> {
+    let count = ValidatorCount::get().unwrap_or(0);
+    let validators = Validators::iter();
+    if validators.len() != count as usize {
+        return Err("ValidatorCount differs from the number of validators");
+    }
+    let mut total: u64 = 0;
+    for (i, v) in &validators {
+        if *i >= count {
+            return Err("a validator index is not below ValidatorCount");
+        }
+        if v.power == 0 {
+            return Err("a validator has zero power");
+        }
+        if validators
+            .iter()
+            .any(|(j, w)| j != i && w.public == v.public)
+        {
+            return Err("two validators share a key");
+        }
+        total = total.saturating_add(v.power);
+    }
+    if total >= 1 << 60 {
+        return Err("total validator power reaches 2^60");
+    }
+    let offences = Offences::iter();
+    if offences.len() != OffenceCount::get().unwrap_or(0) as usize {
+        return Err("OffenceCount differs from the number of offences");
+    }
+    if offences.len() > MAX_OFFENCES as usize {
+        return Err("more than MAX_OFFENCES offences");
+    }
+    let now = Height::from(pallet_system::block_number());
+    for (height, (offender, round, step), o) in &offences {
+        if o.height != *height || o.round != *round || o.step != *step {
+            return Err("an offence is stored under another (height, round, step)");
+        }
+        if *height > now || height.saturating_add(MAX_EVIDENCE_AGE) < now {
+            return Err("an offence outside the evidence window");
+        }
+        if Offences::iter_prefix(height).len() > MAX_OFFENCES_PER_HEIGHT as usize {
+            return Err("more than MAX_OFFENCES_PER_HEIGHT offences at one height");
+        }
+        if let Some(key) = validator_key(o.validator) {
+            if key.account_id() != *offender {
+                return Err("an offence's account is not its validator's");
+            }
+        }
+        if o.values.0 > o.values.1 {
+            return Err("an offence's values are not in order");
+        }
+    }
+    Ok(())
+}

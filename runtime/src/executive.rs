@@ -9,7 +9,7 @@
 //! a multi-signed transaction pays per signature.
 
 use crate::{
-    accounts, system, timestamp, tokens, Extrinsic, RuntimeCall, BASE_FEE, BYTE_FEE,
+    accounts, evidence, system, timestamp, tokens, Extrinsic, RuntimeCall, BASE_FEE, BYTE_FEE,
     MAX_BLOCK_LENGTH, MAX_BLOCK_WEIGHT, MAX_EXTRINSIC_LENGTH, VERSION, WEIGHT_PER_FEE,
 };
 use alloc::vec::Vec;
@@ -301,6 +301,7 @@ fn resolve_signer(
 pub fn initialize_block(header: &Header) {
     system::initialize(header.number, header.parent_hash, &header.digest);
     system::maybe_run_migrations(&VERSION, migrations);
+    evidence::on_initialize(header.number);
     ExtrinsicCount::kill();
     system::set_phase(system::PhaseTag::Apply);
 }
@@ -398,6 +399,7 @@ fn apply_inner(bytes: &[u8]) -> ApplyExtrinsicResult {
 pub fn finalize_block() -> Result<Header, BlockError> {
     system::set_phase(system::PhaseTag::Final);
     timestamp::on_finalize().map_err(|_| BlockError::MissingTimestamp)?;
+    evidence::on_finalize();
     let count = ExtrinsicCount::get().unwrap_or(0);
     let mut extrinsics = Vec::with_capacity(count as usize);
     for i in 0..count {
@@ -515,7 +517,19 @@ pub fn ticket_tag(who: &AccountId, t: Nonce) -> Vec<u8> {
     (b"ticket", who, t).encode()
 }
 
-/// Inherents for a new block from the author's inherent data.
+/// Most pieces of offered evidence the inherent builder looks at (each
+/// costs two signature checks), a few blocks' worth.
+pub const MAX_EVIDENCE_OFFERED: usize = 4 * evidence::MAX_EVIDENCE_PER_BLOCK as usize;
+
+/// Inherents for a new block from the author's inherent data (called after
+/// `initialize_block`, in the new block's state):
+/// - `timstap0`: SCALE `u64`, milliseconds since the Unix epoch;
+/// - `evidence`: SCALE `Vec<Evidence>` (BFT double signing). Only the
+///   pieces that pass `evidence::validate` here go into the block (at most
+///   [`evidence::MAX_EVIDENCE_PER_BLOCK`], one per offence, looking at the
+///   first [`MAX_EVIDENCE_OFFERED`]); none, no inherent. So an author's block
+///   never fails on evidence, while a block carrying bad evidence fails to
+///   import.
 pub fn inherent_extrinsics(
     data: &alloc::collections::BTreeMap<[u8; 8], Vec<u8>>,
 ) -> Vec<Extrinsic> {
@@ -527,6 +541,18 @@ pub fn inherent_extrinsics(
         out.push(Extrinsic::new_unsigned(RuntimeCall::Timestamp(
             timestamp::Call::Set { now },
         )));
+    }
+    if let Some(mut offered) = data
+        .get(&evidence::INHERENT_IDENTIFIER)
+        .and_then(|raw| Vec::<evidence::Evidence>::decode(&mut &raw[..]).ok())
+    {
+        offered.truncate(MAX_EVIDENCE_OFFERED);
+        let evidence = evidence::filter_reportable(offered);
+        if !evidence.is_empty() {
+            out.push(Extrinsic::new_unsigned(RuntimeCall::Evidence(
+                evidence::Call::Report { evidence },
+            )));
+        }
     }
     out
 }

@@ -9,13 +9,21 @@
 //!                         "holders": [["q…", "5000"]]}]}}
 //! ```
 //!
+//! and, on a BFT chain, the validator set evidence is checked against
+//! (until the staking pallet owns it), in the chain spec's
+//! `consensus.validators` shape:
+//!
+//! ```json
+//! {"evidence": {"validators": [{"publicKey": "0x…SCALE PublicKey…", "power": 1}, …]}}
+//! ```
+//!
 //! `balances` is the native endowment (Substrate's shape, kept so existing
 //! specs and tools work); `tokens` sets the fee split (percent of each fee to
 //! the block author, the rest to the treasury; defaults 20 and a keyless
 //! treasury account) and pre-issued tokens. Amounts may be JSON numbers or
 //! decimal strings (u128 exceeds JSON numbers).
 
-use crate::{system, tokens, VERSION};
+use crate::{evidence, system, tokens, VERSION};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -39,6 +47,31 @@ pub struct GenesisConfig {
     /// System (no fields yet; accepted for shape compatibility).
     #[serde(default)]
     pub system: SystemConfig,
+    /// The BFT validator set for double-sign evidence (empty without BFT).
+    #[serde(default)]
+    pub evidence: EvidenceConfig,
+}
+
+/// Evidence genesis: the BFT validator set, exactly the chain spec's
+/// `consensus.validators` (same order: the index is the validator's).
+/// Staking will replace it.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceConfig {
+    /// The validators, by index.
+    #[serde(default)]
+    pub validators: Vec<ValidatorConfig>,
+}
+
+/// One BFT validator.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ValidatorConfig {
+    /// Consensus key: 0x-hex of the SCALE `PublicKey` (as `qstack key
+    /// inspect --output json` prints `publicKey`).
+    pub public_key: String,
+    /// Voting power (> 0).
+    pub power: u64,
 }
 
 /// System genesis.
@@ -139,6 +172,7 @@ pub fn build_state(json: &[u8]) -> Result<(), String> {
         tokens::endow(&who, amount.0).map_err(|e| format!("balances.balances[{i}]: {e:?}"))?;
     }
     build_tokens(&config.tokens)?;
+    build_evidence(&config.evidence)?;
     // Genesis emits no events.
     system::EventRecord::clear(None);
     system::EventCount::kill();
@@ -187,6 +221,36 @@ fn build_tokens(config: &TokensConfig) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+fn build_evidence(config: &EvidenceConfig) -> Result<(), String> {
+    let mut validators = Vec::with_capacity(config.validators.len());
+    for (i, v) in config.validators.iter().enumerate() {
+        let field = format!("evidence.validators[{i}].publicKey");
+        let hex_str = v
+            .public_key
+            .strip_prefix("0x")
+            .ok_or_else(|| format!("{field}: expected 0x-hex"))?;
+        let bytes = hex::decode(hex_str).map_err(|e| format!("{field}: {e}"))?;
+        let public = <qstack_core::PublicKey as codec::DecodeAll>::decode_all(&mut &bytes[..])
+            .map_err(|_| format!("{field}: not a SCALE public key"))?;
+        validators.push((public, v.power));
+    }
+    evidence::build_genesis(&evidence::GenesisConfig { validators }).map_err(|e| match e {
+        evidence::GenesisError::ZeroPower(i) => {
+            format!("evidence.validators[{i}].power: must be > 0")
+        }
+        evidence::GenesisError::DuplicateKey(i) => {
+            format!("evidence.validators[{i}].publicKey: listed twice")
+        }
+        evidence::GenesisError::TooManyValidators => format!(
+            "evidence.validators: more than {} validators",
+            evidence::MAX_VALIDATORS
+        ),
+        evidence::GenesisError::TooMuchPower => {
+            "evidence.validators: total power must stay below 2^60".into()
+        }
+    })
 }
 
 /// The JSON of a named preset (`None` = the default).

@@ -17,6 +17,8 @@ pub mod metadata;
 #[cfg(test)]
 mod scenario_accounts;
 #[cfg(test)]
+mod scenario_evidence;
+#[cfg(test)]
 mod scenario_tests;
 #[cfg(feature = "std")]
 pub mod signing;
@@ -30,6 +32,7 @@ use qstack_runtime_primitives::{ApiId, DispatchError, RuntimeVersion, UncheckedE
 use scale_info::TypeInfo;
 
 pub use pallet_accounts as accounts;
+pub use pallet_evidence as evidence;
 pub use pallet_system as system;
 pub use pallet_system::timestamp;
 pub use pallet_tokens as tokens;
@@ -167,6 +170,9 @@ pub enum RuntimeCall {
     /// Account keys, multi-signing, tickets, deposit rules.
     #[codec(index = 3)]
     Accounts(accounts::Call),
+    /// BFT double-sign evidence (inherent).
+    #[codec(index = 4)]
+    Evidence(evidence::Call),
 }
 
 /// Every event of the runtime (the encoding `System.Events` uses).
@@ -181,6 +187,9 @@ pub enum RuntimeEvent {
     /// Account keys, multi-signing, tickets, deposit rules.
     #[codec(index = 3)]
     Accounts(accounts::Event),
+    /// BFT double-sign evidence.
+    #[codec(index = 4)]
+    Evidence(evidence::Event),
 }
 
 /// Every pallet error, for metadata's outer error enum.
@@ -198,6 +207,9 @@ pub enum RuntimeError {
     /// Account keys, multi-signing, tickets, deposit rules.
     #[codec(index = 3)]
     Accounts(accounts::Error),
+    /// BFT double-sign evidence.
+    #[codec(index = 4)]
+    Evidence(evidence::Error),
 }
 
 /// One event with its phase, as stored in `System.Events`.
@@ -228,6 +240,7 @@ impl RuntimeCall {
             RuntimeCall::Timestamp(_) => 5_000_000,
             RuntimeCall::Tokens(c) => c.weight(),
             RuntimeCall::Accounts(c) => c.weight(),
+            RuntimeCall::Evidence(c) => c.weight(),
         }
     }
 
@@ -238,13 +251,14 @@ impl RuntimeCall {
             timestamp::PALLET_INDEX => call == 0,
             tokens::PALLET_INDEX => call <= 15,
             accounts::PALLET_INDEX => call <= 15,
+            evidence::PALLET_INDEX => call == 0,
             _ => false,
         }
     }
 
     /// Whether this call must come as an inherent (unsigned, by the author).
     pub fn is_inherent(&self) -> bool {
-        matches!(self, RuntimeCall::Timestamp(_))
+        matches!(self, RuntimeCall::Timestamp(_) | RuntimeCall::Evidence(_))
     }
 
     /// Dispatches the call; a signed origin counts as signed with the
@@ -267,6 +281,7 @@ impl RuntimeCall {
             RuntimeCall::Timestamp(c) => timestamp::dispatch(origin, c),
             RuntimeCall::Tokens(c) => tokens::dispatch_as(origin, signed_with, c),
             RuntimeCall::Accounts(c) => accounts::dispatch(origin, signed_with, c),
+            RuntimeCall::Evidence(c) => evidence::dispatch(origin, c),
         }
     }
 }
@@ -276,6 +291,7 @@ pub fn try_state() -> Result<(), &'static str> {
     system::try_state()?;
     tokens::try_state()?;
     accounts::try_state()?;
+    evidence::try_state()?;
     Ok(())
 }
 
@@ -330,6 +346,7 @@ mod tests {
             ),
             (tokens::PALLET_INDEX, variant_indices::<tokens::Call>()),
             (accounts::PALLET_INDEX, variant_indices::<accounts::Call>()),
+            (evidence::PALLET_INDEX, variant_indices::<evidence::Call>()),
         ];
         for p in 0..=255u8 {
             for c in 0..=255u8 {

@@ -3,7 +3,7 @@
 //! extrinsics of qstack chains without special code.
 
 use crate::{
-    accounts, system, timestamp, tokens, EventRecord, Extrinsic, Runtime, RuntimeCall,
+    accounts, evidence, system, timestamp, tokens, EventRecord, Extrinsic, Runtime, RuntimeCall,
     RuntimeError, RuntimeEvent,
 };
 use alloc::vec;
@@ -189,6 +189,40 @@ fn pallets() -> Vec<PalletDesc> {
                     meta_type::<u32>(),
                     accounts::MAX_DEPOSIT_REQUESTS.encode(),
                     "Most open deposit requests per sender.",
+                ),
+            ],
+        },
+        PalletDesc {
+            name: "Evidence",
+            index: evidence::PALLET_INDEX,
+            storage: evidence::storage_metadata(),
+            calls: Some(meta_type::<evidence::Call>()),
+            event: Some(meta_type::<evidence::Event>()),
+            error: Some(meta_type::<evidence::Error>()),
+            constants: vec![
+                (
+                    "MaxEvidencePerBlock",
+                    meta_type::<u32>(),
+                    evidence::MAX_EVIDENCE_PER_BLOCK.encode(),
+                    "Most pieces of evidence in one block.",
+                ),
+                (
+                    "MaxEvidenceAge",
+                    meta_type::<u64>(),
+                    evidence::MAX_EVIDENCE_AGE.encode(),
+                    "Oldest evidence accepted (heights below the current block); offences are kept as long.",
+                ),
+                (
+                    "MaxOffencesPerHeight",
+                    meta_type::<u32>(),
+                    evidence::MAX_OFFENCES_PER_HEIGHT.encode(),
+                    "Most offences recorded for one height.",
+                ),
+                (
+                    "MaxOffences",
+                    meta_type::<u32>(),
+                    evidence::MAX_OFFENCES.encode(),
+                    "Most offences recorded in all.",
                 ),
             ],
         },
@@ -481,7 +515,8 @@ mod tests {
                             ("System", 0),
                             ("Timestamp", 1),
                             ("Tokens", 2),
-                            ("Accounts", 3)
+                            ("Accounts", 3),
+                            ("Evidence", 4)
                         ]
                     );
                     // polkadot.js finds the extrinsic's parts by these type parameter names.
@@ -489,7 +524,7 @@ mod tests {
                     let params: Vec<_> = ty.type_params.iter().map(|p| p.name.as_str()).collect();
                     assert_eq!(params, vec!["Address", "Call", "Signature", "Extra"]);
                 }
-                RuntimeMetadata::V15(m) => assert_eq!(m.pallets.len(), 4),
+                RuntimeMetadata::V15(m) => assert_eq!(m.pallets.len(), 5),
                 _ => panic!("unexpected version"),
             }
         }

@@ -32,6 +32,11 @@ impl Chain {
             .map(|(p, b)| format!(r#"["{}", "{}"]"#, Address::from(p.account_id()), b))
             .collect();
         let json = format!(r#"{{"balances":{{"balances":[{}]}}}}"#, balances.join(","));
+        Self::from_genesis_json(&json)
+    }
+
+    /// A chain from a genesis config JSON (`GenesisBuilder_build_state`'s input).
+    pub fn from_genesis_json(json: &str) -> Self {
         let mut ext = TestExternalities::new();
         ext.execute_with(|| genesis::build_state(json.as_bytes()))
             .expect("genesis builds");

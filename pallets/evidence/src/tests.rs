@@ -600,3 +600,20 @@ proptest! {
         outcome?;
     }
 }
+
+#[test]
+fn weights_follow_the_schemes_and_the_count() {
+    let sr = double_vote(SR, 9);
+    let hy = double_vote(HYBRID, 9);
+    assert!(weights::evidence_weight(&hy) > weights::evidence_weight(&sr));
+    let one = Call::Report {
+        evidence: vec![hy.clone()],
+    };
+    let two = Call::Report {
+        evidence: vec![hy.clone(), hy],
+    };
+    assert_eq!(
+        two.weight() - one.weight(),
+        weights::ps_of(weights::measured_ns::REPORT_HYBRID)
+    );
+}

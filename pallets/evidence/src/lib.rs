@@ -403,15 +403,18 @@ pub fn try_state() -> Result<(), &'static str> {
         return Err("more than MAX_OFFENCES offences");
     }
     let now = Height::from(pallet_system::block_number());
+    let mut per_height: alloc::collections::BTreeMap<Height, u32> = Default::default();
     for (height, (offender, round, step), o) in &offences {
+        let n = per_height.entry(*height).or_default();
+        *n = n.saturating_add(1);
+        if *n > MAX_OFFENCES_PER_HEIGHT {
+            return Err("more than MAX_OFFENCES_PER_HEIGHT offences at one height");
+        }
         if o.height != *height || o.round != *round || o.step != *step {
             return Err("an offence is stored under another (height, round, step)");
         }
         if *height > now || height.saturating_add(MAX_EVIDENCE_AGE) < now {
             return Err("an offence outside the evidence window");
-        }
-        if Offences::iter_prefix(height).len() > MAX_OFFENCES_PER_HEIGHT as usize {
-            return Err("more than MAX_OFFENCES_PER_HEIGHT offences at one height");
         }
         if let Some(key) = validator_key(o.validator) {
             if key.account_id() != *offender {

@@ -70,38 +70,29 @@ fn key_of(offence: &Offence, offender: &AccountId) -> OffenceKey {
 /// state (after `initialize_block`), so what it returns is exactly what
 /// [`do_report`] accepts in this block.
 pub fn filter_reportable(evidence: Vec<Evidence>) -> Vec<Evidence> {
-    let mut seen: Vec<(Height, OffenceKey)> = Vec::new();
+    let mut kept: Vec<(Height, OffenceKey)> = Vec::new();
     let mut out = Vec::new();
-    let mut per_height: Vec<(Height, u32)> = Vec::new();
-    let mut total = OffenceCount::get().unwrap_or(0);
+    let stored = OffenceCount::get().unwrap_or(0) as usize;
     for e in evidence {
-        if out.len() >= MAX_EVIDENCE_PER_BLOCK as usize {
+        if out.len() >= MAX_EVIDENCE_PER_BLOCK as usize
+            || stored.saturating_add(out.len()) >= MAX_OFFENCES as usize
+        {
             break;
         }
         let Ok((offence, offender)) = validate(&e) else {
             continue;
         };
         let key = (offence.height, key_of(&offence, &offender));
-        if seen.contains(&key) || total >= MAX_OFFENCES {
+        if kept.contains(&key) {
             continue;
         }
-        let at_height = match per_height.iter_mut().find(|(h, _)| *h == offence.height) {
-            Some((_, n)) => n,
-            None => {
-                let stored = Offences::iter_prefix(&offence.height).len();
-                per_height.push((offence.height, u32::try_from(stored).unwrap_or(u32::MAX)));
-                match per_height.last_mut() {
-                    Some((_, n)) => n,
-                    None => continue,
-                }
-            }
-        };
-        if *at_height >= MAX_OFFENCES_PER_HEIGHT {
+        let at_height = Offences::iter_prefix(&offence.height)
+            .len()
+            .saturating_add(kept.iter().filter(|(h, _)| *h == offence.height).count());
+        if at_height >= MAX_OFFENCES_PER_HEIGHT as usize {
             continue;
         }
-        *at_height = at_height.saturating_add(1);
-        total = total.saturating_add(1);
-        seen.push(key);
+        kept.push(key);
         out.push(e);
     }
     out

@@ -49,7 +49,11 @@
 //! - deliver [`BftInput::Tick`] at each [`BftAction::WakeAt`] (time is an
 //!   input; the core reads no clock);
 //! - build blocks for `RequestValue`, fetch/execute blocks for `CheckValue`,
-//!   import a committed block with its certificate, submit evidence;
+//!   import a committed block with its certificate, and offer each
+//!   [`Evidence`] to the blocks it builds as inherent data `*b"evidence"`
+//!   (SCALE `Vec<Evidence>`), where the runtime's evidence pallet checks and
+//!   records it (`pallet_evidence::check_evidence` is the same check, pure,
+//!   to run natively first);
 //! - sync blocks for a node more than `keep_certificates` heights behind, and
 //!   hand the core each height's validator set from staking ahead of time
 //!   ([`Tendermint::schedule_validators`]);

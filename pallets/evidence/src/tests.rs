@@ -537,7 +537,10 @@ fn genesis_refuses_a_bad_set() {
         ),
         Err(GenesisError::TooManyValidators)
     );
-    assert_eq!(build(vec![]), Ok(()));
+    let empty = TestExternalities::new().execute_with(|| {
+        build_genesis(&GenesisConfig::default()).map(|()| qstack_io::storage::next_key(&[]))
+    });
+    assert_eq!(empty, Ok(None), "an empty set writes nothing");
 }
 
 #[test]

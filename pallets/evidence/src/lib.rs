@@ -66,7 +66,11 @@ use qstack_runtime_primitives::storage::{
 use qstack_runtime_primitives::{storage_instance, DispatchError};
 use scale_info::TypeInfo;
 
-pub use qstack_consensus_primitives::{Evidence, EvidenceError, Height, Offence, Round, Step};
+// The wire types evidence is made of, for whoever builds or reads it.
+pub use qstack_consensus_primitives::{
+    Evidence, EvidenceError, Height, Offence, Proposal, Round, SignedProposal, SignedVote, Step,
+    Vote, VoteKind,
+};
 pub use report::{check_evidence, filter_reportable, validate};
 
 /// This pallet's permanent index in every qstack runtime.

@@ -1,0 +1,168 @@
+//! The Wasm runtime and the native one agree on BFT double-sign evidence:
+//! the validator set from the genesis JSON, evidence of an sr25519 and a
+//! hybrid validator signed for the real genesis hash, offered as inherent
+//! data, verified through the host and recorded; the block re-imports in
+//! Wasm, and the same block with a forged piece does not.
+
+use super::{call, dev, executor, Mode};
+use codec::{Decode, Encode};
+use qstack_core::{KeyScheme, Pair, H256};
+use qstack_io::{OverlayedChanges, TestExternalities};
+use qstack_runtime::evidence::{Evidence, SignedProposal, SignedVote, Vote, VoteKind};
+use qstack_runtime::executive::BlockError;
+use qstack_runtime::{evidence, Block, Extrinsic, RuntimeCall, WASM_BINARY};
+use qstack_runtime_primitives::{ApplyExtrinsicResult, Header, InvalidTransaction};
+use std::collections::BTreeMap;
+
+fn genesis(exec: &qstack_executor::Executor, mode: Mode, validators: &[Pair]) -> TestExternalities {
+    let list: Vec<String> = validators
+        .iter()
+        .map(|p| {
+            let key: String = p
+                .public()
+                .encode()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            format!(r#"{{"publicKey":"0x{key}","power":1}}"#)
+        })
+        .collect();
+    let json = format!(r#"{{"evidence":{{"validators":[{}]}}}}"#, list.join(","));
+    let mut state = TestExternalities::new();
+    let mut overlay = OverlayedChanges::default();
+    overlay.set(b":code", Some(WASM_BINARY.to_vec()));
+    let out = call(
+        exec,
+        mode,
+        &mut overlay,
+        &state,
+        "GenesisBuilder_build_state",
+        &json.into_bytes().encode(),
+    );
+    assert_eq!(Result::<(), String>::decode(&mut &out[..]).unwrap(), Ok(()));
+    state.overlay = overlay;
+    state.commit_all();
+    state
+}
+
+/// Builds block 1 from inherent data carrying `offered`.
+fn build_block(
+    exec: &qstack_executor::Executor,
+    mode: Mode,
+    state: &TestExternalities,
+    genesis_hash: H256,
+    offered: &[Evidence],
+) -> (Block, Vec<ApplyExtrinsicResult>) {
+    let mut overlay = OverlayedChanges::default();
+    let header = Header {
+        parent_hash: genesis_hash,
+        number: 1,
+        state_root: H256::zero(),
+        extrinsics_root: H256::zero(),
+        digest: Default::default(),
+    };
+    let mut run = |method: &str, input: &[u8]| call(exec, mode, &mut overlay, state, method, input);
+    run("Core_initialize_block", &header.encode());
+    let mut data = BTreeMap::new();
+    data.insert(*b"timstap0", 1_700_000_000_000u64.encode());
+    data.insert(evidence::INHERENT_IDENTIFIER, offered.to_vec().encode());
+    let out = run("BlockBuilder_inherent_extrinsics", &data.encode());
+    let extrinsics = Vec::<Extrinsic>::decode(&mut &out[..]).unwrap();
+    let results = extrinsics
+        .iter()
+        .map(|xt| {
+            let out = run("BlockBuilder_apply_extrinsic", &xt.encode());
+            ApplyExtrinsicResult::decode(&mut &out[..]).unwrap()
+        })
+        .collect();
+    let out = run("BlockBuilder_finalize_block", &[]);
+    let header = Result::<Header, BlockError>::decode(&mut &out[..])
+        .unwrap()
+        .expect("finalises");
+    (Block { header, extrinsics }, results)
+}
+
+#[test]
+fn wasm_and_native_agree_on_recorded_evidence() {
+    let exec = executor();
+    let validators = [
+        dev(KeyScheme::Sr25519, "Validator0"),
+        dev(KeyScheme::Hybrid, "Validator1"),
+    ];
+    let wasm_state = genesis(&exec, Mode::Wasm, &validators);
+    let native_state = genesis(&exec, Mode::Native, &validators);
+    assert_eq!(*wasm_state.backend.root(), *native_state.backend.root());
+    let genesis_hash = Header::genesis(H256(*wasm_state.backend.root())).hash();
+    // Signed as the node's Tendermint core signs: chain id = genesis hash.
+    let vote = |b: u8| Vote {
+        height: 1,
+        round: 0,
+        kind: VoteKind::Prevote,
+        value: Some(H256([b; 32])),
+        validator: 0,
+    };
+    let proposal = |b: u8| qstack_runtime::evidence::Proposal {
+        height: 1,
+        round: 2,
+        value: H256([b; 32]),
+        valid_round: None,
+        proposer: 1,
+    };
+    let offered = vec![
+        Evidence::Votes(
+            SignedVote::sign(&validators[0], &genesis_hash, vote(1)),
+            SignedVote::sign(&validators[0], &genesis_hash, vote(2)),
+        ),
+        Evidence::Proposals(
+            SignedProposal::sign(&validators[1], &genesis_hash, proposal(1)),
+            SignedProposal::sign(&validators[1], &genesis_hash, proposal(2)),
+        ),
+    ];
+    let (wasm_block, wasm_results) =
+        build_block(&exec, Mode::Wasm, &wasm_state, genesis_hash, &offered);
+    let (native_block, native_results) =
+        build_block(&exec, Mode::Native, &native_state, genesis_hash, &offered);
+    assert!(
+        wasm_results.iter().all(|r| *r == Ok(Ok(()))),
+        "{wasm_results:?}"
+    );
+    assert_eq!(wasm_results, native_results);
+    assert_eq!(wasm_block.extrinsics.len(), 2, "timestamp and report");
+    assert!(matches!(
+        &wasm_block.extrinsics[1].function,
+        RuntimeCall::Evidence(evidence::Call::Report { evidence }) if *evidence == offered
+    ));
+    assert_eq!(wasm_block.header, native_block.header, "state roots differ");
+
+    // Import in Wasm; then the same block with a forged piece is refused.
+    let execute = |block: &Block| {
+        let mut overlay = OverlayedChanges::default();
+        let out = call(
+            &exec,
+            Mode::Wasm,
+            &mut overlay,
+            &wasm_state,
+            "Core_execute_block",
+            &block.encode(),
+        );
+        Result::<(), BlockError>::decode(&mut &out[..]).unwrap()
+    };
+    assert_eq!(execute(&wasm_block), Ok(()));
+    let mut forged = offered.clone();
+    if let Evidence::Proposals(_, b) = &mut forged[1] {
+        b.proposal.value = H256([3; 32]);
+    }
+    let mut bad = wasm_block.clone();
+    bad.extrinsics[1] = Extrinsic::new_unsigned(RuntimeCall::Evidence(evidence::Call::Report {
+        evidence: forged,
+    }));
+    assert_eq!(
+        execute(&bad),
+        Err(BlockError::InvalidExtrinsic {
+            index: 1,
+            error: qstack_runtime_primitives::TransactionValidityError::Invalid(
+                InvalidTransaction::BadMandatory
+            ),
+        })
+    );
+}

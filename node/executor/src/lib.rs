@@ -35,6 +35,13 @@ pub struct ExecutorConfig {
     pub max_instances: u32,
     /// Compiled runtimes kept in the cache.
     pub cache_size: usize,
+    /// Bytes of each pooled linear memory kept mapped between calls and reset
+    /// in place (only the pages a call dirtied, where the kernel reports them)
+    /// instead of being handed back with `madvise`: a node makes thousands of
+    /// short calls a second (pool validation, block execution), and giving
+    /// the pages back costs a page fault per touched page on the next call
+    /// plus a TLB shootdown across every core running the node's threads.
+    pub keep_resident_bytes: usize,
 }
 
 impl Default for ExecutorConfig {
@@ -45,6 +52,7 @@ impl Default for ExecutorConfig {
             max_wasm_stack: 1 << 20,
             max_instances: 64,
             cache_size: 8,
+            keep_resident_bytes: 16 << 20,
         }
     }
 }
@@ -158,7 +166,9 @@ impl Executor {
             .total_tables(config.max_instances)
             .max_memory_size(config.max_memory_bytes)
             .max_memories_per_module(1)
-            .max_tables_per_module(1);
+            .max_tables_per_module(1)
+            .linear_memory_keep_resident(config.keep_resident_bytes)
+            .table_keep_resident(64 << 10);
         c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&c).map_err(|e| ExecutorError::Resources(e.to_string()))?;
         let mut linker = Linker::new(&engine);

@@ -367,7 +367,7 @@ pub fn start(
         outbound: HashMap::new(),
         limiter,
         serving: HashMap::new(),
-        validating: 0,
+        pending_txs: PendingTransactions::default(),
         boot,
         start: Instant::now(),
         consensus_tx,
@@ -391,9 +391,15 @@ pub fn start(
 const MAX_SERVING_PER_PEER: u32 = 2;
 /// Requests served at once in all.
 const MAX_SERVING: u32 = 16;
-/// Gossiped transactions validated at once; more are ignored (not forwarded,
-/// nobody blamed) until the pool catches up.
-const MAX_VALIDATING: usize = 4;
+/// Gossiped transactions waiting for validation; more are ignored (not
+/// forwarded, nobody blamed) until the pool catches up.
+const MAX_PENDING_TRANSACTIONS: usize = 8192;
+/// Bytes of gossiped transactions waiting for validation.
+const MAX_PENDING_TRANSACTION_BYTES: usize = 64 << 20;
+/// Gossiped transactions one validation job takes from the queue. One job
+/// runs at a time: the pool validates under its lock anyway, and a burst of
+/// gossip must not take every blocking thread from block import.
+const VALIDATION_BATCH: usize = 256;
 
 struct Topics {
     transactions: gossipsub::IdentTopic,
@@ -428,7 +434,44 @@ struct ImportDone {
 /// Work finished on the blocking pool.
 enum Done {
     Served(PeerId, request_response::ResponseChannel<Vec<u8>>, Vec<u8>),
-    Transaction(gossipsub::MessageId, PeerId, GossipVerdict),
+    Transactions(Vec<(gossipsub::MessageId, PeerId, GossipVerdict)>),
+}
+
+/// Gossiped transactions waiting for the pool, bounded in count and bytes.
+#[derive(Default)]
+struct PendingTransactions {
+    queue: std::collections::VecDeque<(gossipsub::MessageId, PeerId, Vec<u8>)>,
+    bytes: usize,
+    /// Whether a validation job is running.
+    busy: bool,
+}
+
+impl PendingTransactions {
+    /// Queues one; `false` (nothing queued) when the queue is full.
+    fn push(&mut self, id: gossipsub::MessageId, from: PeerId, data: Vec<u8>) -> bool {
+        if self.queue.len() >= MAX_PENDING_TRANSACTIONS
+            || self.bytes.saturating_add(data.len()) > MAX_PENDING_TRANSACTION_BYTES
+        {
+            return false;
+        }
+        self.bytes += data.len();
+        self.queue.push_back((id, from, data));
+        true
+    }
+
+    /// The next batch to validate, unless one is being validated already.
+    fn take_batch(&mut self) -> Option<Vec<(gossipsub::MessageId, PeerId, Vec<u8>)>> {
+        if self.busy || self.queue.is_empty() {
+            return None;
+        }
+        let n = self.queue.len().min(VALIDATION_BATCH);
+        let batch: Vec<_> = self.queue.drain(..n).collect();
+        self.bytes = self
+            .bytes
+            .saturating_sub(batch.iter().map(|(_, _, d)| d.len()).sum());
+        self.busy = true;
+        Some(batch)
+    }
 }
 
 /// Imports blocks one batch at a time, in order, on its own thread.
@@ -523,8 +566,8 @@ struct Worker {
     limiter: RateLimiter<PeerId>,
     /// Requests being served, per peer.
     serving: HashMap<PeerId, u32>,
-    /// Gossiped transactions being validated.
-    validating: usize,
+    /// Gossiped transactions waiting for validation.
+    pending_txs: PendingTransactions,
     boot: Vec<(PeerId, Multiaddr)>,
     start: Instant,
     consensus_tx: mpsc::Sender<ConsensusMessage>,
@@ -665,23 +708,49 @@ impl Worker {
                     .sync
                     .send_response(channel, bytes);
             }
-            Done::Transaction(id, peer, verdict) => {
-                self.validating = self.validating.saturating_sub(1);
-                let acceptance = match verdict {
-                    GossipVerdict::Accept => gossipsub::MessageAcceptance::Accept,
-                    GossipVerdict::Ignore => gossipsub::MessageAcceptance::Ignore,
-                    GossipVerdict::Reject => gossipsub::MessageAcceptance::Reject,
-                };
-                let _ = self
-                    .swarm
-                    .behaviour_mut()
-                    .gossip
-                    .report_message_validation_result(&id, &peer, acceptance);
-                if verdict == GossipVerdict::Reject {
-                    self.report(peer, change::INVALID_TRANSACTION, "invalid transaction");
+            Done::Transactions(verdicts) => {
+                self.pending_txs.busy = false;
+                for (id, peer, verdict) in verdicts {
+                    let acceptance = match verdict {
+                        GossipVerdict::Accept => gossipsub::MessageAcceptance::Accept,
+                        GossipVerdict::Ignore => gossipsub::MessageAcceptance::Ignore,
+                        GossipVerdict::Reject => gossipsub::MessageAcceptance::Reject,
+                    };
+                    let _ = self
+                        .swarm
+                        .behaviour_mut()
+                        .gossip
+                        .report_message_validation_result(&id, &peer, acceptance);
+                    if verdict == GossipVerdict::Reject {
+                        self.report(peer, change::INVALID_TRANSACTION, "invalid transaction");
+                    }
                 }
+                self.validate_pending_transactions();
             }
         }
+    }
+
+    /// Starts validating the next batch of gossiped transactions, if no
+    /// batch is being validated.
+    fn validate_pending_transactions(&mut self) {
+        let Some(batch) = self.pending_txs.take_batch() else {
+            return;
+        };
+        let (chain, tx) = (self.chain.clone(), self.work_tx.clone());
+        tokio::task::spawn_blocking(move || {
+            let verdicts = batch
+                .into_iter()
+                .map(|(id, from, data)| {
+                    // A panic must not leave the queue marked busy forever.
+                    let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        chain.transaction(data)
+                    }))
+                    .unwrap_or(GossipVerdict::Ignore);
+                    (id, from, verdict)
+                })
+                .collect();
+            let _ = tx.send(Done::Transactions(verdicts));
+        });
     }
 
     fn dial_boot_nodes(&mut self) {
@@ -889,7 +958,7 @@ impl Worker {
     fn on_gossip(&mut self, from: PeerId, id: gossipsub::MessageId, message: gossipsub::Message) {
         let topic = message.topic;
         if topic == self.topics.transactions.hash() {
-            if self.validating >= MAX_VALIDATING {
+            if !self.pending_txs.push(id.clone(), from, message.data) {
                 let _ = self
                     .swarm
                     .behaviour_mut()
@@ -901,12 +970,7 @@ impl Worker {
                     );
                 return;
             }
-            self.validating += 1;
-            let (chain, tx) = (self.chain.clone(), self.work_tx.clone());
-            tokio::task::spawn_blocking(move || {
-                let verdict = chain.transaction(message.data);
-                let _ = tx.send(Done::Transaction(id, from, verdict));
-            });
+            self.validate_pending_transactions();
         } else if topic == self.topics.blocks.hash() {
             match decode_capped::<BlockAnnounce>(&message.data, MAX_GOSSIP_BYTES) {
                 Ok(a) => {
@@ -1131,5 +1195,43 @@ impl Worker {
             banned: self.book.banned_count(now),
         };
         *self.snapshot.write() = snap;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(i: u32) -> gossipsub::MessageId {
+        gossipsub::MessageId::new(&i.to_le_bytes())
+    }
+
+    #[test]
+    fn pending_transactions_are_bounded_and_validated_one_batch_at_a_time() {
+        let peer = PeerId::random();
+        let mut q = PendingTransactions::default();
+        assert!(q.take_batch().is_none(), "nothing to validate");
+        for i in 0..MAX_PENDING_TRANSACTIONS as u32 {
+            assert!(q.push(id(i), peer, vec![0; 10]));
+        }
+        assert!(!q.push(id(u32::MAX), peer, vec![0; 10]), "count bound");
+        let batch = q.take_batch().expect("a batch");
+        assert_eq!(batch.len(), VALIDATION_BATCH);
+        assert_eq!(
+            batch.first().map(|b| b.0.clone()),
+            Some(id(0)),
+            "oldest first"
+        );
+        assert!(q.take_batch().is_none(), "one batch at a time");
+        q.busy = false;
+        assert_eq!(q.bytes, (MAX_PENDING_TRANSACTIONS - VALIDATION_BATCH) * 10);
+        // The byte bound holds whatever the count.
+        let mut q = PendingTransactions::default();
+        assert!(q.push(id(0), peer, vec![0; MAX_PENDING_TRANSACTION_BYTES - 1]));
+        assert!(!q.push(id(1), peer, vec![0; 2]), "byte bound");
+        assert!(q.push(id(2), peer, vec![0; 1]));
+        let batch = q.take_batch().expect("a batch");
+        assert_eq!(batch.len(), 2);
+        assert_eq!(q.bytes, 0);
     }
 }

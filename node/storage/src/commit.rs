@@ -424,7 +424,7 @@ impl<'a> Commit<'a> {
     /// Writes the whole commit as one transaction.
     fn write(mut self) -> Result<(), StorageError> {
         let db = &*self.store.inner.db;
-        self.nodes.write(db, &mut self.tx)?;
+        let cache_update = self.nodes.write(db, &mut self.tx)?;
         for (number, hash) in &self.canon {
             match hash {
                 Some(hash) => self
@@ -448,6 +448,7 @@ impl<'a> Commit<'a> {
             self.tx.put(columns::CHILDREN, &key, &[]);
         }
         db.write(self.tx)?;
+        cache_update.apply(&self.store.inner.nodes);
         Ok(())
     }
 }

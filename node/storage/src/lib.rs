@@ -76,6 +76,7 @@
 //!   pruned); the window length may change between runs.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
+mod cache;
 mod commit;
 mod error;
 mod pruning;
@@ -90,6 +91,7 @@ use qstack_core::{BlockNumber, H256};
 use qstack_runtime_primitives::{Header, OpaqueBlock, OpaqueExtrinsic};
 use qstack_trie::{MemoryDB, TrieBackend};
 
+pub use cache::NodeCache;
 pub use error::StorageError;
 pub use pruning::PruningMode;
 pub use state::StateStore;
@@ -146,6 +148,9 @@ pub struct StoreConfig {
     /// Open an existing database with the pruning mode it was created with,
     /// whatever `pruning` says (tools that only read or append blocks).
     pub adopt_stored_pruning: bool,
+    /// Trie nodes kept in memory in front of RocksDB
+    /// (MiB; 0 disables): see [`NodeCache`].
+    pub node_cache_mb: usize,
 }
 
 impl Default for StoreConfig {
@@ -154,6 +159,7 @@ impl Default for StoreConfig {
             pruning: PruningMode::default(),
             memory_budget_mb: 512,
             adopt_stored_pruning: false,
+            node_cache_mb: 128,
         }
     }
 }
@@ -202,6 +208,8 @@ struct Inner {
     /// Commits read the database to prepare their batch, so only one may
     /// prepare at a time.
     commit_lock: Mutex<()>,
+    /// Trie nodes in memory.
+    nodes: Arc<NodeCache>,
 }
 
 impl fmt::Debug for Store {
@@ -347,6 +355,7 @@ impl Store {
                 db,
                 pruning,
                 commit_lock: Mutex::new(()),
+                nodes: Arc::new(NodeCache::new(config.node_cache_mb << 20)),
             }),
         })
     }
@@ -479,7 +488,7 @@ impl Store {
 
     /// The node store that [`Store::state_at`] reads through.
     pub fn state_store(&self) -> StateStore {
-        StateStore::new(self.inner.db.clone())
+        StateStore::new(self.inner.db.clone(), self.inner.nodes.clone())
     }
 
     /// Whether a stored block's state is kept: always in an archive, else

@@ -7,7 +7,7 @@ use hash_db::Prefix;
 use kvdb::{DBTransaction, KeyValueDB};
 use qstack_trie::NodeStore;
 
-use crate::{columns, StorageError};
+use crate::{columns, NodeCache, StorageError};
 
 /// Bytes of the reference count that ends every STATE cell.
 const COUNT_LEN: usize = 4;
@@ -41,6 +41,7 @@ pub(crate) fn decode_cell(cell: &[u8]) -> Option<(&[u8], u32)> {
 #[derive(Clone)]
 pub struct StateStore {
     db: Arc<dyn KeyValueDB>,
+    cache: Arc<NodeCache>,
 }
 
 impl std::fmt::Debug for StateStore {
@@ -50,14 +51,17 @@ impl std::fmt::Debug for StateStore {
 }
 
 impl StateStore {
-    pub(crate) fn new(db: Arc<dyn KeyValueDB>) -> Self {
-        Self { db }
+    pub(crate) fn new(db: Arc<dyn KeyValueDB>, cache: Arc<NodeCache>) -> Self {
+        Self { db, cache }
     }
 }
 
 impl NodeStore for StateStore {
     fn get(&self, hash: &[u8; 32], prefix: Prefix) -> Option<Vec<u8>> {
         let key = memory_db::prefixed_key::<qstack_trie::Blake2Hasher>(hash, prefix);
+        if let Some(node) = self.cache.get(&key) {
+            return Some(node.to_vec());
+        }
         match self.db.get(columns::STATE, &key) {
             Ok(Some(mut cell)) => {
                 let Some((node, _)) = decode_cell(&cell) else {
@@ -71,6 +75,7 @@ impl NodeStore for StateStore {
                 };
                 let len = node.len();
                 cell.truncate(len);
+                self.cache.insert(&key, &cell);
                 Some(cell)
             }
             Ok(None) => None,
@@ -139,7 +144,8 @@ impl NodeChanges {
         self,
         db: &dyn KeyValueDB,
         tx: &mut DBTransaction,
-    ) -> Result<(), StorageError> {
+    ) -> Result<CacheUpdate, StorageError> {
+        let mut update = CacheUpdate::default();
         for (key, change) in self.changes {
             if change.delta == 0 {
                 continue;
@@ -172,6 +178,7 @@ impl NodeChanges {
                 }
                 if stored.is_some() {
                     tx.delete(columns::STATE, &key);
+                    update.deleted.push(key);
                 }
                 continue;
             }
@@ -182,7 +189,12 @@ impl NodeChanges {
                 ))
             })?;
             match node.or(change.node.as_deref()) {
-                Some(node) => tx.put_vec(columns::STATE, &key, encode_cell(node, new_count)),
+                Some(node) => {
+                    tx.put_vec(columns::STATE, &key, encode_cell(node, new_count));
+                    if stored.is_none() {
+                        update.inserted.push((key, node.to_vec()));
+                    }
+                }
                 None => {
                     // Released less often than referenced, but never stored
                     // and not inserted now: nothing to keep.
@@ -194,7 +206,26 @@ impl NodeChanges {
                 }
             }
         }
-        Ok(())
+        Ok(update)
+    }
+}
+
+/// What a commit changes in the node cache, applied once the commit is
+/// written: new nodes are read by the next block, deleted ones must go.
+#[derive(Default)]
+pub(crate) struct CacheUpdate {
+    inserted: Vec<(Vec<u8>, Vec<u8>)>,
+    deleted: Vec<Vec<u8>>,
+}
+
+impl CacheUpdate {
+    pub(crate) fn apply(self, cache: &NodeCache) {
+        for key in &self.deleted {
+            cache.remove(key);
+        }
+        for (key, node) in &self.inserted {
+            cache.insert(key, node);
+        }
     }
 }
 

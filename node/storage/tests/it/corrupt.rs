@@ -4,13 +4,20 @@ use std::collections::BTreeMap;
 
 use codec::Encode;
 use proptest::prelude::*;
-use qstack_storage::{columns, StorageError, Store, SCHEMA_VERSION};
+use qstack_storage::{columns, StorageError, Store, StoreConfig, SCHEMA_VERSION};
 
 use crate::common::{config, keep_last, Chain, State};
 
 fn small_chain() -> Chain {
     let state: State = (0..20u8).map(|i| (vec![i; 3], vec![i; 40])).collect();
-    let mut chain = Chain::new(Store::in_memory().unwrap(), state);
+    // Damage is written behind the store's back: without the node cache,
+    // reads see the disk as a freshly started node would.
+    let store = Store::in_memory_with(StoreConfig {
+        node_cache_mb: 0,
+        ..Default::default()
+    })
+    .unwrap();
+    let mut chain = Chain::new(store, state);
     let g = chain.genesis;
     chain
         .import(g, &vec![(vec![1; 3], Some(vec![9; 40]))], true, false)

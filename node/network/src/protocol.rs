@@ -19,6 +19,33 @@ pub const MAX_BLOCKS_PER_REQUEST: u32 = 128;
 /// Largest gossip message (bytes): a maximal extrinsic or engine message.
 pub const MAX_GOSSIP_BYTES: usize = 5 * 1024 * 1024 + 64 * 1024;
 
+/// Most transactions in one gossip message.
+pub const MAX_BATCH_TRANSACTIONS: usize = 1024;
+/// A node publishes its pending transactions once they reach this size (or
+/// [`MAX_BATCH_TRANSACTIONS`], or a short delay passes).
+pub const BATCH_FLUSH_BYTES: usize = 1024 * 1024;
+
+/// Transactions gossiped together: one message, and one gossip signature
+/// made and checked per hop, for everything a node published within a few
+/// milliseconds, instead of one each.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct TransactionBatch(pub Vec<Vec<u8>>);
+
+impl TransactionBatch {
+    /// Strict decoding: within the gossip cap, 1 to
+    /// [`MAX_BATCH_TRANSACTIONS`] transactions, no trailing bytes.
+    pub fn decode_strict(bytes: &[u8]) -> Result<Self, WireError> {
+        let batch: Self = decode_capped(bytes, MAX_GOSSIP_BYTES)?;
+        if batch.0.is_empty() || batch.0.len() > MAX_BATCH_TRANSACTIONS {
+            return Err(WireError::Malformed(format!(
+                "a transaction batch holds 1 to {MAX_BATCH_TRANSACTIONS} transactions, not {}",
+                batch.0.len()
+            )));
+        }
+        Ok(batch)
+    }
+}
+
 /// Bit flags of what a block request wants.
 pub mod fields {
     /// Headers (always sent).
@@ -180,7 +207,7 @@ impl Names {
         let g = hex(&genesis.0[..8]);
         Names {
             sync: format!("/qstack/{g}/sync/1"),
-            transactions: format!("/qstack/{g}/transactions/1"),
+            transactions: format!("/qstack/{g}/transactions/2"),
             blocks: format!("/qstack/{g}/block-announces/1"),
             consensus: format!("/qstack/{g}/consensus/1"),
             kad: format!("/qstack/{g}/kad/1"),
@@ -195,6 +222,23 @@ fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn transaction_batches_decode_strictly() {
+        let batch = TransactionBatch(vec![vec![1, 2, 3], vec![4; 100]]);
+        let bytes = batch.encode();
+        assert_eq!(TransactionBatch::decode_strict(&bytes), Ok(batch));
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        assert!(TransactionBatch::decode_strict(&trailing).is_err());
+        assert!(TransactionBatch::decode_strict(&TransactionBatch(vec![]).encode()).is_err());
+        let many = TransactionBatch(vec![vec![0]; MAX_BATCH_TRANSACTIONS + 1]).encode();
+        assert!(TransactionBatch::decode_strict(&many).is_err());
+        let max = TransactionBatch(vec![vec![0]; MAX_BATCH_TRANSACTIONS]).encode();
+        assert!(TransactionBatch::decode_strict(&max).is_ok());
+        // A huge claimed count is refused, not allocated.
+        assert!(TransactionBatch::decode_strict(&[0xff, 0xff, 0xff, 0xff, 0x03]).is_err());
+    }
+
     use super::*;
 
     #[test]

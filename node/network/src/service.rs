@@ -7,8 +7,9 @@
 use crate::codec::FrameCodec;
 use crate::protocol::{
     decode_capped, fields, BlockAnnounce, BlockData, BlockRequest, Direction, FromBlock, Names,
-    Refusal, Request, Response, Status, MAX_BLOCKS_PER_REQUEST, MAX_GOSSIP_BYTES,
-    MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, SOFT_RESPONSE_BYTES,
+    Refusal, Request, Response, Status, TransactionBatch, BATCH_FLUSH_BYTES,
+    MAX_BATCH_TRANSACTIONS, MAX_BLOCKS_PER_REQUEST, MAX_GOSSIP_BYTES, MAX_REQUEST_BYTES,
+    MAX_RESPONSE_BYTES, SOFT_RESPONSE_BYTES,
 };
 use crate::reputation::{change, Millis, PeerBook, RateLimiter, Verdict};
 use crate::sync::{ImportResult, SyncAction, SyncConfig, SyncCore, SyncInput, SyncStatus};
@@ -368,6 +369,7 @@ pub fn start(
         limiter,
         serving: HashMap::new(),
         pending_txs: PendingTransactions::default(),
+        outgoing_txs: (Vec::new(), 0),
         boot,
         start: Instant::now(),
         consensus_tx,
@@ -400,6 +402,8 @@ const MAX_PENDING_TRANSACTION_BYTES: usize = 64 << 20;
 /// runs at a time: the pool validates under its lock anyway, and a burst of
 /// gossip must not take every blocking thread from block import.
 const VALIDATION_BATCH: usize = 256;
+/// Longest a published transaction waits to be gossiped with others.
+const TRANSACTION_FLUSH: Duration = Duration::from_millis(20);
 
 struct Topics {
     transactions: gossipsub::IdentTopic,
@@ -437,40 +441,73 @@ enum Done {
     Transactions(Vec<(gossipsub::MessageId, PeerId, GossipVerdict)>),
 }
 
+/// One gossip message's verdict from its transactions' verdicts: rejected if
+/// any is the sender's fault, accepted (forwarded) if any was new and valid,
+/// else ignored.
+fn batch_verdict(verdicts: impl IntoIterator<Item = GossipVerdict>) -> GossipVerdict {
+    let mut out = GossipVerdict::Ignore;
+    for v in verdicts {
+        match v {
+            GossipVerdict::Reject => return GossipVerdict::Reject,
+            GossipVerdict::Accept => out = GossipVerdict::Accept,
+            GossipVerdict::Ignore => {}
+        }
+    }
+    out
+}
+
+/// A gossip message's transactions, waiting for validation.
+type PendingBatch = (gossipsub::MessageId, PeerId, Vec<Vec<u8>>);
+
 /// Gossiped transactions waiting for the pool, bounded in count and bytes.
 #[derive(Default)]
 struct PendingTransactions {
-    queue: std::collections::VecDeque<(gossipsub::MessageId, PeerId, Vec<u8>)>,
+    queue: std::collections::VecDeque<PendingBatch>,
+    /// Transactions queued (in all batches).
+    count: usize,
     bytes: usize,
     /// Whether a validation job is running.
     busy: bool,
 }
 
 impl PendingTransactions {
-    /// Queues one; `false` (nothing queued) when the queue is full.
-    fn push(&mut self, id: gossipsub::MessageId, from: PeerId, data: Vec<u8>) -> bool {
-        if self.queue.len() >= MAX_PENDING_TRANSACTIONS
-            || self.bytes.saturating_add(data.len()) > MAX_PENDING_TRANSACTION_BYTES
+    /// Queues one message's transactions; `false` (nothing queued) when the
+    /// queue is full.
+    fn push(&mut self, id: gossipsub::MessageId, from: PeerId, txs: Vec<Vec<u8>>) -> bool {
+        let bytes: usize = txs.iter().map(Vec::len).sum();
+        if self.count.saturating_add(txs.len()) > MAX_PENDING_TRANSACTIONS
+            || self.bytes.saturating_add(bytes) > MAX_PENDING_TRANSACTION_BYTES
         {
             return false;
         }
-        self.bytes += data.len();
-        self.queue.push_back((id, from, data));
+        self.count += txs.len();
+        self.bytes += bytes;
+        self.queue.push_back((id, from, txs));
         true
     }
 
-    /// The next batch to validate, unless one is being validated already.
-    fn take_batch(&mut self) -> Option<Vec<(gossipsub::MessageId, PeerId, Vec<u8>)>> {
+    /// The next messages to validate (at least one, and whole messages up to
+    /// [`VALIDATION_BATCH`] transactions), unless a job is running already.
+    fn take_batch(&mut self) -> Option<Vec<PendingBatch>> {
         if self.busy || self.queue.is_empty() {
             return None;
         }
-        let n = self.queue.len().min(VALIDATION_BATCH);
-        let batch: Vec<_> = self.queue.drain(..n).collect();
-        self.bytes = self
-            .bytes
-            .saturating_sub(batch.iter().map(|(_, _, d)| d.len()).sum());
+        let mut out = Vec::new();
+        let mut n = 0;
+        while let Some(front) = self.queue.front() {
+            if n > 0 && n + front.2.len() > VALIDATION_BATCH {
+                break;
+            }
+            let Some(next) = self.queue.pop_front() else {
+                break;
+            };
+            n += next.2.len();
+            self.count = self.count.saturating_sub(next.2.len());
+            self.bytes = self.bytes.saturating_sub(next.2.iter().map(Vec::len).sum());
+            out.push(next);
+        }
         self.busy = true;
-        Some(batch)
+        Some(out)
     }
 }
 
@@ -568,6 +605,8 @@ struct Worker {
     serving: HashMap<PeerId, u32>,
     /// Gossiped transactions waiting for validation.
     pending_txs: PendingTransactions,
+    /// Transactions to gossip at the next flush, and their bytes.
+    outgoing_txs: (Vec<Vec<u8>>, usize),
     boot: Vec<(PeerId, Multiaddr)>,
     start: Instant,
     consensus_tx: mpsc::Sender<ConsensusMessage>,
@@ -590,6 +629,8 @@ impl Worker {
     ) {
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         let mut slow = tokio::time::interval(Duration::from_secs(2));
+        let mut flush = tokio::time::interval(TRANSACTION_FLUSH);
+        flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         self.dial_boot_nodes();
         loop {
             tokio::select! {
@@ -608,6 +649,7 @@ impl Worker {
                     self.refresh_snapshot();
                 }
                 _ = slow.tick() => self.housekeeping(),
+                _ = flush.tick() => self.flush_transactions(),
             }
         }
         tracing::debug!(target: "qstack::network", "network task stopped");
@@ -676,7 +718,14 @@ impl Worker {
     fn on_command(&mut self, cmd: Command) {
         match cmd {
             Command::PublishTransaction(bytes) => {
-                self.publish(self.topics.transactions.clone(), bytes)
+                if self.outgoing_txs.1 + bytes.len() > BATCH_FLUSH_BYTES {
+                    self.flush_transactions();
+                }
+                self.outgoing_txs.1 += bytes.len();
+                self.outgoing_txs.0.push(bytes);
+                if self.outgoing_txs.0.len() >= MAX_BATCH_TRANSACTIONS {
+                    self.flush_transactions();
+                }
             }
             Command::Announce(header) => self.publish(
                 self.topics.blocks.clone(),
@@ -684,6 +733,18 @@ impl Worker {
             ),
             Command::Consensus(bytes) => self.publish(self.topics.consensus.clone(), bytes),
             Command::LocalBest(number, hash) => self.drive(SyncInput::LocalBest { number, hash }),
+        }
+    }
+
+    /// Gossips the transactions published since the last flush, as one
+    /// message.
+    fn flush_transactions(&mut self) {
+        let (txs, _) = std::mem::take(&mut self.outgoing_txs);
+        if !txs.is_empty() {
+            self.publish(
+                self.topics.transactions.clone(),
+                TransactionBatch(txs).encode(),
+            );
         }
     }
 
@@ -740,12 +801,14 @@ impl Worker {
         tokio::task::spawn_blocking(move || {
             let verdicts = batch
                 .into_iter()
-                .map(|(id, from, data)| {
+                .map(|(id, from, txs)| {
                     // A panic must not leave the queue marked busy forever.
-                    let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        chain.transaction(data)
-                    }))
-                    .unwrap_or(GossipVerdict::Ignore);
+                    let verdict = batch_verdict(txs.into_iter().map(|data| {
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            chain.transaction(data)
+                        }))
+                        .unwrap_or(GossipVerdict::Ignore)
+                    }));
                     (id, from, verdict)
                 })
                 .collect();
@@ -958,7 +1021,15 @@ impl Worker {
     fn on_gossip(&mut self, from: PeerId, id: gossipsub::MessageId, message: gossipsub::Message) {
         let topic = message.topic;
         if topic == self.topics.transactions.hash() {
-            if !self.pending_txs.push(id.clone(), from, message.data) {
+            let batch = match TransactionBatch::decode_strict(&message.data) {
+                Ok(b) => b,
+                Err(e) => {
+                    self.validate(&id, &from, false);
+                    self.report(from, change::MALFORMED, &format!("transaction batch: {e}"));
+                    return;
+                }
+            };
+            if !self.pending_txs.push(id.clone(), from, batch.0) {
                 let _ = self
                     .swarm
                     .behaviour_mut()
@@ -1207,31 +1278,54 @@ mod tests {
     }
 
     #[test]
-    fn pending_transactions_are_bounded_and_validated_one_batch_at_a_time() {
+    fn pending_transactions_are_bounded_and_validated_a_few_messages_at_a_time() {
         let peer = PeerId::random();
         let mut q = PendingTransactions::default();
         assert!(q.take_batch().is_none(), "nothing to validate");
-        for i in 0..MAX_PENDING_TRANSACTIONS as u32 {
-            assert!(q.push(id(i), peer, vec![0; 10]));
+        // Messages of 100 transactions each, up to the count bound.
+        let per = 100;
+        for i in 0..(MAX_PENDING_TRANSACTIONS / per) as u32 {
+            assert!(q.push(id(i), peer, vec![vec![0; 10]; per]));
         }
-        assert!(!q.push(id(u32::MAX), peer, vec![0; 10]), "count bound");
+        assert!(
+            !q.push(id(u32::MAX), peer, vec![vec![0; 10]; per]),
+            "count bound"
+        );
         let batch = q.take_batch().expect("a batch");
-        assert_eq!(batch.len(), VALIDATION_BATCH);
+        // Whole messages, no more than VALIDATION_BATCH transactions.
+        assert_eq!(batch.len(), VALIDATION_BATCH / per);
         assert_eq!(
             batch.first().map(|b| b.0.clone()),
             Some(id(0)),
             "oldest first"
         );
-        assert!(q.take_batch().is_none(), "one batch at a time");
+        assert!(q.take_batch().is_none(), "one job at a time");
         q.busy = false;
-        assert_eq!(q.bytes, (MAX_PENDING_TRANSACTIONS - VALIDATION_BATCH) * 10);
+        let left = (MAX_PENDING_TRANSACTIONS / per - VALIDATION_BATCH / per) * per;
+        assert_eq!((q.count, q.bytes), (left, left * 10));
+        // One message larger than a job is still taken whole.
+        let mut q = PendingTransactions::default();
+        assert!(q.push(id(0), peer, vec![vec![0; 1]; VALIDATION_BATCH + 1]));
+        assert_eq!(q.take_batch().map(|b| b.len()), Some(1));
         // The byte bound holds whatever the count.
         let mut q = PendingTransactions::default();
-        assert!(q.push(id(0), peer, vec![0; MAX_PENDING_TRANSACTION_BYTES - 1]));
-        assert!(!q.push(id(1), peer, vec![0; 2]), "byte bound");
-        assert!(q.push(id(2), peer, vec![0; 1]));
-        let batch = q.take_batch().expect("a batch");
-        assert_eq!(batch.len(), 2);
-        assert_eq!(q.bytes, 0);
+        assert!(q.push(
+            id(0),
+            peer,
+            vec![vec![0; MAX_PENDING_TRANSACTION_BYTES - 1]]
+        ));
+        assert!(!q.push(id(1), peer, vec![vec![0; 2]]), "byte bound");
+        assert!(q.push(id(2), peer, vec![vec![0; 1]]));
+        assert_eq!(q.take_batch().map(|b| b.len()), Some(2));
+        assert_eq!((q.count, q.bytes), (0, 0));
+    }
+
+    #[test]
+    fn a_batch_is_rejected_for_one_bad_transaction_and_forwarded_for_one_new_one() {
+        use GossipVerdict::*;
+        assert_eq!(batch_verdict([Ignore, Accept, Ignore]), Accept);
+        assert_eq!(batch_verdict([Accept, Reject, Accept]), Reject);
+        assert_eq!(batch_verdict([Ignore, Ignore]), Ignore);
+        assert_eq!(batch_verdict([]), Ignore);
     }
 }

@@ -19,6 +19,9 @@ pub struct PoolConfig {
     /// transactions in arrival order so every one is re-checked within
     /// `count / revalidate_per_block` blocks.
     pub revalidate_per_block: usize,
+    /// Blocks after its last validation before a transaction is validated
+    /// again (0: at every block, within the budget above).
+    pub revalidate_after_blocks: u64,
     /// Blocks during which a transaction found invalid is refused without
     /// validation.
     pub ban_blocks: u64,
@@ -40,6 +43,7 @@ impl Default for PoolConfig {
             max_future_bytes: 8 * 1024 * 1024,
             max_tx_bytes: 5 * 1024 * 1024,
             revalidate_per_block: 512,
+            revalidate_after_blocks: 2,
             // About half an hour at one block every 6 s.
             ban_blocks: 300,
             max_banned: 16 * 1024,

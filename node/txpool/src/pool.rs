@@ -50,6 +50,8 @@ pub(crate) struct Tx {
     pub valid_till: u64,
     /// Arrival order, unique; kept when re-validation re-inserts it.
     pub arrival: u64,
+    /// Block (pool count) of its last validation.
+    pub validated_at: u64,
     pub propagate: bool,
     pub ready: bool,
     /// How many (tag, transaction) pairs in the pool require a tag it provides.
@@ -553,6 +555,7 @@ impl Pool {
                 longevity: meta.longevity,
                 valid_till: self.block.saturating_add(meta.longevity),
                 arrival,
+                validated_at: self.block,
                 propagate: meta.propagate,
                 ready: false,
                 dependents,
@@ -765,10 +768,20 @@ impl Pool {
         if n == 0 {
             return;
         }
+        // Only transactions whose last validation is old enough (one that
+        // arrived a block ago is most likely included in the next one, and
+        // validating it again would double the pool's work at high load) or
+        // that would expire before the next block without a renewal.
+        let (block, min_age) = (self.block, self.config.revalidate_after_blocks);
         let batch: Vec<(u64, TxHash)> = self
             .by_arrival
             .range(self.cursor.saturating_add(1)..)
             .chain(self.by_arrival.range(..=self.cursor))
+            .filter(|(_, h)| {
+                self.txs.get(h).is_some_and(|tx| {
+                    tx.validated_at.saturating_add(min_age) <= block || tx.valid_till <= block
+                })
+            })
             .take(n)
             .map(|(a, h)| (*a, *h))
             .collect();
@@ -799,10 +812,10 @@ impl Pool {
                 }
                 Ok(valid) => {
                     let meta = self.normalise(valid);
-                    let block = self.block;
                     let Some(tx) = self.txs.get_mut(&hash) else {
                         continue;
                     };
+                    tx.validated_at = block;
                     if tx.requires == meta.requires && tx.provides == meta.provides {
                         tx.priority = meta.priority;
                         tx.longevity = meta.longevity;

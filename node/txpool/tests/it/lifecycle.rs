@@ -36,7 +36,10 @@ fn included_transactions_are_in_block_then_finalized_once() {
 
 #[test]
 fn revalidation_after_a_block_drops_stale_transactions_and_promotes_futures() {
-    let mut n = Node::new(PoolConfig::default());
+    let mut n = Node::new(PoolConfig {
+        revalidate_after_blocks: 0,
+        ..PoolConfig::default()
+    });
     let a0 = ToyTx::new(ALICE, 0, 1);
     let a1 = ToyTx::new(ALICE, 1, 1);
     let b3 = ToyTx::new(BOB, 3, 1);
@@ -76,6 +79,7 @@ fn revalidation_after_a_block_drops_stale_transactions_and_promotes_futures() {
 fn revalidation_is_bounded_per_block_and_rotates_through_the_pool() {
     let config = PoolConfig {
         revalidate_per_block: 2,
+        revalidate_after_blocks: 0,
         ..PoolConfig::default()
     };
     let mut n = Node::new(config);
@@ -208,6 +212,29 @@ fn a_transaction_expires_when_its_longevity_ends() {
     );
     assert!(n.pool.contains(&immortal.hash()));
     assert_eq!(n.submit(&mortal), Err(PoolError::TemporarilyBanned));
+}
+
+#[test]
+fn a_transaction_is_validated_again_only_once_its_validation_is_old_enough() {
+    let config = PoolConfig {
+        revalidate_after_blocks: 2,
+        ..PoolConfig::default()
+    };
+    let mut n = Node::new(config);
+    let a0 = ToyTx::new(ALICE, 0, 1);
+    n.accept(&a0);
+    let before = n.chain.calls();
+    // The next block: too recent, not validated again (it stays, though stale).
+    n.chain.set_nonce(ALICE, 1);
+    assert_eq!(n.block_with(&[], &[]), vec![]);
+    assert_eq!(n.chain.calls(), before, "validated one block ago: skipped");
+    // The block after: old enough, validated again and dropped.
+    let events = n.block_with(&[], &[]);
+    assert_eq!(n.chain.calls(), before + 1);
+    assert!(
+        matches!(events.as_slice(), [(h, TxEvent::Invalid(_))] if *h == a0.hash()),
+        "{events:?}"
+    );
 }
 
 #[test]

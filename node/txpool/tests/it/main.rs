@@ -99,6 +99,7 @@ pub(crate) fn small() -> PoolConfig {
         max_future_bytes: 10_000,
         max_tx_bytes: 1_000,
         revalidate_per_block: 64,
+        revalidate_after_blocks: 0,
         ban_blocks: 3,
         max_banned: 64,
         max_in_block_tracked: 64,

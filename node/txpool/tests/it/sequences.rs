@@ -63,6 +63,7 @@ fn config() -> PoolConfig {
         max_future_bytes: 250,
         max_tx_bytes: 100,
         revalidate_per_block: 3,
+        revalidate_after_blocks: 0,
         ban_blocks: 3,
         max_banned: 16,
         max_in_block_tracked: 64,

@@ -247,13 +247,25 @@ impl ChainSpec {
     /// The genesis source for the client.
     pub fn genesis_source(&self) -> Result<GenesisSource> {
         Ok(match &self.genesis {
-            GenesisSpec::RuntimeGenesis { code, patch } => GenesisSource::Runtime {
-                code: match code {
-                    Some(hex) => decode_hex("genesis.runtimeGenesis.code", hex)?,
-                    None => qstack_runtime::WASM_BINARY.to_vec(),
-                },
-                patch: patch.clone(),
-            },
+            GenesisSpec::RuntimeGenesis { code, patch } => {
+                let mut patch = patch.clone();
+                // The runtime checks double-sign evidence against the BFT
+                // set: the spec's validators, unless the patch names them
+                // (or pins other code, which may not know the field).
+                if let (ConsensusSpec::Bft { validators, .. }, None, Some(obj)) =
+                    (&self.consensus, code, patch.as_object_mut())
+                {
+                    obj.entry("evidence")
+                        .or_insert_with(|| serde_json::json!({ "validators": validators }));
+                }
+                GenesisSource::Runtime {
+                    code: match code {
+                        Some(hex) => decode_hex("genesis.runtimeGenesis.code", hex)?,
+                        None => qstack_runtime::WASM_BINARY.to_vec(),
+                    },
+                    patch,
+                }
+            }
             GenesisSpec::Raw { top } => {
                 let mut map = BTreeMap::new();
                 for (k, v) in top {
@@ -333,6 +345,29 @@ mod tests {
             .bft_validators()
             .unwrap()
             .is_none());
+    }
+
+    #[test]
+    fn a_bft_genesis_gives_the_runtime_its_validators_for_evidence() {
+        let s = ChainSpec::load("local-bft").unwrap();
+        let GenesisSource::Runtime { patch, .. } = s.genesis_source().unwrap() else {
+            panic!("local-bft is built by the runtime");
+        };
+        let v = &patch["evidence"]["validators"];
+        assert_eq!(v.as_array().map(Vec::len), Some(4), "{patch}");
+        assert_eq!(v[3]["power"], 1);
+        // The runtime accepts it: the genesis builds and stores the set.
+        let exec = qstack_executor::Executor::new(Default::default()).unwrap();
+        let source = s.genesis_source().unwrap();
+        let storage = qstack_client::genesis_storage(&exec, &source).unwrap();
+        let dev = ChainSpec::load("dev").unwrap().genesis_source().unwrap();
+        let dev_storage = qstack_client::genesis_storage(&exec, &dev).unwrap();
+        assert!(storage.len() > dev_storage.len(), "the set is stored");
+        // Non-BFT specs are left alone.
+        let GenesisSource::Runtime { patch, .. } = dev else {
+            panic!("dev is built by the runtime");
+        };
+        assert!(patch.get("evidence").is_none());
     }
 
     #[test]

@@ -659,7 +659,19 @@ fn parent_time(client: &Client, parent: &H256) -> u64 {
 /// Authors one block on the best block with the ready transactions; the
 /// header names `author` (a `PreRuntime` item, `AUTHOR_ENGINE_ID`) so the
 /// runtime pays it the author's share of fees.
-fn author_block(client: &Client, txpool: &TxPool, author: Option<&AccountId>) -> Result<Header> {
+/// A block the dev engine built, with what became of the pool's transactions.
+struct Authored {
+    built: qstack_client::BuiltBlock,
+    included: Vec<TxHash>,
+    rejected: Vec<(TxHash, TransactionValidityError)>,
+}
+
+/// Builds a block on the best block from the pool's ready transactions.
+fn build_dev_block(
+    client: &Client,
+    txpool: &TxPool,
+    author: Option<&AccountId>,
+) -> Result<Authored> {
     let best = client.info()?.best_hash;
     let ready = txpool.pool.lock().ready();
     let txs: Vec<Arc<Vec<u8>>> = ready.iter().map(|(_, b)| b.clone()).collect();
@@ -670,9 +682,6 @@ fn author_block(client: &Client, txpool: &TxPool, author: Option<&AccountId>) ->
     );
     let digest = author.map(Digest::with_author).unwrap_or_default();
     let built = client.build_block(&best, &inherents, digest, &txs)?;
-    let header = built.block.header.clone();
-    let hash = built.block.header.hash();
-    let number = built.block.header.number;
     let included: Vec<TxHash> = built
         .included
         .iter()
@@ -683,11 +692,27 @@ fn author_block(client: &Client, txpool: &TxPool, author: Option<&AccountId>) ->
         .iter()
         .filter_map(|(i, e)| ready.get(*i).map(|(h, _)| (*h, *e)))
         .collect();
+    Ok(Authored {
+        built,
+        included,
+        rejected,
+    })
+}
+
+/// Stores a built dev block (final: nobody else decides) and updates the pool.
+fn import_dev_block(client: &Client, txpool: &TxPool, authored: Authored) -> Result<Header> {
+    let Authored {
+        built,
+        included,
+        rejected,
+    } = authored;
+    let header = built.block.header.clone();
+    let hash = header.hash();
     match client.commit_built(built, None, true)? {
         ImportOutcome::Imported { .. } | ImportOutcome::AlreadyKnown => {}
     }
     txpool.on_imported(client, hash, &included, &rejected, true);
-    tracing::info!(target: "qstack::author", "authored #{number} ({hash}) with {} transactions", included.len());
+    tracing::info!(target: "qstack::author", "authored #{} ({hash}) with {} transactions", header.number, included.len());
     Ok(header)
 }
 
@@ -818,52 +843,92 @@ pub async fn run(config: NodeConfig) -> Result<()> {
     };
     let mut engine = DevEngine::new(mode);
     let start = Instant::now();
+    let now = move || start.elapsed().as_millis() as u64;
     let mut wake = tokio::time::Instant::now();
     let shutdown = tokio::signal::ctrl_c();
     tokio::pin!(shutdown);
-    let mut input = Input::Tick;
+    // The block built and not yet imported.
+    let mut pending: Option<Authored> = None;
+    let mut queue: std::collections::VecDeque<Action> = engine.start(now()).into();
     loop {
-        let now = start.elapsed().as_millis() as u64;
-        let mut queue: Vec<Action> = engine.handle(now, input.clone());
-        while let Some(action) = queue.pop() {
-            match action {
-                Action::AuthorBlock if !config.validator => {}
-                Action::AuthorBlock => {
+        while let Some(action) = queue.pop_front() {
+            let reply = match action {
+                Action::BuildBlock { request, .. } if !config.validator => {
+                    vec![Input::BuildFailed { request }]
+                }
+                Action::BuildBlock { request, .. } => {
                     let (client, txpool) = (client.clone(), txpool.clone());
                     let author = config.author;
                     match tokio::task::spawn_blocking(move || {
-                        author_block(&client, &txpool, author.as_ref())
+                        build_dev_block(&client, &txpool, author.as_ref())
                     })
                     .await?
                     {
-                        Ok(header) => {
+                        Ok(authored) => {
+                            let header = &authored.built.block.header;
                             let (hash, number) = (header.hash(), header.number);
-                            network.announce_block(header);
-                            queue.extend(engine.handle(
-                                start.elapsed().as_millis() as u64,
-                                Input::BlockImported {
-                                    hash,
-                                    number,
-                                    best: true,
-                                },
-                            ))
+                            pending = Some(authored);
+                            vec![Input::Built {
+                                request,
+                                hash,
+                                number,
+                            }]
                         }
                         Err(e) => {
-                            tracing::error!(target: "qstack::author", "could not author a block: {e:#}")
+                            tracing::error!(target: "qstack::author", "could not author a block: {e:#}");
+                            vec![Input::BuildFailed { request }]
                         }
                     }
                 }
+                Action::ImportBlock { hash, .. } => match pending.take() {
+                    Some(authored) if authored.built.block.header.hash() == hash => {
+                        let (client, txpool) = (client.clone(), txpool.clone());
+                        match tokio::task::spawn_blocking(move || {
+                            import_dev_block(&client, &txpool, authored)
+                        })
+                        .await?
+                        {
+                            Ok(header) => {
+                                let (number, parent) = (header.number, header.parent_hash);
+                                network.announce_block(header);
+                                vec![Input::BlockImported {
+                                    hash,
+                                    number,
+                                    parent,
+                                    best: true,
+                                    own: true,
+                                }]
+                            }
+                            Err(e) => {
+                                tracing::error!(target: "qstack::author", "could not import our block: {e:#}");
+                                Vec::new()
+                            }
+                        }
+                    }
+                    _ => Vec::new(),
+                },
                 Action::WakeAt(at) => {
-                    wake = tokio::time::Instant::from_std(start + Duration::from_millis(at))
+                    wake = tokio::time::Instant::from_std(start + Duration::from_millis(at));
+                    Vec::new()
                 }
-                Action::Finalize(_) | Action::Broadcast(_) => {}
+                // Imported final already; the dev engine asks for nothing else.
+                Action::Finalize(_)
+                | Action::CheckBlock { .. }
+                | Action::SetBest(_)
+                | Action::Broadcast(_)
+                | Action::Persist(_)
+                | Action::Report(_) => Vec::new(),
+            };
+            for input in reply {
+                queue.extend(engine.handle(now(), input));
             }
         }
-        input = tokio::select! {
+        let input = tokio::select! {
             _ = &mut shutdown => break,
             _ = tokio::time::sleep_until(wake), if matches!(mode, SealMode::Interval(_)) => Input::Tick,
             _ = txpool.ready.notified() => Input::TransactionsReady { count: txpool.pool.lock().status().ready },
         };
+        queue.extend(engine.handle(now(), input));
     }
     tracing::info!(target: "qstack", "shutting down");
     rpc.stop();

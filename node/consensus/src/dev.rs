@@ -1,9 +1,10 @@
 //! The dev engine: one node authors every block. `Instant` seals a block as
 //! soon as transactions are ready; `Interval` seals one every period whether or
-//! not there are transactions (the chain's clock keeps moving). Blocks are
-//! final as soon as they are imported (there is no one to disagree).
+//! not there are transactions (the chain's clock keeps moving). A built block
+//! is imported at once, without a proof, and is final as soon as it is
+//! imported (there is no one to disagree).
 
-use crate::{Action, Engine, Input, Millis};
+use crate::{Action, Engine, Finality, Input, Millis};
 
 /// When to author.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,7 +20,11 @@ pub enum SealMode {
 pub struct DevEngine {
     mode: SealMode,
     next_seal: Option<Millis>,
-    pending: bool,
+    /// The build request not answered yet.
+    building: Option<u64>,
+    /// A built block not imported yet.
+    importing: bool,
+    next_request: u64,
 }
 
 impl DevEngine {
@@ -28,55 +33,90 @@ impl DevEngine {
         Self {
             mode,
             next_seal: None,
-            pending: false,
+            building: None,
+            importing: false,
+            next_request: 0,
         }
+    }
+
+    fn build(&mut self) -> Action {
+        let request = self.next_request;
+        self.next_request = self.next_request.wrapping_add(1);
+        self.building = Some(request);
+        Action::BuildBlock {
+            request,
+            parent: None,
+        }
+    }
+
+    fn busy(&self) -> bool {
+        self.building.is_some() || self.importing
     }
 }
 
 impl Engine for DevEngine {
+    fn start(&mut self, now: Millis) -> Vec<Action> {
+        match self.mode {
+            SealMode::Instant => Vec::new(),
+            SealMode::Interval(_) => self.handle(now, Input::Tick),
+        }
+    }
+
     fn handle(&mut self, now: Millis, input: Input) -> Vec<Action> {
         match (self.mode, input) {
             (SealMode::Instant, Input::TransactionsReady { count }) if count > 0 => {
-                if self.pending {
+                if self.busy() {
                     Vec::new()
                 } else {
-                    self.pending = true;
-                    vec![Action::AuthorBlock]
+                    vec![self.build()]
                 }
-            }
-            (
-                SealMode::Instant,
-                Input::BlockImported {
-                    hash, best: true, ..
-                },
-            ) => {
-                self.pending = false;
-                vec![Action::Finalize(hash)]
             }
             (SealMode::Interval(period), Input::Tick) => {
                 let due = *self.next_seal.get_or_insert(now);
-                if now >= due {
-                    self.next_seal = Some(now.saturating_add(period));
-                    vec![
-                        Action::AuthorBlock,
-                        Action::WakeAt(now.saturating_add(period)),
-                    ]
+                if now < due {
+                    return vec![Action::WakeAt(due)];
+                }
+                let next = now.saturating_add(period);
+                self.next_seal = Some(next);
+                if self.busy() {
+                    // The last block is still on its way: skip this slot.
+                    vec![Action::WakeAt(next)]
                 } else {
-                    vec![Action::WakeAt(due)]
+                    vec![self.build(), Action::WakeAt(next)]
                 }
             }
+            (_, Input::Built { request, hash, .. }) if self.building == Some(request) => {
+                self.building = None;
+                self.importing = true;
+                vec![Action::ImportBlock {
+                    hash,
+                    justification: None,
+                }]
+            }
+            (_, Input::BuildFailed { request }) if self.building == Some(request) => {
+                self.building = None;
+                Vec::new()
+            }
             (
-                SealMode::Interval(_),
+                _,
                 Input::BlockImported {
-                    hash, best: true, ..
+                    hash,
+                    best: true,
+                    own,
+                    ..
                 },
-            ) => vec![Action::Finalize(hash)],
+            ) => {
+                if own {
+                    self.importing = false;
+                }
+                vec![Action::Finalize(hash)]
+            }
             _ => Vec::new(),
         }
     }
 
-    fn instant_finality(&self) -> bool {
-        true
+    fn finality(&self) -> Finality {
+        Finality::Instant
     }
 }
 
@@ -85,75 +125,105 @@ mod tests {
     use super::*;
     use qstack_core::H256;
 
+    fn imported(hash: H256, best: bool, own: bool) -> Input {
+        Input::BlockImported {
+            hash,
+            number: 1,
+            parent: H256::zero(),
+            best,
+            own,
+        }
+    }
+
+    fn build(request: u64) -> Action {
+        Action::BuildBlock {
+            request,
+            parent: None,
+        }
+    }
+
+    fn built(request: u64, hash: H256) -> Input {
+        Input::Built {
+            request,
+            hash,
+            number: 1,
+        }
+    }
+
     #[test]
-    fn interval_seals_on_schedule_and_finalises() {
+    fn interval_seals_on_schedule_imports_and_finalises() {
         let mut e = DevEngine::new(SealMode::Interval(1000));
-        assert_eq!(
-            e.handle(0, Input::Tick),
-            vec![Action::AuthorBlock, Action::WakeAt(1000)]
-        );
+        assert_eq!(e.start(0), vec![build(0), Action::WakeAt(1000)]);
         // Early wake-ups do not author.
         assert_eq!(e.handle(400, Input::Tick), vec![Action::WakeAt(1000)]);
+        let h = H256([1; 32]);
+        assert_eq!(
+            e.handle(500, built(0, h)),
+            vec![Action::ImportBlock {
+                hash: h,
+                justification: None
+            }]
+        );
+        // An answer to no request is ignored.
+        assert_eq!(e.handle(500, built(7, h)), vec![]);
+        assert_eq!(
+            e.handle(600, imported(h, true, true)),
+            vec![Action::Finalize(h)]
+        );
         assert_eq!(
             e.handle(1000, Input::Tick),
-            vec![Action::AuthorBlock, Action::WakeAt(2000)]
+            vec![build(1), Action::WakeAt(2000)]
         );
         // Transactions do not trigger interval sealing.
         assert_eq!(
             e.handle(1100, Input::TransactionsReady { count: 3 }),
             vec![]
         );
-        let h = H256([1; 32]);
+        // A slot while the last block is still being built is skipped.
+        assert_eq!(e.handle(2000, Input::Tick), vec![Action::WakeAt(3000)]);
+        assert_eq!(e.handle(2100, Input::BuildFailed { request: 1 }), vec![]);
         assert_eq!(
-            e.handle(
-                1200,
-                Input::BlockImported {
-                    hash: h,
-                    number: 2,
-                    best: true
-                }
-            ),
-            vec![Action::Finalize(h)]
+            e.handle(3000, Input::Tick),
+            vec![build(2), Action::WakeAt(4000)]
         );
-        assert_eq!(
-            e.handle(
-                1200,
-                Input::BlockImported {
-                    hash: h,
-                    number: 2,
-                    best: false
-                }
-            ),
-            vec![]
-        );
+        // Blocks that are not best are not finalised.
+        assert_eq!(e.handle(3100, imported(h, false, false)), vec![]);
     }
 
     #[test]
     fn instant_seals_once_per_batch() {
         let mut e = DevEngine::new(SealMode::Instant);
+        assert_eq!(e.start(0), vec![]);
         assert_eq!(e.handle(0, Input::Tick), vec![]);
         assert_eq!(e.handle(0, Input::TransactionsReady { count: 0 }), vec![]);
         assert_eq!(
             e.handle(1, Input::TransactionsReady { count: 2 }),
-            vec![Action::AuthorBlock]
+            vec![build(0)]
         );
         // Until that block is in, more transactions wait for the next one.
         assert_eq!(e.handle(2, Input::TransactionsReady { count: 5 }), vec![]);
         let h = H256([2; 32]);
         assert_eq!(
-            e.handle(
-                3,
-                Input::BlockImported {
-                    hash: h,
-                    number: 1,
-                    best: true
-                }
-            ),
+            e.handle(3, built(0, h)),
+            vec![Action::ImportBlock {
+                hash: h,
+                justification: None
+            }]
+        );
+        assert_eq!(e.handle(3, Input::TransactionsReady { count: 5 }), vec![]);
+        assert_eq!(
+            e.handle(4, imported(h, true, true)),
             vec![Action::Finalize(h)]
         );
         assert_eq!(
-            e.handle(4, Input::TransactionsReady { count: 5 }),
-            vec![Action::AuthorBlock]
+            e.handle(5, Input::TransactionsReady { count: 5 }),
+            vec![build(1)]
+        );
+        // A failed build lets the next batch try again.
+        assert_eq!(e.handle(6, Input::BuildFailed { request: 1 }), vec![]);
+        assert_eq!(
+            e.handle(7, Input::TransactionsReady { count: 5 }),
+            vec![build(2)]
         );
     }
 }

@@ -1,11 +1,30 @@
-//! Consensus engines as pure state machines: an engine takes inputs (time
-//! passing, transactions arriving, blocks imported, peer messages) and returns
-//! actions (author a block, finalise, send a message, wake me at). It does no
-//! I/O and reads no clock; the node's shell carries out the actions. Engines
-//! are chosen by the chain spec (`consensus.engine`). [`dev`] implements
-//! [`Engine`]; [`bft`] is the Tendermint core with its own inputs and actions
-//! (proposal values, validity, signer state, certificates, evidence), which
-//! its shell adapts.
+//! Consensus engines as pure state machines behind one trait, [`Engine`]: an
+//! engine takes inputs (time passing, transactions ready, blocks built,
+//! checked or imported, peer messages, the runtime's consensus
+//! configuration) and returns actions (build a block, check one, import one
+//! with a proof, choose the best block, finalise, broadcast, persist before
+//! sending, report an offence, wake me at). It does no I/O and reads no
+//! clock; the node's shell carries the actions out, in order. Engines are
+//! chosen by the chain spec (`consensus.engine`).
+//!
+//! How the four engines use it:
+//! - [`dev`]: `TransactionsReady`/`Tick` → `BuildBlock`; `Built` →
+//!   `ImportBlock` (no proof); imported → `Finalize` ([`Finality::Instant`]).
+//! - [`bft`] ([`bft::BftEngine`]): the core's proposal request is
+//!   `BuildBlock` and `valid(v)` is `CheckBlock`; signer state and the WAL are
+//!   `Persist` (always before the `Broadcast` they protect); a decision is
+//!   `ImportBlock` with the commit certificate, then `Finalize`; equivocation
+//!   is `Report`; the validator set of a height comes in as `Config`.
+//! - vote (XRPL-style): positions on candidate transaction sets are
+//!   `Broadcast`; once a set passes the threshold, `BuildBlock` with it; the
+//!   resulting ledger's validations are messages too, and 80 % of them on
+//!   one hash is `ImportBlock` + `Finalize`. Instant finality.
+//! - pow: `BuildBlock` makes a template, the engine (or a worker it wakes)
+//!   searches the seal and imports with it as the proof; blocks from peers
+//!   arrive as `BlockImported` (the shell verified their seal with the
+//!   engine's rules); the engine keeps the block tree, answers with
+//!   `SetBest` when the heaviest subtree changes (a reorg) and `Finalize`s
+//!   only blocks buried [`Finality::Probabilistic`] deep.
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)
@@ -29,14 +48,40 @@ pub enum Input {
         /// How many.
         count: usize,
     },
-    /// A block was imported (by us or from a peer).
+    /// The block asked for by [`Action::BuildBlock`] is built (not stored).
+    Built {
+        /// The request it answers.
+        request: u64,
+        /// The block's hash.
+        hash: H256,
+        /// Its number.
+        number: u32,
+    },
+    /// Building the block asked for by `request` failed.
+    BuildFailed {
+        /// The request it answers.
+        request: u64,
+    },
+    /// The answer to [`Action::CheckBlock`]: whether the block executed and
+    /// its roots matched.
+    Checked {
+        /// The block.
+        hash: H256,
+        /// Whether it is valid.
+        valid: bool,
+    },
+    /// A block was imported and stored (by us or from a peer).
     BlockImported {
         /// Its hash.
         hash: H256,
         /// Its number.
         number: u32,
+        /// Its parent.
+        parent: H256,
         /// Whether it is the new best block.
         best: bool,
+        /// Whether this node built it.
+        own: bool,
     },
     /// A consensus message from a peer (engine-defined encoding).
     Message {
@@ -45,25 +90,92 @@ pub enum Input {
         /// The bytes.
         bytes: Vec<u8>,
     },
+    /// The runtime's consensus configuration in force from block `number`
+    /// on (engine-defined encoding: the BFT validator set and powers, the
+    /// vote engine's validator list, PoW difficulty rules).
+    Config {
+        /// First block it applies to.
+        number: u64,
+        /// The configuration.
+        config: Vec<u8>,
+    },
+}
+
+/// A durable write; the shell completes it before carrying out any later
+/// action, so nothing is sent that a crash could make the engine forget.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Persist {
+    /// Replace the engine's state record atomically (the BFT signer's
+    /// high-water mark); handed back when the engine is rebuilt.
+    State(Vec<u8>),
+    /// Append a record to the log of the current epoch (the BFT WAL).
+    Append(Vec<u8>),
+    /// Start an empty log for epoch `n` (a new height), dropping the old.
+    NewLog(u64),
 }
 
 /// What the shell must do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
-    /// Build a block on the current best block and import it.
-    AuthorBlock,
-    /// Mark a block final.
+    /// Build a block on `parent` (the best block if `None`) from the pool and
+    /// answer with [`Input::Built`] (or [`Input::BuildFailed`]); keep it
+    /// until [`Action::ImportBlock`] names it.
+    BuildBlock {
+        /// Echoed in the answer.
+        request: u64,
+        /// The parent.
+        parent: Option<H256>,
+    },
+    /// Execute a block received from a peer without storing it; answer with
+    /// [`Input::Checked`] (once the block is here, if it is not yet).
+    CheckBlock {
+        /// The block.
+        hash: H256,
+    },
+    /// Store a block built or checked before (or else fetch and import it),
+    /// with its finality proof (commit certificate, seal) as justification.
+    ImportBlock {
+        /// The block.
+        hash: H256,
+        /// Its proof, if the engine has one.
+        justification: Option<Vec<u8>>,
+    },
+    /// Make this stored block the best one (fork choice; a reorg if it is not
+    /// a descendant of the current best).
+    SetBest(H256),
+    /// Mark a block final (and its ancestors).
     Finalize(H256),
     /// Gossip an engine message to peers.
     Broadcast(Vec<u8>),
-    /// Deliver an `Input::Tick` at this time.
+    /// Write durably before anything after it.
+    Persist(Persist),
+    /// Evidence of an offence for the chain (engine-defined encoding), to be
+    /// put in a block for the runtime to check and punish.
+    Report(Vec<u8>),
+    /// Deliver an [`Input::Tick`] at this time.
     WakeAt(Millis),
+}
+
+/// How blocks become final under an engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Finality {
+    /// Final once imported with the engine's proof (dev, bft, vote).
+    Instant,
+    /// Final once this many blocks are built on top (pow); until then the
+    /// best chain may change.
+    Probabilistic {
+        /// Confirmations.
+        depth: u32,
+    },
 }
 
 /// A consensus engine's core.
 pub trait Engine: Send {
-    /// Handles one input at time `now`, returning the actions to carry out.
+    /// Handles one input at time `now`, returning the actions to carry out
+    /// in order.
     fn handle(&mut self, now: Millis, input: Input) -> Vec<Action>;
-    /// Whether blocks this engine authors are final at once.
-    fn instant_finality(&self) -> bool;
+    /// Actions to carry out when the shell starts (after a restart too).
+    fn start(&mut self, now: Millis) -> Vec<Action>;
+    /// How blocks become final.
+    fn finality(&self) -> Finality;
 }

@@ -1,10 +1,12 @@
-//! The BFT engine's shell: drives the pure Tendermint core
-//! (`qstack_consensus::bft`) with the node's client, pool and network.
-//! Proposals carry their block over gossip; `valid(v)` executes the block
-//! without storing it; a decision commits the block with its commit
-//! certificate as justification, final at once. The signer's high-water mark
-//! is persisted before anything it signed is sent, and every proposal and
-//! vote, ours and received, goes to a WAL first; a restart replays it.
+//! The BFT engine's shell: drives [`BftEngine`] (the pure Tendermint core
+//! behind the [`Engine`] trait) with the node's client, pool and network,
+//! carrying out its actions in order. Proposals carry their block over
+//! gossip; `CheckBlock` executes the block without storing it;
+//! `ImportBlock` commits it with its commit certificate as justification,
+//! final at once. `Persist` writes the signer's high-water mark and the WAL
+//! before anything after it is sent; a restart replays the WAL. `Report`ed
+//! double signs are checked and put in the next blocks this node proposes
+//! (inherent data `evidence`), where the runtime records them.
 
 use super::{block_time, parent_time, TxPool};
 use anyhow::{Context, Result};
@@ -12,8 +14,9 @@ use codec::{Decode, Encode};
 use qstack_client::{BuiltBlock, Client};
 use qstack_consensus::bft::store::{SignerStore, Wal, WalRecord};
 use qstack_consensus::bft::{
-    BftAction, BftConfig, BftInput, CommitCertificate, Message, Tendermint, ValidatorSet,
+    BftConfig, BftEngine, CommitCertificate, Evidence, SignerState, ValidatorSet,
 };
+use qstack_consensus::{Action, Engine, Input, Persist};
 use qstack_core::{AccountId, Pair, H256};
 use qstack_network::protocol::{decode_capped, MAX_GOSSIP_BYTES};
 use qstack_network::{ConsensusMessage, NetworkHandle};
@@ -75,9 +78,13 @@ pub fn verify_justification(
 
 /// Results of work done off the loop.
 enum Done {
-    Built(u64, u32, Box<BuiltBlock>),
+    Built(u64, Box<BuiltBlock>),
+    BuildFailed(u64),
     Checked(H256, Option<Box<BuiltBlock>>),
 }
+
+/// Double signs kept to offer to the chain at most (oldest dropped first).
+const MAX_PENDING_EVIDENCE: usize = 64;
 
 struct Shell {
     client: Arc<Client>,
@@ -85,7 +92,7 @@ struct Shell {
     network: NetworkHandle,
     params: BftParams,
     genesis: H256,
-    core: Tendermint,
+    engine: BftEngine,
     signer: SignerStore,
     wal: Wal,
     start: Instant,
@@ -96,6 +103,8 @@ struct Shell {
     ready: HashMap<H256, BuiltBlock>,
     /// `valid(v)` asked before the block arrived.
     waiting: HashSet<H256>,
+    /// Checked double signs to put in the blocks we build, with their height.
+    evidence: Vec<(u64, Evidence)>,
     done_tx: mpsc::UnboundedSender<Done>,
 }
 
@@ -104,24 +113,6 @@ const MAX_BLOCKS_PER_HEIGHT: usize = 32;
 impl Shell {
     fn now(&self) -> u64 {
         self.start.elapsed().as_millis() as u64
-    }
-
-    fn new_core(&self, height: u64) -> Tendermint {
-        Tendermint::new(
-            self.params.config.clone(),
-            self.genesis,
-            self.params.set.advanced(height.saturating_sub(1)),
-            self.params.key.clone(),
-            height,
-            self.signer.stored(),
-        )
-    }
-
-    /// Moves to `height` (when sync imported past us).
-    fn enter(&mut self, height: u64) -> Result<Vec<BftAction>> {
-        self.core = self.new_core(height);
-        self.forget_height(height)?;
-        Ok(self.core.start(self.now()))
     }
 
     /// Starts the WAL of `height` and drops the blocks of the height before.
@@ -133,7 +124,7 @@ impl Shell {
         Ok(())
     }
 
-    fn on_wire(&mut self, msg: ConsensusMessage) -> Vec<BftAction> {
+    fn on_wire(&mut self, msg: ConsensusMessage) -> Vec<Action> {
         let wire = match decode_capped::<Wire>(&msg.bytes, MAX_GOSSIP_BYTES) {
             Ok(w) => w,
             Err(e) => {
@@ -142,25 +133,16 @@ impl Shell {
             }
         };
         match wire {
-            Wire::Msg(bytes) => {
-                match Message::decode_strict(&bytes) {
-                    Some(m @ (Message::Proposal(_) | Message::Vote(_))) => {
-                        if let Err(e) = self.wal.append(&WalRecord::Received(m)) {
-                            tracing::warn!(target: "qstack::bft", "WAL: {e}");
-                        }
-                    }
-                    Some(_) => {}
-                    None => return Vec::new(),
-                }
-                self.core.handle(self.now(), BftInput::Message(bytes))
-            }
+            Wire::Msg(bytes) => self
+                .engine
+                .handle(self.now(), Input::Message { from: 0, bytes }),
             Wire::Block(block) => {
                 let info = match self.client.info() {
                     Ok(i) => i,
                     Err(_) => return Vec::new(),
                 };
                 let hash = block.header.hash();
-                if u64::from(block.header.number) != self.core.height()
+                if u64::from(block.header.number) != self.engine.height()
                     || block.header.parent_hash != info.finalized_hash
                     || self.blocks.len() >= MAX_BLOCKS_PER_HEIGHT
                 {
@@ -189,12 +171,13 @@ impl Shell {
         });
     }
 
-    fn build(&self, height: u64, round: u32) {
+    fn build(&self, request: u64) {
         let (client, txpool, tx) = (
             self.client.clone(),
             self.txpool.clone(),
             self.done_tx.clone(),
         );
+        let evidence: Vec<Evidence> = self.evidence.iter().map(|(_, e)| e.clone()).collect();
         let (wait, author) = (self.params.block_time_ms, self.params.author);
         tokio::spawn(async move {
             let parent = match client.info() {
@@ -216,53 +199,105 @@ impl Shell {
                     qstack_runtime::timestamp::INHERENT_IDENTIFIER,
                     block_time(&client, &parent).encode(),
                 );
+                if !evidence.is_empty() {
+                    // The runtime keeps what is new and valid (at most 16).
+                    inherents.insert(
+                        qstack_runtime::evidence::INHERENT_IDENTIFIER,
+                        evidence.encode(),
+                    );
+                }
                 let digest = author.as_ref().map(Digest::with_author).unwrap_or_default();
                 Ok(client.build_block(&parent, &inherents, digest, &txs)?)
             })
             .await;
-            match built {
-                Ok(Ok(b)) => {
-                    let _ = tx.send(Done::Built(height, round, Box::new(b)));
+            let done = match built {
+                Ok(Ok(b)) => Done::Built(request, Box::new(b)),
+                Ok(Err(e)) => {
+                    tracing::error!(target: "qstack::bft", "cannot build a block: {e:#}");
+                    Done::BuildFailed(request)
                 }
-                Ok(Err(e)) => tracing::error!(target: "qstack::bft", "cannot build a block: {e:#}"),
-                Err(e) => tracing::error!(target: "qstack::bft", "block builder failed: {e}"),
-            }
+                Err(e) => {
+                    tracing::error!(target: "qstack::bft", "block builder failed: {e}");
+                    Done::BuildFailed(request)
+                }
+            };
+            let _ = tx.send(done);
         });
     }
 
-    fn on_done(&mut self, done: Done) -> Vec<BftAction> {
+    fn on_done(&mut self, done: Done) -> Vec<Action> {
         match done {
-            Done::Built(height, round, built) => {
+            Done::Built(request, built) => {
                 let hash = built.block.header.hash();
+                let number = built.block.header.number;
                 let block = built.block.clone();
                 self.ready.insert(hash, *built);
                 self.network
                     .broadcast_consensus(Wire::Block(block.clone()).encode());
                 self.blocks.insert(hash, block);
-                self.core.handle(
+                self.engine.handle(
                     self.now(),
-                    BftInput::Value {
-                        height,
-                        round,
-                        value: hash,
+                    Input::Built {
+                        request,
+                        hash,
+                        number,
                     },
                 )
             }
+            Done::BuildFailed(request) => self
+                .engine
+                .handle(self.now(), Input::BuildFailed { request }),
             Done::Checked(hash, checked) => {
                 let valid = checked.is_some();
                 if let Some(b) = checked {
                     self.ready.insert(hash, *b);
                 }
-                self.core
-                    .handle(self.now(), BftInput::Validity { value: hash, valid })
+                self.engine
+                    .handle(self.now(), Input::Checked { hash, valid })
             }
         }
     }
 
+    /// Keeps a double sign the engine saw for our next blocks, if the
+    /// runtime's own check (short of the duplicate test) accepts it.
+    fn keep_evidence(&mut self, bytes: &[u8]) {
+        let Ok(e) = <Evidence as codec::DecodeAll>::decode_all(&mut &bytes[..]) else {
+            return;
+        };
+        let height = self.engine.height();
+        let set = self.engine.core().validators().clone();
+        match qstack_runtime::evidence::check_evidence(
+            &e,
+            &self.genesis,
+            height,
+            |i| set.get(i).map(|v| v.public.clone()),
+            qstack_core::verify,
+        ) {
+            Ok((offence, key)) => {
+                tracing::warn!(target: "qstack::bft", "double signing by validator {} ({}) at {offence:?}: reporting it on chain", e.offender(), key.account_id());
+                if self.evidence.iter().any(|(_, k)| *k == e) {
+                    return;
+                }
+                if self.evidence.len() >= MAX_PENDING_EVIDENCE {
+                    self.evidence.remove(0);
+                }
+                self.evidence.push((height, e));
+            }
+            Err(err) => {
+                tracing::debug!(target: "qstack::bft", "evidence not kept: {err:?}")
+            }
+        }
+        // What the chain would refuse as too old goes.
+        let age = qstack_runtime::evidence::MAX_EVIDENCE_AGE;
+        self.evidence
+            .retain(|(h, _)| h.saturating_add(age) >= height);
+    }
+
     /// Commits the decided block (final, with its certificate).
-    async fn commit(&mut self, cert: CommitCertificate) -> Result<()> {
-        let hash = cert.value;
-        let justification = Some(cert.encode());
+    async fn commit(&mut self, hash: H256, justification: Option<Vec<u8>>) -> Result<()> {
+        let cert = justification
+            .as_deref()
+            .and_then(|j| <CommitCertificate as codec::DecodeAll>::decode_all(&mut &j[..]).ok());
         let client = self.client.clone();
         let block = match self.ready.remove(&hash) {
             Some(b) => {
@@ -288,7 +323,9 @@ impl Shell {
             },
         };
         if let Some(block) = block {
-            tracing::info!(target: "qstack::bft", "committed #{} ({hash}) in round {} with {} signatures", block.header.number, cert.round, cert.precommits.len());
+            if let Some(cert) = &cert {
+                tracing::info!(target: "qstack::bft", "committed #{} ({hash}) in round {} with {} signatures", block.header.number, cert.round, cert.precommits.len());
+            }
             let included: Vec<TxHash> = block
                 .extrinsics
                 .iter()
@@ -302,41 +339,46 @@ impl Shell {
     }
 
     /// Carries out actions in order (persisting before sending).
-    async fn act(&mut self, actions: Vec<BftAction>) -> Result<()> {
-        let mut queue: std::collections::VecDeque<BftAction> = actions.into();
+    async fn act(&mut self, actions: Vec<Action>) -> Result<()> {
+        let mut queue: std::collections::VecDeque<Action> = actions.into();
         while let Some(action) = queue.pop_front() {
             match action {
-                BftAction::RequestValue { height, round } => self.build(height, round),
-                BftAction::CheckValue { value, .. } => match self.blocks.get(&value) {
-                    Some(b) => self.check(value, b.clone()),
+                Action::BuildBlock { request, .. } => self.build(request),
+                Action::CheckBlock { hash } => match self.blocks.get(&hash) {
+                    Some(b) => self.check(hash, b.clone()),
                     None => {
-                        self.waiting.insert(value);
+                        self.waiting.insert(hash);
                     }
                 },
-                BftAction::PersistSigner(state) => self
-                    .signer
-                    .persist(&state)
-                    .context("persisting the BFT signer state (refusing to sign on)")?,
-                BftAction::Broadcast(bytes) => {
-                    if let Some(m @ (Message::Proposal(_) | Message::Vote(_))) =
-                        Message::decode_strict(&bytes)
-                    {
-                        self.wal
-                            .append(&WalRecord::Sent(m))
-                            .context("writing our message to the WAL before sending it")?;
-                    }
+                Action::Persist(Persist::State(bytes)) => {
+                    let state = <SignerState as codec::DecodeAll>::decode_all(&mut &bytes[..])
+                        .context("the engine's signer state does not decode")?;
+                    self.signer
+                        .persist(&state)
+                        .context("persisting the BFT signer state (refusing to sign on)")?
+                }
+                Action::Persist(Persist::Append(bytes)) => {
+                    let record = <WalRecord as codec::DecodeAll>::decode_all(&mut &bytes[..])
+                        .context("the engine's WAL record does not decode")?;
+                    self.wal
+                        .append(&record)
+                        .context("writing to the WAL before acting on it")?;
+                }
+                Action::Persist(Persist::NewLog(height)) => self.forget_height(height)?,
+                Action::Broadcast(bytes) => {
                     self.network.broadcast_consensus(Wire::Msg(bytes).encode());
                 }
-                BftAction::Commit(cert) => {
-                    let next = cert.height.saturating_add(1);
-                    self.commit(cert).await?;
-                    // The core is at the next height already.
-                    self.forget_height(next)?;
+                Action::ImportBlock {
+                    hash,
+                    justification,
+                } => self.commit(hash, justification).await?,
+                // Imported final (instant finality): nothing more to do.
+                Action::Finalize(_) => {}
+                Action::SetBest(hash) => {
+                    tracing::warn!(target: "qstack::bft", "the BFT engine never reorganises; ignoring SetBest({hash})")
                 }
-                BftAction::Evidence(e) => {
-                    tracing::warn!(target: "qstack::bft", "double signing by validator {}: {e:?}", e.offender());
-                }
-                BftAction::WakeAt(at) => self.wake = Some(at),
+                Action::Report(bytes) => self.keep_evidence(&bytes),
+                Action::WakeAt(at) => self.wake = Some(at),
             }
         }
         Ok(())
@@ -369,20 +411,28 @@ pub async fn run(
             }
         }
     }
-    let core = Tendermint::new(
+    let replay = if contents.height == Some(height) {
+        tracing::info!(target: "qstack::bft", "replaying {} WAL records at height {height}", contents.records.len());
+        contents.records
+    } else {
+        Vec::new()
+    };
+    let stale_wal = contents.height != Some(height);
+    let engine = BftEngine::new(
         params.config.clone(),
         info.genesis_hash,
-        params.set.advanced(height.saturating_sub(1)),
+        params.set.clone(),
         params.key.clone(),
         height,
         stored.unwrap_or_default(),
+        replay,
     );
     let mut shell = Shell {
         client: client.clone(),
         txpool,
         network,
         genesis: info.genesis_hash,
-        core,
+        engine,
         signer,
         wal,
         start: Instant::now(),
@@ -390,23 +440,14 @@ pub async fn run(
         blocks: HashMap::new(),
         ready: HashMap::new(),
         waiting: HashSet::new(),
+        evidence: Vec::new(),
         done_tx,
         params,
     };
-    let mut actions = shell.core.start(shell.now());
-    if contents.height == Some(height) {
-        tracing::info!(target: "qstack::bft", "replaying {} WAL records at height {height}", contents.records.len());
-        for r in contents.records {
-            let (WalRecord::Received(m) | WalRecord::Sent(m)) = r;
-            actions.extend(
-                shell
-                    .core
-                    .handle(shell.now(), BftInput::Message(m.encode())),
-            );
-        }
-    } else {
+    if stale_wal {
         shell.wal.truncate_for(height)?;
     }
+    let actions = shell.engine.start(shell.now());
     shell.act(actions).await?;
     let mut finalized = client.subscribe_finalized();
     tokio::pin!(shutdown);
@@ -425,16 +466,21 @@ pub async fn run(
             Some(msg) = messages.recv() => shell.on_wire(msg),
             Some(done) = done_rx.recv() => shell.on_done(done),
             Ok(head) = finalized.recv() => {
-                // Sync imported blocks past the core's height: catch up.
-                let number = u64::from(head.number);
-                if number >= shell.core.height() {
-                    tracing::info!(target: "qstack::bft", "synced to #{number}; consensus moves to #{}", number + 1);
-                    shell.enter(number + 1)?
-                } else {
-                    Vec::new()
+                // Sync imported blocks past the core's height: the engine
+                // catches up (ours, one below its height, change nothing).
+                if u64::from(head.number) >= shell.engine.height() {
+                    tracing::info!(target: "qstack::bft", "synced to #{}; consensus moves to #{}", head.number, head.number + 1);
                 }
+                let input = Input::BlockImported {
+                    hash: head.hash(),
+                    number: head.number,
+                    parent: head.parent_hash,
+                    best: true,
+                    own: false,
+                };
+                shell.engine.handle(shell.now(), input)
             }
-            _ = tokio::time::sleep_until(deadline) => shell.core.handle(shell.now(), BftInput::Tick),
+            _ = tokio::time::sleep_until(deadline) => shell.engine.handle(shell.now(), Input::Tick),
         };
         shell.act(actions).await?;
     }

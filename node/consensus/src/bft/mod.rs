@@ -65,6 +65,7 @@
 //!   replay drops a torn last frame and refuses damage in the middle).
 
 mod core;
+mod engine;
 pub mod store;
 mod types;
 
@@ -74,4 +75,5 @@ mod sim;
 mod tests;
 
 pub use self::core::{BftAction, BftConfig, BftInput, Tendermint};
+pub use self::engine::BftEngine;
 pub use self::types::*;

@@ -1,0 +1,601 @@
+//! The BFT engine behind the [`Engine`] trait: [`Tendermint`] with the
+//! bookkeeping every shell would otherwise repeat — build requests matched to
+//! their (height, round), the WAL records (`Persist::Append`) written before
+//! a received message is acted on and before our own is sent, the signer
+//! state (`Persist::State`), a fresh log per height (`Persist::NewLog`),
+//! catching up when sync imports past the core's height, and validator sets
+//! arriving from the runtime (`Input::Config`).
+
+use super::store::WalRecord;
+use super::{
+    BftAction, BftConfig, BftInput, Height, Message, Round, SignerState, Tendermint, Validator,
+    ValidatorSet,
+};
+use crate::{Action, Engine, Finality, Input, Millis, Persist};
+use codec::{DecodeAll, Encode};
+use qstack_core::{Pair, H256};
+use std::collections::BTreeMap;
+
+/// Build requests kept unanswered at most (a core asks once per round).
+const MAX_REQUESTS: usize = 64;
+
+/// The BFT engine.
+#[derive(Debug)]
+pub struct BftEngine {
+    core: Tendermint,
+    config: BftConfig,
+    chain: H256,
+    /// The set of height 1; later heights advance its proposer priorities
+    /// unless the runtime scheduled another.
+    genesis_set: ValidatorSet,
+    key: Option<Pair>,
+    /// Build requests → the (height, round) they propose for.
+    requests: BTreeMap<u64, (Height, Round)>,
+    next_request: u64,
+    /// WAL records of the core's height, handed to the core at start.
+    replay: Vec<WalRecord>,
+}
+
+impl BftEngine {
+    /// An engine at `height` (the one after the last final block) for the
+    /// chain with genesis hash `chain`. `signer` is the persisted signer
+    /// state, `wal` the records the log held for `height` (replayed by
+    /// [`Engine::start`]: locks are re-derived and nothing signed is signed
+    /// again).
+    pub fn new(
+        config: BftConfig,
+        chain: H256,
+        genesis_set: ValidatorSet,
+        key: Option<Pair>,
+        height: Height,
+        signer: SignerState,
+        wal: Vec<WalRecord>,
+    ) -> Self {
+        let core = Tendermint::new(
+            config.clone(),
+            chain,
+            genesis_set.advanced(height.saturating_sub(1)),
+            key.clone(),
+            height,
+            signer,
+        );
+        Self {
+            core,
+            config,
+            chain,
+            genesis_set,
+            key,
+            requests: BTreeMap::new(),
+            next_request: 0,
+            replay: wal,
+        }
+    }
+
+    /// The core (for status and tests).
+    pub fn core(&self) -> &Tendermint {
+        &self.core
+    }
+
+    /// The height being decided.
+    pub fn height(&self) -> Height {
+        self.core.height()
+    }
+
+    /// Encodes a validator set for [`Input::Config`].
+    pub fn encode_config(validators: &[Validator]) -> Vec<u8> {
+        validators.encode()
+    }
+
+    /// The core's actions as the trait's, in order, with WAL writes before
+    /// the sends they protect.
+    fn map(&mut self, actions: Vec<BftAction>) -> Vec<Action> {
+        let mut out = Vec::with_capacity(actions.len());
+        for a in actions {
+            match a {
+                BftAction::RequestValue { height, round } => {
+                    let request = self.next_request;
+                    self.next_request = self.next_request.wrapping_add(1);
+                    if self.requests.len() >= MAX_REQUESTS {
+                        self.requests.pop_first();
+                    }
+                    self.requests.insert(request, (height, round));
+                    out.push(Action::BuildBlock {
+                        request,
+                        parent: None,
+                    });
+                }
+                BftAction::CheckValue { value, .. } => out.push(Action::CheckBlock { hash: value }),
+                BftAction::PersistSigner(state) => {
+                    out.push(Action::Persist(Persist::State(state.encode())))
+                }
+                BftAction::Broadcast(bytes) => {
+                    if let Some(m @ (Message::Proposal(_) | Message::Vote(_))) =
+                        Message::decode_strict(&bytes)
+                    {
+                        out.push(Action::Persist(Persist::Append(
+                            WalRecord::Sent(m).encode(),
+                        )));
+                    }
+                    out.push(Action::Broadcast(bytes));
+                }
+                BftAction::Commit(cert) => {
+                    self.requests.clear();
+                    let hash = cert.value;
+                    let next = cert.height.saturating_add(1);
+                    out.push(Action::ImportBlock {
+                        hash,
+                        justification: Some(cert.encode()),
+                    });
+                    out.push(Action::Finalize(hash));
+                    // The core is at the next height already.
+                    out.push(Action::Persist(Persist::NewLog(next)));
+                }
+                BftAction::Evidence(e) => out.push(Action::Report(e.encode())),
+                BftAction::WakeAt(at) => out.push(Action::WakeAt(at)),
+            }
+        }
+        out
+    }
+
+    /// Moves to `height` (sync imported past the core).
+    fn enter(&mut self, now: Millis, height: Height) -> Vec<Action> {
+        self.core = Tendermint::new(
+            self.config.clone(),
+            self.chain,
+            self.genesis_set.advanced(height.saturating_sub(1)),
+            self.key.clone(),
+            height,
+            self.core.signer(),
+        );
+        self.requests.clear();
+        let mut out = vec![Action::Persist(Persist::NewLog(height))];
+        let started = self.core.start(now);
+        out.extend(self.map(started));
+        out
+    }
+}
+
+impl Engine for BftEngine {
+    fn start(&mut self, now: Millis) -> Vec<Action> {
+        let mut actions = self.core.start(now);
+        for r in std::mem::take(&mut self.replay) {
+            let (WalRecord::Received(m) | WalRecord::Sent(m)) = r;
+            actions.extend(self.core.handle(now, BftInput::Message(m.encode())));
+        }
+        self.map(actions)
+    }
+
+    fn handle(&mut self, now: Millis, input: Input) -> Vec<Action> {
+        match input {
+            Input::Tick => {
+                let a = self.core.handle(now, BftInput::Tick);
+                self.map(a)
+            }
+            Input::Message { bytes, .. } => {
+                let mut out = Vec::new();
+                match Message::decode_strict(&bytes) {
+                    Some(m @ (Message::Proposal(_) | Message::Vote(_))) => {
+                        out.push(Action::Persist(Persist::Append(
+                            WalRecord::Received(m).encode(),
+                        )));
+                    }
+                    Some(_) => {}
+                    None => return out,
+                }
+                let a = self.core.handle(now, BftInput::Message(bytes));
+                out.extend(self.map(a));
+                out
+            }
+            Input::Built { request, hash, .. } => match self.requests.remove(&request) {
+                Some((height, round)) => {
+                    let a = self.core.handle(
+                        now,
+                        BftInput::Value {
+                            height,
+                            round,
+                            value: hash,
+                        },
+                    );
+                    self.map(a)
+                }
+                None => Vec::new(),
+            },
+            Input::BuildFailed { request } => {
+                // The round's propose timeout moves everyone on.
+                self.requests.remove(&request);
+                Vec::new()
+            }
+            Input::Checked { hash, valid } => {
+                let a = self
+                    .core
+                    .handle(now, BftInput::Validity { value: hash, valid });
+                self.map(a)
+            }
+            Input::BlockImported {
+                number, best: true, ..
+            } if u64::from(number) >= self.core.height() => {
+                self.enter(now, u64::from(number).saturating_add(1))
+            }
+            Input::Config { number, config } => {
+                // A configuration that is no valid set is ignored (the
+                // runtime checks it when it is set, so this is a version
+                // mismatch): keeping the previous set is safe.
+                if let Some(set) = <Vec<Validator> as DecodeAll>::decode_all(&mut &config[..])
+                    .ok()
+                    .and_then(|v| ValidatorSet::new(v).ok())
+                {
+                    self.core.schedule_validators(number, set);
+                }
+                Vec::new()
+            }
+            Input::TransactionsReady { .. } | Input::BlockImported { .. } => Vec::new(),
+        }
+    }
+
+    fn finality(&self) -> Finality {
+        Finality::Instant
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bft::{CommitCertificate, Step};
+    use qstack_core::{KeyScheme, Pair};
+    use std::collections::VecDeque;
+
+    const CHAIN: H256 = H256([9; 32]);
+
+    fn pairs(n: usize) -> Vec<Pair> {
+        (0..n)
+            .map(|i| Pair::from_suri(KeyScheme::Sr25519, &format!("//engine{i}")).expect("key"))
+            .collect()
+    }
+
+    fn set(pairs: &[Pair]) -> ValidatorSet {
+        ValidatorSet::new(
+            pairs
+                .iter()
+                .map(|p| Validator {
+                    public: p.public(),
+                    power: 10,
+                })
+                .collect(),
+        )
+        .expect("set")
+    }
+
+    fn config() -> BftConfig {
+        BftConfig {
+            rebroadcast: 10_000,
+            ..BftConfig::default()
+        }
+    }
+
+    /// A shell for tests: carries out every node's actions in order, with
+    /// instant delivery; block hashes are made up from the request.
+    struct Net {
+        engines: Vec<BftEngine>,
+        /// What each node persisted, in order (State, Append, NewLog).
+        durable: Vec<Vec<Persist>>,
+        /// Every action each node was asked to do, in order.
+        log: Vec<Vec<Action>>,
+        imported: Vec<Vec<(H256, CommitCertificate)>>,
+        queue: VecDeque<(usize, Input)>,
+        now: Millis,
+    }
+
+    impl Net {
+        fn new(keys: &[Pair]) -> Self {
+            let s = set(keys);
+            let engines = keys
+                .iter()
+                .map(|k| {
+                    BftEngine::new(
+                        config(),
+                        CHAIN,
+                        s.clone(),
+                        Some(k.clone()),
+                        1,
+                        SignerState::default(),
+                        Vec::new(),
+                    )
+                })
+                .collect();
+            let n = keys.len();
+            Self {
+                engines,
+                durable: vec![Vec::new(); n],
+                log: vec![Vec::new(); n],
+                imported: vec![Vec::new(); n],
+                queue: VecDeque::new(),
+                now: 0,
+            }
+        }
+
+        fn start(&mut self) {
+            for i in 0..self.engines.len() {
+                let a = self.engines[i].start(self.now);
+                self.act(i, a);
+            }
+        }
+
+        fn act(&mut self, i: usize, actions: Vec<Action>) {
+            for a in actions {
+                self.log[i].push(a.clone());
+                match a {
+                    Action::BuildBlock { request, .. } => {
+                        let hash = H256(qstack_core::hashing::blake2_256(
+                            &(i as u64, request, self.engines[i].height()).encode(),
+                        ));
+                        let number = self.engines[i].height() as u32;
+                        self.queue.push_back((
+                            i,
+                            Input::Built {
+                                request,
+                                hash,
+                                number,
+                            },
+                        ));
+                    }
+                    Action::CheckBlock { hash } => self
+                        .queue
+                        .push_back((i, Input::Checked { hash, valid: true })),
+                    Action::Persist(p) => self.durable[i].push(p),
+                    Action::Broadcast(bytes) => {
+                        for j in 0..self.engines.len() {
+                            if j != i {
+                                self.queue.push_back((
+                                    j,
+                                    Input::Message {
+                                        from: i as u64,
+                                        bytes: bytes.clone(),
+                                    },
+                                ));
+                            }
+                        }
+                    }
+                    Action::ImportBlock {
+                        hash,
+                        justification,
+                    } => {
+                        let cert = CommitCertificate::decode_all(
+                            &mut &justification.expect("a certificate")[..],
+                        )
+                        .expect("decodes");
+                        self.imported[i].push((hash, cert));
+                    }
+                    Action::Finalize(_)
+                    | Action::WakeAt(_)
+                    | Action::Report(_)
+                    | Action::SetBest(_) => {}
+                }
+            }
+        }
+
+        /// Delivers queued inputs until `done` or nothing is left.
+        fn run_until(&mut self, done: impl Fn(&Net) -> bool) {
+            let mut steps = 0;
+            while !done(self) {
+                steps += 1;
+                assert!(steps < 100_000, "no progress");
+                match self.queue.pop_front() {
+                    Some((i, input)) => {
+                        let a = self.engines[i].handle(self.now, input);
+                        self.act(i, a);
+                    }
+                    None => {
+                        // Let time pass: timeouts fire.
+                        self.now += 500;
+                        for i in 0..self.engines.len() {
+                            let a = self.engines[i].handle(self.now, Input::Tick);
+                            self.act(i, a);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn four_engines_decide_through_the_trait_with_certificates_and_logs() {
+        let keys = pairs(4);
+        let s = set(&keys);
+        let mut net = Net::new(&keys);
+        net.start();
+        net.run_until(|n| n.imported.iter().all(|v| v.len() >= 3));
+        for h in 0..3 {
+            let (hash, cert) = &net.imported[0][h];
+            assert_eq!(cert.height, h as u64 + 1);
+            assert_eq!(cert.value, *hash);
+            cert.verify(&CHAIN, &s.advanced(h as u64))
+                .expect("a valid certificate");
+            for other in &net.imported {
+                assert_eq!(other[h].0, *hash, "everyone decided the same block");
+            }
+        }
+        for i in 0..4 {
+            // Every proposal or vote sent was appended to the WAL first, and
+            // the signer state was persisted before it.
+            let log = &net.log[i];
+            for (k, a) in log.iter().enumerate() {
+                let Action::Broadcast(bytes) = a else {
+                    continue;
+                };
+                if !matches!(
+                    Message::decode_strict(bytes),
+                    Some(Message::Proposal(_) | Message::Vote(_))
+                ) {
+                    continue;
+                }
+                let sent = WalRecord::Sent(Message::decode_strict(bytes).expect("decodes"));
+                let logged = log[..k]
+                    .iter()
+                    .rev()
+                    .find(|a| matches!(a, Action::Persist(Persist::Append(_))));
+                assert_eq!(
+                    logged,
+                    Some(&Action::Persist(Persist::Append(sent.encode()))),
+                    "node {i}: a message sent without its WAL record"
+                );
+                assert!(
+                    log[..k]
+                        .iter()
+                        .any(|a| matches!(a, Action::Persist(Persist::State(_)))),
+                    "node {i}: signed before persisting the signer state"
+                );
+            }
+            // Each decision starts the next height's log.
+            let new_logs: Vec<u64> = net.durable[i]
+                .iter()
+                .filter_map(|p| match p {
+                    Persist::NewLog(h) => Some(*h),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(&new_logs[..3], &[2, 3, 4]);
+        }
+    }
+
+    #[test]
+    fn a_restarted_engine_replays_its_wal_and_never_signs_twice() {
+        let keys = pairs(4);
+        let s = set(&keys);
+        let mut net = Net::new(&keys);
+        net.start();
+        // Run until node 0 has precommitted at height 1 but before it decides.
+        net.run_until(|n| {
+            n.engines[0].core().step() == Step::Precommit || !n.imported[0].is_empty()
+        });
+        let records: Vec<WalRecord> = net.durable[0]
+            .iter()
+            .filter_map(|p| match p {
+                Persist::Append(b) => Some(WalRecord::decode_all(&mut &b[..]).expect("decodes")),
+                _ => None,
+            })
+            .collect();
+        let signer = net.durable[0]
+            .iter()
+            .rev()
+            .find_map(|p| match p {
+                Persist::State(b) => Some(SignerState::decode_all(&mut &b[..]).expect("decodes")),
+                _ => None,
+            })
+            .expect("signed something");
+        let sent_before: Vec<Vec<u8>> = net.log[0]
+            .iter()
+            .filter_map(|a| match a {
+                Action::Broadcast(b) => Some(b.clone()),
+                _ => None,
+            })
+            .collect();
+        let height = net.engines[0].height();
+        let mut restarted = BftEngine::new(
+            config(),
+            CHAIN,
+            s,
+            Some(keys[0].clone()),
+            height,
+            signer,
+            records,
+        );
+        let after = restarted.start(net.now);
+        // Whatever it sends again is a copy of what it sent before: no second
+        // signature for a (height, round, step) it had signed.
+        for a in &after {
+            if let Action::Broadcast(b) = a {
+                if let Some(Message::Proposal(_) | Message::Vote(_)) = Message::decode_strict(b) {
+                    assert!(
+                        sent_before.contains(b),
+                        "signed again after restart: {:?}",
+                        Message::decode_strict(b)
+                    );
+                }
+            }
+        }
+        assert_eq!(restarted.core().signer(), signer);
+    }
+
+    #[test]
+    fn sync_past_the_core_moves_it_and_starts_a_new_log() {
+        let keys = pairs(4);
+        let mut e = BftEngine::new(
+            config(),
+            CHAIN,
+            set(&keys),
+            Some(keys[1].clone()),
+            1,
+            SignerState::default(),
+            Vec::new(),
+        );
+        let _ = e.start(0);
+        let imported = |number| Input::BlockImported {
+            hash: H256([1; 32]),
+            number,
+            parent: H256::zero(),
+            best: true,
+            own: false,
+        };
+        let out = e.handle(10, imported(5));
+        assert_eq!(e.height(), 6);
+        assert_eq!(out.first(), Some(&Action::Persist(Persist::NewLog(6))));
+        // Blocks at or below the core's height - 1 change nothing.
+        assert_eq!(e.handle(20, imported(5)), vec![]);
+        assert_eq!(e.height(), 6);
+    }
+
+    #[test]
+    fn a_validator_set_from_the_runtime_takes_over_at_its_height() {
+        let keys = pairs(5);
+        let mut net = Net::new(&keys[..4]);
+        // From height 2 on, validator 4 replaces validator 3 (powers 10).
+        let next: Vec<Validator> = keys[..3]
+            .iter()
+            .chain(&keys[4..5])
+            .map(|p| Validator {
+                public: p.public(),
+                power: 10,
+            })
+            .collect();
+        for e in &mut net.engines {
+            assert_eq!(
+                e.handle(
+                    0,
+                    Input::Config {
+                        number: 2,
+                        config: BftEngine::encode_config(&next)
+                    }
+                ),
+                vec![]
+            );
+        }
+        net.start();
+        net.run_until(|n| n.imported[0].len() >= 1);
+        net.run_until(|n| n.engines[0].height() == 2);
+        assert_eq!(
+            net.engines[0]
+                .core()
+                .validators()
+                .index_of(&keys[4].public()),
+            Some(3)
+        );
+        assert_eq!(
+            net.engines[0]
+                .core()
+                .validators()
+                .index_of(&keys[3].public()),
+            None
+        );
+        // Garbage configuration is ignored.
+        assert_eq!(
+            net.engines[0].handle(
+                net.now,
+                Input::Config {
+                    number: 9,
+                    config: vec![1, 2, 3]
+                }
+            ),
+            vec![]
+        );
+    }
+}

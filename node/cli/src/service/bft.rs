@@ -486,3 +486,160 @@ pub async fn run(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    //! Four validators in one process (each with its own database, pool,
+    //! libp2p network on loopback and BFT shell), and a fifth node that
+    //! gossips two conflicting prevotes signed by validator 2: the
+    //! validators see the double sign, the next proposer puts it in a block
+    //! and the runtime records it.
+
+    use super::*;
+    use crate::benchmark::client_on;
+    use crate::chain_spec::{ChainSpec, ConsensusSpec};
+    use crate::service::{Justify, NetChain};
+    use qstack_consensus::bft::{Message, SignedVote, Vote, VoteKind};
+    use qstack_core::KeyScheme;
+    use qstack_executor::{Executor, ExecutorConfig};
+    use qstack_network::NetworkConfig;
+
+    const KEYS: [(&str, KeyScheme); 4] = [
+        ("//Alice", KeyScheme::Hybrid),
+        ("//Bob", KeyScheme::Hybrid),
+        ("//Charlie", KeyScheme::Sr25519),
+        ("//Dave", KeyScheme::Falcon512),
+    ];
+
+    fn offences(client: &Client) -> u32 {
+        let Ok(info) = client.info() else { return 0 };
+        let key = qstack_runtime::evidence::OffenceCount::key();
+        client
+            .storage(&info.finalized_hash, &key)
+            .ok()
+            .flatten()
+            .and_then(|b| u32::decode(&mut &b[..]).ok())
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_double_sign_seen_on_the_network_is_recorded_on_chain() {
+        let spec = ChainSpec::load("local-bft").unwrap();
+        let ConsensusSpec::Bft { timeouts, .. } = &spec.consensus else {
+            panic!("local-bft is a bft spec")
+        };
+        let config = timeouts.config();
+        let set = spec.consensus.bft_validators().unwrap().unwrap();
+        let genesis = spec.genesis_source().unwrap();
+        let executor = Arc::new(Executor::new(ExecutorConfig::default()).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let clients: Vec<Arc<Client>> = (0..5)
+            .map(|i| {
+                Arc::new(
+                    client_on(
+                        &executor,
+                        &genesis,
+                        Some(&dir.path().join(format!("n{i}/db"))),
+                    )
+                    .unwrap(),
+                )
+            })
+            .collect();
+        let chain = clients[0].info().unwrap().genesis_hash;
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let base = dir.path().to_path_buf();
+        let recorded = rt.block_on(async move {
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            let mut boot: Option<String> = None;
+            let mut nets = Vec::new();
+            for (i, client) in clients.iter().enumerate() {
+                let mut cfg = NetworkConfig::new(
+                    qstack_network::node_key::generate(),
+                    vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
+                );
+                cfg.kademlia = false;
+                cfg.mdns = false;
+                cfg.consensus_messages = true;
+                cfg.boot_nodes = boot.iter().map(|b| b.parse().unwrap()).collect();
+                let set_j = set.clone();
+                let justify: Justify =
+                    Arc::new(move |h, j| verify_justification(&chain, &set_j, h, j));
+                let txpool = Arc::new(TxPool::new());
+                let (net, msgs) = qstack_network::start(
+                    cfg,
+                    Arc::new(NetChain {
+                        client: client.clone(),
+                        txpool: Some(txpool.clone()),
+                        finalize_on_import: true,
+                        justify: Some(justify),
+                    }),
+                )
+                .unwrap();
+                if boot.is_none() {
+                    boot = Some(net.dial_address(Duration::from_secs(10)).await.unwrap());
+                }
+                nets.push(net.clone());
+                if i == 4 {
+                    // The fifth node only gossips; drain what it receives.
+                    let mut msgs = msgs;
+                    tokio::spawn(async move { while msgs.recv().await.is_some() {} });
+                    continue;
+                }
+                let (suri, scheme) = KEYS[i];
+                let params = BftParams {
+                    set: set.clone(),
+                    config: config.clone(),
+                    // Long heights: the forged votes land in the height they name.
+                    block_time_ms: 2000,
+                    key: Some(Pair::from_suri(scheme, suri).unwrap()),
+                    dir: base.join(format!("n{i}/bft")),
+                    author: None,
+                };
+                let mut stop = stop_rx.clone();
+                tokio::spawn(run(client.clone(), txpool, net, msgs, params, async move {
+                    let _ = stop.changed().await;
+                }));
+            }
+            let charlie = Pair::from_suri(KeyScheme::Sr25519, "//Charlie").unwrap();
+            let index = set.index_of(&charlie.public()).unwrap();
+            let deadline = Instant::now() + Duration::from_secs(120);
+            let mut forged = 0u32;
+            while Instant::now() < deadline {
+                if clients[..4].iter().all(|c| offences(c) > 0) {
+                    break;
+                }
+                let height = u64::from(clients[0].info().unwrap().finalized_number) + 1;
+                if height > 1 {
+                    for value in [H256([1; 32]), H256([2; 32])] {
+                        let vote = Vote {
+                            height,
+                            round: 0,
+                            kind: VoteKind::Prevote,
+                            value: Some(value),
+                            validator: index,
+                        };
+                        let m = Message::Vote(SignedVote::sign(&charlie, &chain, vote));
+                        nets[4].broadcast_consensus(Wire::Msg(m.encode()).encode());
+                    }
+                    forged += 1;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            let counts: Vec<u32> = clients[..4].iter().map(|c| offences(c)).collect();
+            let heights: Vec<u32> = clients
+                .iter()
+                .map(|c| c.info().unwrap().finalized_number)
+                .collect();
+            let _ = stop_tx.send(true);
+            (counts, heights, forged)
+        });
+        rt.shutdown_timeout(Duration::from_secs(5));
+        let (counts, heights, forged) = recorded;
+        assert!(
+            counts.iter().all(|c| *c > 0),
+            "offences recorded per validator {counts:?} after {forged} forged pairs; heights {heights:?}"
+        );
+        // The chain went on deciding blocks.
+        assert!(heights[..4].iter().all(|h| *h >= 2), "{heights:?}");
+    }
+}

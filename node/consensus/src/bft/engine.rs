@@ -570,7 +570,7 @@ mod tests {
             );
         }
         net.start();
-        net.run_until(|n| n.imported[0].len() >= 1);
+        net.run_until(|n| !n.imported[0].is_empty());
         net.run_until(|n| n.engines[0].height() == 2);
         assert_eq!(
             net.engines[0]

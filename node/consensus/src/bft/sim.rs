@@ -536,9 +536,10 @@ fn logical(msg: &Message) -> Vec<u8> {
     }
 }
 
-/// Seeds per scenario in CI: 16 scenarios, about 30 s for all simulation
-/// tests in a debug build on 2 cores (200 seeds: about 3 minutes).
-const CI_SEEDS: u64 = 32;
+/// Seeds per scenario in CI: 16 scenarios × 128 = 2,048 simulated networks,
+/// about a minute for all simulation tests in a debug build on 2 cores
+/// (signature checks dominate).
+const CI_SEEDS: u64 = 128;
 
 /// Seeds per scenario: `QSTACK_SIM_SEEDS`, else [`CI_SEEDS`].
 fn seeds() -> u64 {

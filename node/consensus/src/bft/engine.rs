@@ -14,7 +14,7 @@ use super::{
 use crate::{Action, Engine, Finality, Input, Millis, Persist};
 use codec::{DecodeAll, Encode};
 use qstack_core::{Pair, H256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// Build requests kept unanswered at most (a core asks once per round).
 const MAX_REQUESTS: usize = 64;
@@ -34,6 +34,10 @@ pub struct BftEngine {
     next_request: u64,
     /// WAL records of the core's height, handed to the core at start.
     replay: Vec<WalRecord>,
+    /// Hashes of the messages in the current height's WAL: re-broadcasts and
+    /// gossip duplicates are not written again, so a long stall cannot fill
+    /// the log.
+    logged: HashSet<[u8; 32]>,
 }
 
 impl BftEngine {
@@ -68,6 +72,37 @@ impl BftEngine {
             requests: BTreeMap::new(),
             next_request: 0,
             replay: wal,
+            logged: HashSet::new(),
+        }
+    }
+
+    /// The WAL write for `m`, unless the log of this height has it already.
+    fn log(&mut self, m: &Message, sent: bool) -> Option<Action> {
+        if !self
+            .logged
+            .insert(qstack_core::hashing::blake2_256(&m.encode()))
+        {
+            return None;
+        }
+        let record = if sent {
+            WalRecord::Sent(m.clone())
+        } else {
+            WalRecord::Received(m.clone())
+        };
+        Some(Action::Persist(Persist::Append(record.encode())))
+    }
+
+    /// Whether a received proposal or vote is one the core keeps: for its
+    /// height, signed by a validator of its set. Only those go to the WAL
+    /// (anyone can gossip bytes; only validators can fill the log).
+    fn worth_logging(&self, m: &Message) -> bool {
+        let set = self.core.validators();
+        match m {
+            Message::Proposal(p) => {
+                p.proposal.height == self.core.height() && p.verify(&self.chain, set)
+            }
+            Message::Vote(v) => v.vote.height == self.core.height() && v.verify(&self.chain, set),
+            Message::Commit(_) | Message::Status(_) => false,
         }
     }
 
@@ -112,9 +147,7 @@ impl BftEngine {
                     if let Some(m @ (Message::Proposal(_) | Message::Vote(_))) =
                         Message::decode_strict(&bytes)
                     {
-                        out.push(Action::Persist(Persist::Append(
-                            WalRecord::Sent(m).encode(),
-                        )));
+                        out.extend(self.log(&m, true));
                     }
                     out.push(Action::Broadcast(bytes));
                 }
@@ -128,6 +161,7 @@ impl BftEngine {
                     });
                     out.push(Action::Finalize(hash));
                     // The core is at the next height already.
+                    self.logged.clear();
                     out.push(Action::Persist(Persist::NewLog(next)));
                 }
                 BftAction::Evidence(e) => out.push(Action::Report(e.encode())),
@@ -148,6 +182,7 @@ impl BftEngine {
             self.core.signer(),
         );
         self.requests.clear();
+        self.logged.clear();
         let mut out = vec![Action::Persist(Persist::NewLog(height))];
         let started = self.core.start(now);
         out.extend(self.map(started));
@@ -160,7 +195,9 @@ impl Engine for BftEngine {
         let mut actions = self.core.start(now);
         for r in std::mem::take(&mut self.replay) {
             let (WalRecord::Received(m) | WalRecord::Sent(m)) = r;
-            actions.extend(self.core.handle(now, BftInput::Message(m.encode())));
+            let bytes = m.encode();
+            self.logged.insert(qstack_core::hashing::blake2_256(&bytes));
+            actions.extend(self.core.handle(now, BftInput::Message(bytes)));
         }
         self.map(actions)
     }
@@ -172,15 +209,14 @@ impl Engine for BftEngine {
                 self.map(a)
             }
             Input::Message { bytes, .. } => {
+                let Some(m) = Message::decode_strict(&bytes) else {
+                    return Vec::new();
+                };
+                // Logged before anything the core does with it is carried
+                // out (the core's in-memory change is lost in a crash anyway).
                 let mut out = Vec::new();
-                match Message::decode_strict(&bytes) {
-                    Some(m @ (Message::Proposal(_) | Message::Vote(_))) => {
-                        out.push(Action::Persist(Persist::Append(
-                            WalRecord::Received(m).encode(),
-                        )));
-                    }
-                    Some(_) => {}
-                    None => return out,
+                if self.worth_logging(&m) {
+                    out.extend(self.log(&m, false));
                 }
                 let a = self.core.handle(now, BftInput::Message(bytes));
                 out.extend(self.map(a));
@@ -514,6 +550,64 @@ mod tests {
             }
         }
         assert_eq!(restarted.core().signer(), signer);
+    }
+
+    #[test]
+    fn the_wal_holds_each_message_once_and_only_what_validators_signed() {
+        use crate::bft::{SignedVote, Vote, VoteKind};
+        let keys = pairs(5);
+        let mut e = BftEngine::new(
+            BftConfig {
+                rebroadcast: 100,
+                ..BftConfig::default()
+            },
+            CHAIN,
+            set(&keys[..4]),
+            Some(keys[1].clone()),
+            1,
+            SignerState::default(),
+            Vec::new(),
+        );
+        let appends = |a: &[Action]| -> Vec<Vec<u8>> {
+            a.iter()
+                .filter_map(|x| match x {
+                    Action::Persist(Persist::Append(b)) => Some(b.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let vote = |k: &Pair, validator: u32, height: u64| {
+            Message::Vote(SignedVote::sign(
+                k,
+                &CHAIN,
+                Vote {
+                    height,
+                    round: 0,
+                    kind: VoteKind::Prevote,
+                    value: Some(H256([5; 32])),
+                    validator,
+                },
+            ))
+            .encode()
+        };
+        let msg = |bytes| Input::Message { from: 0, bytes };
+        let mut logged = appends(&e.start(0));
+        // (sr25519 signatures are randomised: a gossip duplicate is the same bytes.)
+        let v0 = vote(&keys[0], 0, 1);
+        assert_eq!(appends(&e.handle(1, msg(v0.clone()))).len(), 1, "logged");
+        assert!(appends(&e.handle(2, msg(v0))).is_empty(), "a duplicate");
+        // Signed by a key outside the set, or for another height: not logged.
+        assert!(appends(&e.handle(3, msg(vote(&keys[4], 2, 1)))).is_empty());
+        assert!(appends(&e.handle(4, msg(vote(&keys[2], 2, 7)))).is_empty());
+        // Our own messages, re-sent every 100 ms while the round waits, are
+        // written once.
+        for t in (100..10_000).step_by(100) {
+            logged.extend(appends(&e.handle(t, Input::Tick)));
+        }
+        let mut unique = logged.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), logged.len(), "a message written twice");
     }
 
     #[test]

@@ -4,13 +4,13 @@
 //! data, verified through the host and recorded; the block re-imports in
 //! Wasm, and the same block with a forged piece does not.
 
-use super::{call, dev, executor, Mode};
+use super::{call, dev, executor, genesis_from_json, Mode};
 use codec::{Decode, Encode};
 use qstack_core::{KeyScheme, Pair, H256};
 use qstack_io::{OverlayedChanges, TestExternalities};
 use qstack_runtime::evidence::{Evidence, SignedProposal, SignedVote, Vote, VoteKind};
 use qstack_runtime::executive::BlockError;
-use qstack_runtime::{evidence, Block, Extrinsic, RuntimeCall, WASM_BINARY};
+use qstack_runtime::{evidence, Block, Extrinsic, RuntimeCall};
 use qstack_runtime_primitives::{ApplyExtrinsicResult, Header, InvalidTransaction};
 use std::collections::BTreeMap;
 
@@ -28,21 +28,7 @@ fn genesis(exec: &qstack_executor::Executor, mode: Mode, validators: &[Pair]) ->
         })
         .collect();
     let json = format!(r#"{{"evidence":{{"validators":[{}]}}}}"#, list.join(","));
-    let mut state = TestExternalities::new();
-    let mut overlay = OverlayedChanges::default();
-    overlay.set(b":code", Some(WASM_BINARY.to_vec()));
-    let out = call(
-        exec,
-        mode,
-        &mut overlay,
-        &state,
-        "GenesisBuilder_build_state",
-        &json.into_bytes().encode(),
-    );
-    assert_eq!(Result::<(), String>::decode(&mut &out[..]).unwrap(), Ok(()));
-    state.overlay = overlay;
-    state.commit_all();
-    state
+    genesis_from_json(exec, mode, &json)
 }
 
 /// Builds block 1 from inherent data carrying `offered`.

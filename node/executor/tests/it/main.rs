@@ -59,6 +59,11 @@ fn genesis(exec: &Executor, mode: Mode, endowed: &[Pair]) -> TestExternalities {
         })
         .collect();
     let json = format!(r#"{{"balances":{{"balances":[{}]}}}}"#, list.join(","));
+    genesis_from_json(exec, mode, &json)
+}
+
+/// The genesis state the runtime builds from a genesis JSON patch.
+fn genesis_from_json(exec: &Executor, mode: Mode, json: &str) -> TestExternalities {
     let mut state = TestExternalities::new();
     let mut overlay = OverlayedChanges::default();
     overlay.set(b":code", Some(WASM_BINARY.to_vec()));
@@ -68,7 +73,7 @@ fn genesis(exec: &Executor, mode: Mode, endowed: &[Pair]) -> TestExternalities {
         &mut overlay,
         &state,
         "GenesisBuilder_build_state",
-        &json.into_bytes().encode(),
+        &json.as_bytes().to_vec().encode(),
     );
     assert_eq!(Result::<(), String>::decode(&mut &out[..]).unwrap(), Ok(()));
     state.overlay = overlay;

@@ -119,7 +119,7 @@ enum Rule {
 /// Values one validator may be counted for in one (round, step): an
 /// equivocator's extra votes count for their values (as the paper's "2f+1
 /// messages" do) but cannot grow memory without bound.
-const MAX_VALUES_PER_VOTER: usize = 4;
+pub(crate) const MAX_VALUES_PER_VOTER: usize = 4;
 
 /// Votes of one (round, step).
 #[derive(Default, Debug)]

@@ -6,10 +6,11 @@
 //! catching up when sync imports past the core's height, and validator sets
 //! arriving from the runtime (`Input::Config`).
 
+use super::core::MAX_VALUES_PER_VOTER;
 use super::store::WalRecord;
 use super::{
-    BftAction, BftConfig, BftInput, Height, Message, Round, SignerState, Tendermint, Validator,
-    ValidatorSet,
+    BftAction, BftConfig, BftInput, Height, Message, Round, SignerState, Step, Tendermint,
+    Validator, ValidatorSet,
 };
 use crate::{Action, Engine, Finality, Input, Millis, Persist};
 use codec::{DecodeAll, Encode};
@@ -38,6 +39,10 @@ pub struct BftEngine {
     /// gossip duplicates are not written again, so a long stall cannot fill
     /// the log.
     logged: HashSet<[u8; 32]>,
+    /// Received messages logged this height per (signer, round, step): no
+    /// more than the core keeps, so even a validator signing endless
+    /// conflicting votes cannot fill the log.
+    per_step: BTreeMap<(u32, Round, Step), usize>,
 }
 
 impl BftEngine {
@@ -73,6 +78,7 @@ impl BftEngine {
             next_request: 0,
             replay: wal,
             logged: HashSet::new(),
+            per_step: BTreeMap::new(),
         }
     }
 
@@ -93,17 +99,42 @@ impl BftEngine {
     }
 
     /// Whether a received proposal or vote is one the core keeps: for its
-    /// height, signed by a validator of its set. Only those go to the WAL
-    /// (anyone can gossip bytes; only validators can fill the log).
-    fn worth_logging(&self, m: &Message) -> bool {
+    /// height and a round it accepts, signed by a validator of its set, and
+    /// not beyond the values per signer and step it counts. Only those go to
+    /// the WAL (anyone can gossip bytes; a validator can add only a bounded
+    /// number per round).
+    fn worth_logging(&mut self, m: &Message) -> bool {
         let set = self.core.validators();
-        match m {
-            Message::Proposal(p) => {
-                p.proposal.height == self.core.height() && p.verify(&self.chain, set)
-            }
-            Message::Vote(v) => v.vote.height == self.core.height() && v.verify(&self.chain, set),
-            Message::Commit(_) | Message::Status(_) => false,
+        let (height, round, step, signer, signed) = match m {
+            Message::Proposal(p) => (
+                p.proposal.height,
+                p.proposal.round,
+                Step::Propose,
+                p.proposal.proposer,
+                p.verify(&self.chain, set),
+            ),
+            Message::Vote(v) => (
+                v.vote.height,
+                v.vote.round,
+                v.vote.kind.step(),
+                v.vote.validator,
+                v.verify(&self.chain, set),
+            ),
+            Message::Commit(_) | Message::Status(_) => return false,
+        };
+        let max_round = self
+            .core
+            .round()
+            .saturating_add(self.config.max_future_rounds);
+        if height != self.core.height() || round > max_round || !signed {
+            return false;
         }
+        let count = self.per_step.entry((signer, round, step)).or_insert(0);
+        if *count >= MAX_VALUES_PER_VOTER {
+            return false;
+        }
+        *count += 1;
+        true
     }
 
     /// The core (for status and tests).
@@ -162,6 +193,7 @@ impl BftEngine {
                     out.push(Action::Finalize(hash));
                     // The core is at the next height already.
                     self.logged.clear();
+                    self.per_step.clear();
                     out.push(Action::Persist(Persist::NewLog(next)));
                 }
                 BftAction::Evidence(e) => out.push(Action::Report(e.encode())),
@@ -183,6 +215,7 @@ impl BftEngine {
         );
         self.requests.clear();
         self.logged.clear();
+        self.per_step.clear();
         let mut out = vec![Action::Persist(Persist::NewLog(height))];
         let started = self.core.start(now);
         out.extend(self.map(started));
@@ -596,6 +629,25 @@ mod tests {
         let v0 = vote(&keys[0], 0, 1);
         assert_eq!(appends(&e.handle(1, msg(v0.clone()))).len(), 1, "logged");
         assert!(appends(&e.handle(2, msg(v0))).is_empty(), "a duplicate");
+        // One validator signing endless conflicting prevotes for one round:
+        // the log takes as many as the core counts (4, this one included).
+        let conflicting: usize = (0..20u8)
+            .map(|i| {
+                let m = Message::Vote(SignedVote::sign(
+                    &keys[3],
+                    &CHAIN,
+                    Vote {
+                        height: 1,
+                        round: 0,
+                        kind: VoteKind::Prevote,
+                        value: Some(H256([i; 32])),
+                        validator: 3,
+                    },
+                ));
+                appends(&e.handle(3, msg(m.encode()))).len()
+            })
+            .sum();
+        assert_eq!(conflicting, MAX_VALUES_PER_VOTER);
         // Signed by a key outside the set, or for another height: not logged.
         assert!(appends(&e.handle(3, msg(vote(&keys[4], 2, 1)))).is_empty());
         assert!(appends(&e.handle(4, msg(vote(&keys[2], 2, 7)))).is_empty());

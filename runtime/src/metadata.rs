@@ -532,6 +532,30 @@ mod tests {
     }
 
     #[test]
+    fn no_type_names_an_array_clients_cannot_read() {
+        // polkadot.js refuses `[T; N]` with N > 2048 (an ML-DSA signature is
+        // 2,420 bytes: described as two arrays in a row).
+        for v in VERSIONS {
+            let bytes = metadata_prefixed(v).unwrap();
+            let types = match RuntimeMetadataPrefixed::decode(&mut &bytes[..]).unwrap().1 {
+                RuntimeMetadata::V14(m) => m.types,
+                RuntimeMetadata::V15(m) => m.types,
+                _ => panic!("unexpected version"),
+            };
+            for t in &types.types {
+                if let scale_info::TypeDef::Array(a) = &t.ty.type_def {
+                    assert!(
+                        a.len as usize <= qstack_core::crypto::MAX_DESCRIBED_ARRAY,
+                        "type {} is an array of {}",
+                        t.id,
+                        a.len
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn v15_describes_every_runtime_api_the_runtime_serves() {
         let bytes = metadata_prefixed(15).unwrap();
         let RuntimeMetadataPrefixed(_, RuntimeMetadata::V15(m)) =

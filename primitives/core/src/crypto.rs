@@ -17,10 +17,35 @@ pub const MLDSA_PUBLIC_LEN: usize = 1312;
 /// ML-DSA-44 signature length (FIPS 204).
 pub const MLDSA_SIGNATURE_LEN: usize = 2420;
 
+/// The longest fixed array a type description may name: polkadot.js (and
+/// other SCALE clients built on its registry) refuse `[u8; N]` for N > 2048.
+pub const MAX_DESCRIBED_ARRAY: usize = 2048;
+
 macro_rules! byte_array {
     ($(#[$m:meta])* $name:ident, $len:expr) => {
+        byte_array!(@common $(#[$m])* #[derive(TypeInfo)] $name, $len);
+    };
+    // Longer than `MAX_DESCRIBED_ARRAY`: described to clients as two arrays
+    // in a row, which encode exactly as the one array does.
+    ($(#[$m:meta])* split $name:ident, $len:expr) => {
+        byte_array!(@common $(#[$m])* $name, $len);
+
+        impl TypeInfo for $name {
+            type Identity = Self;
+            fn type_info() -> scale_info::Type {
+                scale_info::Type::builder()
+                    .path(scale_info::Path::new(stringify!($name), module_path!()))
+                    .composite(
+                        scale_info::build::Fields::unnamed()
+                            .field(|f| f.ty::<[u8; MAX_DESCRIBED_ARRAY]>())
+                            .field(|f| f.ty::<[u8; $len - MAX_DESCRIBED_ARRAY]>()),
+                    )
+            }
+        }
+    };
+    (@common $(#[$m:meta])* $name:ident, $len:expr) => {
         $(#[$m])*
-        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen)]
         pub struct $name(pub [u8; $len]);
 
         impl $name {
@@ -69,7 +94,7 @@ byte_array!(
 );
 byte_array!(
     /// An ML-DSA-44 signature.
-    MlDsaSignature,
+    split MlDsaSignature,
     MLDSA_SIGNATURE_LEN
 );
 byte_array!(
@@ -281,6 +306,21 @@ impl<'de> serde::Deserialize<'de> for AccountId {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_long_signature_is_described_as_arrays_clients_read_with_the_same_encoding() {
+        use scale_info::{TypeDef, TypeInfo};
+        let ty = MlDsaSignature::type_info();
+        let TypeDef::Composite(c) = &ty.type_def else {
+            panic!("{ty:?}")
+        };
+        assert_eq!(c.fields.len(), 2);
+        let sig = MlDsaSignature([7; MLDSA_SIGNATURE_LEN]);
+        // Two fixed arrays in a row encode as the one array does.
+        let mut halves = [7u8; MAX_DESCRIBED_ARRAY].encode();
+        halves.extend([7u8; MLDSA_SIGNATURE_LEN - MAX_DESCRIBED_ARRAY].encode());
+        assert_eq!(sig.encode(), halves);
+    }
+
     use super::*;
 
     #[test]

@@ -8,13 +8,12 @@
 
 use crate::benchmark::{client_on, genesis_with, AssetKind};
 use crate::chain_spec::{ChainSpec, ConsensusSpec};
-use crate::service::{bft, Justify, NetChain, TxPool};
+use crate::service::{bft, TxPool};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use codec::Encode;
 use qstack_core::{KeyScheme, Pair, H256};
 use qstack_executor::{Executor, ExecutorConfig};
-use qstack_network::NetworkConfig;
 use qstack_runtime::signing::{sign, ChainContext, TxOptions};
 use qstack_runtime::{tokens, RuntimeCall};
 use std::collections::HashMap;
@@ -41,7 +40,8 @@ pub struct BftArgs {
     json: bool,
 }
 
-const KEYS: [(&str, KeyScheme); 4] = [
+/// The validators of `chain-specs/local-bft.json`, in order.
+pub(crate) const KEYS: [(&str, KeyScheme); 4] = [
     ("//Alice", KeyScheme::Hybrid),
     ("//Bob", KeyScheme::Hybrid),
     ("//Charlie", KeyScheme::Sr25519),
@@ -131,32 +131,10 @@ pub fn run(args: BftArgs) -> Result<()> {
             let (suri, scheme) = KEYS[i];
             let key = Pair::from_suri(scheme, suri)?;
             let txpool = Arc::new(TxPool::new());
-            let mut cfg = NetworkConfig::new(
-                qstack_network::node_key::generate(),
-                vec!["/ip4/127.0.0.1/tcp/0".parse()?],
-            );
-            cfg.kademlia = false;
-            cfg.consensus_messages = true;
-            cfg.boot_nodes = boot.iter().map(|b| b.parse()).collect::<Result<_, _>>()?;
-            let set_j = set.clone();
-            let justify: Justify =
-                Arc::new(move |h, j| bft::verify_justification(&chain, &set_j, h, j));
-            let (net, msgs) = qstack_network::start(
-                cfg,
-                Arc::new(NetChain {
-                    client: client.clone(),
-                    txpool: Some(txpool.clone()),
-                    finalize_on_import: true,
-                    justify: Some(justify),
-                }),
-            )?;
-            if boot.is_none() {
-                boot = Some(
-                    net.dial_address(Duration::from_secs(5))
-                        .await
-                        .context("validator 0 did not start listening")?,
-                );
-            }
+            let (net, msgs, address) =
+                bft::loopback_network(client.clone(), txpool.clone(), &set, boot.as_deref())
+                    .await?;
+            boot.get_or_insert(address);
             let params = bft::BftParams {
                 set: set.clone(),
                 config: timeouts.config(),

@@ -76,6 +76,42 @@ pub fn verify_justification(
         .map_err(|e| format!("commit certificate: {e:?}"))
 }
 
+/// Starts a BFT node's network on a free loopback port, for benchmarks and
+/// tests that run several validators in one process: the consensus topic on,
+/// no Kademlia, no mDNS, `boot` dialled, synced blocks checked against `set`.
+/// Returns the handle, the consensus messages and the node's dial address.
+pub async fn loopback_network(
+    client: Arc<Client>,
+    txpool: Arc<TxPool>,
+    set: &ValidatorSet,
+    boot: Option<&str>,
+) -> Result<(NetworkHandle, mpsc::Receiver<ConsensusMessage>, String)> {
+    let mut cfg = qstack_network::NetworkConfig::new(
+        qstack_network::node_key::generate(),
+        vec!["/ip4/127.0.0.1/tcp/0".parse()?],
+    );
+    cfg.kademlia = false;
+    cfg.mdns = false;
+    cfg.consensus_messages = true;
+    cfg.boot_nodes = boot.iter().map(|b| b.parse()).collect::<Result<_, _>>()?;
+    let (chain, set) = (client.info()?.genesis_hash, set.clone());
+    let justify: super::Justify = Arc::new(move |h, j| verify_justification(&chain, &set, h, j));
+    let (net, msgs) = qstack_network::start(
+        cfg,
+        Arc::new(super::NetChain {
+            client,
+            txpool: Some(txpool),
+            finalize_on_import: true,
+            justify: Some(justify),
+        }),
+    )?;
+    let address = net
+        .dial_address(Duration::from_secs(10))
+        .await
+        .context("the node did not start listening")?;
+    Ok((net, msgs, address))
+}
+
 /// Results of work done off the loop.
 enum Done {
     Built(u64, Box<BuiltBlock>),
@@ -496,20 +532,12 @@ mod tests {
     //! and the runtime records it.
 
     use super::*;
+    use crate::bench_bft::KEYS;
     use crate::benchmark::client_on;
     use crate::chain_spec::{ChainSpec, ConsensusSpec};
-    use crate::service::{Justify, NetChain};
     use qstack_consensus::bft::{Message, SignedVote, Vote, VoteKind};
     use qstack_core::KeyScheme;
     use qstack_executor::{Executor, ExecutorConfig};
-    use qstack_network::NetworkConfig;
-
-    const KEYS: [(&str, KeyScheme); 4] = [
-        ("//Alice", KeyScheme::Hybrid),
-        ("//Bob", KeyScheme::Hybrid),
-        ("//Charlie", KeyScheme::Sr25519),
-        ("//Dave", KeyScheme::Falcon512),
-    ];
 
     fn offences(client: &Client) -> u32 {
         let Ok(info) = client.info() else { return 0 };
@@ -553,31 +581,12 @@ mod tests {
             let mut boot: Option<String> = None;
             let mut nets = Vec::new();
             for (i, client) in clients.iter().enumerate() {
-                let mut cfg = NetworkConfig::new(
-                    qstack_network::node_key::generate(),
-                    vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
-                );
-                cfg.kademlia = false;
-                cfg.mdns = false;
-                cfg.consensus_messages = true;
-                cfg.boot_nodes = boot.iter().map(|b| b.parse().unwrap()).collect();
-                let set_j = set.clone();
-                let justify: Justify =
-                    Arc::new(move |h, j| verify_justification(&chain, &set_j, h, j));
                 let txpool = Arc::new(TxPool::new());
-                let (net, msgs) = qstack_network::start(
-                    cfg,
-                    Arc::new(NetChain {
-                        client: client.clone(),
-                        txpool: Some(txpool.clone()),
-                        finalize_on_import: true,
-                        justify: Some(justify),
-                    }),
-                )
-                .unwrap();
-                if boot.is_none() {
-                    boot = Some(net.dial_address(Duration::from_secs(10)).await.unwrap());
-                }
+                let (net, msgs, address) =
+                    loopback_network(client.clone(), txpool.clone(), &set, boot.as_deref())
+                        .await
+                        .unwrap();
+                boot.get_or_insert(address);
                 nets.push(net.clone());
                 if i == 4 {
                     // The fifth node only gossips; drain what it receives.

@@ -4,7 +4,7 @@
 //! data, verified through the host and recorded; the block re-imports in
 //! Wasm, and the same block with a forged piece does not.
 
-use super::{call, dev, executor, genesis_from_json, Mode};
+use super::{build_block_with, call, dev, executor, genesis_from_json, Mode};
 use codec::{Decode, Encode};
 use qstack_core::{KeyScheme, Pair, H256};
 use qstack_io::{OverlayedChanges, TestExternalities};
@@ -39,33 +39,9 @@ fn build_block(
     genesis_hash: H256,
     offered: &[Evidence],
 ) -> (Block, Vec<ApplyExtrinsicResult>) {
-    let mut overlay = OverlayedChanges::default();
-    let header = Header {
-        parent_hash: genesis_hash,
-        number: 1,
-        state_root: H256::zero(),
-        extrinsics_root: H256::zero(),
-        digest: Default::default(),
-    };
-    let mut run = |method: &str, input: &[u8]| call(exec, mode, &mut overlay, state, method, input);
-    run("Core_initialize_block", &header.encode());
     let mut data = BTreeMap::new();
-    data.insert(*b"timstap0", 1_700_000_000_000u64.encode());
     data.insert(evidence::INHERENT_IDENTIFIER, offered.to_vec().encode());
-    let out = run("BlockBuilder_inherent_extrinsics", &data.encode());
-    let extrinsics = Vec::<Extrinsic>::decode(&mut &out[..]).unwrap();
-    let results = extrinsics
-        .iter()
-        .map(|xt| {
-            let out = run("BlockBuilder_apply_extrinsic", &xt.encode());
-            ApplyExtrinsicResult::decode(&mut &out[..]).unwrap()
-        })
-        .collect();
-    let out = run("BlockBuilder_finalize_block", &[]);
-    let header = Result::<Header, BlockError>::decode(&mut &out[..])
-        .unwrap()
-        .expect("finalises");
-    (Block { header, extrinsics }, results)
+    build_block_with(exec, mode, state, genesis_hash, data, &[])
 }
 
 #[test]

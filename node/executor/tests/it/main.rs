@@ -111,6 +111,18 @@ fn build_block(
     genesis_hash: H256,
     signed: &[Extrinsic],
 ) -> (Block, Vec<ApplyExtrinsicResult>) {
+    build_block_with(exec, mode, state, genesis_hash, BTreeMap::new(), signed)
+}
+
+/// Builds block 1 from inherent data (a timestamp plus `data`) and `signed`.
+fn build_block_with(
+    exec: &Executor,
+    mode: Mode,
+    state: &TestExternalities,
+    genesis_hash: H256,
+    mut data: BTreeMap<[u8; 8], Vec<u8>>,
+    signed: &[Extrinsic],
+) -> (Block, Vec<ApplyExtrinsicResult>) {
     let mut overlay = OverlayedChanges::default();
     let header = Header {
         parent_hash: genesis_hash,
@@ -119,46 +131,20 @@ fn build_block(
         extrinsics_root: H256::zero(),
         digest: Default::default(),
     };
-    call(
-        exec,
-        mode,
-        &mut overlay,
-        state,
-        "Core_initialize_block",
-        &header.encode(),
-    );
-    let mut data = BTreeMap::new();
+    let mut run = |method: &str, input: &[u8]| call(exec, mode, &mut overlay, state, method, input);
+    run("Core_initialize_block", &header.encode());
     data.insert(*b"timstap0", 1_700_000_000_000u64.encode());
-    let inherents = call(
-        exec,
-        mode,
-        &mut overlay,
-        state,
-        "BlockBuilder_inherent_extrinsics",
-        &data.encode(),
-    );
+    let inherents = run("BlockBuilder_inherent_extrinsics", &data.encode());
     let mut extrinsics = Vec::<Extrinsic>::decode(&mut &inherents[..]).unwrap();
     extrinsics.extend_from_slice(signed);
-    let mut results = Vec::new();
-    for xt in &extrinsics {
-        let out = call(
-            exec,
-            mode,
-            &mut overlay,
-            state,
-            "BlockBuilder_apply_extrinsic",
-            &xt.encode(),
-        );
-        results.push(ApplyExtrinsicResult::decode(&mut &out[..]).unwrap());
-    }
-    let out = call(
-        exec,
-        mode,
-        &mut overlay,
-        state,
-        "BlockBuilder_finalize_block",
-        &[],
-    );
+    let results = extrinsics
+        .iter()
+        .map(|xt| {
+            let out = run("BlockBuilder_apply_extrinsic", &xt.encode());
+            ApplyExtrinsicResult::decode(&mut &out[..]).unwrap()
+        })
+        .collect();
+    let out = run("BlockBuilder_finalize_block", &[]);
     let header = Result::<Header, BlockError>::decode(&mut &out[..])
         .unwrap()
         .expect("finalises");

@@ -188,14 +188,14 @@ impl NodeChanges {
                     hex_bytes(&key)
                 ))
             })?;
-            match node.or(change.node.as_deref()) {
-                Some(node) => {
-                    tx.put_vec(columns::STATE, &key, encode_cell(node, new_count));
-                    if stored.is_none() {
-                        update.inserted.push((key, node.to_vec()));
-                    }
+            match (node, change.node) {
+                (Some(node), _) => tx.put_vec(columns::STATE, &key, encode_cell(node, new_count)),
+                // New in the database: the next block reads it from memory.
+                (None, Some(node)) => {
+                    tx.put_vec(columns::STATE, &key, encode_cell(&node, new_count));
+                    update.inserted.push((key, node));
                 }
-                None => {
+                (None, None) => {
                     // Released less often than referenced, but never stored
                     // and not inserted now: nothing to keep.
                     tracing::warn!(

@@ -127,7 +127,6 @@ struct Shell {
     txpool: Arc<TxPool>,
     network: NetworkHandle,
     params: BftParams,
-    genesis: H256,
     engine: BftEngine,
     signer: SignerStore,
     wal: Wal,
@@ -294,33 +293,18 @@ impl Shell {
         }
     }
 
-    /// Keeps a double sign the engine saw for our next blocks, if the
-    /// runtime's own check (short of the duplicate test) accepts it.
+    /// Keeps a double sign the engine caught (the core verified both
+    /// messages) for the blocks we propose; the runtime checks it again and
+    /// keeps only what is new and valid, so nothing is checked here.
     fn keep_evidence(&mut self, bytes: &[u8]) {
-        let Ok(e) = <Evidence as codec::DecodeAll>::decode_all(&mut &bytes[..]) else {
-            return;
-        };
         let height = self.engine.height();
-        let set = self.engine.core().validators().clone();
-        match qstack_runtime::evidence::check_evidence(
-            &e,
-            &self.genesis,
-            height,
-            |i| set.get(i).map(|v| v.public.clone()),
-            qstack_core::verify,
-        ) {
-            Ok((offence, key)) => {
-                tracing::warn!(target: "qstack::bft", "double signing by validator {} ({}) at {offence:?}: reporting it on chain", e.offender(), key.account_id());
-                if self.evidence.iter().any(|(_, k)| *k == e) {
-                    return;
-                }
+        if let Ok(e) = <Evidence as codec::DecodeAll>::decode_all(&mut &bytes[..]) {
+            tracing::warn!(target: "qstack::bft", "double signing by validator {} at height {height}: reporting it on chain", e.offender());
+            if !self.evidence.iter().any(|(_, k)| *k == e) {
                 if self.evidence.len() >= MAX_PENDING_EVIDENCE {
                     self.evidence.remove(0);
                 }
                 self.evidence.push((height, e));
-            }
-            Err(err) => {
-                tracing::debug!(target: "qstack::bft", "evidence not kept: {err:?}")
             }
         }
         // What the chain would refuse as too old goes.
@@ -467,7 +451,6 @@ pub async fn run(
         client: client.clone(),
         txpool,
         network,
-        genesis: info.genesis_hash,
         engine,
         signer,
         wal,

@@ -102,6 +102,12 @@ pub enum BftAction {
     Commit(CommitCertificate),
     /// A validator double-signed: submit on chain.
     Evidence(Evidence),
+    /// A received proposal or vote the core checked and kept (new, of this
+    /// height and a round it accepts, signed by the validator it names,
+    /// within the values it counts per signer and step): append it to the
+    /// WAL before carrying out the actions after it. Nothing else received
+    /// needs to be in the WAL to re-derive locks and valid values.
+    Kept(Message),
     /// Deliver [`BftInput::Tick`] at this time.
     WakeAt(Millis),
 }
@@ -552,6 +558,7 @@ impl Tendermint {
             .entry(round)
             .or_default()
             .insert(p.proposal.proposer);
+        out.push(BftAction::Kept(Message::Proposal(p.clone())));
         self.proposals.insert(round, p);
     }
 
@@ -573,6 +580,7 @@ impl Tendermint {
                 out.push(BftAction::Evidence(Evidence::Votes(first, v.clone())));
             }
         }
+        out.push(BftAction::Kept(Message::Vote(v.clone())));
         self.add_vote(v, out);
     }
 

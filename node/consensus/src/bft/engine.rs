@@ -6,11 +6,10 @@
 //! catching up when sync imports past the core's height, and validator sets
 //! arriving from the runtime (`Input::Config`).
 
-use super::core::MAX_VALUES_PER_VOTER;
 use super::store::WalRecord;
 use super::{
-    BftAction, BftConfig, BftInput, Height, Message, Round, SignerState, Step, Tendermint,
-    Validator, ValidatorSet,
+    BftAction, BftConfig, BftInput, Height, Message, Round, SignerState, Tendermint, Validator,
+    ValidatorSet,
 };
 use crate::{Action, Engine, Finality, Input, Millis, Persist};
 use codec::{DecodeAll, Encode};
@@ -39,10 +38,6 @@ pub struct BftEngine {
     /// gossip duplicates are not written again, so a long stall cannot fill
     /// the log.
     logged: HashSet<[u8; 32]>,
-    /// Received messages logged this height per (signer, round, step): no
-    /// more than the core keeps, so even a validator signing endless
-    /// conflicting votes cannot fill the log.
-    per_step: BTreeMap<(u32, Round, Step), usize>,
 }
 
 impl BftEngine {
@@ -78,7 +73,6 @@ impl BftEngine {
             next_request: 0,
             replay: wal,
             logged: HashSet::new(),
-            per_step: BTreeMap::new(),
         }
     }
 
@@ -96,45 +90,6 @@ impl BftEngine {
             WalRecord::Received(m.clone())
         };
         Some(Action::Persist(Persist::Append(record.encode())))
-    }
-
-    /// Whether a received proposal or vote is one the core keeps: for its
-    /// height and a round it accepts, signed by a validator of its set, and
-    /// not beyond the values per signer and step it counts. Only those go to
-    /// the WAL (anyone can gossip bytes; a validator can add only a bounded
-    /// number per round).
-    fn worth_logging(&mut self, m: &Message) -> bool {
-        let set = self.core.validators();
-        let (height, round, step, signer, signed) = match m {
-            Message::Proposal(p) => (
-                p.proposal.height,
-                p.proposal.round,
-                Step::Propose,
-                p.proposal.proposer,
-                p.verify(&self.chain, set),
-            ),
-            Message::Vote(v) => (
-                v.vote.height,
-                v.vote.round,
-                v.vote.kind.step(),
-                v.vote.validator,
-                v.verify(&self.chain, set),
-            ),
-            Message::Commit(_) | Message::Status(_) => return false,
-        };
-        let max_round = self
-            .core
-            .round()
-            .saturating_add(self.config.max_future_rounds);
-        if height != self.core.height() || round > max_round || !signed {
-            return false;
-        }
-        let count = self.per_step.entry((signer, round, step)).or_insert(0);
-        if *count >= MAX_VALUES_PER_VOTER {
-            return false;
-        }
-        *count += 1;
-        true
     }
 
     /// The core (for status and tests).
@@ -193,10 +148,10 @@ impl BftEngine {
                     out.push(Action::Finalize(hash));
                     // The core is at the next height already.
                     self.logged.clear();
-                    self.per_step.clear();
                     out.push(Action::Persist(Persist::NewLog(next)));
                 }
                 BftAction::Evidence(e) => out.push(Action::Report(e.encode())),
+                BftAction::Kept(m) => out.extend(self.log(&m, false)),
                 BftAction::WakeAt(at) => out.push(Action::WakeAt(at)),
             }
         }
@@ -215,7 +170,6 @@ impl BftEngine {
         );
         self.requests.clear();
         self.logged.clear();
-        self.per_step.clear();
         let mut out = vec![Action::Persist(Persist::NewLog(height))];
         let started = self.core.start(now);
         out.extend(self.map(started));
@@ -242,18 +196,10 @@ impl Engine for BftEngine {
                 self.map(a)
             }
             Input::Message { bytes, .. } => {
-                let Some(m) = Message::decode_strict(&bytes) else {
-                    return Vec::new();
-                };
-                // Logged before anything the core does with it is carried
-                // out (the core's in-memory change is lost in a crash anyway).
-                let mut out = Vec::new();
-                if self.worth_logging(&m) {
-                    out.extend(self.log(&m, false));
-                }
+                // What the core keeps comes back as `Kept`, logged before
+                // anything it leads to.
                 let a = self.core.handle(now, BftInput::Message(bytes));
-                out.extend(self.map(a));
-                out
+                self.map(a)
             }
             Input::Built { request, hash, .. } => match self.requests.remove(&request) {
                 Some((height, round)) => {
@@ -309,6 +255,7 @@ impl Engine for BftEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bft::core::MAX_VALUES_PER_VOTER;
     use crate::bft::{CommitCertificate, Step};
     use qstack_core::{KeyScheme, Pair};
     use std::collections::VecDeque;

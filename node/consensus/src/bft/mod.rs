@@ -40,8 +40,9 @@
 //!   [`SignerState`] durably before anything after it is sent, and on restart
 //!   build the core with the persisted state: the core never signs at or
 //!   before it, so a crash cannot produce a double sign;
-//! - append every received message and each [`BftAction::Broadcast`] to a
-//!   WAL (before sending), truncate it at each commit, and on restart build
+//! - append each received message the core kept ([`BftAction::Kept`]) and
+//!   each [`BftAction::Broadcast`] to a WAL (before carrying out what follows
+//!   / before sending), truncate it at each commit, and on restart build
 //!   the core at the height after the last committed block and replay the
 //!   WAL as [`BftInput::Message`]s: locks and valid values are re-derived,
 //!   and the signer state stops anything already signed being signed again

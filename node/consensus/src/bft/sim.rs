@@ -300,9 +300,6 @@ impl Sim {
             if self.nodes[node].down {
                 continue;
             }
-            if let BftInput::Message(bytes) = &input {
-                self.nodes[node].wal.push(bytes.clone());
-            }
             let out = self.nodes[node].core.handle(at, input);
             self.carry_out(node, out);
         }
@@ -375,6 +372,7 @@ impl Sim {
                     self.log(node, (2u8, e.offender()));
                     self.evidence.push(e);
                 }
+                BftAction::Kept(m) => self.nodes[node].wal.push(m.encode()),
                 BftAction::WakeAt(at) => self.schedule(at, Event::Wake { node }),
             }
         }

@@ -2,7 +2,7 @@
 //! a transaction: a regular key of another scheme, a disabled master key,
 //! tickets, and a multi-signature whose signers' keys ride inline.
 
-use super::{build_block, call, dev, executor, genesis, Mode};
+use super::{build_in_both, call, dev, executor, genesis, Mode};
 use codec::{Decode, Encode};
 use qstack_core::{KeyScheme, H256};
 use qstack_io::OverlayedChanges;
@@ -86,18 +86,12 @@ fn wasm_and_native_agree_on_regular_keys_tickets_and_multisig() {
         ],
     ));
 
-    let (wasm_block, wasm_results) =
-        build_block(&exec, Mode::Wasm, &wasm_state, genesis_hash, &signed);
-    let (native_block, native_results) =
-        build_block(&exec, Mode::Native, &native_state, genesis_hash, &signed);
-    assert!(
-        wasm_results.iter().all(|r| *r == Ok(Ok(()))),
-        "{wasm_results:?}"
-    );
-    assert_eq!(wasm_results, native_results);
-    assert_eq!(
-        wasm_block.header, native_block.header,
-        "Wasm and native headers (state roots) differ"
+    let wasm_block = build_in_both(
+        &exec,
+        (&wasm_state, &native_state),
+        genesis_hash,
+        Default::default(),
+        &signed,
     );
 
     // Import path: re-executes in Wasm on the parent state; roots check.

@@ -103,15 +103,37 @@ fn transfers(genesis_hash: H256, senders: &[Pair]) -> Vec<Extrinsic> {
         .collect()
 }
 
-/// Builds block 1 with a timestamp and `signed`.
-fn build_block(
+/// Builds block 1 with a timestamp plus `data` and `signed`, in Wasm on
+/// `wasm_state` and natively on `native_state`: every extrinsic must apply and
+/// both must agree on the results and the header (state root). Returns the
+/// Wasm block.
+fn build_in_both(
     exec: &Executor,
-    mode: Mode,
-    state: &TestExternalities,
+    (wasm_state, native_state): (&TestExternalities, &TestExternalities),
     genesis_hash: H256,
+    data: BTreeMap<[u8; 8], Vec<u8>>,
     signed: &[Extrinsic],
-) -> (Block, Vec<ApplyExtrinsicResult>) {
-    build_block_with(exec, mode, state, genesis_hash, BTreeMap::new(), signed)
+) -> Block {
+    let (wasm_block, wasm_results) = build_block_with(
+        exec,
+        Mode::Wasm,
+        wasm_state,
+        genesis_hash,
+        data.clone(),
+        signed,
+    );
+    let (native_block, native_results) =
+        build_block_with(exec, Mode::Native, native_state, genesis_hash, data, signed);
+    assert!(
+        wasm_results.iter().all(|r| *r == Ok(Ok(()))),
+        "{wasm_results:?}"
+    );
+    assert_eq!(wasm_results, native_results);
+    assert_eq!(
+        wasm_block.header, native_block.header,
+        "Wasm and native headers (state roots) differ"
+    );
+    wasm_block
 }
 
 /// Builds block 1 from inherent data (a timestamp plus `data`) and `signed`.
@@ -169,18 +191,12 @@ fn wasm_and_native_agree_on_a_block_of_every_scheme() {
     let genesis_hash = Header::genesis(H256(*wasm_state.backend.root())).hash();
 
     let signed = transfers(genesis_hash, &senders);
-    let (wasm_block, wasm_results) =
-        build_block(&exec, Mode::Wasm, &wasm_state, genesis_hash, &signed);
-    let (native_block, native_results) =
-        build_block(&exec, Mode::Native, &native_state, genesis_hash, &signed);
-    assert!(
-        wasm_results.iter().all(|r| *r == Ok(Ok(()))),
-        "{wasm_results:?}"
-    );
-    assert_eq!(wasm_results, native_results);
-    assert_eq!(
-        wasm_block.header, native_block.header,
-        "Wasm and native headers (state roots) differ"
+    let wasm_block = build_in_both(
+        &exec,
+        (&wasm_state, &native_state),
+        genesis_hash,
+        BTreeMap::new(),
+        &signed,
     );
     assert_eq!(wasm_block.extrinsics.len(), 1 + KeyScheme::ALL.len());
 

@@ -1,41 +1,23 @@
 //! Runtime API entry points: each takes and returns SCALE bytes, named
 //! `<Api>_<method>` as in Substrate so `state_call` from generic clients works.
-//! The Wasm exports and native calls both go through [`dispatch`].
+//! Each method is declared once below; that declaration is the Wasm export,
+//! [`dispatch`] (which Wasm and native calls both go through), [`API_IDS`],
+//! the V15 description ([`api_metadata`]) and the typed native caller
+//! ([`client`]) the node's RPC uses.
 
 use crate::executive::{self, BlockError};
-use crate::{accounts, genesis, metadata, system, tokens, VERSION};
-use alloc::collections::BTreeMap;
+use crate::{accounts, genesis, metadata, system, tokens, Extrinsic, VERSION};
 use alloc::string::String;
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use qstack_core::{AccountId, Balance, Nonce, PublicKey, H256};
+use qstack_runtime_primitives::tokens::{TokenBalance, TokenDetails};
 use qstack_runtime_primitives::{
-    AccountSettings, AssetId, Header, OpaqueExtrinsic, TokenCode, TransactionSource,
+    AccountSettings, ApplyExtrinsicResult, AssetId, Header, OpaqueBlock, OpaqueExtrinsic,
+    RuntimeVersion, TokenCode, TransactionSource, TransactionValidity,
 };
+use qstack_support::InherentData;
 use scale_info::TypeInfo;
-
-/// Every entry point this runtime exports.
-pub const METHODS: &[&str] = &[
-    "Core_version",
-    "Core_initialize_block",
-    "Core_execute_block",
-    "BlockBuilder_apply_extrinsic",
-    "BlockBuilder_finalize_block",
-    "BlockBuilder_inherent_extrinsics",
-    "TaggedTransactionQueue_validate_transaction",
-    "Metadata_metadata",
-    "Metadata_metadata_at_version",
-    "Metadata_metadata_versions",
-    "GenesisBuilder_build_state",
-    "GenesisBuilder_get_preset",
-    "GenesisBuilder_preset_names",
-    "AccountNonceApi_account_nonce",
-    "TransactionPaymentApi_query_info",
-    "QstackAccountApi_account_info",
-    "QstackTokensApi_token_info",
-    "QstackTokensApi_token_balances",
-    "QstackTokensApi_token_allowance",
-];
 
 /// Substrate's `Weight` (two compact dimensions).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
@@ -73,79 +55,57 @@ pub struct AccountView {
     pub settings: AccountSettings,
 }
 
-/// Why an entry point could not run.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum ApiError {
-    /// No such method.
-    UnknownMethod,
-    /// The input bytes do not decode as the method's arguments.
-    BadInput,
-}
+pub use qstack_support::apis::{ApiError, RawBytes};
 
-fn arg<T: Decode>(input: &[u8]) -> Result<T, ApiError> {
-    let mut i = input;
-    let v = T::decode(&mut i).map_err(|_| ApiError::BadInput)?;
-    if !i.is_empty() {
-        return Err(ApiError::BadInput);
+qstack_support::runtime_apis! { export = crate::wasm::call;
+    /// The runtime's version and block execution.
+    Core: 5 {
+        /// The runtime's version.
+        node fn version() -> RuntimeVersion => VERSION;
+        /// Starts a block.
+        node fn initialize_block(header: Header) -> () => executive::initialize_block(&header);
+        /// Executes a whole block and checks its roots (the import path).
+        /// Opaque: each extrinsic is decoded once, when it is applied.
+        node fn execute_block(block: OpaqueBlock) -> Result<(), BlockError>
+            => executive::execute_block(&block);
     }
-    Ok(v)
-}
-
-/// Runs entry point `method` on SCALE `input`, returning SCALE output.
-pub fn dispatch(method: &str, input: &[u8]) -> Result<Vec<u8>, ApiError> {
-    Ok(match method {
-        "Core_version" => VERSION.encode(),
-        "Core_initialize_block" => {
-            let header: Header = arg(input)?;
-            executive::initialize_block(&header);
-            Vec::new()
-        }
-        "Core_execute_block" => {
-            // Opaque: each extrinsic is decoded once, when it is applied.
-            let block: qstack_runtime_primitives::OpaqueBlock = arg(input)?;
-            executive::execute_block(&block).encode()
-        }
-        "BlockBuilder_apply_extrinsic" => {
-            // The argument is the extrinsic's own encoding (length prefix included).
-            executive::apply_extrinsic(input).encode()
-        }
-        "BlockBuilder_finalize_block" => {
-            let r: Result<Header, BlockError> = executive::finalize_block();
-            r.encode()
-        }
-        "BlockBuilder_inherent_extrinsics" => {
-            let data: BTreeMap<[u8; 8], Vec<u8>> = arg(input)?;
-            executive::inherent_extrinsics(&data).encode()
-        }
-        "TaggedTransactionQueue_validate_transaction" => {
-            let (source, xt, at): (TransactionSource, OpaqueExtrinsic, H256) = arg(input)?;
-            executive::validate_transaction(source, &xt.0, at).encode()
-        }
-        "Metadata_metadata" => metadata::metadata_prefixed(14).unwrap_or_default().encode(),
-        "Metadata_metadata_at_version" => {
-            let v: u32 = arg(input)?;
-            metadata::metadata_prefixed(v).encode()
-        }
-        "Metadata_metadata_versions" => metadata::VERSIONS.to_vec().encode(),
-        "GenesisBuilder_build_state" => {
-            let json: Vec<u8> = arg(input)?;
-            genesis::build_state(&json).encode()
-        }
-        "GenesisBuilder_get_preset" => {
-            let id: Option<String> = arg(input)?;
-            genesis::preset(id.as_deref()).encode()
-        }
-        "GenesisBuilder_preset_names" => genesis::PRESETS
-            .iter()
-            .map(|s| String::from(*s))
-            .collect::<Vec<_>>()
-            .encode(),
-        "AccountNonceApi_account_nonce" => {
-            let who: AccountId = arg(input)?;
-            system::account_nonce(&who).encode()
-        }
-        "TransactionPaymentApi_query_info" => {
-            let (xt, len): (OpaqueExtrinsic, u32) = arg(input)?;
+    /// The runtime's metadata.
+    Metadata: 2 {
+        /// Metadata V14 (`OpaqueMetadata`).
+        node fn metadata() -> Vec<u8> => metadata::metadata_prefixed(14).unwrap_or_default();
+        /// Metadata in format `version`, if served.
+        client fn metadata_at_version(version: u32) -> Option<Vec<u8>>
+            => metadata::metadata_prefixed(version);
+        /// The metadata formats served.
+        client fn metadata_versions() -> Vec<u32> => metadata::VERSIONS.to_vec();
+    }
+    /// Building blocks.
+    BlockBuilder: 6 {
+        /// Applies one extrinsic (the argument is its own encoding, length
+        /// prefix included).
+        node fn apply_extrinsic(xt: RawBytes) -> ApplyExtrinsicResult
+            => executive::apply_extrinsic(&xt.0);
+        /// Ends the block and returns its header.
+        node fn finalize_block() -> Result<Header, BlockError> => executive::finalize_block();
+        /// The inherents of a new block from the author's data.
+        node fn inherent_extrinsics(data: InherentData) -> Vec<Extrinsic>
+            => executive::inherent_extrinsics(&data);
+    }
+    /// Pool validation.
+    TaggedTransactionQueue: 3 {
+        /// Validates a transaction against the state of `at` (the best block).
+        node fn validate_transaction(source: TransactionSource, xt: OpaqueExtrinsic, at: H256)
+            -> TransactionValidity => executive::validate_transaction(source, &xt.0, at);
+    }
+    /// Account nonces.
+    AccountNonceApi: 1 {
+        /// The account's next nonce (transactions in the pool not counted).
+        client fn account_nonce(account: AccountId) -> Nonce => system::account_nonce(&account);
+    }
+    /// Fees.
+    TransactionPaymentApi: 4 {
+        /// Weight, class and partial fee of an extrinsic of `len` bytes.
+        node fn query_info(xt: OpaqueExtrinsic, len: u32) -> RuntimeDispatchInfo => {
             let (weight, class, partial_fee) = executive::query_info(&xt.0, len);
             RuntimeDispatchInfo {
                 weight: Weight {
@@ -155,30 +115,38 @@ pub fn dispatch(method: &str, input: &[u8]) -> Result<Vec<u8>, ApiError> {
                 class,
                 partial_fee,
             }
-            .encode()
-        }
-        "QstackAccountApi_account_info" => {
-            let who: AccountId = arg(input)?;
-            AccountView {
-                nonce: system::account_nonce(&who),
-                free: tokens::free_balance(&who),
-                key: system::account_key(&who),
-                settings: accounts::settings(&who),
-            }
-            .encode()
-        }
-        "QstackTokensApi_token_info" => {
-            let (issuer, code): (AccountId, TokenCode) = arg(input)?;
-            tokens::token(&issuer, &code).encode()
-        }
-        "QstackTokensApi_token_balances" => {
-            let who: AccountId = arg(input)?;
-            tokens::balances_of(&who).encode()
-        }
-        "QstackTokensApi_token_allowance" => {
-            let (asset, owner, spender): (AssetId, AccountId, AccountId) = arg(input)?;
-            tokens::allowance(&asset, &owner, &spender).encode()
-        }
-        _ => return Err(ApiError::UnknownMethod),
-    })
+        };
+    }
+    /// Genesis configuration presets.
+    GenesisBuilder: 1 {
+        /// Writes the genesis state from a JSON patch.
+        node fn build_state(json: Vec<u8>) -> Result<(), String> => genesis::build_state(&json);
+        /// The JSON of a named preset (`None` = the default).
+        node fn get_preset(id: Option<String>) -> Option<Vec<u8>> => genesis::preset(id.as_deref());
+        /// Names of the built-in genesis presets.
+        client fn preset_names() -> Vec<String>
+            => genesis::PRESETS.iter().map(|s| String::from(*s)).collect();
+    }
+    /// Everything a wallet needs about an account.
+    QstackAccountApi: 2 {
+        /// Nonce, native balance, master key and account settings.
+        client fn account_info(account: AccountId) -> AccountView => AccountView {
+            nonce: system::account_nonce(&account),
+            free: tokens::free_balance(&account),
+            key: system::account_key(&account),
+            settings: accounts::settings(&account),
+        };
+    }
+    /// Issued tokens and balances.
+    QstackTokensApi: 1 {
+        /// A token's details, if issued.
+        client fn token_info(issuer: AccountId, code: TokenCode) -> Option<TokenDetails>
+            => tokens::token(&issuer, &code);
+        /// The native balance, then every token the account holds.
+        client fn token_balances(account: AccountId) -> Vec<TokenBalance>
+            => tokens::balances_of(&account);
+        /// What `spender` may still move of `owner`'s `asset`.
+        client fn token_allowance(asset: AssetId, owner: AccountId, spender: AccountId) -> Balance
+            => tokens::allowance(&asset, &owner, &spender);
+    }
 }

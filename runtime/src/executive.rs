@@ -9,7 +9,7 @@
 //! a multi-signed transaction pays per signature.
 
 use crate::{
-    accounts, evidence, system, timestamp, tokens, Extrinsic, RuntimeCall, BASE_FEE, BYTE_FEE,
+    accounts, system, timestamp, tokens, AllPallets, Extrinsic, RuntimeCall, BASE_FEE, BYTE_FEE,
     MAX_BLOCK_LENGTH, MAX_BLOCK_WEIGHT, MAX_EXTRINSIC_LENGTH, VERSION, WEIGHT_PER_FEE,
 };
 use alloc::vec::Vec;
@@ -63,6 +63,12 @@ pub enum BlockError {
     /// The computed extrinsics root differs from the header's.
     #[codec(index = 3)]
     ExtrinsicsRootMismatch,
+    /// A pallet's `on_finalize` refused the block.
+    #[codec(index = 4)]
+    FinalizeFailed {
+        /// The pallet's index.
+        pallet: u8,
+    },
 }
 
 /// Base weight of an extrinsic by signature scheme (signature checks dominate);
@@ -301,18 +307,20 @@ fn resolve_signer(
 pub fn initialize_block(header: &Header) {
     system::initialize(header.number, header.parent_hash, &header.digest);
     system::maybe_run_migrations(&VERSION, migrations);
-    evidence::on_initialize(header.number);
+    AllPallets::on_initialize(header.number);
     ExtrinsicCount::kill();
     system::set_phase(system::PhaseTag::Apply);
 }
 
-/// Runtime migrations run on the first block of a new spec_version.
+/// Runtime migrations run on the first block of a new spec_version: every
+/// pallet whose storage version rose migrates (in index order).
 fn migrations() {
     qstack_io::logging::log(
         qstack_io::LogLevel::Info,
         "runtime::executive",
         "running migrations for new spec_version",
     );
+    AllPallets::on_runtime_upgrade();
 }
 
 /// Applies one extrinsic to the current block. Atomic: if the extrinsic is
@@ -398,8 +406,13 @@ fn apply_inner(bytes: &[u8]) -> ApplyExtrinsicResult {
 /// Ends the block and returns its header (state and extrinsics roots filled in).
 pub fn finalize_block() -> Result<Header, BlockError> {
     system::set_phase(system::PhaseTag::Final);
-    timestamp::on_finalize().map_err(|_| BlockError::MissingTimestamp)?;
-    evidence::on_finalize();
+    AllPallets::on_finalize().map_err(|(pallet, _)| {
+        if pallet == timestamp::PALLET_INDEX {
+            BlockError::MissingTimestamp
+        } else {
+            BlockError::FinalizeFailed { pallet }
+        }
+    })?;
     let count = ExtrinsicCount::get().unwrap_or(0);
     let mut extrinsics = Vec::with_capacity(count as usize);
     for i in 0..count {
@@ -517,44 +530,16 @@ pub fn ticket_tag(who: &AccountId, t: Nonce) -> Vec<u8> {
     (b"ticket", who, t).encode()
 }
 
-/// Most pieces of offered evidence the inherent builder looks at (each
-/// costs two signature checks), a few blocks' worth.
-pub const MAX_EVIDENCE_OFFERED: usize = 4 * evidence::MAX_EVIDENCE_PER_BLOCK as usize;
-
 /// Inherents for a new block from the author's inherent data (called after
-/// `initialize_block`, in the new block's state):
-/// - `timstap0`: SCALE `u64`, milliseconds since the Unix epoch;
-/// - `evidence`: SCALE `Vec<Evidence>` (BFT double signing). Only the
-///   pieces that pass `evidence::validate` here go into the block (at most
-///   [`evidence::MAX_EVIDENCE_PER_BLOCK`], one per offence, looking at the
-///   first [`MAX_EVIDENCE_OFFERED`]); none, no inherent. So an author's block
-///   never fails on evidence, while a block carrying bad evidence fails to
-///   import.
-pub fn inherent_extrinsics(
-    data: &alloc::collections::BTreeMap<[u8; 8], Vec<u8>>,
-) -> Vec<Extrinsic> {
-    let mut out = Vec::new();
-    if let Some(now) = data
-        .get(&timestamp::INHERENT_IDENTIFIER)
-        .and_then(|raw| u64::decode(&mut &raw[..]).ok())
-    {
-        out.push(Extrinsic::new_unsigned(RuntimeCall::Timestamp(
-            timestamp::Call::Set { now },
-        )));
-    }
-    if let Some(mut offered) = data
-        .get(&evidence::INHERENT_IDENTIFIER)
-        .and_then(|raw| Vec::<evidence::Evidence>::decode(&mut &raw[..]).ok())
-    {
-        offered.truncate(MAX_EVIDENCE_OFFERED);
-        let evidence = evidence::filter_reportable(offered);
-        if !evidence.is_empty() {
-            out.push(Extrinsic::new_unsigned(RuntimeCall::Evidence(
-                evidence::Call::Report { evidence },
-            )));
-        }
-    }
-    out
+/// `initialize_block`, in the new block's state): each pallet's
+/// `create_inherent`, in index order (timestamp's `timstap0`, the evidence
+/// pallet's `evidence`, which keeps only what its checks pass, so an
+/// author's block never fails on an inherent).
+pub fn inherent_extrinsics(data: &qstack_support::InherentData) -> Vec<Extrinsic> {
+    AllPallets::inherents(data)
+        .into_iter()
+        .map(Extrinsic::new_unsigned)
+        .collect()
 }
 
 /// `TransactionPaymentApi_query_info`: weight, class and partial fee of an extrinsic.

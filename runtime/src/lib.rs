@@ -28,7 +28,8 @@ mod wasm;
 use alloc::borrow::Cow;
 use codec::{Decode, DecodeWithMemTracking, Encode};
 use qstack_core::{Balance, H256};
-use qstack_runtime_primitives::{ApiId, DispatchError, RuntimeVersion, UncheckedExtrinsic};
+use qstack_runtime_primitives::{DispatchError, RuntimeVersion, UncheckedExtrinsic};
+pub use qstack_support::Dispatch;
 use scale_info::TypeInfo;
 
 pub use pallet_accounts as accounts;
@@ -42,19 +43,7 @@ pub use pallet_tokens as tokens;
 #[cfg(feature = "std")]
 pub const WASM_BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/qstack_runtime.wasm"));
 
-/// Runtime API ids, precomputed: blake2-64 of each API name (a unit test
-/// checks them), because the version must be a constant for the custom section.
-pub const API_IDS: [(ApiId, u32); 9] = [
-    ([0xdf, 0x6a, 0xcb, 0x68, 0x99, 0x07, 0x60, 0x9b], 5), // Core
-    ([0x37, 0xe3, 0x97, 0xfc, 0x7c, 0x91, 0xf5, 0xe4], 2), // Metadata
-    ([0x40, 0xfe, 0x3a, 0xd4, 0x01, 0xf8, 0x95, 0x9a], 6), // BlockBuilder
-    ([0xd2, 0xbc, 0x98, 0x97, 0xee, 0xd0, 0x8f, 0x15], 3), // TaggedTransactionQueue
-    ([0xbc, 0x9d, 0x89, 0x90, 0x4f, 0x5b, 0x92, 0x3f], 1), // AccountNonceApi
-    ([0x37, 0xc8, 0xbb, 0x13, 0x50, 0xa9, 0xa2, 0xa8], 4), // TransactionPaymentApi
-    ([0xfb, 0xc5, 0x77, 0xb9, 0xd7, 0x47, 0xef, 0xd6], 1), // GenesisBuilder
-    ([0x3d, 0xa7, 0x22, 0xef, 0x53, 0xf5, 0xec, 0x1f], 2), // QstackAccountApi
-    ([0x41, 0xf0, 0xb6, 0x6f, 0xef, 0xe2, 0xda, 0xd3], 1), // QstackTokensApi
-];
+pub use apis::API_IDS;
 
 /// The runtime's version. `spec_version` must rise with every change of
 /// behaviour; `transaction_version` with every change of the extrinsic format.
@@ -155,61 +144,14 @@ pub const MAX_BLOCK_LENGTH: u32 = 5 * 1024 * 1024;
 /// Maximum bytes of one extrinsic (a runtime upgrade is the largest).
 pub const MAX_EXTRINSIC_LENGTH: u32 = 4 * 1024 * 1024;
 
-/// Every call of the runtime. Pallet indices are permanent.
-#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
-pub enum RuntimeCall {
-    /// System pallet.
-    #[codec(index = 0)]
-    System(system::Call),
-    /// Timestamp inherent.
-    #[codec(index = 1)]
-    Timestamp(timestamp::Call),
-    /// Native and issued tokens.
-    #[codec(index = 2)]
-    Tokens(tokens::Call),
-    /// Account keys, multi-signing, tickets, deposit rules.
-    #[codec(index = 3)]
-    Accounts(accounts::Call),
-    /// BFT double-sign evidence (inherent).
-    #[codec(index = 4)]
-    Evidence(evidence::Call),
-}
-
-/// Every event of the runtime (the encoding `System.Events` uses).
-#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
-pub enum RuntimeEvent {
-    /// System pallet.
-    #[codec(index = 0)]
-    System(system::Event),
-    /// Native and issued tokens.
-    #[codec(index = 2)]
-    Tokens(tokens::Event),
-    /// Account keys, multi-signing, tickets, deposit rules.
-    #[codec(index = 3)]
-    Accounts(accounts::Event),
-    /// BFT double-sign evidence.
-    #[codec(index = 4)]
-    Evidence(evidence::Event),
-}
-
-/// Every pallet error, for metadata's outer error enum.
-#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
-pub enum RuntimeError {
-    /// System pallet.
-    #[codec(index = 0)]
-    System(system::Error),
-    /// Timestamp pallet.
-    #[codec(index = 1)]
-    Timestamp(timestamp::Error),
-    /// Native and issued tokens.
-    #[codec(index = 2)]
-    Tokens(tokens::Error),
-    /// Account keys, multi-signing, tickets, deposit rules.
-    #[codec(index = 3)]
-    Accounts(accounts::Error),
-    /// BFT double-sign evidence.
-    #[codec(index = 4)]
-    Evidence(evidence::Error),
+// The pallets, each once: its permanent index, its name, its module. This
+// line is all a new pallet needs in the runtime.
+qstack_support::compose_runtime! {
+    0 => System: system,
+    1 => Timestamp: timestamp [no_event],
+    2 => Tokens: tokens,
+    3 => Accounts: accounts,
+    4 => Evidence: evidence,
 }
 
 /// One event with its phase, as stored in `System.Events`.
@@ -233,34 +175,6 @@ pub type Block = qstack_runtime_primitives::Block<Extrinsic>;
 pub struct Runtime;
 
 impl RuntimeCall {
-    /// The call's weight.
-    pub fn weight(&self) -> u64 {
-        match self {
-            RuntimeCall::System(c) => c.weight(),
-            RuntimeCall::Timestamp(_) => 5_000_000,
-            RuntimeCall::Tokens(c) => c.weight(),
-            RuntimeCall::Accounts(c) => c.weight(),
-            RuntimeCall::Evidence(c) => c.weight(),
-        }
-    }
-
-    /// Whether `(pallet, call)` names a call of this runtime.
-    pub fn is_known(pallet: u8, call: u8) -> bool {
-        match pallet {
-            system::PALLET_INDEX => matches!(call, 0 | 2),
-            timestamp::PALLET_INDEX => call == 0,
-            tokens::PALLET_INDEX => call <= 15,
-            accounts::PALLET_INDEX => call <= 15,
-            evidence::PALLET_INDEX => call == 0,
-            _ => false,
-        }
-    }
-
-    /// Whether this call must come as an inherent (unsigned, by the author).
-    pub fn is_inherent(&self) -> bool {
-        matches!(self, RuntimeCall::Timestamp(_) | RuntimeCall::Evidence(_))
-    }
-
     /// Dispatches the call; a signed origin counts as signed with the
     /// account's master key (the account itself). The executive uses
     /// [`Self::dispatch_as`] with the way the extrinsic was really signed.
@@ -268,37 +182,27 @@ impl RuntimeCall {
         self.dispatch_as(origin, accounts::SignedWith::Master)
     }
 
-    /// Dispatches the call, telling the accounts pallet which of the
-    /// account's ways to sign authorised it (only the master key may disable
-    /// itself).
+    /// Dispatches the call, telling the pallets which of the account's ways
+    /// to sign authorised it (only the master key may disable itself).
     pub fn dispatch_as(
         self,
         origin: system::Origin,
         signed_with: accounts::SignedWith,
     ) -> Result<(), DispatchError> {
-        match self {
-            RuntimeCall::System(c) => system::dispatch(origin, c, &VERSION),
-            RuntimeCall::Timestamp(c) => timestamp::dispatch(origin, c),
-            RuntimeCall::Tokens(c) => tokens::dispatch_as(origin, signed_with, c),
-            RuntimeCall::Accounts(c) => accounts::dispatch(origin, signed_with, c),
-            RuntimeCall::Evidence(c) => evidence::dispatch(origin, c),
-        }
+        self.dispatch_in(
+            &qstack_support::DispatchContext::new(origin, &VERSION).signed_with(signed_with),
+        )
     }
 }
 
 /// Runs every pallet's invariant checks.
 pub fn try_state() -> Result<(), &'static str> {
-    system::try_state()?;
-    tokens::try_state()?;
-    accounts::try_state()?;
-    evidence::try_state()?;
-    Ok(())
+    AllPallets::try_state()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scale_info::{TypeDef, TypeInfo};
 
     #[test]
     fn version_section_is_the_encoded_version() {
@@ -329,31 +233,16 @@ mod tests {
         }
     }
 
-    fn variant_indices<T: TypeInfo + 'static>() -> alloc::vec::Vec<u8> {
-        match T::type_info().type_def {
-            TypeDef::Variant(v) => v.variants.iter().map(|v| v.index).collect(),
-            _ => alloc::vec![],
-        }
-    }
-
     #[test]
     fn known_call_table_matches_call_enums() {
-        let table = [
-            (system::PALLET_INDEX, variant_indices::<system::Call>()),
-            (
-                timestamp::PALLET_INDEX,
-                variant_indices::<timestamp::Call>(),
-            ),
-            (tokens::PALLET_INDEX, variant_indices::<tokens::Call>()),
-            (accounts::PALLET_INDEX, variant_indices::<accounts::Call>()),
-            (evidence::PALLET_INDEX, variant_indices::<evidence::Call>()),
-        ];
+        AllPallets::check_known_calls().unwrap();
         for p in 0..=255u8 {
-            for c in 0..=255u8 {
-                let expected = table
-                    .iter()
-                    .any(|(pi, calls)| *pi == p && calls.contains(&c));
-                assert_eq!(RuntimeCall::is_known(p, c), expected, "pallet {p} call {c}");
+            let composed = AllPallets::PALLETS.iter().any(|(i, _)| *i == p);
+            if !composed {
+                assert!(
+                    (0..=255u8).all(|c| !RuntimeCall::is_known(p, c)),
+                    "pallet {p}"
+                );
             }
         }
     }

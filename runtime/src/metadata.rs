@@ -2,10 +2,7 @@
 //! scale-info, so polkadot.js and subxt decode calls, events, storage and
 //! extrinsics of qstack chains without special code.
 
-use crate::{
-    accounts, evidence, system, timestamp, tokens, EventRecord, Extrinsic, Runtime, RuntimeCall,
-    RuntimeError, RuntimeEvent,
-};
+use crate::{AllPallets, EventRecord, Extrinsic, Runtime, RuntimeCall, RuntimeError, RuntimeEvent};
 use alloc::vec;
 use alloc::vec::Vec;
 use codec::{Compact, Encode};
@@ -13,6 +10,7 @@ use frame_metadata::{v14, v15, RuntimeMetadataPrefixed};
 use qstack_core::{Balance, Nonce, H256};
 use qstack_runtime_primitives::storage::{EntryKind, EntryMeta, HasherKind};
 use qstack_runtime_primitives::{Era, ExtrinsicSignature, MultiAddress, SignedExtra};
+use qstack_support::{ConstantMeta, PalletMeta};
 use scale_info::{meta_type, MetaType};
 
 /// Metadata versions served.
@@ -45,188 +43,23 @@ fn signed_extensions() -> Vec<(&'static str, MetaType, MetaType)> {
     ]
 }
 
-struct PalletDesc {
-    name: &'static str,
-    index: u8,
-    storage: Vec<EntryMeta>,
-    calls: Option<MetaType>,
-    event: Option<MetaType>,
-    error: Option<MetaType>,
-    constants: Vec<(&'static str, MetaType, Vec<u8>, &'static str)>,
-}
-
-fn pallets() -> Vec<PalletDesc> {
-    let mut system_storage = system::storage_metadata();
-    // System.Events holds Vec<EventRecord> of this runtime's events.
-    for e in system_storage.iter_mut() {
-        if e.name == "Events" {
+/// Every pallet's description from the composition, with what only the
+/// runtime knows: `System.Events` holds `Vec<EventRecord>` of this
+/// runtime's events, and `System.Version` is this runtime's version.
+fn pallets() -> Vec<PalletMeta> {
+    let mut pallets = AllPallets::metadata();
+    for p in pallets.iter_mut().filter(|p| p.name == "System") {
+        for e in p.storage.iter_mut().filter(|e| e.name == "Events") {
             e.kind = EntryKind::Plain(meta_type::<Vec<EventRecord>>());
         }
+        p.constants.push(ConstantMeta {
+            name: "Version",
+            ty: meta_type::<qstack_runtime_primitives::RuntimeVersion>(),
+            value: crate::VERSION.encode(),
+            docs: "Runtime version.",
+        });
     }
-    vec![
-        PalletDesc {
-            name: "System",
-            index: system::PALLET_INDEX,
-            storage: system_storage,
-            calls: Some(meta_type::<system::Call>()),
-            event: Some(meta_type::<system::Event>()),
-            error: Some(meta_type::<system::Error>()),
-            constants: vec![
-                (
-                    "BlockHashCount",
-                    meta_type::<u32>(),
-                    system::BLOCK_HASH_COUNT.encode(),
-                    "Block hashes kept.",
-                ),
-                (
-                    "Version",
-                    meta_type::<qstack_runtime_primitives::RuntimeVersion>(),
-                    crate::VERSION.encode(),
-                    "Runtime version.",
-                ),
-            ],
-        },
-        PalletDesc {
-            name: "Timestamp",
-            index: timestamp::PALLET_INDEX,
-            storage: timestamp::storage_metadata(),
-            calls: Some(meta_type::<timestamp::Call>()),
-            event: None,
-            error: Some(meta_type::<timestamp::Error>()),
-            constants: vec![(
-                "MinimumPeriod",
-                meta_type::<u64>(),
-                timestamp::MINIMUM_PERIOD_MS.encode(),
-                "Minimum ms between blocks.",
-            )],
-        },
-        PalletDesc {
-            name: "Tokens",
-            index: tokens::PALLET_INDEX,
-            storage: tokens::storage_metadata(),
-            calls: Some(meta_type::<tokens::Call>()),
-            event: Some(meta_type::<tokens::Event>()),
-            error: Some(meta_type::<tokens::Error>()),
-            constants: vec![
-                (
-                    "ExistentialDeposit",
-                    meta_type::<Balance>(),
-                    tokens::EXISTENTIAL_DEPOSIT.encode(),
-                    "Smallest native balance an account may hold.",
-                ),
-                (
-                    "MaxNameLength",
-                    meta_type::<u32>(),
-                    (tokens::MAX_NAME_LEN as u32).encode(),
-                    "Longest issued-token name, in bytes.",
-                ),
-                (
-                    "MaxSymbolLength",
-                    meta_type::<u32>(),
-                    (tokens::MAX_SYMBOL_LEN as u32).encode(),
-                    "Longest issued-token symbol, in bytes.",
-                ),
-                (
-                    "MaxDecimals",
-                    meta_type::<u8>(),
-                    tokens::MAX_DECIMALS.encode(),
-                    "Most decimals an issued token may declare.",
-                ),
-                (
-                    "MaxTokensPerIssuer",
-                    meta_type::<u32>(),
-                    tokens::MAX_TOKENS_PER_ISSUER.encode(),
-                    "Most tokens one account may issue.",
-                ),
-                (
-                    "MaxHoldingsPerAccount",
-                    meta_type::<u32>(),
-                    tokens::MAX_HOLDINGS_PER_ACCOUNT.encode(),
-                    "Most issued tokens one account may hold.",
-                ),
-                (
-                    "MaxAllowancesPerOwner",
-                    meta_type::<u32>(),
-                    tokens::MAX_ALLOWANCES_PER_OWNER.encode(),
-                    "Most allowances one owner may grant.",
-                ),
-            ],
-        },
-        PalletDesc {
-            name: "Accounts",
-            index: accounts::PALLET_INDEX,
-            storage: accounts::storage_metadata(),
-            calls: Some(meta_type::<accounts::Call>()),
-            event: Some(meta_type::<accounts::Event>()),
-            error: Some(meta_type::<accounts::Error>()),
-            constants: vec![
-                (
-                    "MaxSigners",
-                    meta_type::<u32>(),
-                    accounts::MAX_SIGNERS.encode(),
-                    "Most signers in a signer list.",
-                ),
-                (
-                    "MaxTickets",
-                    meta_type::<u32>(),
-                    accounts::MAX_TICKETS.encode(),
-                    "Most outstanding tickets per account.",
-                ),
-                (
-                    "MaxPreauthorized",
-                    meta_type::<u32>(),
-                    accounts::MAX_PREAUTHORIZED.encode(),
-                    "Most pre-authorised senders per account.",
-                ),
-                (
-                    "MaxAllowedAssets",
-                    meta_type::<u32>(),
-                    accounts::MAX_ALLOWED_ASSETS.encode(),
-                    "Most assets on an allow-list.",
-                ),
-                (
-                    "MaxDepositRequests",
-                    meta_type::<u32>(),
-                    accounts::MAX_DEPOSIT_REQUESTS.encode(),
-                    "Most open deposit requests per sender.",
-                ),
-            ],
-        },
-        PalletDesc {
-            name: "Evidence",
-            index: evidence::PALLET_INDEX,
-            storage: evidence::storage_metadata(),
-            calls: Some(meta_type::<evidence::Call>()),
-            event: Some(meta_type::<evidence::Event>()),
-            error: Some(meta_type::<evidence::Error>()),
-            constants: vec![
-                (
-                    "MaxEvidencePerBlock",
-                    meta_type::<u32>(),
-                    evidence::MAX_EVIDENCE_PER_BLOCK.encode(),
-                    "Most pieces of evidence in one block.",
-                ),
-                (
-                    "MaxEvidenceAge",
-                    meta_type::<u64>(),
-                    evidence::MAX_EVIDENCE_AGE.encode(),
-                    "Oldest evidence accepted (heights below the current block); offences are kept as long.",
-                ),
-                (
-                    "MaxOffencesPerHeight",
-                    meta_type::<u32>(),
-                    evidence::MAX_OFFENCES_PER_HEIGHT.encode(),
-                    "Most offences recorded for one height.",
-                ),
-                (
-                    "MaxOffences",
-                    meta_type::<u32>(),
-                    evidence::MAX_OFFENCES.encode(),
-                    "Most offences recorded in all.",
-                ),
-            ],
-        },
-    ]
+    pallets
 }
 
 fn hasher(h: HasherKind) -> v14::StorageHasher {
@@ -281,11 +114,11 @@ fn v14_pallets() -> Vec<v14::PalletMetadata> {
             constants: p
                 .constants
                 .into_iter()
-                .map(|(name, ty, value, doc)| v14::PalletConstantMetadata {
-                    name,
-                    ty,
-                    value,
-                    docs: vec![doc],
+                .map(|c| v14::PalletConstantMetadata {
+                    name: c.name,
+                    ty: c.ty,
+                    value: c.value,
+                    docs: vec![c.docs],
                 })
                 .collect(),
             error: p.error.map(|ty| v14::PalletErrorMetadata { ty }),
@@ -312,121 +145,31 @@ fn build_v14() -> RuntimeMetadataPrefixed {
     v14::RuntimeMetadataV14::new(v14_pallets(), extrinsic, meta_type::<Runtime>()).into()
 }
 
-/// One runtime API method for V15 metadata: name, (param name, type)s, output.
-type ApiMethod = (
-    &'static str,
-    Vec<(&'static str, MetaType)>,
-    MetaType,
-    &'static str,
-);
-
-/// The runtime APIs whose argument and result types are plain SCALE types,
-/// described in V15 metadata so generic clients (`api.call.*` in polkadot.js,
-/// subxt's runtime APIs) can call and decode them. `Core`, `BlockBuilder` and
-/// `TaggedTransactionQueue` take or return opaque node-internal bytes and are
-/// left to the node, as they are in practice for Substrate clients too.
+/// The runtime APIs whose argument and result types are plain SCALE types
+/// (the `client` methods of `crate::apis`), described in V15 metadata so
+/// generic clients (`api.call.*` in polkadot.js, subxt's runtime APIs) can
+/// call and decode them. `Core`, `BlockBuilder` and
+/// `TaggedTransactionQueue` take or return opaque node-internal bytes and
+/// are left to the node, as they are in practice for Substrate clients too.
 fn runtime_apis() -> Vec<v15::RuntimeApiMetadata> {
-    use qstack_core::{AccountId, Nonce};
-    use qstack_runtime_primitives::tokens::{TokenBalance, TokenDetails};
-    use qstack_runtime_primitives::{AssetId, TokenCode};
-    let apis: Vec<(&'static str, &'static str, Vec<ApiMethod>)> = vec![
-        (
-            "Metadata",
-            "The runtime's metadata.",
-            vec![
-                (
-                    "metadata_at_version",
-                    vec![("version", meta_type::<u32>())],
-                    meta_type::<Option<Vec<u8>>>(),
-                    "Metadata in format `version`, if served.",
-                ),
-                (
-                    "metadata_versions",
-                    vec![],
-                    meta_type::<Vec<u32>>(),
-                    "The metadata formats served.",
-                ),
-            ],
-        ),
-        (
-            "AccountNonceApi",
-            "Account nonces.",
-            vec![(
-                "account_nonce",
-                vec![("account", meta_type::<AccountId>())],
-                meta_type::<Nonce>(),
-                "The account's next nonce (transactions in the pool not counted).",
-            )],
-        ),
-        (
-            "GenesisBuilder",
-            "Genesis configuration presets.",
-            vec![(
-                "preset_names",
-                vec![],
-                meta_type::<Vec<alloc::string::String>>(),
-                "Names of the built-in genesis presets.",
-            )],
-        ),
-        (
-            "QstackAccountApi",
-            "Everything a wallet needs about an account.",
-            vec![(
-                "account_info",
-                vec![("account", meta_type::<AccountId>())],
-                meta_type::<crate::apis::AccountView>(),
-                "Nonce, native balance, master key and account settings.",
-            )],
-        ),
-        (
-            "QstackTokensApi",
-            "Issued tokens and balances.",
-            vec![
-                (
-                    "token_info",
-                    vec![
-                        ("issuer", meta_type::<AccountId>()),
-                        ("code", meta_type::<TokenCode>()),
-                    ],
-                    meta_type::<Option<TokenDetails>>(),
-                    "A token's details, if issued.",
-                ),
-                (
-                    "token_balances",
-                    vec![("account", meta_type::<AccountId>())],
-                    meta_type::<Vec<TokenBalance>>(),
-                    "The native balance, then every token the account holds.",
-                ),
-                (
-                    "token_allowance",
-                    vec![
-                        ("asset", meta_type::<AssetId>()),
-                        ("owner", meta_type::<AccountId>()),
-                        ("spender", meta_type::<AccountId>()),
-                    ],
-                    meta_type::<Balance>(),
-                    "What `spender` may still move of `owner`'s `asset`.",
-                ),
-            ],
-        ),
-    ];
-    apis.into_iter()
-        .map(|(name, doc, methods)| v15::RuntimeApiMetadata {
-            name,
-            docs: vec![doc],
-            methods: methods
+    crate::apis::api_metadata()
+        .into_iter()
+        .map(|api| v15::RuntimeApiMetadata {
+            name: api.name,
+            docs: vec![api.docs],
+            methods: api
+                .methods
                 .into_iter()
-                .map(
-                    |(name, inputs, output, doc)| v15::RuntimeApiMethodMetadata {
-                        name,
-                        inputs: inputs
-                            .into_iter()
-                            .map(|(name, ty)| v15::RuntimeApiMethodParamMetadata { name, ty })
-                            .collect(),
-                        output,
-                        docs: vec![doc],
-                    },
-                )
+                .map(|m| v15::RuntimeApiMethodMetadata {
+                    name: m.name,
+                    inputs: m
+                        .inputs
+                        .into_iter()
+                        .map(|(name, ty)| v15::RuntimeApiMethodParamMetadata { name, ty })
+                        .collect(),
+                    output: m.output,
+                    docs: vec![m.docs],
+                })
                 .collect(),
         })
         .collect()
@@ -583,6 +326,169 @@ mod tests {
         for api in &m.apis {
             let id = qstack_runtime_primitives::version::api_id(&api.name);
             assert!(crate::API_IDS.iter().any(|(i, _)| *i == id), "{}", api.name);
+        }
+    }
+
+    /// A type as the golden listing names it: its path's last segment with
+    /// generic parameters, or its shape.
+    fn type_name(types: &scale_info::PortableRegistry, id: u32) -> String {
+        use scale_info::TypeDef;
+        let Some(t) = types.resolve(id) else {
+            return format!("?{id}");
+        };
+        if let Some(last) = t.path.segments.last() {
+            let params: Vec<String> = t
+                .type_params
+                .iter()
+                .filter_map(|p| p.ty.map(|ty| type_name(types, ty.id)))
+                .collect();
+            return if params.is_empty() {
+                last.clone()
+            } else {
+                format!("{last}<{}>", params.join(", "))
+            };
+        }
+        match &t.type_def {
+            TypeDef::Sequence(s) => format!("Vec<{}>", type_name(types, s.type_param.id)),
+            TypeDef::Array(a) => format!("[{}; {}]", type_name(types, a.type_param.id), a.len),
+            TypeDef::Tuple(t) => format!(
+                "({})",
+                t.fields
+                    .iter()
+                    .map(|f| type_name(types, f.id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            TypeDef::Primitive(p) => format!("{p:?}").to_lowercase(),
+            TypeDef::Compact(c) => format!("Compact<{}>", type_name(types, c.type_param.id)),
+            TypeDef::BitSequence(_) => "BitVec".into(),
+            TypeDef::Composite(_) | TypeDef::Variant(_) => format!("#{id}"),
+        }
+    }
+
+    fn variants(types: &scale_info::PortableRegistry, id: u32) -> Vec<String> {
+        let Some(t) = types.resolve(id) else {
+            return vec![format!("?{id}")];
+        };
+        let scale_info::TypeDef::Variant(v) = &t.type_def else {
+            return vec![format!("not an enum: {}", type_name(types, id))];
+        };
+        v.variants
+            .iter()
+            .map(|var| {
+                let fields: Vec<String> = var
+                    .fields
+                    .iter()
+                    .map(|f| match &f.name {
+                        Some(n) => format!("{n}: {}", type_name(types, f.ty.id)),
+                        None => type_name(types, f.ty.id),
+                    })
+                    .collect();
+                format!("{} {}({})", var.index, var.name, fields.join(", "))
+            })
+            .collect()
+    }
+
+    /// Every permanent name and index clients depend on, one per line:
+    /// pallets, calls, events, errors (index, name, fields), storage items
+    /// (modifier, hashers, key and value types), constants (type, value) and
+    /// runtime API methods.
+    fn golden_listing() -> String {
+        use core::fmt::Write;
+        let bytes = metadata_prefixed(15).unwrap();
+        let RuntimeMetadataPrefixed(_, RuntimeMetadata::V15(m)) =
+            RuntimeMetadataPrefixed::decode(&mut &bytes[..]).unwrap()
+        else {
+            panic!("not V15");
+        };
+        let types = &m.types;
+        let mut out = String::new();
+        for p in &m.pallets {
+            writeln!(out, "pallet {} {}", p.index, p.name).unwrap();
+            for (kind, ty) in [
+                ("call", p.calls.as_ref().map(|c| c.ty.id)),
+                ("event", p.event.as_ref().map(|c| c.ty.id)),
+                ("error", p.error.as_ref().map(|c| c.ty.id)),
+            ] {
+                for v in ty.map(|id| variants(types, id)).unwrap_or_default() {
+                    writeln!(out, "  {kind} {v}").unwrap();
+                }
+            }
+            for e in p.storage.iter().flat_map(|s| &s.entries) {
+                let ty = match &e.ty {
+                    v14::StorageEntryType::Plain(t) => type_name(types, t.id),
+                    v14::StorageEntryType::Map {
+                        hashers,
+                        key,
+                        value,
+                    } => format!(
+                        "map {hashers:?} {} => {}",
+                        type_name(types, key.id),
+                        type_name(types, value.id)
+                    ),
+                };
+                writeln!(out, "  storage {} {:?} {ty}", e.name, e.modifier).unwrap();
+            }
+            for c in &p.constants {
+                writeln!(
+                    out,
+                    "  constant {}: {} = 0x{}",
+                    c.name,
+                    type_name(types, c.ty.id),
+                    hex::encode(&c.value)
+                )
+                .unwrap();
+            }
+        }
+        for a in &m.apis {
+            for f in &a.methods {
+                let inputs: Vec<String> = f
+                    .inputs
+                    .iter()
+                    .map(|i| format!("{}: {}", i.name, type_name(types, i.ty.id)))
+                    .collect();
+                writeln!(
+                    out,
+                    "api {}_{}({}) -> {}",
+                    a.name,
+                    f.name,
+                    inputs.join(", "),
+                    type_name(types, f.output.id)
+                )
+                .unwrap();
+            }
+        }
+        for (kind, id) in [
+            ("RuntimeCall", m.outer_enums.call_enum_ty.id),
+            ("RuntimeEvent", m.outer_enums.event_enum_ty.id),
+            ("RuntimeError", m.outer_enums.error_enum_ty.id),
+        ] {
+            for v in variants(types, id) {
+                writeln!(out, "{kind} {v}").unwrap();
+            }
+        }
+        out
+    }
+
+    /// A changed permanent name or index is a reviewed diff of
+    /// `runtime/metadata.golden`: `QSTACK_BLESS=1 cargo test -p
+    /// qstack-runtime metadata_golden` rewrites it.
+    #[test]
+    fn metadata_golden() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/metadata.golden");
+        let listing = golden_listing();
+        if std::env::var_os("QSTACK_BLESS").is_some() {
+            std::fs::write(path, &listing).unwrap();
+        }
+        let golden = std::fs::read_to_string(path).expect("runtime/metadata.golden");
+        if golden != listing {
+            let first = golden
+                .lines()
+                .zip(listing.lines())
+                .find(|(a, b)| a != b)
+                .map(|(a, b)| format!("golden: {a}\n   now: {b}"))
+                .unwrap_or_else(|| "one is a prefix of the other".into());
+            panic!("metadata differs from runtime/metadata.golden (QSTACK_BLESS=1 to accept):\n{first}");
         }
     }
 

@@ -39,7 +39,9 @@ pub extern "C" fn dealloc(ptr: u32, len: u32) {
     unsafe { drop(Vec::from_raw_parts(ptr as *mut u8, 0, len as usize)) }
 }
 
-fn call(method: &str, ptr: u32, len: u32) -> u64 {
+/// Runs entry point `method` on the input at `(ptr, len)`; every export
+/// `crate::apis` declares comes here.
+pub(crate) fn call(method: &str, ptr: u32, len: u32) -> u64 {
     // SAFETY: the host wrote `len` bytes at `ptr`, in a buffer from `alloc`.
     let input = unsafe { core::slice::from_raw_parts(ptr as *const u8, len as usize) };
     match crate::apis::dispatch(method, input) {
@@ -51,38 +53,3 @@ fn call(method: &str, ptr: u32, len: u32) -> u64 {
         Err(_) => qstack_io::NONE_SENTINEL,
     }
 }
-
-macro_rules! exports {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[no_mangle]
-            #[allow(non_snake_case)]
-            /// Runtime API entry point.
-            pub extern "C" fn $name(ptr: u32, len: u32) -> u64 {
-                call(stringify!($name), ptr, len)
-            }
-        )*
-    };
-}
-
-exports!(
-    Core_version,
-    Core_initialize_block,
-    Core_execute_block,
-    BlockBuilder_apply_extrinsic,
-    BlockBuilder_finalize_block,
-    BlockBuilder_inherent_extrinsics,
-    TaggedTransactionQueue_validate_transaction,
-    Metadata_metadata,
-    Metadata_metadata_at_version,
-    Metadata_metadata_versions,
-    GenesisBuilder_build_state,
-    GenesisBuilder_get_preset,
-    GenesisBuilder_preset_names,
-    AccountNonceApi_account_nonce,
-    TransactionPaymentApi_query_info,
-    QstackAccountApi_account_info,
-    QstackTokensApi_token_info,
-    QstackTokensApi_token_balances,
-    QstackTokensApi_token_allowance,
-);

@@ -12,6 +12,7 @@ pub mod error;
 mod json;
 mod methods;
 mod params;
+mod runtime;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod testing;
 

@@ -8,7 +8,8 @@
 #![allow(missing_docs)] // criterion's macros generate undocumented items
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use pallet_accounts::{dispatch, ensure_deposit_allowed, Call, SignedWith};
+use pallet_accounts::{ensure_deposit_allowed, Call, SignedWith};
+use pallet_system::testing::dispatch_as as dispatch;
 use qstack_core::crypto::{FalconPublic, MlDsaPublic};
 use qstack_core::{AccountId, PublicKey};
 use qstack_io::TestExternalities;
@@ -40,7 +41,7 @@ fn issued(n: u8) -> AssetId {
 const ALICE: u8 = 1;
 
 fn run(who: u8, signed_with: SignedWith, call: Call) {
-    pallet_accounts::dispatch(pallet_system::Origin::Signed(acc(who)), signed_with, call)
+    dispatch(pallet_system::Origin::Signed(acc(who)), signed_with, call)
         .expect("setup call succeeds");
 }
 

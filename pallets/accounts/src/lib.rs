@@ -42,14 +42,15 @@ mod tests;
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use pallet_system::Origin;
 use qstack_core::{AccountId, Balance, KeyScheme, Nonce, PublicKey};
-use qstack_runtime_primitives::storage::{Blake2_128Concat, EntryMeta, StorageMap};
 use qstack_runtime_primitives::{
-    storage_instance, AccountSettings, AssetId, DepositAuth, DepositRequest, DispatchError,
-    SignerEntry, SignerListInfo,
+    AccountSettings, AssetId, DepositAuth, DepositRequest, DispatchError, SignerEntry,
+    SignerListInfo,
 };
+use qstack_support::{constants, storage, Dispatch, DispatchContext};
 use scale_info::TypeInfo;
+
+pub use qstack_support::SignedWith;
 
 pub use auth::{authorise, Authorisation};
 pub use bounded::BoundedVec;
@@ -57,29 +58,42 @@ pub use deposit::ensure_deposit_allowed;
 
 /// This pallet's permanent index in every qstack runtime.
 pub const PALLET_INDEX: u8 = 3;
-/// Most signers in a signer list (and signatures in a multi-signature).
-pub const MAX_SIGNERS: u32 = 32;
-/// Most outstanding tickets per account.
-pub const MAX_TICKETS: u32 = 250;
-/// Most pre-authorised senders per account.
-pub const MAX_PREAUTHORIZED: u32 = 64;
-/// Most assets on an account's allow-list.
-pub const MAX_ALLOWED_ASSETS: u32 = 32;
-/// Most open deposit requests per sender.
-pub const MAX_DEPOSIT_REQUESTS: u32 = 16;
-
-/// Which of the account's ways to sign authorised the call being dispatched.
-/// The executive knows it from the extrinsic's signature; some calls depend
-/// on it (only the master key may disable itself).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum SignedWith {
-    /// The account's master key.
-    Master,
-    /// The account's regular key.
-    Regular,
-    /// Enough members of the account's signer list.
-    Signers,
+constants! {
+    /// Most signers in a signer list (and signatures in a multi-signature).
+    MaxSigners: pub const MAX_SIGNERS: u32 = 32;
+    /// Most outstanding tickets per account.
+    MaxTickets: pub const MAX_TICKETS: u32 = 250;
+    /// Most pre-authorised senders per account.
+    MaxPreauthorized: pub const MAX_PREAUTHORIZED: u32 = 64;
+    /// Most assets on an account's allow-list.
+    MaxAllowedAssets: pub const MAX_ALLOWED_ASSETS: u32 = 32;
+    /// Most open deposit requests per sender.
+    MaxDepositRequests: pub const MAX_DEPOSIT_REQUESTS: u32 = 16;
 }
+
+/// The accounts pallet, as the runtime composes it.
+pub struct Pallet;
+
+impl qstack_support::Pallet for Pallet {
+    const NAME: &'static str = "Accounts";
+    const INDEX: u8 = PALLET_INDEX;
+    type Call = Call;
+    type Event = Event;
+    type Error = Error;
+    type Genesis = ();
+
+    fn storage() -> Vec<qstack_support::storage::EntryMeta> {
+        storage_metadata()
+    }
+    fn constants() -> Vec<qstack_support::ConstantMeta> {
+        constants_metadata()
+    }
+    fn try_state() -> Result<(), &'static str> {
+        try_state()
+    }
+}
+
+impl qstack_support::PalletEvent for Event {}
 
 /// Calls.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
@@ -195,10 +209,16 @@ pub enum Call {
     },
 }
 
-impl Call {
+impl Dispatch for Call {
     /// The call's weight, from benchmarks (see [`weights`]).
-    pub fn weight(&self) -> u64 {
+    fn weight(&self) -> u64 {
         weights::call_weight(self)
+    }
+    fn is_known(index: u8) -> bool {
+        index <= 15
+    }
+    fn dispatch(self, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> {
+        dispatch(self, ctx)
     }
 }
 
@@ -527,80 +547,23 @@ impl SignerList {
     }
 }
 
-storage_instance!(
-    /// `Accounts.Flags`.
-    pub FlagsStorage, "Accounts", "Flags"
-);
-storage_instance!(
-    /// `Accounts.RegularKey`.
-    pub RegularKeyStorage, "Accounts", "RegularKey"
-);
-storage_instance!(
-    /// `Accounts.SignerLists`.
-    pub SignerListsStorage, "Accounts", "SignerLists"
-);
-storage_instance!(
-    /// `Accounts.Tickets`.
-    pub TicketsStorage, "Accounts", "Tickets"
-);
-storage_instance!(
-    /// `Accounts.Preauthorized`.
-    pub PreauthorizedStorage, "Accounts", "Preauthorized"
-);
-storage_instance!(
-    /// `Accounts.AllowedAssets`.
-    pub AllowedAssetsStorage, "Accounts", "AllowedAssets"
-);
-storage_instance!(
-    /// `Accounts.DepositRequests`.
-    pub DepositRequestsStorage, "Accounts", "DepositRequests"
-);
-
-/// Flags of each account that changed any.
-pub type Flags = StorageMap<FlagsStorage, Blake2_128Concat, AccountId, AccountFlags>;
-/// Regular key of each account that set one.
-pub type RegularKey = StorageMap<RegularKeyStorage, Blake2_128Concat, AccountId, PublicKey>;
-/// Signer list of each account that set one.
-pub type SignerLists = StorageMap<SignerListsStorage, Blake2_128Concat, AccountId, SignerList>;
-/// Outstanding tickets of each account, ascending (never empty).
-pub type Tickets =
-    StorageMap<TicketsStorage, Blake2_128Concat, AccountId, BoundedVec<Nonce, MAX_TICKETS>>;
-/// Pre-authorised senders of each account, ascending (never empty).
-pub type Preauthorized = StorageMap<
-    PreauthorizedStorage,
-    Blake2_128Concat,
-    AccountId,
-    BoundedVec<AccountId, MAX_PREAUTHORIZED>,
->;
-/// Allow-list of each account with token refusal on, ascending (may be empty:
-/// refuse everything).
-pub type AllowedAssets = StorageMap<
-    AllowedAssetsStorage,
-    Blake2_128Concat,
-    AccountId,
-    BoundedVec<AssetId, MAX_ALLOWED_ASSETS>,
->;
-/// Open deposit requests, under the sender (never empty).
-pub type DepositRequests = StorageMap<
-    DepositRequestsStorage,
-    Blake2_128Concat,
-    AccountId,
-    BoundedVec<DepositRequest, MAX_DEPOSIT_REQUESTS>,
->;
-
-/// Storage metadata, in declaration order.
-pub fn storage_metadata() -> Vec<EntryMeta> {
-    alloc::vec![
-        Flags::meta("Flags of each account that changed any."),
-        RegularKey::meta("Regular key of each account that set one."),
-        SignerLists::meta(
-            "Signer list (quorum and weighted signers) of each account that set one."
-        ),
-        Tickets::meta_value_query("Outstanding tickets of each account, ascending."),
-        Preauthorized::meta_value_query("Pre-authorised senders of each account, ascending."),
-        AllowedAssets::meta("Assets accepted by each account with token refusal on."),
-        DepositRequests::meta("Open deposit requests, under the sender."),
-    ]
+storage! { pallet = "Accounts";
+    /// Flags of each account that changed any.
+    pub Flags: map Blake2_128Concat AccountId => AccountFlags;
+    /// Regular key of each account that set one.
+    pub RegularKey: map Blake2_128Concat AccountId => PublicKey;
+    /// Signer list (quorum and weighted signers) of each account that set
+    /// one.
+    pub SignerLists: map Blake2_128Concat AccountId => SignerList;
+    /// Outstanding tickets of each account, ascending (never empty).
+    pub Tickets: map Blake2_128Concat AccountId => BoundedVec<Nonce, MAX_TICKETS> [default];
+    /// Pre-authorised senders of each account, ascending (never empty).
+    pub Preauthorized: map Blake2_128Concat AccountId => BoundedVec<AccountId, MAX_PREAUTHORIZED> [default];
+    /// Assets accepted by each account with token refusal on, ascending
+    /// (may be empty: refuse everything).
+    pub AllowedAssets: map Blake2_128Concat AccountId => BoundedVec<AssetId, MAX_ALLOWED_ASSETS>;
+    /// Open deposit requests, under the sender (never empty).
+    pub DepositRequests: map Blake2_128Concat AccountId => BoundedVec<DepositRequest, MAX_DEPOSIT_REQUESTS>;
 }
 
 pub(crate) fn deposit_event(e: Event) {
@@ -638,9 +601,10 @@ pub fn can_sign(who: &AccountId) -> bool {
     !master_disabled(who) || has_alternative_key(who)
 }
 
-/// Dispatches a call signed by `origin` in the way `signed_with` says.
-pub fn dispatch(origin: Origin, signed_with: SignedWith, call: Call) -> Result<(), DispatchError> {
-    let who = origin.ensure_signed()?;
+/// Dispatches a call signed by `ctx.origin` in the way `ctx.signed_with` says.
+fn dispatch(call: Call, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> {
+    let who = ctx.origin.ensure_signed()?;
+    let signed_with = ctx.signed_with;
     let r = match call {
         Call::SetRegularKey { key } => keys::do_set_regular_key(&who, key),
         Call::RemoveRegularKey => keys::do_remove_regular_key(&who),

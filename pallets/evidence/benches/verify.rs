@@ -8,9 +8,7 @@
 #![allow(missing_docs)] // criterion's macros generate undocumented items
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use pallet_evidence::{
-    build_genesis, check_evidence, dispatch, Call, Evidence, GenesisConfig, Height,
-};
+use pallet_evidence::{build_genesis, check_evidence, Call, Evidence, GenesisConfig, Height};
 use qstack_consensus_primitives::{SignedVote, Vote, VoteKind};
 use qstack_core::{KeyScheme, Pair, H256};
 use qstack_io::TestExternalities;
@@ -80,7 +78,10 @@ fn schemes(c: &mut Criterion) {
             b.iter(|| {
                 ext.execute_with(|| {
                     qstack_io::storage::start_transaction();
-                    let r = dispatch(pallet_system::Origin::None, black_box(call.clone()));
+                    let r = pallet_system::testing::dispatch(
+                        pallet_system::Origin::None,
+                        black_box(call.clone()),
+                    );
                     qstack_io::storage::rollback_transaction();
                     assert_eq!(r, Ok(()));
                 })

@@ -58,12 +58,9 @@ mod tests;
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use pallet_system::Origin;
 use qstack_core::{AccountId, BlockNumber, PublicKey};
-use qstack_runtime_primitives::storage::{
-    Blake2_128Concat, EntryMeta, StorageDoubleMap, StorageMap, StorageValue, Twox64Concat,
-};
-use qstack_runtime_primitives::{storage_instance, DispatchError};
+use qstack_runtime_primitives::DispatchError;
+use qstack_support::{constants, storage, Dispatch, DispatchContext, InherentData};
 use scale_info::TypeInfo;
 
 // The wire types evidence is made of, for whoever builds or reads it.
@@ -77,17 +74,73 @@ pub use report::{check_evidence, filter_reportable, validate};
 pub const PALLET_INDEX: u8 = 4;
 /// Inherent identifier of the evidence (data: SCALE `Vec<Evidence>`).
 pub const INHERENT_IDENTIFIER: [u8; 8] = *b"evidence";
-/// Most evidence in one block.
-pub const MAX_EVIDENCE_PER_BLOCK: u32 = 16;
-/// Oldest evidence accepted, in heights below the current block, and how
-/// long offences are kept.
-pub const MAX_EVIDENCE_AGE: Height = 1_000;
-/// Most offences recorded for one height.
-pub const MAX_OFFENCES_PER_HEIGHT: u32 = 64;
-/// Most offences recorded in all.
-pub const MAX_OFFENCES: u32 = 4_096;
 /// Most validators in the set.
 pub const MAX_VALIDATORS: u32 = 1_000;
+/// Most pieces of offered evidence the inherent builder looks at (each
+/// costs two signature checks), a few blocks' worth.
+pub const MAX_EVIDENCE_OFFERED: usize = 4 * MAX_EVIDENCE_PER_BLOCK as usize;
+
+constants! {
+    /// Most pieces of evidence in one block.
+    MaxEvidencePerBlock: pub const MAX_EVIDENCE_PER_BLOCK: u32 = 16;
+    /// Oldest evidence accepted (heights below the current block); offences
+    /// are kept as long.
+    MaxEvidenceAge: pub const MAX_EVIDENCE_AGE: Height = 1_000;
+    /// Most offences recorded for one height.
+    MaxOffencesPerHeight: pub const MAX_OFFENCES_PER_HEIGHT: u32 = 64;
+    /// Most offences recorded in all.
+    MaxOffences: pub const MAX_OFFENCES: u32 = 4_096;
+}
+
+/// The evidence pallet, as the runtime composes it.
+pub struct Pallet;
+
+impl qstack_support::Pallet for Pallet {
+    const NAME: &'static str = "Evidence";
+    const INDEX: u8 = PALLET_INDEX;
+    const GENESIS_KEYS: &'static [&'static str] = &["evidence"];
+    type Call = Call;
+    type Event = Event;
+    type Error = Error;
+    type Genesis = GenesisConfig;
+
+    fn build_genesis(config: &GenesisConfig) -> Result<(), qstack_support::GenesisError> {
+        build_genesis(config).map_err(Into::into)
+    }
+    fn storage() -> Vec<qstack_support::storage::EntryMeta> {
+        storage_metadata()
+    }
+    fn constants() -> Vec<qstack_support::ConstantMeta> {
+        constants_metadata()
+    }
+    fn on_initialize(number: BlockNumber) {
+        on_initialize(number)
+    }
+    fn on_finalize() -> Result<(), &'static str> {
+        on_finalize();
+        Ok(())
+    }
+    /// The author's offered evidence (`evidence`: SCALE `Vec<Evidence>`):
+    /// only the pieces that pass [`validate`] here go into the block (at
+    /// most [`MAX_EVIDENCE_PER_BLOCK`], one per offence, looking at the
+    /// first [`MAX_EVIDENCE_OFFERED`]); none, no inherent. So an author's
+    /// block never fails on evidence, while a block carrying bad evidence
+    /// fails to import.
+    fn create_inherent(data: &InherentData) -> Option<Call> {
+        let mut offered = data
+            .get(&INHERENT_IDENTIFIER)
+            .and_then(|raw| Vec::<Evidence>::decode(&mut &raw[..]).ok())?;
+        offered.truncate(MAX_EVIDENCE_OFFERED);
+        let evidence = filter_reportable(offered);
+        (!evidence.is_empty()).then_some(Call::Report { evidence })
+    }
+    fn is_inherent(_call: &Call) -> bool {
+        true
+    }
+    fn try_state() -> Result<(), &'static str> {
+        try_state()
+    }
+}
 
 /// Calls.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
@@ -102,10 +155,21 @@ pub enum Call {
     },
 }
 
-impl Call {
+impl Dispatch for Call {
     /// The call's weight, from benchmarks (see [`weights`]).
-    pub fn weight(&self) -> u64 {
+    fn weight(&self) -> u64 {
         weights::call_weight(self)
+    }
+    fn is_known(index: u8) -> bool {
+        index == 0
+    }
+    /// Inherent only.
+    fn dispatch(self, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> {
+        ctx.origin.ensure_none()?;
+        let r = match self {
+            Call::Report { evidence } => report::do_report(evidence),
+        };
+        r.map_err(Into::into)
     }
 }
 
@@ -210,61 +274,73 @@ pub struct Validator {
 /// round, step.
 pub type OffenceKey = (AccountId, Round, Step);
 
-storage_instance!(
-    /// `Evidence.Validators`.
-    pub ValidatorsStorage, "Evidence", "Validators"
-);
-storage_instance!(
-    /// `Evidence.ValidatorCount`.
-    pub ValidatorCountStorage, "Evidence", "ValidatorCount"
-);
-storage_instance!(
-    /// `Evidence.Offences`.
-    pub OffencesStorage, "Evidence", "Offences"
-);
-storage_instance!(
-    /// `Evidence.OffenceCount`.
-    pub OffenceCountStorage, "Evidence", "OffenceCount"
-);
-storage_instance!(
-    /// `Evidence.DidReport`.
-    pub DidReportStorage, "Evidence", "DidReport"
-);
-
-/// The BFT validator set by index (`0 .. ValidatorCount`), as the node's.
-pub type Validators = StorageMap<ValidatorsStorage, Twox64Concat, u32, Validator>;
-/// Number of validators.
-pub type ValidatorCount = StorageValue<ValidatorCountStorage, u32>;
-/// Recorded offences by height, then (offender, round, step).
-pub type Offences =
-    StorageDoubleMap<OffencesStorage, Twox64Concat, Height, Blake2_128Concat, OffenceKey, Offence>;
-/// Number of recorded offences.
-pub type OffenceCount = StorageValue<OffenceCountStorage, u32>;
-/// Whether this block carried a report (per-block scratch).
-pub type DidReport = StorageValue<DidReportStorage, bool>;
-
-/// Storage metadata, in declaration order.
-pub fn storage_metadata() -> Vec<EntryMeta> {
-    alloc::vec![
-        Validators::meta("The BFT validator set by index (the chain spec's until staking)."),
-        ValidatorCount::meta_value_query("Number of BFT validators."),
-        Offences::meta("Recorded double signing by height, then (offender account, round, step)."),
-        OffenceCount::meta_value_query("Number of recorded offences."),
-        DidReport::meta("Whether this block carried a report."),
-    ]
+storage! { pallet = "Evidence";
+    /// The BFT validator set by index (`0 .. ValidatorCount`), as the
+    /// node's (the chain spec's until staking).
+    pub Validators: map Twox64Concat u32 => Validator;
+    /// Number of BFT validators.
+    pub ValidatorCount: value u32 [default];
+    /// Recorded double signing by height, then (offender account, round,
+    /// step).
+    pub Offences: double_map Twox64Concat Height, Blake2_128Concat OffenceKey => Offence;
+    /// Number of recorded offences.
+    pub OffenceCount: value u32 [default];
+    /// Whether this block carried a report (per-block scratch).
+    pub DidReport: value bool;
 }
 
 pub(crate) fn deposit_event(e: Event) {
     pallet_system::deposit_event_encoded(PALLET_INDEX, &e.encode());
 }
 
+impl qstack_support::PalletEvent for Event {}
+
 /// Genesis configuration: the BFT validator set, `(key, power)` in index
 /// order (the order of the chain spec's `consensus.validators`). Empty on
 /// chains without BFT. Staking will replace it.
-#[derive(Clone, PartialEq, Eq, Debug, Default)]
+///
+/// In the chain spec's genesis patch, exactly the `consensus.validators`
+/// shape: `{"evidence": {"validators": [{"publicKey": "0x…", "power": 1}]}}`
+/// (`publicKey`: 0x-hex of the SCALE `PublicKey`, as `qstack key inspect
+/// --output json` prints it).
+#[derive(Clone, PartialEq, Eq, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GenesisConfig {
     /// `(consensus key, voting power)`, by validator index.
+    #[serde(default, deserialize_with = "genesis::validators")]
     pub validators: Vec<(PublicKey, u64)>,
+}
+
+mod genesis {
+    use alloc::vec::Vec;
+    use qstack_core::PublicKey;
+    use serde::{de::Error as _, Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct Entry {
+        public_key: alloc::string::String,
+        power: u64,
+    }
+
+    /// `[{publicKey, power}]` → `(key, power)`s.
+    pub fn validators<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(PublicKey, u64)>, D::Error> {
+        let entries = Vec::<Entry>::deserialize(d)?;
+        let mut out = Vec::with_capacity(entries.len());
+        for (i, e) in entries.into_iter().enumerate() {
+            let field = alloc::format!("evidence.validators[{i}].publicKey");
+            let hex_str = e
+                .public_key
+                .strip_prefix("0x")
+                .ok_or_else(|| D::Error::custom(alloc::format!("{field}: expected 0x-hex")))?;
+            let bytes = hex::decode(hex_str)
+                .map_err(|err| D::Error::custom(alloc::format!("{field}: {err}")))?;
+            let public = <PublicKey as codec::DecodeAll>::decode_all(&mut &bytes[..])
+                .map_err(|_| D::Error::custom(alloc::format!("{field}: not a SCALE public key")))?;
+            out.push((public, e.power));
+        }
+        Ok(out)
+    }
 }
 
 /// Why a genesis validator set is refused.
@@ -278,6 +354,36 @@ pub enum GenesisError {
     DuplicateKey(u32),
     /// Total power reaches 2^60 (the node's bound).
     TooMuchPower,
+}
+
+impl core::fmt::Display for GenesisError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            GenesisError::ZeroPower(i) => write!(f, "evidence.validators[{i}].power: must be > 0"),
+            GenesisError::DuplicateKey(i) => {
+                write!(f, "evidence.validators[{i}].publicKey: listed twice")
+            }
+            GenesisError::TooManyValidators => {
+                write!(
+                    f,
+                    "evidence.validators: more than {MAX_VALIDATORS} validators"
+                )
+            }
+            GenesisError::TooMuchPower => {
+                write!(f, "evidence.validators: total power must stay below 2^60")
+            }
+        }
+    }
+}
+
+impl From<GenesisError> for qstack_support::GenesisError {
+    fn from(e: GenesisError) -> Self {
+        let text = alloc::string::ToString::to_string(&e);
+        match text.split_once(": ") {
+            Some((path, message)) => Self::new(path, message),
+            None => Self::new("evidence", text),
+        }
+    }
 }
 
 /// Writes the genesis validator set, with the node's rules for a set.
@@ -322,15 +428,6 @@ pub fn validator_key(index: u32) -> Option<PublicKey> {
         return None;
     }
     Validators::get(&index).map(|v| v.public)
-}
-
-/// Dispatches a call (inherent only).
-pub fn dispatch(origin: Origin, call: Call) -> Result<(), DispatchError> {
-    origin.ensure_none()?;
-    let r = match call {
-        Call::Report { evidence } => report::do_report(evidence),
-    };
-    r.map_err(Into::into)
 }
 
 /// Start of block `number`: forgets the offences that just became older

@@ -4,12 +4,12 @@
 //! does and checks that a refused report wrote nothing at all.
 
 use super::*;
-use codec::Decode;
 use proptest::prelude::*;
 use qstack_consensus_primitives::{Proposal, SignedProposal, SignedVote, Vote, VoteKind};
 use qstack_core::{KeyScheme, Pair, H256};
 use qstack_io::TestExternalities;
 use qstack_runtime_primitives::Digest;
+use qstack_support::Origin;
 use std::sync::OnceLock;
 
 const GENESIS: H256 = H256([0x6e; 32]);
@@ -129,20 +129,7 @@ fn start_block(n: BlockNumber) {
 
 /// This pallet's events since the last call, oldest first (then forgets them).
 fn take_events() -> Vec<Event> {
-    let count = pallet_system::EventCount::get().unwrap_or(0);
-    let mut out = Vec::new();
-    for i in 0..count {
-        let rec = pallet_system::EventRecord::get(&i).expect("event record");
-        let mut input = &rec[..];
-        let _phase = pallet_system::Phase::decode(&mut input).expect("phase");
-        let pallet = u8::decode(&mut input).expect("pallet index");
-        if pallet == PALLET_INDEX {
-            out.push(Event::decode(&mut input).expect("event decodes"));
-        }
-    }
-    pallet_system::EventRecord::clear(None);
-    pallet_system::EventCount::kill();
-    out
+    pallet_system::testing::take_events_of::<Pallet>()
 }
 
 /// Dispatches a report as the executive does (inherent origin, in a storage
@@ -151,7 +138,7 @@ fn take_events() -> Vec<Event> {
 fn report(evidence: Vec<Evidence>) -> Result<(), DispatchError> {
     let before = qstack_io::storage::root();
     qstack_io::storage::start_transaction();
-    let r = dispatch(Origin::None, Call::Report { evidence });
+    let r = pallet_system::testing::dispatch(Origin::None, Call::Report { evidence });
     if r.is_ok() {
         qstack_io::storage::commit_transaction();
     } else {
@@ -356,7 +343,7 @@ fn reports_are_bounded_and_inherent_only() {
         assert_eq!(report(many.clone()), err(Error::TooMuchEvidence));
         assert_eq!(report(vec![]), err(Error::NoEvidence));
         assert_eq!(
-            dispatch(
+            pallet_system::testing::dispatch(
                 Origin::Signed(account(SR)),
                 Call::Report {
                     evidence: vec![double_vote(SR, 9)]

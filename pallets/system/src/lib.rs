@@ -16,19 +16,23 @@ pub mod timestamp;
 use alloc::vec::Vec;
 use codec::{Compact, Decode, DecodeWithMemTracking, Encode};
 use qstack_core::{AccountId, BlockNumber, Nonce, PublicKey, H256};
-use qstack_runtime_primitives::storage::{
-    Blake2_128Concat, EntryMeta, StorageMap, StorageValue, Twox64Concat,
-};
-use qstack_runtime_primitives::{
-    storage_instance, Digest, DigestItem, DispatchError, RuntimeVersion,
-};
+use qstack_runtime_primitives::{Digest, DigestItem, DispatchError, RuntimeVersion};
+use qstack_support::{constants, storage, Dispatch, DispatchContext};
 use scale_info::TypeInfo;
+
+pub use qstack_support::{Origin, SignedWith};
+
+#[cfg(feature = "std")]
+pub mod testing;
 
 /// This pallet's permanent index in every qstack runtime.
 pub const PALLET_INDEX: u8 = 0;
-/// Block hashes kept for mortality checks (the longest era period is 65,536,
-/// but transactions older than this many blocks are refused as ancient).
-pub const BLOCK_HASH_COUNT: BlockNumber = 2400;
+constants! {
+    /// Block hashes kept for mortality checks (the longest era period is
+    /// 65,536, but transactions older than this many blocks are refused as
+    /// ancient).
+    BlockHashCount: pub const BLOCK_HASH_COUNT: BlockNumber = 2400;
+}
 /// Events kept per block; beyond this, events are dropped (and counted).
 pub const MAX_EVENTS: u32 = 65_536;
 /// The well-known key of the runtime code.
@@ -36,40 +40,38 @@ pub const CODE_KEY: &[u8] = b":code";
 /// The well-known key of the Wasm heap pages.
 pub const HEAP_PAGES_KEY: &[u8] = b":heappages";
 
-/// Who dispatches a call.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub enum Origin {
-    /// The chain itself (governance); may do anything.
-    Root,
-    /// A checked signed transaction.
-    Signed(AccountId),
-    /// An inherent or unsigned call.
-    None,
+/// The system pallet, as the runtime composes it. Its block-level work
+/// (`initialize`/`finalize`, phases, migrations) is driven by the executive
+/// itself, before and after every other pallet's hooks.
+pub struct Pallet;
+
+impl qstack_support::Pallet for Pallet {
+    const NAME: &'static str = "System";
+    const INDEX: u8 = PALLET_INDEX;
+    const GENESIS_KEYS: &'static [&'static str] = &["system"];
+    type Call = Call;
+    type Event = Event;
+    type Error = Error;
+    type Genesis = GenesisConfig;
+
+    fn storage() -> Vec<qstack_support::storage::EntryMeta> {
+        storage_metadata()
+    }
+    fn constants() -> Vec<qstack_support::ConstantMeta> {
+        constants_metadata()
+    }
+    fn try_state() -> Result<(), &'static str> {
+        try_state()
+    }
 }
 
-impl Origin {
-    /// The signer, or `BadOrigin`.
-    pub fn ensure_signed(&self) -> Result<AccountId, DispatchError> {
-        match self {
-            Origin::Signed(a) => Ok(*a),
-            _ => Err(DispatchError::BadOrigin),
-        }
-    }
-    /// Ok only for root.
-    pub fn ensure_root(&self) -> Result<(), DispatchError> {
-        match self {
-            Origin::Root => Ok(()),
-            _ => Err(DispatchError::BadOrigin),
-        }
-    }
-    /// Ok only for inherents.
-    pub fn ensure_none(&self) -> Result<(), DispatchError> {
-        match self {
-            Origin::None => Ok(()),
-            _ => Err(DispatchError::BadOrigin),
-        }
-    }
-}
+/// System genesis: no fields yet (accepted for the shape of Substrate's
+/// chain specs).
+#[derive(Clone, PartialEq, Eq, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisConfig {}
+
+impl qstack_support::PalletEvent for Event {}
 
 /// Calls of the system pallet.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
@@ -88,12 +90,32 @@ pub enum Call {
     },
 }
 
-impl Call {
+impl Dispatch for Call {
     /// Weight of the call, from benchmarks (picoseconds-scale units).
-    pub fn weight(&self) -> u64 {
+    fn weight(&self) -> u64 {
+        let per_byte = |len: usize, w: u64| (len as u64).saturating_mul(w);
         match self {
-            Call::Remark { remark } => 1_000_000u64.saturating_add(remark.len() as u64 * 100),
-            Call::SetCode { code } => 10_000_000u64.saturating_add(code.len() as u64 * 1_000),
+            Call::Remark { remark } => 1_000_000u64.saturating_add(per_byte(remark.len(), 100)),
+            Call::SetCode { code } => 10_000_000u64.saturating_add(per_byte(code.len(), 1_000)),
+        }
+    }
+    fn is_known(index: u8) -> bool {
+        matches!(index, 0 | 2)
+    }
+    fn dispatch(self, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> {
+        match self {
+            Call::Remark { remark } => {
+                let sender = ctx.origin.ensure_signed()?;
+                deposit_event(Event::Remarked {
+                    sender,
+                    hash: H256(qstack_io::hashing::blake2_256(&remark)),
+                });
+                Ok(())
+            }
+            Call::SetCode { code } => {
+                ctx.origin.ensure_root()?;
+                code::do_set_code(&code, ctx.version)
+            }
         }
     }
 }
@@ -187,120 +209,45 @@ pub struct LastRuntimeUpgradeInfo {
     pub spec_name: alloc::string::String,
 }
 
-storage_instance!(
-    /// `System.Account`.
-    pub AccountStorage, "System", "Account"
-);
-storage_instance!(
-    /// `System.AccountKey`.
-    pub AccountKeyStorage, "System", "AccountKey"
-);
-storage_instance!(
-    /// `System.Number`.
-    pub NumberStorage, "System", "Number"
-);
-storage_instance!(
-    /// `System.ParentHash`.
-    pub ParentHashStorage, "System", "ParentHash"
-);
-storage_instance!(
-    /// `System.BlockHash`.
-    pub BlockHashStorage, "System", "BlockHash"
-);
-storage_instance!(
-    /// `System.Events`.
-    pub EventsStorage, "System", "Events"
-);
-storage_instance!(
-    /// `System.EventCount`.
-    pub EventCountStorage, "System", "EventCount"
-);
-storage_instance!(
-    /// `System.EventRecord` (per-block scratch; folded into `Events` at finalisation).
-    pub EventRecordStorage, "System", "EventRecord"
-);
-storage_instance!(
-    /// `System.ExtrinsicIndex`.
-    pub ExtrinsicIndexStorage, "System", "ExtrinsicIndex"
-);
-storage_instance!(
-    /// `System.Digest`.
-    pub DigestStorage, "System", "Digest"
-);
-storage_instance!(
-    /// `System.LastRuntimeUpgrade`.
-    pub LastUpgradeStorage, "System", "LastRuntimeUpgrade"
-);
-storage_instance!(
-    /// `System.ExecutionPhase`.
-    pub ExecutionPhaseStorage, "System", "ExecutionPhase"
-);
-storage_instance!(
-    /// `System.BlockWeight`.
-    pub BlockWeightStorage, "System", "BlockWeight"
-);
-storage_instance!(
-    /// `System.AllExtrinsicsLen`.
-    pub AllExtrinsicsLenStorage, "System", "AllExtrinsicsLen"
-);
-
-/// Nonce of each account.
-pub type Account = StorageMap<AccountStorage, Blake2_128Concat, AccountId, AccountInfo>;
-/// The registered master key of each account (stored once, never resent).
-pub type AccountKey = StorageMap<AccountKeyStorage, Blake2_128Concat, AccountId, PublicKey>;
-/// Current block number.
-pub type Number = StorageValue<NumberStorage, BlockNumber>;
-/// Parent hash of the current block.
-pub type ParentHash = StorageValue<ParentHashStorage, H256>;
-/// Hashes of recent blocks (the last [`BLOCK_HASH_COUNT`]), including genesis forever.
-pub type BlockHash = StorageMap<BlockHashStorage, Twox64Concat, BlockNumber, H256>;
-/// Number of events deposited in this block.
-pub type EventCount = StorageValue<EventCountStorage, u32>;
-/// Encoded event records of this block, by index.
-pub type EventRecord = StorageMap<EventRecordStorage, Twox64Concat, u32, Vec<u8>>;
-/// Index of the extrinsic being applied.
-pub type ExtrinsicIndex = StorageValue<ExtrinsicIndexStorage, u32>;
-/// Digest of the current block.
-pub type DigestItems = StorageValue<DigestStorage, Digest>;
-/// Last runtime version that ran.
-pub type LastRuntimeUpgrade = StorageValue<LastUpgradeStorage, LastRuntimeUpgradeInfo>;
-/// Phase of the block being built or executed.
-pub type ExecutionPhase = StorageValue<ExecutionPhaseStorage, PhaseTag>;
-/// Weight used so far in this block.
-pub type BlockWeight = StorageValue<BlockWeightStorage, u64>;
-/// Bytes of extrinsics so far in this block.
-pub type AllExtrinsicsLen = StorageValue<AllExtrinsicsLenStorage, u32>;
-
-/// Storage metadata, in declaration order.
-pub fn storage_metadata() -> Vec<EntryMeta> {
-    alloc::vec![
-        Account::meta_value_query("Nonce of each account."),
-        AccountKey::meta("Registered master key of each account."),
-        Number::meta_value_query("Current block number."),
-        ParentHash::meta("Parent hash of the current block."),
-        BlockHash::meta("Hashes of recent blocks and genesis."),
-        EntryMeta {
-            name: "Events",
-            kind: qstack_runtime_primitives::storage::EntryKind::Plain(scale_info::meta_type::<
-                Vec<u8>,
-            >()),
-            // Substrate's `ValueQuery`: an absent value reads as no events (an
-            // empty Vec, `0x00`), so clients get `Vec<EventRecord>`, not an Option.
-            default: Some(alloc::vec![0]),
-            docs: "Events of the block (replaced by the runtime with Vec<EventRecord>).",
-        },
-        EventCount::meta_value_query("Number of events in the block."),
-        ExtrinsicIndex::meta("Index of the extrinsic being applied."),
-        DigestItems::meta("Digest of the current block."),
-        LastRuntimeUpgrade::meta("Last runtime version that ran."),
-        BlockWeight::meta("Weight used so far in this block."),
-        AllExtrinsicsLen::meta("Bytes of extrinsics so far in this block."),
-    ]
+storage! { pallet = "System";
+    /// Nonce of each account.
+    pub Account: map Blake2_128Concat AccountId => AccountInfo [default];
+    /// Registered master key of each account (stored once, never resent).
+    pub AccountKey: map Blake2_128Concat AccountId => PublicKey;
+    /// Current block number.
+    pub Number: value BlockNumber [default];
+    /// Parent hash of the current block.
+    pub ParentHash: value H256;
+    /// Hashes of recent blocks (the last [`BLOCK_HASH_COUNT`]) and genesis,
+    /// forever.
+    pub BlockHash: map Twox64Concat BlockNumber => H256;
+    /// Events of the block: SCALE `Vec<EventRecord>` of the runtime's
+    /// events (the runtime's metadata names the type). An absent value
+    /// reads as no events (an empty Vec, `0x00`), so clients get a list,
+    /// not an Option.
+    pub Events: value Vec<u8> [default];
+    /// Number of events in the block.
+    pub EventCount: value u32 [default];
+    /// Encoded event records of this block, by index (per-block scratch;
+    /// folded into `Events` at finalisation).
+    pub EventRecord: map Twox64Concat u32 => Vec<u8> [unlisted];
+    /// Index of the extrinsic being applied.
+    pub ExtrinsicIndex: value u32;
+    /// Digest of the current block.
+    pub DigestItems as "Digest": value Digest;
+    /// Last runtime version that ran.
+    pub LastRuntimeUpgrade: value LastRuntimeUpgradeInfo;
+    /// Phase of the block being built or executed.
+    pub ExecutionPhase: value PhaseTag [unlisted];
+    /// Weight used so far in this block.
+    pub BlockWeight: value u64;
+    /// Bytes of extrinsics so far in this block.
+    pub AllExtrinsicsLen: value u32;
 }
 
 /// Key of the folded events value (`System.Events`).
 pub fn events_key() -> [u8; 32] {
-    qstack_runtime_primitives::storage::item_prefix("System", "Events")
+    Events::key()
 }
 
 /// Starts a block: records context and clears the previous block's scratch.
@@ -436,24 +383,6 @@ pub fn deposit_log(item: DigestItem) {
     DigestItems::mutate(|d| d.get_or_insert_with(Digest::default).push(item));
 }
 
-/// Dispatches a system call.
-pub fn dispatch(origin: Origin, call: Call, running: &RuntimeVersion) -> Result<(), DispatchError> {
-    match call {
-        Call::Remark { remark } => {
-            let sender = origin.ensure_signed()?;
-            deposit_event(Event::Remarked {
-                sender,
-                hash: H256(qstack_io::hashing::blake2_256(&remark)),
-            });
-            Ok(())
-        }
-        Call::SetCode { code } => {
-            origin.ensure_root()?;
-            code::do_set_code(&code, running)
-        }
-    }
-}
-
 /// Runs `migrate` once on the first block of a new spec_version, before
 /// anything else, then records the version. Returns whether it ran.
 pub fn maybe_run_migrations(running: &RuntimeVersion, migrate: impl FnOnce()) -> bool {
@@ -573,20 +502,7 @@ mod tests {
             inc_nonce(&who);
             assert_eq!(account_nonce(&who), 2);
             assert_eq!(
-                dispatch(
-                    Origin::None,
-                    Call::Remark { remark: vec![] },
-                    &RuntimeVersion {
-                        spec_name: "x".into(),
-                        impl_name: "x".into(),
-                        authoring_version: 0,
-                        spec_version: 1,
-                        impl_version: 0,
-                        apis: alloc::borrow::Cow::Borrowed(&[]),
-                        transaction_version: 1,
-                        system_version: 0,
-                    }
-                ),
+                testing::dispatch(Origin::None, Call::Remark { remark: vec![] }),
                 Err(DispatchError::BadOrigin)
             );
         });

@@ -2,16 +2,55 @@
 //! per block, as in Substrate.
 
 use codec::{Decode, DecodeWithMemTracking, Encode};
-use qstack_runtime_primitives::storage::{EntryMeta, StorageValue};
-use qstack_runtime_primitives::{storage_instance, DispatchError};
+use qstack_runtime_primitives::DispatchError;
+use qstack_support::{constants, storage, Dispatch, DispatchContext, InherentData, NoEvent};
 use scale_info::TypeInfo;
 
 /// This pallet's permanent index.
 pub const PALLET_INDEX: u8 = 1;
 /// Inherent identifier of the timestamp (Substrate's `timstap0`).
 pub const INHERENT_IDENTIFIER: [u8; 8] = *b"timstap0";
-/// Minimum time between blocks, in milliseconds.
-pub const MINIMUM_PERIOD_MS: u64 = 250;
+
+constants! {
+    /// Minimum ms between blocks.
+    MinimumPeriod: pub const MINIMUM_PERIOD_MS: u64 = 250;
+}
+
+/// The timestamp pallet, as the runtime composes it. It has no events.
+pub struct Pallet;
+
+/// This pallet has no events.
+pub type Event = NoEvent;
+
+impl qstack_support::Pallet for Pallet {
+    const NAME: &'static str = "Timestamp";
+    const INDEX: u8 = PALLET_INDEX;
+    type Call = Call;
+    type Event = NoEvent;
+    type Error = Error;
+    type Genesis = ();
+
+    fn storage() -> alloc::vec::Vec<qstack_support::storage::EntryMeta> {
+        storage_metadata()
+    }
+    fn constants() -> alloc::vec::Vec<qstack_support::ConstantMeta> {
+        constants_metadata()
+    }
+    /// The inherent must have run.
+    fn on_finalize() -> Result<(), &'static str> {
+        on_finalize()
+    }
+    /// `timstap0`: SCALE `u64`, milliseconds since the Unix epoch.
+    fn create_inherent(data: &InherentData) -> Option<Call> {
+        let now = data
+            .get(&INHERENT_IDENTIFIER)
+            .and_then(|raw| u64::decode(&mut &raw[..]).ok())?;
+        Some(Call::Set { now })
+    }
+    fn is_inherent(_call: &Call) -> bool {
+        true
+    }
+}
 
 /// Calls of the timestamp pallet.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
@@ -38,42 +77,37 @@ pub enum Error {
 
 qstack_runtime_primitives::impl_module_error!(Error, PALLET_INDEX);
 
-storage_instance!(
-    /// `Timestamp.Now`.
-    pub NowStorage, "Timestamp", "Now"
-);
-storage_instance!(
-    /// `Timestamp.DidUpdate`.
-    pub DidUpdateStorage, "Timestamp", "DidUpdate"
-);
-/// Current block time (ms).
-pub type Now = StorageValue<NowStorage, u64>;
-/// Whether the time was set in this block.
-pub type DidUpdate = StorageValue<DidUpdateStorage, bool>;
-
-/// Storage metadata.
-pub fn storage_metadata() -> alloc::vec::Vec<EntryMeta> {
-    alloc::vec![
-        Now::meta("Current block time in ms."),
-        DidUpdate::meta("Whether the time was set in this block.")
-    ]
+storage! { pallet = "Timestamp";
+    /// Current block time in ms.
+    pub Now: value u64;
+    /// Whether the time was set in this block.
+    pub DidUpdate: value bool;
 }
 
-/// Dispatches a timestamp call.
-pub fn dispatch(origin: crate::Origin, call: Call) -> Result<(), DispatchError> {
-    match call {
-        Call::Set { now } => {
-            origin.ensure_none()?;
-            if DidUpdate::get().unwrap_or(false) {
-                return Err(Error::AlreadyUpdated.into());
+impl Dispatch for Call {
+    fn weight(&self) -> u64 {
+        5_000_000
+    }
+    fn is_known(index: u8) -> bool {
+        index == 0
+    }
+    /// Inherent only, once per block, not before the previous block's time
+    /// plus [`MINIMUM_PERIOD_MS`].
+    fn dispatch(self, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> {
+        match self {
+            Call::Set { now } => {
+                ctx.origin.ensure_none()?;
+                if DidUpdate::get().unwrap_or(false) {
+                    return Err(Error::AlreadyUpdated.into());
+                }
+                let prev = Now::get().unwrap_or(0);
+                if prev != 0 && now < prev.saturating_add(MINIMUM_PERIOD_MS) {
+                    return Err(Error::TooEarly.into());
+                }
+                Now::put(&now);
+                DidUpdate::put(&true);
+                Ok(())
             }
-            let prev = Now::get().unwrap_or(0);
-            if prev != 0 && now < prev.saturating_add(MINIMUM_PERIOD_MS) {
-                return Err(Error::TooEarly.into());
-            }
-            Now::put(&now);
-            DidUpdate::put(&true);
-            Ok(())
         }
     }
 }

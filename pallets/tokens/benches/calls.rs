@@ -5,8 +5,9 @@
 #![allow(missing_docs)] // criterion's macros generate undocumented items
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use pallet_system::testing::dispatch;
 use pallet_system::Origin;
-use pallet_tokens::{dispatch, endow, withdraw_fee, Call};
+use pallet_tokens::{endow, withdraw_fee, Call};
 use qstack_core::AccountId;
 use qstack_io::TestExternalities;
 use qstack_runtime_primitives::{Digest, TokenCode};

@@ -30,13 +30,13 @@ mod tests;
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode};
-use pallet_system::Origin;
 use qstack_core::{AccountId, Balance};
-use qstack_runtime_primitives::storage::{
-    Blake2_128Concat, EntryMeta, StorageDoubleMap, StorageMap, StorageValue,
-};
-use qstack_runtime_primitives::{storage_instance, AssetId, DispatchError, TokenCode};
+use qstack_runtime_primitives::{AssetId, DispatchError, TokenCode};
+use qstack_support::{constants, storage, Dispatch, DispatchContext, SignedWith};
 use scale_info::TypeInfo;
+
+pub mod genesis;
+pub use genesis::GenesisConfig;
 
 pub use fees::FeeConfig;
 pub use issued::{genesis_mint, validate_metadata};
@@ -45,26 +45,63 @@ pub use qstack_runtime_primitives::tokens::{Holding, TokenBalance, TokenDetails}
 
 /// This pallet's permanent index.
 pub const PALLET_INDEX: u8 = 2;
-/// Smallest native balance an account may hold; below it the account is
-/// removed (bounds state growth from dust accounts). Issued tokens have no
-/// existential deposit: their state is bounded by the caps below instead.
-pub const EXISTENTIAL_DEPOSIT: Balance = 1_000;
-/// Longest token name, in bytes of UTF-8.
-pub const MAX_NAME_LEN: usize = 64;
-/// Longest token symbol, in bytes of UTF-8.
-pub const MAX_SYMBOL_LEN: usize = 12;
-/// Most decimals a token may declare (a `u128` has 39 digits: with more
-/// decimals no whole token could exist).
-pub const MAX_DECIMALS: u8 = 38;
-/// Most tokens one account may issue (each is a storage entry it created).
-pub const MAX_TOKENS_PER_ISSUER: u32 = 64;
-/// Most issued tokens one account may hold at once (each holding is a storage
-/// entry; `token_balances` lists them all). A holding whose free and frozen
-/// amounts are both zero is removed and frees its slot. The accounts pallet's
-/// deposit rules (refusing unwanted tokens) keep strangers from filling it.
-pub const MAX_HOLDINGS_PER_ACCOUNT: u32 = 128;
-/// Most non-zero allowances one owner may grant, over all tokens.
-pub const MAX_ALLOWANCES_PER_OWNER: u32 = 128;
+constants! {
+    /// Smallest native balance an account may hold; below it the account is
+    /// removed (bounds state growth from dust accounts). Issued tokens have
+    /// no existential deposit: their state is bounded by the caps below.
+    ExistentialDeposit: pub const EXISTENTIAL_DEPOSIT: Balance = 1_000;
+    /// Longest issued-token name, in bytes of UTF-8.
+    MaxNameLength: pub const MAX_NAME_LENGTH: u32 = 64;
+    /// Longest issued-token symbol, in bytes of UTF-8.
+    MaxSymbolLength: pub const MAX_SYMBOL_LENGTH: u32 = 12;
+    /// Most decimals an issued token may declare (a `u128` has 39 digits:
+    /// with more decimals no whole token could exist).
+    MaxDecimals: pub const MAX_DECIMALS: u8 = 38;
+    /// Most tokens one account may issue (each is a storage entry it
+    /// created).
+    MaxTokensPerIssuer: pub const MAX_TOKENS_PER_ISSUER: u32 = 64;
+    /// Most issued tokens one account may hold at once (each holding is a
+    /// storage entry; `token_balances` lists them all). A holding whose free
+    /// and frozen amounts are both zero is removed and frees its slot. The
+    /// accounts pallet's deposit rules (refusing unwanted tokens) keep
+    /// strangers from filling it.
+    MaxHoldingsPerAccount: pub const MAX_HOLDINGS_PER_ACCOUNT: u32 = 128;
+    /// Most non-zero allowances one owner may grant, over all tokens.
+    MaxAllowancesPerOwner: pub const MAX_ALLOWANCES_PER_OWNER: u32 = 128;
+}
+/// [`MAX_NAME_LENGTH`] as a length.
+pub const MAX_NAME_LEN: usize = MAX_NAME_LENGTH as usize;
+/// [`MAX_SYMBOL_LENGTH`] as a length.
+pub const MAX_SYMBOL_LEN: usize = MAX_SYMBOL_LENGTH as usize;
+
+/// The tokens pallet, as the runtime composes it. Its genesis reads the
+/// patch's `balances` (Substrate's native endowment shape) and `tokens`.
+pub struct Pallet;
+
+impl qstack_support::Pallet for Pallet {
+    const NAME: &'static str = "Tokens";
+    const INDEX: u8 = PALLET_INDEX;
+    const GENESIS_KEYS: &'static [&'static str] = &["balances", "tokens"];
+    type Call = Call;
+    type Event = Event;
+    type Error = Error;
+    type Genesis = GenesisConfig;
+
+    fn build_genesis(config: &GenesisConfig) -> Result<(), qstack_support::GenesisError> {
+        genesis::build(config)
+    }
+    fn storage() -> Vec<qstack_support::storage::EntryMeta> {
+        storage_metadata()
+    }
+    fn constants() -> Vec<qstack_support::ConstantMeta> {
+        constants_metadata()
+    }
+    fn try_state() -> Result<(), &'static str> {
+        try_state()
+    }
+}
+
+impl qstack_support::PalletEvent for Event {}
 
 /// Calls. Indices are permanent: a new call takes a new index.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
@@ -278,9 +315,15 @@ pub mod weights {
     pub const SET_FLAG: u64 = 9_000_000;
 }
 
-impl Call {
+impl Dispatch for Call {
+    fn is_known(index: u8) -> bool {
+        index <= 15
+    }
+    fn dispatch(self, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> {
+        dispatch(self, ctx)
+    }
     /// Weight (see [`weights`]).
-    pub fn weight(&self) -> u64 {
+    fn weight(&self) -> u64 {
         use weights::*;
         // Calls that credit another account also pay for its deposit rules.
         let deposit = pallet_accounts::weights::DEPOSIT_CHECK_WEIGHT;
@@ -542,96 +585,30 @@ pub struct AccountData {
     pub free: Balance,
 }
 
-storage_instance!(
-    /// `Tokens.Account`.
-    pub AccountStorage, "Tokens", "Account"
-);
-storage_instance!(
-    /// `Tokens.TotalIssuance`.
-    pub TotalIssuanceStorage, "Tokens", "TotalIssuance"
-);
-storage_instance!(
-    /// `Tokens.Token`.
-    pub TokenStorage, "Tokens", "Token"
-);
-storage_instance!(
-    /// `Tokens.TokenCount`.
-    pub TokenCountStorage, "Tokens", "TokenCount"
-);
-storage_instance!(
-    /// `Tokens.Holdings`.
-    pub HoldingsStorage, "Tokens", "Holdings"
-);
-storage_instance!(
-    /// `Tokens.HoldingCount`.
-    pub HoldingCountStorage, "Tokens", "HoldingCount"
-);
-storage_instance!(
-    /// `Tokens.Allowance`.
-    pub AllowanceStorage, "Tokens", "Allowance"
-);
-storage_instance!(
-    /// `Tokens.AllowanceCount`.
-    pub AllowanceCountStorage, "Tokens", "AllowanceCount"
-);
-storage_instance!(
-    /// `Tokens.FeeSplit`.
-    pub FeeSplitStorage, "Tokens", "FeeSplit"
-);
-
-/// Native balances by account (absent = zero).
-pub type Account = StorageMap<AccountStorage, Blake2_128Concat, AccountId, AccountData>;
-/// Sum of all native balances.
-pub type TotalIssuance = StorageValue<TotalIssuanceStorage, Balance>;
-/// Issued tokens by issuer and code.
-pub type Token = StorageDoubleMap<
-    TokenStorage,
-    Blake2_128Concat,
-    AccountId,
-    Blake2_128Concat,
-    TokenCode,
-    TokenDetails,
->;
-/// Tokens issued by each issuer (at most [`MAX_TOKENS_PER_ISSUER`]).
-pub type TokenCount = StorageMap<TokenCountStorage, Blake2_128Concat, AccountId, u32>;
-/// Issued-token holdings by holder and asset (never native, never empty).
-pub type Holdings = StorageDoubleMap<
-    HoldingsStorage,
-    Blake2_128Concat,
-    AccountId,
-    Blake2_128Concat,
-    AssetId,
-    Holding,
->;
-/// Holdings of each account (at most [`MAX_HOLDINGS_PER_ACCOUNT`]).
-pub type HoldingCount = StorageMap<HoldingCountStorage, Blake2_128Concat, AccountId, u32>;
-/// Allowances by (asset, owner) and spender (never zero).
-pub type Allowance = StorageDoubleMap<
-    AllowanceStorage,
-    Blake2_128Concat,
-    (AssetId, AccountId),
-    Blake2_128Concat,
-    AccountId,
-    Balance,
->;
-/// Allowances each owner grants (at most [`MAX_ALLOWANCES_PER_OWNER`]).
-pub type AllowanceCount = StorageMap<AllowanceCountStorage, Blake2_128Concat, AccountId, u32>;
-/// How fees are shared (set at genesis; absent = [`FeeConfig::default`]).
-pub type FeeSplit = StorageValue<FeeSplitStorage, FeeConfig>;
-
-/// Storage metadata.
-pub fn storage_metadata() -> Vec<EntryMeta> {
-    alloc::vec![
-        Account::meta_value_query("Native balance of each account."),
-        TotalIssuance::meta_value_query("Sum of all native balances."),
-        Token::meta("Issued tokens by issuer and code."),
-        TokenCount::meta_value_query("Number of tokens each account has issued."),
-        Holdings::meta_value_query("Issued-token holdings (free and frozen) by holder and asset."),
-        HoldingCount::meta_value_query("Number of issued tokens each account holds."),
-        Allowance::meta_value_query("Allowances by (asset, owner) and spender."),
-        AllowanceCount::meta_value_query("Number of allowances each owner grants."),
-        FeeSplit::meta("Share of fees paid to the block author, and the treasury account."),
-    ]
+storage! { pallet = "Tokens";
+    /// Native balance of each account (absent = zero).
+    pub Account: map Blake2_128Concat AccountId => AccountData [default];
+    /// Sum of all native balances.
+    pub TotalIssuance: value Balance [default];
+    /// Issued tokens by issuer and code.
+    pub Token: double_map Blake2_128Concat AccountId, Blake2_128Concat TokenCode => TokenDetails;
+    /// Number of tokens each account has issued (at most
+    /// [`MAX_TOKENS_PER_ISSUER`]).
+    pub TokenCount: map Blake2_128Concat AccountId => u32 [default];
+    /// Issued-token holdings (free and frozen) by holder and asset (never
+    /// native, never empty).
+    pub Holdings: double_map Blake2_128Concat AccountId, Blake2_128Concat AssetId => Holding [default];
+    /// Number of issued tokens each account holds (at most
+    /// [`MAX_HOLDINGS_PER_ACCOUNT`]).
+    pub HoldingCount: map Blake2_128Concat AccountId => u32 [default];
+    /// Allowances by (asset, owner) and spender (never zero).
+    pub Allowance: double_map Blake2_128Concat (AssetId, AccountId), Blake2_128Concat AccountId => Balance [default];
+    /// Number of allowances each owner grants (at most
+    /// [`MAX_ALLOWANCES_PER_OWNER`]).
+    pub AllowanceCount: map Blake2_128Concat AccountId => u32 [default];
+    /// Share of fees paid to the block author, and the treasury account
+    /// (set at genesis; absent = [`FeeConfig::default`]).
+    pub FeeSplit: value FeeConfig;
 }
 
 fn deposit_event(e: Event) {
@@ -756,26 +733,14 @@ pub fn genesis_issue(
     issued::issue(issuer, code, name, symbol, decimals, max_supply)
 }
 
-/// Dispatches a tokens call.
-pub fn dispatch(origin: Origin, call: Call) -> Result<(), DispatchError> {
-    dispatch_as(origin, pallet_accounts::SignedWith::Master, call)
-}
-
-/// Dispatches a tokens call signed as `signed_with` says: giving up freezing
-/// for good (`no_freeze`) takes the issuer's master key (Qifas: "only the
-/// master secret key can permanently disable the freeze ability").
-pub fn dispatch_as(
-    origin: Origin,
-    signed_with: pallet_accounts::SignedWith,
-    call: Call,
-) -> Result<(), DispatchError> {
-    if matches!(call, Call::NoFreeze { .. })
-        && !matches!(signed_with, pallet_accounts::SignedWith::Master)
-    {
-        origin.ensure_signed()?;
+/// Dispatches a tokens call signed as `ctx` says: giving up freezing for
+/// good (`no_freeze`) takes the issuer's master key (Qifas: "only the master
+/// secret key can permanently disable the freeze ability").
+fn dispatch(call: Call, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> {
+    let who = ctx.origin.ensure_signed()?;
+    if matches!(call, Call::NoFreeze { .. }) && ctx.signed_with != SignedWith::Master {
         return Err(Error::MasterKeyRequired.into());
     }
-    let who = origin.ensure_signed()?;
     match call {
         Call::Transfer {
             dest,

@@ -3,8 +3,10 @@
 //! checks that a refused call wrote nothing at all.
 
 use super::*;
+use pallet_system::testing::{dispatch, dispatch_as};
 use qstack_io::{storage, TestExternalities};
 use qstack_runtime_primitives::{Digest, DigestItem, AUTHOR_ENGINE_ID};
+use qstack_support::Origin;
 
 const A: AccountId = AccountId([1; 32]);
 const B: AccountId = AccountId([2; 32]);
@@ -60,20 +62,7 @@ fn err(e: Error) -> Result<(), DispatchError> {
 
 /// This pallet's events since the last call, oldest first; clears them.
 fn events() -> Vec<Event> {
-    let count = pallet_system::EventCount::get().unwrap_or(0);
-    let mut out = Vec::new();
-    for i in 0..count {
-        let raw = pallet_system::EventRecord::get(&i).expect("event record");
-        let mut input = &raw[..];
-        let _phase = pallet_system::Phase::decode(&mut input).expect("phase");
-        let pallet = u8::decode(&mut input).expect("pallet index");
-        if pallet == PALLET_INDEX {
-            out.push(Event::decode(&mut input).expect("tokens event"));
-        }
-    }
-    pallet_system::EventRecord::clear(None);
-    pallet_system::EventCount::kill();
-    out
+    pallet_system::testing::take_events_of::<Pallet>()
 }
 
 fn issue_call(c: TokenCode, max_supply: Option<Balance>) -> Call {

@@ -1,6 +1,5 @@
 //! Token state as the tokens pallet stores it and its runtime API
-//! (`QstackTokensApi_*`) returns it, shared so the node's RPC decodes the
-//! answers with the very types the runtime encoded.
+//! (`QstackTokensApi_*`, declared in the runtime's `apis`) returns it.
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode};
@@ -8,17 +7,6 @@ use qstack_core::Balance;
 use scale_info::TypeInfo;
 
 use crate::asset::AssetId;
-
-/// Name of the tokens runtime API (its id in `RuntimeVersion.apis` is
-/// blake2-64 of this).
-pub const TOKENS_API: &str = "QstackTokensApi";
-/// `QstackTokensApi_token_info(issuer: AccountId, code: TokenCode) -> Option<TokenDetails>`.
-pub const TOKEN_INFO: &str = "QstackTokensApi_token_info";
-/// `QstackTokensApi_token_balances(who: AccountId) -> Vec<TokenBalance>`:
-/// the native balance first, then every issued-token holding.
-pub const TOKEN_BALANCES: &str = "QstackTokensApi_token_balances";
-/// `QstackTokensApi_token_allowance(asset: AssetId, owner: AccountId, spender: AccountId) -> Balance`.
-pub const TOKEN_ALLOWANCE: &str = "QstackTokensApi_token_allowance";
 
 /// What an account holds of one asset. Both parts count towards the asset's
 /// supply; only `free` can move.

@@ -9,16 +9,16 @@
 
 use super::{at_or_best, blocking, Module, Res};
 use crate::backend::RpcBackend;
-use crate::error::{codes, err_data, runtime_error, RpcError};
+use crate::error::RpcError;
 use crate::params::{kind, parse_account, Args};
-use codec::{Decode, Encode};
+use crate::runtime::{answer, At};
 use jsonrpsee::types::Params;
-use qstack_core::{AccountId, Address, Balance};
-use qstack_runtime_primitives::tokens::{
-    TokenBalance, TokenDetails, TOKEN_ALLOWANCE, TOKEN_BALANCES, TOKEN_INFO,
-};
+use qstack_core::{AccountId, Address};
+use qstack_runtime::apis::client::QstackTokensApi;
 use qstack_runtime_primitives::{AssetId, TokenCode};
 use serde_json::{json, Value};
+
+const FAILED: &str = "Unable to query tokens.";
 
 pub(super) fn register(m: &mut Module) -> Result<(), RpcError> {
     blocking(m, "token_info", token_info)?;
@@ -87,30 +87,6 @@ fn asset_json(asset: &AssetId) -> Value {
     }
 }
 
-/// Calls runtime API `method` and decodes its whole answer as `T`.
-fn query<T: Decode>(
-    b: &dyn RpcBackend,
-    at: qstack_core::H256,
-    method: &str,
-    input: &[u8],
-) -> Res<T> {
-    const FAILED: &str = "Unable to query tokens.";
-    let out = b
-        .call(at, method, input)
-        .map_err(|e| runtime_error(FAILED, e))?;
-    let mut rest = out.as_slice();
-    let value =
-        T::decode(&mut rest).map_err(|e| err_data(codes::DECODE_ERROR, FAILED, e.to_string()))?;
-    if !rest.is_empty() {
-        return Err(err_data(
-            codes::DECODE_ERROR,
-            FAILED,
-            format!("{} trailing bytes in the runtime's answer", rest.len()),
-        ));
-    }
-    Ok(value)
-}
-
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -122,7 +98,10 @@ fn token_info(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
     let issuer = args.account(0)?;
     let code = code_param(&args, 1)?;
     let at = at_or_best(b, args.opt_hash(2)?);
-    let details: Option<TokenDetails> = query(b, at, TOKEN_INFO, &(issuer, code).encode())?;
+    let details = answer(
+        FAILED,
+        QstackTokensApi::token_info(&At(b, at), issuer, code),
+    )?;
     Ok(details.map_or(Value::Null, |t| {
         json!({
             "asset": asset_json(&AssetId::Issued { issuer, code }),
@@ -145,7 +124,7 @@ fn token_balances(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
     let args = Args::new(p, &["address", "at"])?;
     let who = args.account(0)?;
     let at = at_or_best(b, args.opt_hash(1)?);
-    let list: Vec<TokenBalance> = query(b, at, TOKEN_BALANCES, &who.encode())?;
+    let list = answer(FAILED, QstackTokensApi::token_balances(&At(b, at), who))?;
     let properties = b.system_info().properties;
     let balances: Vec<Value> = list
         .iter()
@@ -183,7 +162,10 @@ fn token_allowance(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
     let owner = args.account(1)?;
     let spender = args.account(2)?;
     let at = at_or_best(b, args.opt_hash(3)?);
-    let allowance: Balance = query(b, at, TOKEN_ALLOWANCE, &(asset, owner, spender).encode())?;
+    let allowance = answer(
+        FAILED,
+        QstackTokensApi::token_allowance(&At(b, at), asset, owner, spender),
+    )?;
     Ok(json!({
         "asset": asset_json(&asset),
         "owner": address(&owner),

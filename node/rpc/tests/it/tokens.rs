@@ -5,11 +5,14 @@ use crate::common::Node;
 use codec::Encode;
 use qstack_core::{AccountId, Address};
 use qstack_rpc::error::codes;
-use qstack_runtime_primitives::tokens::{
-    Holding, TokenBalance, TokenDetails, TOKEN_ALLOWANCE, TOKEN_BALANCES, TOKEN_INFO,
-};
+use qstack_runtime_primitives::tokens::{Holding, TokenBalance, TokenDetails};
 use qstack_runtime_primitives::{AssetId, TokenCode};
 use serde_json::json;
+
+// The wire names of the runtime API methods (what `state_call` would name).
+const TOKEN_INFO: &str = "QstackTokensApi_token_info";
+const TOKEN_BALANCES: &str = "QstackTokensApi_token_balances";
+const TOKEN_ALLOWANCE: &str = "QstackTokensApi_token_allowance";
 
 const ISSUER: AccountId = AccountId([7; 32]);
 const HOLDER: AccountId = AccountId([8; 32]);

@@ -9,7 +9,7 @@ mod prop;
 mod tickets;
 
 use crate::*;
-use codec::Decode;
+use pallet_system::testing::dispatch_as as dispatch;
 use qstack_core::crypto::{FalconPublic, MlDsaPublic};
 use qstack_core::{AccountId, Nonce, PublicKey};
 use qstack_io::TestExternalities;
@@ -88,20 +88,7 @@ impl Test {
 
 /// This pallet's events since the last call, oldest first (then forgets them).
 pub(crate) fn take_events() -> Vec<Event> {
-    let count = pallet_system::EventCount::get().unwrap_or(0);
-    let mut out = Vec::new();
-    for i in 0..count {
-        let rec = pallet_system::EventRecord::get(&i).expect("event record");
-        let mut input = &rec[..];
-        let _phase = pallet_system::Phase::decode(&mut input).expect("phase");
-        let pallet = u8::decode(&mut input).expect("pallet index");
-        if pallet == PALLET_INDEX {
-            out.push(Event::decode(&mut input).expect("event decodes"));
-        }
-    }
-    pallet_system::EventRecord::clear(None);
-    pallet_system::EventCount::kill();
-    out
+    pallet_system::testing::take_events_of::<Pallet>()
 }
 
 /// Dispatches `call` as the executive would: in a storage transaction that

@@ -1,0 +1,442 @@
+//! What a pallet gives the runtime, in one shape: the [`Pallet`] trait
+//! (name, permanent index, storage version, calls, events, errors, genesis,
+//! hooks, inherents, invariants, metadata), the [`storage!`] and
+//! [`constants!`] declarations that write each item once with the doc that
+//! feeds the metadata, and [`compose_runtime!`], which derives the runtime's
+//! outer enums, dispatch, hooks, metadata pallet list and genesis from one
+//! line per pallet. Declarative macros only: no proc-macro framework, no web
+//! of associated types. It owns no storage and knows no pallet.
+#![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)
+)]
+
+#[doc(hidden)]
+pub extern crate alloc;
+
+pub mod apis;
+pub mod genesis;
+mod macros;
+pub mod metadata;
+#[doc(hidden)]
+pub mod testing_support;
+
+pub use codec;
+pub use genesis::GenesisError;
+pub use metadata::{ConstantMeta, PalletMeta};
+pub use qstack_runtime_primitives::storage;
+pub use scale_info;
+
+#[doc(hidden)]
+pub use qstack_core::BlockNumber as __BlockNumber;
+#[doc(hidden)]
+pub use qstack_runtime_primitives::ApiId as __ApiId;
+#[doc(hidden)]
+pub use qstack_runtime_primitives::DispatchError as __DispatchError;
+#[doc(hidden)]
+pub type __JsonMap = serde_json::Map<alloc::string::String, serde_json::Value>;
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use codec::{Encode, FullCodec};
+use qstack_core::{AccountId, BlockNumber};
+use qstack_runtime_primitives::{DispatchError, RuntimeVersion};
+use scale_info::{StaticTypeInfo, TypeInfo};
+
+/// Who dispatches a call.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Origin {
+    /// The chain itself (governance); may do anything.
+    Root,
+    /// A checked signed transaction.
+    Signed(AccountId),
+    /// An inherent or unsigned call.
+    None,
+}
+
+impl Origin {
+    /// The signer, or `BadOrigin`.
+    pub fn ensure_signed(&self) -> Result<AccountId, DispatchError> {
+        match self {
+            Origin::Signed(a) => Ok(*a),
+            _ => Err(DispatchError::BadOrigin),
+        }
+    }
+    /// Ok only for root.
+    pub fn ensure_root(&self) -> Result<(), DispatchError> {
+        match self {
+            Origin::Root => Ok(()),
+            _ => Err(DispatchError::BadOrigin),
+        }
+    }
+    /// Ok only for inherents.
+    pub fn ensure_none(&self) -> Result<(), DispatchError> {
+        match self {
+            Origin::None => Ok(()),
+            _ => Err(DispatchError::BadOrigin),
+        }
+    }
+}
+
+/// Which of the account's ways to sign authorised the call being dispatched.
+/// The executive knows it from the extrinsic's signature; some calls depend
+/// on it (only the master key may disable itself).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SignedWith {
+    /// The account's master key.
+    Master,
+    /// The account's regular key.
+    Regular,
+    /// Enough members of the account's signer list.
+    Signers,
+}
+
+/// Everything a call is dispatched with: who, how they signed, and the
+/// running runtime's version (system's `set_code` checks against it).
+#[derive(Clone, Debug)]
+pub struct DispatchContext<'a> {
+    /// Who dispatches.
+    pub origin: Origin,
+    /// How a signed origin signed (`Master` for other origins).
+    pub signed_with: SignedWith,
+    /// The running runtime's version.
+    pub version: &'a RuntimeVersion,
+}
+
+impl<'a> DispatchContext<'a> {
+    /// A context signed with the master key (or unsigned/root).
+    pub fn new(origin: Origin, version: &'a RuntimeVersion) -> Self {
+        Self {
+            origin,
+            signed_with: SignedWith::Master,
+            version,
+        }
+    }
+    /// The same context, signed with `with`.
+    pub fn signed_with(mut self, with: SignedWith) -> Self {
+        self.signed_with = with;
+        self
+    }
+}
+
+/// A pallet's call enum: one signature for every pallet.
+pub trait Dispatch: Sized {
+    /// Weight, from the pallet's benchmarks.
+    fn weight(&self) -> u64;
+    /// Whether `index` is a call of this enum (checked before decoding, so
+    /// an unknown call is told apart from a malformed one). The composed
+    /// runtime's test checks it against the enum's type information.
+    fn is_known(index: u8) -> bool;
+    /// Runs the call. The caller wraps it in a storage transaction: an error
+    /// undoes every write.
+    fn dispatch(self, ctx: &DispatchContext<'_>) -> Result<(), DispatchError>;
+}
+
+/// A pallet's event enum. Pallets without events use [`NoEvent`].
+pub trait PalletEvent: Encode + StaticTypeInfo {
+    /// False only for [`NoEvent`]: the pallet has no events in metadata
+    /// nor in the runtime's event enum.
+    const EXISTS: bool = true;
+}
+
+/// The event type of a pallet that has none.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, TypeInfo)]
+pub enum NoEvent {}
+
+impl PalletEvent for NoEvent {
+    const EXISTS: bool = false;
+}
+
+/// Inherent data an author offers a block: identifier → SCALE bytes.
+pub type InherentData = BTreeMap<[u8; 8], Vec<u8>>;
+
+/// What the runtime needs from a pallet. Everything beyond the name, index
+/// and types has a default, so a pallet states only what it has.
+pub trait Pallet {
+    /// Name: the storage prefix and the metadata name (`"Tokens"`).
+    const NAME: &'static str;
+    /// Permanent index in every runtime (the first byte of its calls,
+    /// events and errors).
+    const INDEX: u8;
+    /// Version of the pallet's storage layout; raise it with a migration in
+    /// [`Pallet::on_runtime_upgrade`].
+    const STORAGE_VERSION: u16 = 0;
+    /// Top-level keys of the chain spec's genesis patch this pallet reads.
+    /// One key: [`Pallet::Genesis`] is that key's value; several: an object
+    /// of those keys. None: the pallet has no genesis.
+    const GENESIS_KEYS: &'static [&'static str] = &[];
+    /// Calls.
+    type Call: Dispatch + FullCodec + StaticTypeInfo;
+    /// Events ([`NoEvent`] for none).
+    type Event: PalletEvent;
+    /// Errors.
+    type Error: Into<DispatchError> + Encode + StaticTypeInfo;
+    /// The genesis configuration, as the chain spec writes it (serde).
+    type Genesis: serde::de::DeserializeOwned + Default;
+
+    /// Writes the genesis state. Errors name the field.
+    fn build_genesis(_config: &Self::Genesis) -> Result<(), GenesisError> {
+        Ok(())
+    }
+    /// Storage items for metadata (from [`storage!`]).
+    fn storage() -> Vec<storage::EntryMeta> {
+        Vec::new()
+    }
+    /// Constants for metadata (from [`constants!`]).
+    fn constants() -> Vec<ConstantMeta> {
+        Vec::new()
+    }
+    /// Start of block `number`, after system's initialisation.
+    fn on_initialize(_number: BlockNumber) {}
+    /// End of block; an error makes the block invalid.
+    fn on_finalize() -> Result<(), &'static str> {
+        Ok(())
+    }
+    /// First block of a new runtime whose [`Pallet::STORAGE_VERSION`] is
+    /// above the stored one (`from`): migrate the pallet's storage.
+    fn on_runtime_upgrade(_from: u16) {}
+    /// The inherent this pallet adds to a new block from the author's data.
+    fn create_inherent(_data: &InherentData) -> Option<Self::Call> {
+        None
+    }
+    /// Whether `call` may only come as an inherent (unsigned, by the author).
+    fn is_inherent(_call: &Self::Call) -> bool {
+        false
+    }
+    /// Invariants of the pallet's state; every test ends with them.
+    fn try_state() -> Result<(), &'static str> {
+        Ok(())
+    }
+}
+
+/// Key of a pallet's stored storage version (FRAME's layout:
+/// `twox128(pallet) ++ twox128(":__STORAGE_VERSION__:")`).
+pub fn storage_version_key(pallet: &str) -> [u8; 32] {
+    storage::item_prefix(pallet, ":__STORAGE_VERSION__:")
+}
+
+/// The storage version recorded for `P` (0 if never recorded).
+pub fn stored_version<P: Pallet>() -> u16 {
+    storage::get_decoded(&storage_version_key(P::NAME)).unwrap_or(0)
+}
+
+/// Runs `P`'s migration if its storage version rose, then records the new
+/// version. Nothing is written while a pallet stays at version 0.
+pub fn upgrade<P: Pallet>() {
+    let from = stored_version::<P>();
+    if from < P::STORAGE_VERSION {
+        P::on_runtime_upgrade(from);
+        qstack_io::storage::set(&storage_version_key(P::NAME), &P::STORAGE_VERSION.encode());
+    }
+}
+
+/// `a == b`, usable in constants (compile-time checks of names).
+pub const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        // `i < a.len() == b.len()`: in bounds.
+        #[allow(clippy::indexing_slicing)]
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use codec::{Decode, DecodeWithMemTracking};
+    use core::cell::Cell;
+    use qstack_io::TestExternalities;
+
+    /// Calls of the test pallet.
+    #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+    pub enum Call {
+        /// Does nothing.
+        #[codec(index = 3)]
+        Noop,
+    }
+
+    /// Errors of the test pallet.
+    #[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
+    pub enum Error {
+        /// The count would pass its limit (a documented variant).
+        #[codec(index = 0)]
+        TooMany,
+        #[codec(index = 1)]
+        Undocumented,
+    }
+
+    impl From<Error> for DispatchError {
+        fn from(e: Error) -> Self {
+            DispatchError::module(9, e as u8)
+        }
+    }
+
+    impl Dispatch for Call {
+        fn weight(&self) -> u64 {
+            1
+        }
+        fn is_known(index: u8) -> bool {
+            index == 3
+        }
+        fn dispatch(self, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> {
+            ctx.origin.ensure_signed().map(|_| ())
+        }
+    }
+
+    std::thread_local! {
+        static MIGRATED_FROM: Cell<Option<u16>> = const { Cell::new(None) };
+    }
+
+    /// Genesis of the test pallet.
+    #[derive(Default, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Genesis {
+        count: u32,
+    }
+
+    crate::storage! { pallet = "Test";
+        /// A counter
+        /// over two lines.
+        pub Count: value u32 [default];
+        /// Scratch.
+        pub Scratch as "Other": map Twox64Concat u32 => u32 [unlisted];
+    }
+
+    crate::constants! {
+        /// The limit.
+        Limit: pub const LIMIT: u32 = 7;
+    }
+
+    struct V0;
+    struct V2;
+
+    macro_rules! test_pallet {
+        ($p:ident, $version:expr) => {
+            impl Pallet for $p {
+                const NAME: &'static str = "Test";
+                const INDEX: u8 = 9;
+                const STORAGE_VERSION: u16 = $version;
+                const GENESIS_KEYS: &'static [&'static str] = &["test"];
+                type Call = Call;
+                type Event = NoEvent;
+                type Error = Error;
+                type Genesis = Genesis;
+                fn build_genesis(g: &Genesis) -> Result<(), GenesisError> {
+                    if g.count > LIMIT {
+                        return Err(GenesisError::from_error("test.count", &Error::TooMany));
+                    }
+                    Count::put(&g.count);
+                    Ok(())
+                }
+                fn on_runtime_upgrade(from: u16) {
+                    MIGRATED_FROM.with(|m| m.set(Some(from)));
+                }
+            }
+        };
+    }
+    test_pallet!(V0, 0);
+    test_pallet!(V2, 2);
+
+    #[test]
+    fn storage_and_constants_are_declared_once_with_their_docs() {
+        let meta = storage_metadata();
+        assert_eq!(meta.len(), 1, "unlisted items stay out of metadata");
+        assert_eq!(meta[0].name, "Count");
+        assert_eq!(meta[0].docs, "A counter over two lines.");
+        assert_eq!(meta[0].default, Some(0u32.encode()));
+        assert_eq!(Count::key(), storage::item_prefix("Test", "Count"));
+        assert_eq!(
+            Scratch::prefix(),
+            storage::item_prefix("Test", "Other"),
+            "`as` names the item in its key"
+        );
+        let c = constants_metadata();
+        assert_eq!((c[0].name, c[0].docs), ("Limit", "The limit."));
+        assert_eq!(c[0].value, 7u32.encode());
+    }
+
+    #[test]
+    fn errors_are_described_by_their_docs() {
+        // The variant's name, then its docs where scale-info keeps them
+        // (its `docs` feature, off in this workspace to keep the runtime small).
+        let d = genesis::describe(&Error::TooMany);
+        assert!(
+            d == "TooMany"
+                || d == "TooMany: The count would pass its limit (a documented variant).",
+            "{d}"
+        );
+        assert_eq!(genesis::describe(&Error::Undocumented), "Undocumented");
+        assert_eq!(
+            GenesisError::from_error("test.count", &Error::TooMany).to_string(),
+            format!("test.count: {d}")
+        );
+    }
+
+    #[test]
+    fn genesis_reads_its_key_and_refuses_unknown_ones() {
+        TestExternalities::new().execute_with(|| {
+            let patch = |s: &str| -> __JsonMap { serde_json::from_str(s).unwrap() };
+            genesis::build::<V0>(&patch(r#"{"test":{"count":5}}"#)).unwrap();
+            assert_eq!(Count::get(), Some(5));
+            let e = genesis::build::<V0>(&patch(r#"{"test":{"count":8}}"#)).unwrap_err();
+            assert!(e.starts_with("test.count: TooMany"), "{e}");
+            let e = genesis::build::<V0>(&patch(r#"{"test":{"cnt":1}}"#)).unwrap_err();
+            assert!(
+                e.contains("in `test`") && e.contains("unknown field `cnt`"),
+                "{e}"
+            );
+            let e = genesis::check_keys(&patch(r#"{"tset":{}}"#), &["test"]).unwrap_err();
+            assert!(e.contains("unknown field `tset`"), "{e}");
+        });
+    }
+
+    #[test]
+    fn storage_versions_migrate_once_and_only_when_raised() {
+        TestExternalities::new().execute_with(|| {
+            let before = qstack_io::storage::root();
+            upgrade::<V0>();
+            assert_eq!(MIGRATED_FROM.with(Cell::get), None);
+            assert_eq!(
+                qstack_io::storage::root(),
+                before,
+                "version 0 writes nothing"
+            );
+            upgrade::<V2>();
+            assert_eq!(MIGRATED_FROM.with(Cell::get), Some(0));
+            assert_eq!(stored_version::<V2>(), 2);
+            MIGRATED_FROM.with(|m| m.set(None));
+            upgrade::<V2>();
+            assert_eq!(MIGRATED_FROM.with(Cell::get), None, "runs once");
+        });
+    }
+
+    #[test]
+    fn api_ids_are_blake2_64_at_compile_time() {
+        const CORE: [u8; 8] = apis::blake2_64(b"Core");
+        assert_eq!(CORE, [0xdf, 0x6a, 0xcb, 0x68, 0x99, 0x07, 0x60, 0x9b]);
+        // Longer than one block, and the empty input.
+        for n in [0usize, 1, 127, 128, 129, 300] {
+            let data: Vec<u8> = (0..n).map(|i| i as u8).collect();
+            assert_eq!(
+                apis::blake2_64(&data),
+                qstack_core::hashing::blake2_64(&data),
+                "{n}"
+            );
+        }
+    }
+
+    #[test]
+    fn call_indices_are_checked_against_the_enum() {
+        testing_support::check_known_calls::<V0>().unwrap();
+        assert!(str_eq("Tokens", "Tokens") && !str_eq("Tokens", "Token"));
+    }
+}

@@ -7,14 +7,14 @@
 //! the u32 number of records, then each record as a u32 length followed by the
 //! SCALE encoding of `(block, Option<justification>)`.
 
-use crate::chain_spec::ChainSpec;
-use crate::service::open_client;
 use anyhow::{bail, Context, Result};
 use codec::{Decode, Encode};
 use indicatif::{ProgressBar, ProgressStyle};
 use qstack_client::{Client, ImportOutcome, Justification};
 use qstack_core::H256;
 use qstack_runtime_primitives::OpaqueBlock;
+use qstack_service::chain_spec::ChainSpec;
+use qstack_service::open_client;
 use qstack_storage::PruningMode;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;

@@ -206,10 +206,10 @@ pub fn run(cmd: KeyCommand) -> Result<()> {
             chain,
             base_path,
         } => {
-            let spec = crate::chain_spec::ChainSpec::load(&chain)?;
+            let spec = qstack_service::chain_spec::ChainSpec::load(&chain)?;
             let base = crate::base_path(base_path)?;
-            let path = crate::keystore::validator_key_path(&base, &spec.id);
-            let pair = crate::keystore::insert(&path, scheme.into(), &suri)?;
+            let path = qstack_service::keystore::validator_key_path(&base, &spec.id);
+            let pair = qstack_service::keystore::insert(&path, scheme.into(), &suri)?;
             let public = hex_public(&pair);
             let shown = if public.len() > 74 {
                 format!("{}…", &public[..74])

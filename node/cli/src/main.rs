@@ -1,22 +1,13 @@
 //! The `qstack` binary: runs a node, and the key, transaction and chain-spec
 //! tools around it. Argument parsing and wiring only.
 
-mod bench_bft;
-mod bench_sync;
-mod benchmark;
 mod blocks;
-mod chain_spec;
-mod dispatch_error;
 mod key;
-mod keystore;
-mod service;
 mod tx;
-mod tx_accounts;
-mod tx_token;
 
 use anyhow::{bail, Context, Result};
-use chain_spec::ChainSpec;
 use clap::{Args, Parser, Subcommand};
+use qstack_service::chain_spec::{self, ChainSpec};
 use qstack_storage::PruningMode;
 use std::path::PathBuf;
 
@@ -185,7 +176,7 @@ enum Command {
     },
     /// Measure the node's performance.
     #[command(subcommand)]
-    Benchmark(benchmark::BenchmarkCommand),
+    Benchmark(qstack_bench::BenchmarkCommand),
     /// Delete a chain's database.
     PurgeChain {
         /// Chain spec: `dev`, `local` or a path.
@@ -316,7 +307,7 @@ fn main() -> Result<()> {
             let pruning = state_pruning.as_deref().map(parse_pruning).transpose()?;
             blocks::import(&spec, &base.db_path(&spec)?, pruning, &input, quiet).map(|_| ())
         }
-        Some(Command::Benchmark(cmd)) => benchmark::run(cmd),
+        Some(Command::Benchmark(cmd)) => qstack_bench::run(cmd),
         Some(Command::PurgeChain { chain, base, yes }) => {
             let spec = ChainSpec::load(&chain)?;
             let db = base.db_path(&spec)?;
@@ -360,7 +351,7 @@ fn main() -> Result<()> {
                 })
                 .transpose()?;
             let network = network_config(&args, &spec)?;
-            let config = service::NodeConfig {
+            let config = qstack_service::NodeConfig {
                 network,
                 validator: args.validator || args.dev,
                 db_path: args.base.db_path(&spec)?,
@@ -371,7 +362,7 @@ fn main() -> Result<()> {
                 instant_seal: args.instant_seal,
                 author,
             };
-            tokio::runtime::Runtime::new()?.block_on(service::run(config))
+            tokio::runtime::Runtime::new()?.block_on(qstack_service::run(config))
         }
     }
 }

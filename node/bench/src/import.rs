@@ -7,7 +7,6 @@
 //! the same run, so the ratio says how much of an import is signature
 //! checking.
 
-use crate::chain_spec::ChainSpec;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use codec::Encode;
@@ -17,21 +16,11 @@ use qstack_executor::{Executor, ExecutorConfig};
 use qstack_runtime::signing::{sign, ChainContext, TxOptions};
 use qstack_runtime::{tokens, RuntimeCall};
 use qstack_runtime_primitives::{Digest, OpaqueBlock};
-use qstack_storage::{Store, StoreConfig};
+use qstack_service::chain_spec::ChainSpec;
+use qstack_service::client_on;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// `qstack benchmark …`.
-#[derive(clap::Subcommand, Debug)]
-pub enum BenchmarkCommand {
-    /// Import throughput: transfers/s per key scheme and asset kind against bare signature verification.
-    Import(ImportArgs),
-    /// Sync throughput: a follower catching up over loopback libp2p against direct import of the same blocks.
-    Sync(crate::bench_sync::SyncArgs),
-    /// BFT: four validators in one process; blocks/s, finality latency and finalised transfers/s under load.
-    Bft(crate::bench_bft::BftArgs),
-}
 
 /// What the benchmark transfers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -118,16 +107,8 @@ struct SchemeResult {
     bytes_per_transfer: u64,
 }
 
-/// Runs a benchmark command.
-pub fn run(cmd: BenchmarkCommand) -> Result<()> {
-    match cmd {
-        BenchmarkCommand::Import(args) => import(args),
-        BenchmarkCommand::Sync(args) => crate::bench_sync::run(args),
-        BenchmarkCommand::Bft(args) => crate::bench_bft::run(args),
-    }
-}
-
-fn import(args: ImportArgs) -> Result<()> {
+/// Runs `qstack benchmark import`.
+pub fn run(args: ImportArgs) -> Result<()> {
     if args.blocks == 0 || args.txs_per_block == 0 || args.senders == 0 {
         bail!("--blocks, --txs-per-block and --senders must be positive");
     }
@@ -251,18 +232,6 @@ pub(crate) fn genesis_with(senders: &[Pair], asset: AssetKind) -> Result<Genesis
         }));
     }
     Ok(GenesisSource::Runtime { code, patch })
-}
-
-pub(crate) fn client_on(
-    executor: &Arc<Executor>,
-    genesis: &GenesisSource,
-    db: Option<&std::path::Path>,
-) -> Result<Client> {
-    let store = match db {
-        Some(path) => Store::open(path, StoreConfig::default())?,
-        None => Store::in_memory()?,
-    };
-    Ok(Client::new(Arc::new(store), executor.clone(), genesis)?)
 }
 
 fn bench_scheme(

@@ -8,7 +8,8 @@
 //! double signs are checked and put in the next blocks this node proposes
 //! (inherent data `evidence`), where the runtime records them.
 
-use super::{block_time, parent_time, TxPool};
+use crate::clock::{block_time, now_ms, parent_time};
+use crate::TxPool;
 use anyhow::{Context, Result};
 use codec::{Decode, Encode};
 use qstack_client::{BuiltBlock, Client};
@@ -95,10 +96,10 @@ pub async fn loopback_network(
     cfg.consensus_messages = true;
     cfg.boot_nodes = boot.iter().map(|b| b.parse()).collect::<Result<_, _>>()?;
     let (chain, set) = (client.info()?.genesis_hash, set.clone());
-    let justify: super::Justify = Arc::new(move |h, j| verify_justification(&chain, &set, h, j));
+    let justify: crate::Justify = Arc::new(move |h, j| verify_justification(&chain, &set, h, j));
     let (net, msgs) = qstack_network::start(
         cfg,
-        Arc::new(super::NetChain {
+        Arc::new(crate::NetChain {
             client,
             txpool: Some(txpool),
             finalize_on_import: true,
@@ -222,7 +223,7 @@ impl Shell {
             // Pace blocks: not before the parent's time + block time.
             let prev = parent_time(&client, &parent);
             let due = prev.saturating_add(wait);
-            let now = super::now_ms();
+            let now = now_ms();
             if due > now && prev > 0 {
                 tokio::time::sleep(Duration::from_millis((due - now).min(wait))).await;
             }
@@ -515,9 +516,8 @@ mod tests {
     //! and the runtime records it.
 
     use super::*;
-    use crate::bench_bft::KEYS;
-    use crate::benchmark::client_on;
-    use crate::chain_spec::{ChainSpec, ConsensusSpec};
+    use crate::chain_spec::{ChainSpec, ConsensusSpec, LOCAL_BFT_KEYS as KEYS};
+    use crate::client_on;
     use qstack_consensus::bft::{Message, SignedVote, Vote, VoteKind};
     use qstack_core::KeyScheme;
     use qstack_executor::{Executor, ExecutorConfig};

@@ -168,6 +168,16 @@ pub enum GenesisSpec {
     },
 }
 
+/// The secret URIs and schemes of the validators of the bundled `local-bft`
+/// spec (`chain-specs/local-bft.json`), in the spec's order: well-known dev
+/// keys, for local testnets, benchmarks and tests.
+pub const LOCAL_BFT_KEYS: [(&str, qstack_core::KeyScheme); 4] = [
+    ("//Alice", qstack_core::KeyScheme::Hybrid),
+    ("//Bob", qstack_core::KeyScheme::Hybrid),
+    ("//Charlie", qstack_core::KeyScheme::Sr25519),
+    ("//Dave", qstack_core::KeyScheme::Falcon512),
+];
+
 const DEV: &str = include_str!("../../../chain-specs/dev.json");
 const LOCAL: &str = include_str!("../../../chain-specs/local.json");
 const LOCAL_BFT: &str = include_str!("../../../chain-specs/local-bft.json");

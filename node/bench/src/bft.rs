@@ -6,9 +6,7 @@
 //! blocks/s, finality latency (submission → final, p50/p99) and finalised
 //! transfers/s. All four validators share this machine's cores.
 
-use crate::benchmark::{client_on, genesis_with, AssetKind};
-use crate::chain_spec::{ChainSpec, ConsensusSpec};
-use crate::service::{bft, TxPool};
+use crate::import::{genesis_with, AssetKind};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use codec::Encode;
@@ -16,6 +14,8 @@ use qstack_core::{KeyScheme, Pair, H256};
 use qstack_executor::{Executor, ExecutorConfig};
 use qstack_runtime::signing::{sign, ChainContext, TxOptions};
 use qstack_runtime::{tokens, RuntimeCall};
+use qstack_service::chain_spec::{ChainSpec, ConsensusSpec, LOCAL_BFT_KEYS as KEYS};
+use qstack_service::{bft, client_on, TxPool};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -39,14 +39,6 @@ pub struct BftArgs {
     #[arg(long)]
     json: bool,
 }
-
-/// The validators of `chain-specs/local-bft.json`, in order.
-pub(crate) const KEYS: [(&str, KeyScheme); 4] = [
-    ("//Alice", KeyScheme::Hybrid),
-    ("//Bob", KeyScheme::Hybrid),
-    ("//Charlie", KeyScheme::Sr25519),
-    ("//Dave", KeyScheme::Falcon512),
-];
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {

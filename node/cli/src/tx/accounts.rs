@@ -21,18 +21,12 @@ use crate::key::SchemeArg;
 use crate::tx::{parse_address, send, submit, Chain, SendArgs};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Subcommand, ValueEnum};
-use codec::{Decode, Encode};
-use qstack_core::{AccountId, Address, Balance, Pair, PublicKey, H256};
-use qstack_runtime::signing::{multi_signed, payload, ChainContext, TxOptions};
+use qstack_core::{AccountId, Address, Balance, Pair, PublicKey};
+use qstack_runtime::signing::TxOptions;
 use qstack_runtime::{accounts, RuntimeCall};
-use qstack_runtime_primitives::{
-    AssetId, DepositAuth, Era, SignedExtra, SignerEntry, SignerKey, SignerSignature, TokenCode,
-};
-use serde_json::{json, Value};
+use qstack_runtime_primitives::{AssetId, DepositAuth, SignerEntry, SignerKey, TokenCode};
+use qstack_wallet::Proposal;
 use std::path::{Path, PathBuf};
-
-/// Version of the proposal file format.
-const PROPOSAL_VERSION: u64 = 1;
 
 /// Account subcommands of `qstack tx`.
 #[derive(Subcommand, Debug)]
@@ -297,26 +291,6 @@ fn parse_signer(s: &str) -> Result<SignerEntry> {
     })
 }
 
-fn hex0x(bytes: &[u8]) -> String {
-    format!("0x{}", hex::encode(bytes))
-}
-
-fn unhex(v: &Value, what: &str) -> Result<Vec<u8>> {
-    let s = v
-        .as_str()
-        .ok_or_else(|| anyhow!("proposal: {what} is missing or not a string"))?;
-    hex::decode(s.trim_start_matches("0x")).with_context(|| format!("proposal: {what} is not hex"))
-}
-
-fn decode_exact<T: Decode>(bytes: &[u8], what: &str) -> Result<T> {
-    let mut input = bytes;
-    let v = T::decode(&mut input).map_err(|e| anyhow!("proposal: {what} does not decode: {e}"))?;
-    if !input.is_empty() {
-        bail!("proposal: {what} has trailing bytes");
-    }
-    Ok(v)
-}
-
 /// Runs an account subcommand.
 pub async fn run(cmd: AccountsTxCommand) -> Result<()> {
     use accounts::Call as C;
@@ -334,7 +308,7 @@ pub async fn run(cmd: AccountsTxCommand) -> Result<()> {
                 (None, Some(pk)) => {
                     let raw = hex::decode(pk.trim_start_matches("0x"))
                         .context("--public-key: not hex")?;
-                    decode_exact::<PublicKey>(&raw, "--public-key")
+                    <PublicKey as codec::DecodeAll>::decode_all(&mut &raw[..])
                         .map_err(|_| anyhow!("--public-key: not a public key as `qstack key inspect --output json` prints it"))?
                 }
                 (None, None) => bail!("give --key-suri or --public-key"),
@@ -469,144 +443,13 @@ pub async fn run(cmd: AccountsTxCommand) -> Result<()> {
     send(RuntimeCall::Accounts(call), &send_args, &what).await
 }
 
-/// An unsigned transaction of a multi-signing account and the signatures
-/// gathered so far.
-struct Proposal {
-    ctx: ChainContext,
-    account: AccountId,
-    description: String,
-    call: RuntimeCall,
-    extra: SignedExtra,
-    signatures: Vec<SignerSignature>,
-}
-
-impl Proposal {
-    fn options(&self) -> TxOptions {
-        TxOptions {
-            nonce: self.extra.nonce,
-            tip: self.extra.tip,
-            era: None,
-            include_key: false,
-            ticket: self.extra.ticket,
-        }
+/// Writes `p` to `path`, or to stdout for `-`.
+fn save(p: &Proposal, path: &Path) -> Result<()> {
+    if path == Path::new("-") {
+        print!("{}", p.to_text());
+        return Ok(());
     }
-
-    fn to_json(&self) -> Value {
-        json!({
-            "qstackMultisig": PROPOSAL_VERSION,
-            "genesisHash": format!("{:?}", self.ctx.genesis_hash),
-            "specVersion": self.ctx.spec_version,
-            "transactionVersion": self.ctx.transaction_version,
-            "account": Address::from(self.account).to_string(),
-            "description": self.description,
-            "call": hex0x(&self.call.encode()),
-            "extra": hex0x(&self.extra.encode()),
-            "signatures": self.signatures.iter().map(|s| json!({
-                "signer": Address::from(s.signer.account()).to_string(),
-                "key": match s.signer { SignerKey::Regular(_) => "regular", _ => "master" },
-                "entry": hex0x(&s.encode()),
-            })).collect::<Vec<_>>(),
-        })
-    }
-
-    fn from_json(v: &Value) -> Result<Proposal> {
-        if v["qstackMultisig"].as_u64() != Some(PROPOSAL_VERSION) {
-            bail!("not a qstack multisig proposal (version {PROPOSAL_VERSION})");
-        }
-        let genesis = unhex(&v["genesisHash"], "genesisHash")?;
-        let genesis_hash = H256(
-            genesis
-                .try_into()
-                .map_err(|_| anyhow!("proposal: genesisHash is not 32 bytes"))?,
-        );
-        let version = |k: &str| {
-            v[k].as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| anyhow!("proposal: {k} is missing"))
-        };
-        let account = v["account"]
-            .as_str()
-            .ok_or_else(|| anyhow!("proposal: account is missing"))?;
-        let extra: SignedExtra = decode_exact(&unhex(&v["extra"], "extra")?, "extra")?;
-        if extra.era != Era::Immortal {
-            bail!("proposal: only immortal transactions can be multi-signed here");
-        }
-        let mut signatures = Vec::new();
-        for (i, s) in v["signatures"]
-            .as_array()
-            .ok_or_else(|| anyhow!("proposal: signatures is not a list"))?
-            .iter()
-            .enumerate()
-        {
-            let entry: SignerSignature =
-                decode_exact(&unhex(&s["entry"], "signature entry")?, "signature entry")?;
-            let named = parse_address(s["signer"].as_str().unwrap_or_default(), "signer")?;
-            if named != entry.signer.account() {
-                bail!("proposal: signature {i} is labelled with another signer than it has");
-            }
-            signatures.push(entry);
-        }
-        Ok(Proposal {
-            ctx: ChainContext {
-                genesis_hash,
-                spec_version: version("specVersion")?,
-                transaction_version: version("transactionVersion")?,
-            },
-            account: parse_address(account, "proposal account")?,
-            description: v["description"].as_str().unwrap_or_default().to_string(),
-            call: decode_exact(&unhex(&v["call"], "call")?, "call")?,
-            extra,
-            signatures,
-        })
-    }
-
-    fn load(path: &Path) -> Result<Proposal> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let v: Value = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not JSON", path.display()))?;
-        Proposal::from_json(&v).with_context(|| format!("in {}", path.display()))
-    }
-
-    fn save(&self, path: &Path) -> Result<()> {
-        let text = serde_json::to_string_pretty(&self.to_json())?;
-        if path == Path::new("-") {
-            println!("{text}");
-            return Ok(());
-        }
-        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))
-    }
-
-    /// Adds `s`, replacing an earlier signature of the same signer.
-    fn add(&mut self, s: SignerSignature) {
-        let who = s.signer.account();
-        self.signatures.retain(|o| o.signer.account() != who);
-        self.signatures.push(s);
-    }
-
-    /// Whether `other` is the same transaction (signatures aside).
-    fn same_transaction(&self, other: &Proposal) -> bool {
-        self.ctx.genesis_hash == other.ctx.genesis_hash
-            && self.ctx.spec_version == other.ctx.spec_version
-            && self.ctx.transaction_version == other.ctx.transaction_version
-            && self.account == other.account
-            && self.call == other.call
-            && self.extra == other.extra
-    }
-
-    fn summary(&self) -> String {
-        let sequence = match self.extra.ticket {
-            Some(t) => format!("ticket {t}"),
-            None => format!("nonce {}", self.extra.nonce),
-        };
-        format!(
-            "{} for {} ({sequence}, tip {}): {:?}",
-            self.description,
-            Address::from(self.account),
-            self.extra.tip,
-            self.call
-        )
-    }
+    Ok(p.save(path)?)
 }
 
 /// Writes the unsigned proposal of `call` for `account` (`--multisig-out`).
@@ -618,16 +461,8 @@ pub fn write_proposal(
     what: &str,
     out: &Path,
 ) -> Result<()> {
-    let (extra, _) = payload(&call, &chain.ctx, opts);
-    let p = Proposal {
-        ctx: chain.ctx,
-        account,
-        description: what.to_string(),
-        call,
-        extra,
-        signatures: Vec::new(),
-    };
-    p.save(out)?;
+    let p = Proposal::new(chain.ctx, account, call, opts, what);
+    save(&p, out)?;
     eprintln!(
         "Proposal written to {}: {}\nNext: each signer runs `qstack tx multisign sign --file <it> --from <suri>`",
         out.display(),
@@ -662,15 +497,14 @@ async fn multisign(cmd: MultisignCommand) -> Result<()> {
                 bail!("the account cannot sign its own multi-signature (use its key directly)");
             }
             eprintln!("Signing {}", p.summary());
-            let (_, msg) = payload(&p.call, &p.ctx, &p.options());
             let role = match key {
                 SignerKey::Regular(_) => "regular key",
                 _ => "master key",
             };
             let who = key.account();
-            p.add(qstack_runtime::signing::signer_signature(&pair, key, &msg));
+            p.sign(&pair, key);
             let target = out.unwrap_or(file);
-            p.save(&target)?;
+            save(&p, &target)?;
             eprintln!(
                 "Signed by {} ({} {role}); {} signature(s) in {}",
                 Address::from(who),
@@ -694,20 +528,12 @@ async fn multisign(cmd: MultisignCommand) -> Result<()> {
                                 files[0].display()
                             );
                         }
-                        for s in p.signatures {
-                            if !acc
-                                .signatures
-                                .iter()
-                                .any(|o| o.signer.account() == s.signer.account())
-                            {
-                                acc.signatures.push(s);
-                            }
-                        }
+                        acc.merge(p);
                     }
                 }
             }
             let p = all.ok_or_else(|| anyhow!("no proposal files given"))?;
-            p.save(&out)?;
+            save(&p, &out)?;
             eprintln!(
                 "{} signature(s) from {} file(s) in {}",
                 p.signatures.len(),
@@ -760,7 +586,7 @@ async fn multisign(cmd: MultisignCommand) -> Result<()> {
                 .collect();
             println!("Multi-signed by {}: {}", signers.len(), signers.join(", "));
             println!("{}", p.summary());
-            let xt = multi_signed(p.account, p.call, p.extra, signatures);
+            let xt = Proposal { signatures, ..p }.into_extrinsic();
             submit(&chain, &xt, wait_finalized).await
         }
     }
@@ -793,38 +619,5 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("weight"));
-    }
-
-    #[test]
-    fn proposals_round_trip_and_reject_tampering() {
-        let pair = Pair::from_suri(qstack_core::KeyScheme::Sr25519, "//Signer").unwrap();
-        let ctx = ChainContext::new(H256([3; 32]));
-        let call = RuntimeCall::Accounts(accounts::Call::EnableMaster);
-        let (extra, msg) = payload(&call, &ctx, &TxOptions::nonce(4));
-        let mut p = Proposal {
-            ctx,
-            account: AccountId([9; 32]),
-            description: "enable master key".into(),
-            call,
-            extra,
-            signatures: vec![],
-        };
-        p.add(qstack_runtime::signing::signer_signature(
-            &pair,
-            SignerKey::Key(pair.public()),
-            &msg,
-        ));
-        let back = Proposal::from_json(&p.to_json()).unwrap();
-        assert!(back.same_transaction(&p));
-        assert_eq!(back.signatures, p.signatures);
-        let mut v = p.to_json();
-        v["signatures"][0]["signer"] = Address::from(AccountId([1; 32])).to_string().into();
-        assert!(Proposal::from_json(&v).is_err());
-        let mut v = p.to_json();
-        v["call"] = "0xff".into();
-        assert!(Proposal::from_json(&v).is_err());
-        let mut v = p.to_json();
-        v["qstackMultisig"] = 9.into();
-        assert!(Proposal::from_json(&v).is_err());
     }
 }

@@ -5,13 +5,13 @@
 //! ratio of (2) to (1) says whether sync is bounded by import or by the
 //! network.
 
-use crate::benchmark::{client_on, generate, genesis_with, AssetKind};
-use crate::service::NetChain;
+use crate::import::{generate, genesis_with, AssetKind};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use qstack_core::{KeyScheme, Pair};
 use qstack_executor::{Executor, ExecutorConfig};
 use qstack_network::{Multiaddr, NetworkConfig};
+use qstack_service::{client_on, NetChain};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

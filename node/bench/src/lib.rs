@@ -1,0 +1,32 @@
+//! The qstack node's benchmarks, behind `qstack benchmark …`: block import
+//! per key scheme against bare signature verification ([`import`]), sync
+//! over loopback libp2p against direct import ([`sync`]), and four BFT
+//! validators in one process under a steady transfer load ([`bft`]). Each
+//! prints a table, or with `--json` one JSON object; the options are clap
+//! structs the binary embeds as they are.
+
+pub mod bft;
+pub mod import;
+pub mod sync;
+
+use anyhow::Result;
+
+/// `qstack benchmark …`.
+#[derive(clap::Subcommand, Debug)]
+pub enum BenchmarkCommand {
+    /// Import throughput: transfers/s per key scheme and asset kind against bare signature verification.
+    Import(import::ImportArgs),
+    /// Sync throughput: a follower catching up over loopback libp2p against direct import of the same blocks.
+    Sync(sync::SyncArgs),
+    /// BFT: four validators in one process; blocks/s, finality latency and finalised transfers/s under load.
+    Bft(bft::BftArgs),
+}
+
+/// Runs a benchmark command.
+pub fn run(cmd: BenchmarkCommand) -> Result<()> {
+    match cmd {
+        BenchmarkCommand::Import(args) => import::run(args),
+        BenchmarkCommand::Sync(args) => sync::run(args),
+        BenchmarkCommand::Bft(args) => bft::run(args),
+    }
+}

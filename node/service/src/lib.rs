@@ -1,0 +1,209 @@
+//! The qstack node service: everything a running node wires together. It
+//! opens the database and the client over it, keeps the transaction pool,
+//! joins the network, serves JSON-RPC and runs the chain spec's consensus
+//! engine (the dev and BFT shells); it also owns chain specs and the
+//! validator keystore. The `qstack` binary parses options into a
+//! [`NodeConfig`] and calls [`run`]; benchmarks and in-process tests use the
+//! parts.
+
+pub mod bft;
+pub mod chain_spec;
+mod clock;
+pub mod dev;
+pub mod keystore;
+mod net;
+mod rpc;
+mod txpool;
+
+pub use net::{Justify, NetChain};
+pub use rpc::Node;
+pub use txpool::TxPool;
+
+use anyhow::{Context, Result};
+use chain_spec::{ChainSpec, ConsensusSpec};
+use qstack_client::{Client, GenesisSource};
+use qstack_consensus::dev::SealMode;
+use qstack_core::AccountId;
+use qstack_executor::{Executor, ExecutorConfig};
+use qstack_runtime_primitives::Header;
+use qstack_storage::{PruningMode, Store, StoreConfig};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What `qstack` runs with.
+pub struct NodeConfig {
+    /// The chain.
+    pub spec: ChainSpec,
+    /// Database folder.
+    pub db_path: PathBuf,
+    /// State pruning.
+    pub pruning: PruningMode,
+    /// RPC listen address.
+    pub rpc_addr: std::net::SocketAddr,
+    /// Node name.
+    pub name: String,
+    /// Seal mode override (`--instant-seal`).
+    pub instant_seal: bool,
+    /// Named as author in every block this node authors (`--author`).
+    pub author: Option<AccountId>,
+    /// Whether this node authors blocks (`--validator`, implied by `--dev`).
+    pub validator: bool,
+    /// Peer-to-peer networking.
+    pub network: qstack_network::NetworkConfig,
+}
+
+/// Opens the chain's database at `db_path` and the client over it, writing
+/// genesis on first use. `pruning: None` keeps an existing database's mode
+/// (default mode for a new one).
+pub fn open_client(
+    spec: &ChainSpec,
+    db_path: &Path,
+    pruning: Option<PruningMode>,
+) -> Result<Client> {
+    std::fs::create_dir_all(db_path).with_context(|| format!("creating {}", db_path.display()))?;
+    let store = Store::open(
+        db_path,
+        StoreConfig {
+            pruning: pruning.unwrap_or_default(),
+            adopt_stored_pruning: pruning.is_none(),
+            ..Default::default()
+        },
+    )
+    .with_context(|| {
+        format!(
+            "opening the database at {} (is another qstack process using this base path?)",
+            db_path.display()
+        )
+    })?;
+    let executor = Arc::new(Executor::new(ExecutorConfig::default())?);
+    Ok(Client::new(
+        Arc::new(store),
+        executor,
+        &spec.genesis_source()?,
+    )?)
+}
+
+/// A client over a fresh database at `db` (RocksDB with default settings;
+/// `None`: in memory) starting from `genesis`, for benchmarks and in-process
+/// tests that run several nodes with one `executor`.
+pub fn client_on(
+    executor: &Arc<Executor>,
+    genesis: &GenesisSource,
+    db: Option<&Path>,
+) -> Result<Client> {
+    let store = match db {
+        Some(path) => Store::open(path, StoreConfig::default())?,
+        None => Store::in_memory()?,
+    };
+    Ok(Client::new(Arc::new(store), executor.clone(), genesis)?)
+}
+
+/// Runs the node until Ctrl-C.
+pub async fn run(config: NodeConfig) -> Result<()> {
+    let client = Arc::new(open_client(
+        &config.spec,
+        &config.db_path,
+        Some(config.pruning),
+    )?);
+    let info = client.info()?;
+    tracing::info!(target: "qstack", "chain {} ({}), genesis {}, best #{} ({})", config.spec.name, config.spec.id, info.genesis_hash, info.best_number, info.best_hash);
+    let txpool = Arc::new(TxPool::new());
+    let bft_set = config.spec.consensus.bft_validators()?;
+    let justify: Option<Justify> = bft_set.clone().map(|set| {
+        let genesis = info.genesis_hash;
+        Arc::new(move |h: &Header, j: Option<&[u8]>| {
+            bft::verify_justification(&genesis, &set, h, j)
+        }) as Justify
+    });
+    let (network, consensus_messages) = qstack_network::start(
+        config.network,
+        Arc::new(NetChain {
+            client: client.clone(),
+            txpool: Some(txpool.clone()),
+            // Dev blocks are final as authored; BFT blocks once their certificate checks.
+            finalize_on_import: true,
+            justify,
+        }),
+    )?;
+    tracing::info!(target: "qstack", "local peer id: {}", network.local_peer_id());
+    let node = Arc::new(Node {
+        client: client.clone(),
+        txpool: txpool.clone(),
+        spec: config.spec.clone(),
+        network: network.clone(),
+    });
+    tracing::info!(target: "qstack", "node name: {}{}", config.name, if config.validator { " (authoring)" } else { " (following)" });
+    let rpc = qstack_rpc::start(
+        qstack_rpc::RpcConfig {
+            listen_addr: config.rpc_addr,
+            ..Default::default()
+        },
+        node.clone(),
+    )
+    .await?;
+    tracing::info!(target: "qstack", "JSON-RPC listening on {}", rpc.local_addr());
+
+    let result = match &config.spec.consensus {
+        ConsensusSpec::Dev { block_time_ms } => {
+            let mode = if *block_time_ms > 0 && !config.instant_seal {
+                SealMode::Interval(*block_time_ms)
+            } else {
+                SealMode::Instant
+            };
+            let shutdown = tokio::signal::ctrl_c();
+            dev::run(
+                client,
+                txpool,
+                network,
+                mode,
+                config.validator,
+                config.author,
+                shutdown,
+            )
+            .await
+        }
+        ConsensusSpec::Bft {
+            block_time_ms,
+            timeouts,
+            ..
+        } => {
+            let set = bft_set.context("a bft spec has validators")?;
+            let chain_dir = config
+                .db_path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| config.db_path.clone());
+            let key = if config.validator {
+                Some(crate::keystore::load(
+                    &chain_dir.join("keystore").join("validator.json"),
+                )?)
+            } else {
+                None
+            };
+            let params = bft::BftParams {
+                set,
+                config: timeouts.config(),
+                block_time_ms: *block_time_ms,
+                key,
+                dir: chain_dir.join("bft"),
+                author: config.author,
+            };
+            let shutdown = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            bft::run(
+                client,
+                txpool,
+                network,
+                consensus_messages,
+                params,
+                shutdown,
+            )
+            .await
+        }
+    };
+    tracing::info!(target: "qstack", "shutting down");
+    rpc.stop();
+    rpc.stopped().await;
+    result
+}

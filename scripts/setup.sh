@@ -9,7 +9,7 @@ need_apt=()
 # RocksDB's bindgen needs libclang (node/storage); clang compiles its C++.
 command -v clang >/dev/null 2>&1 || need_apt+=(clang)
 dpkg -s libclang-dev >/dev/null 2>&1 || need_apt+=(libclang-dev)
-# The polkadot.js compatibility test (node/cli/tests/polkadot_js.rs) runs
+# The polkadot.js compatibility test (node/cli/tests/it/polkadot_js.rs) runs
 # @polkadot/api under Node.js (18 or later).
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)

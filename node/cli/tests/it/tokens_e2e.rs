@@ -3,10 +3,8 @@
 //! transfer_from by the spender, freeze, and a refused transfer whose error
 //! the CLI names and RPC shows in the block's events.
 
-mod common;
-
+use crate::common::{address, block_hash_of, qstack, qstack_ok, Node};
 use codec::Decode;
-use common::{address, block_hash_of, qstack, qstack_ok, Node};
 use qstack_runtime::{system, tokens, EventRecord, RuntimeEvent};
 use qstack_runtime_primitives::DispatchError;
 use serde_json::{json, Value};
@@ -284,7 +282,7 @@ fn issue_approve_transfer_from_freeze_and_a_refused_transfer() {
     );
     assert!(!ok && out.contains("--symbol"), "{out}");
     // The plain native transfer still works, with a destination tag.
-    let before = common::free_of(&node, &dave);
+    let before = crate::common::free_of(&node, &dave);
     qstack_ok(&[
         "tx",
         "transfer",
@@ -299,7 +297,7 @@ fn issue_approve_transfer_from_freeze_and_a_refused_transfer() {
         "--rpc",
         &node.ws(),
     ]);
-    assert_eq!(common::free_of(&node, &dave), before + 5000);
+    assert_eq!(crate::common::free_of(&node, &dave), before + 5000);
 }
 
 #[test]
@@ -309,7 +307,7 @@ fn fees_are_split_between_the_author_and_the_treasury() {
     let node = Node::start(dir.path(), &["--instant-seal", "--author", &eve]);
     let treasury = qstack_core::Address::from(tokens::fees::default_treasury()).to_base58();
     let bob = address("//Bob", "sr25519");
-    assert_eq!(common::free_of(&node, &eve), 0);
+    assert_eq!(crate::common::free_of(&node, &eve), 0);
     let out = qstack_ok(&[
         "tx",
         "transfer",
@@ -356,6 +354,6 @@ fn fees_are_split_between_the_author_and_the_treasury() {
     assert_eq!(*to_author, amount / 100 * 20 + amount % 100 * 20 / 100);
     assert_eq!(*to_author + *to_treasury, *amount);
     assert_eq!(*burned, 0);
-    assert_eq!(common::free_of(&node, &eve), *to_author);
-    assert_eq!(common::free_of(&node, &treasury), *to_treasury);
+    assert_eq!(crate::common::free_of(&node, &eve), *to_author);
+    assert_eq!(crate::common::free_of(&node, &treasury), *to_treasury);
 }

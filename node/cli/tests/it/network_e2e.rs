@@ -3,9 +3,7 @@
 //! announcements and gossip transactions; a late joiner catches up; a
 //! follower killed mid-sync resumes.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
 

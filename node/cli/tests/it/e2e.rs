@@ -1,9 +1,7 @@
 //! End-to-end tests of the `qstack` binary: real processes on loopback, free
 //! ports, temporary base paths; every node is killed when its test ends.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::process::{Command, Stdio};
 use std::time::Duration;

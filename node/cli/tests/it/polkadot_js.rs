@@ -5,9 +5,7 @@
 //! transfers, and runs the script under Node.js (`scripts/setup.sh` installs
 //! Node.js and the npm packages).
 
-mod common;
-
-use common::{block_hash_of, json_line, qstack_ok, Node};
+use crate::common::{block_hash_of, json_line, qstack_ok, Node};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -4,9 +4,7 @@
 //! they return blocks resume; a validator killed with SIGKILL mid-round and
 //! restarted replays its WAL and never double-signs.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

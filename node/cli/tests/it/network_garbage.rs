@@ -5,10 +5,8 @@
 //! up, keep authoring and serving (capping what it serves), its follower
 //! must keep importing, and the garbage peers must be punished.
 
-mod common;
-
+use crate::common::*;
 use codec::Encode;
-use common::*;
 use futures::StreamExt;
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};

@@ -4,12 +4,10 @@
 //! multi-signing account sends a transfer whose signatures were gathered
 //! offline, in another order than listed.
 
+use crate::common::*;
 use codec::Decode;
 use qstack_runtime::Extrinsic;
 use qstack_runtime_primitives::{ExtrinsicSignature, MultiAddress, SignerKey};
-mod common;
-
-use common::*;
 use serde_json::{json, Value};
 
 /// The extrinsics of the block the CLI output names.

@@ -2,9 +2,7 @@
 //! loopback, the followers syncing from the validator, and everything gone
 //! after SIGTERM.
 
-mod common;
-
-use common::{free_port, BIN};
+use crate::common::{free_port, BIN};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

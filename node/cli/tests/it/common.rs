@@ -1,6 +1,5 @@
 //! The harness shared by the `qstack` end-to-end tests: real processes on
 //! loopback, free ports, temporary base paths, every node killed on drop.
-#![allow(dead_code)] // each test binary uses a different part
 
 use serde_json::{json, Value};
 use std::io::{Read, Write};

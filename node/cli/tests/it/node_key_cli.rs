@@ -1,9 +1,7 @@
 //! `qstack key generate-node-key` / `inspect-node-key`, and a node started
 //! with the generated `--node-key-file` answering with that peer id.
 
-mod common;
-
-use common::{qstack, qstack_ok, Node, BIN, NET};
+use crate::common::{qstack, qstack_ok, Node, BIN, NET};
 use serde_json::json;
 use std::path::Path;
 use std::process::Command;

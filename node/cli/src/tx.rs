@@ -38,6 +38,21 @@ pub enum TxCommand {
         #[command(flatten)]
         send: SendArgs,
     },
+    /// Any call of any pallet, encoded through the chain's metadata, e.g.
+    /// `qstack tx call Tokens transfer '{"dest": "q…", "value": "1000"}' --from //Alice`.
+    Call {
+        /// The pallet, as the chain's metadata names it (`Tokens`, `Accounts`, …).
+        pallet: String,
+        /// The call (`transfer`, `set_regular_key`, …; case and `_` do not matter).
+        call: String,
+        /// The arguments, a JSON object by argument name: integers as numbers
+        /// or decimal strings, accounts as `q…` addresses, bytes as 0x-hex,
+        /// `null` for an absent option, enums as "Variant" or {"Variant": …}.
+        #[arg(default_value = "{}")]
+        args: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
     /// Issued tokens: issue, mint, burn, transfer, approve, freeze, pause, …
     #[command(subcommand)]
     Token(token::TokenCommand),
@@ -81,7 +96,11 @@ pub struct SendArgs {
 /// Signs `call` as `args` say and submits it (or, with `--multisig-out`,
 /// writes the unsigned proposal). `what` describes the call for people.
 pub async fn send(call: RuntimeCall, args: &SendArgs, what: &str) -> Result<()> {
-    let chain = Chain::connect(&args.rpc).await?;
+    send_on(&Chain::connect(&args.rpc).await?, call, args, what).await
+}
+
+/// [`send`] over a connection already made.
+async fn send_on(chain: &Chain, call: RuntimeCall, args: &SendArgs, what: &str) -> Result<()> {
     if let Some(out) = &args.multisig_out {
         let account = args
             .account
@@ -90,7 +109,7 @@ pub async fn send(call: RuntimeCall, args: &SendArgs, what: &str) -> Result<()> 
         let account = parse_address(account, "--account")?;
         let mut opts = chain.sequence(&account, args.ticket).await?;
         opts.tip = args.tip;
-        return accounts::write_proposal(&chain, account, call, &opts, what, out);
+        return accounts::write_proposal(chain, account, call, &opts, what, out);
     }
     let from = args
         .from
@@ -125,7 +144,7 @@ pub async fn send(call: RuntimeCall, args: &SendArgs, what: &str) -> Result<()> 
         Address::from(account),
         pair.scheme().name(),
     );
-    submit(&chain, &xt, args.wait_finalized).await
+    submit(chain, &xt, args.wait_finalized).await
 }
 
 /// Refuses early, with what to do, when `pair` is not `account`'s regular key.
@@ -188,6 +207,27 @@ pub async fn run(cmd: TxCommand) -> Result<()> {
                 dest_tag,
             });
             self::send(call, &send, &format!("transfer {amount} to {to}")).await
+        }
+        TxCommand::Call {
+            pallet,
+            call,
+            args,
+            send,
+        } => {
+            let json: Value = serde_json::from_str(&args)
+                .map_err(|e| anyhow!("the arguments {args:?} are not JSON: {e}"))?;
+            let chain = Chain::connect(&send.rpc).await?;
+            let metadata = chain.metadata().await?;
+            let bytes = qstack_wallet::call::encode_call(&metadata, &pallet, &call, &json)?;
+            // Signing needs the call as this binary's runtime knows it.
+            let decoded =
+                <RuntimeCall as codec::DecodeAll>::decode_all(&mut &bytes[..]).map_err(|_| {
+                    anyhow!(
+                        "{pallet}.{call} is not a call this qstack knows (the node runs another \
+                         runtime: use the qstack built with it)"
+                    )
+                })?;
+            send_on(&chain, decoded, &send, &format!("{pallet}.{call} {args}")).await
         }
         TxCommand::Token(cmd) => token::run(cmd).await,
         TxCommand::Accounts(cmd) => accounts::run(cmd).await,

@@ -1,11 +1,13 @@
 //! The qstack client library: connect to a node over WebSocket JSON-RPC,
 //! read what signing needs (genesis, runtime versions, the next nonce), submit
 //! a signed extrinsic and follow it until it is in a block or final, name a
-//! failed call from the chain's own metadata, and the versioned file format
+//! failed call from the chain's own metadata, encode any call from that
+//! metadata and JSON arguments ([`call`]), and the versioned file format
 //! of a multi-signature [`Proposal`]. For relayers, bots, explorers and the
 //! `qstack tx` commands; signing itself is `qstack_runtime::signing`. No
 //! database, network stack or Wasm engine: a client needs none.
 
+pub mod call;
 pub mod dispatch_error;
 pub mod proposal;
 
@@ -80,6 +82,10 @@ pub enum Error {
     /// The subscription ended before the transaction was in a block.
     #[error("the node closed the subscription before the transaction was included")]
     Closed,
+    /// A call that the chain's metadata does not have, or arguments that do
+    /// not fit it.
+    #[error("{0}")]
+    Call(String),
     /// A file that is not a proposal, or a proposal that is inconsistent.
     #[error("{0}")]
     Proposal(String),
@@ -222,6 +228,17 @@ impl Chain {
                 rpc_params![Address::from(*who).to_string()],
             )
             .await?)
+    }
+
+    /// The chain's metadata at its best block (SCALE
+    /// `RuntimeMetadataPrefixed`), for [`call::encode_call`] and
+    /// [`dispatch_error::describe`].
+    pub async fn metadata(&self) -> Result<Vec<u8>> {
+        let hex: String = self
+            .client
+            .request("state_getMetadata", rpc_params![])
+            .await?;
+        Ok(hex::decode(hex.trim_start_matches("0x"))?)
     }
 
     /// Nonce and ticket options for `who`: the ticket with nonce 0, or the

@@ -13,3 +13,4 @@ mod network_garbage;
 mod node_key_cli;
 mod polkadot_js;
 mod tokens_e2e;
+mod tx_call;

@@ -149,4 +149,9 @@ qstack_support::runtime_apis! { export = crate::wasm::call;
         client fn token_allowance(asset: AssetId, owner: AccountId, spender: AccountId) -> Balance
             => tokens::allowance(&asset, &owner, &spender);
     }
+    /// Notarised document hashes.
+    NotaryApi: 1 {
+        /// Who registered `hash`, and at which block, if anyone did.
+        client fn note(hash: H256) -> Option<pallet_notary::Note> => pallet_notary::note(&hash);
+    }
 }

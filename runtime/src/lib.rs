@@ -19,6 +19,8 @@ mod scenario_accounts;
 #[cfg(test)]
 mod scenario_evidence;
 #[cfg(test)]
+mod scenario_notary;
+#[cfg(test)]
 mod scenario_tests;
 #[cfg(feature = "std")]
 pub mod signing;
@@ -34,6 +36,7 @@ use scale_info::TypeInfo;
 
 pub use pallet_accounts as accounts;
 pub use pallet_evidence as evidence;
+pub use pallet_notary as notary;
 pub use pallet_system as system;
 pub use pallet_system::timestamp;
 pub use pallet_tokens as tokens;
@@ -152,6 +155,7 @@ qstack_support::compose_runtime! {
     2 => Tokens: tokens,
     3 => Accounts: accounts,
     4 => Evidence: evidence,
+    5 => Notary: notary,
 }
 
 /// One event with its phase, as stored in `System.Events`.

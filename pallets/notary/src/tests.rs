@@ -1,0 +1,180 @@
+//! Every test runs through [`Test::run`], which checks `try_state` at the
+//! end; every call goes through [`call`], which checks that a refused call
+//! wrote nothing.
+
+use super::*;
+use pallet_system::testing::{dispatch_checked, take_events_of};
+use qstack_core::Address;
+use qstack_io::TestExternalities;
+use qstack_support::{Origin, Pallet as _, SignedWith};
+
+const A: AccountId = AccountId([1; 32]);
+const B: AccountId = AccountId([2; 32]);
+
+fn h(n: u8) -> H256 {
+    H256([n; 32])
+}
+
+fn call(who: AccountId, c: Call) -> Result<(), DispatchError> {
+    dispatch_checked(Origin::Signed(who), SignedWith::Master, c)
+}
+
+/// A scenario: a block number, optional genesis JSON, then the body and
+/// the invariants.
+#[derive(Default)]
+struct Test {
+    block: BlockNumber,
+    genesis: Option<&'static str>,
+}
+
+impl Test {
+    fn new() -> Self {
+        Self {
+            block: 7,
+            ..Self::default()
+        }
+    }
+    fn genesis(mut self, json: &'static str) -> Self {
+        self.genesis = Some(json);
+        self
+    }
+    fn run(self, f: impl FnOnce()) {
+        TestExternalities::new().execute_with(|| {
+            if let Some(json) = self.genesis {
+                let patch = serde_json::from_str(json).expect("test genesis is JSON");
+                qstack_support::genesis::build::<Pallet>(&patch).expect("valid genesis");
+            }
+            pallet_system::Number::put(&self.block);
+            f();
+            try_state().expect("notary invariants hold");
+        });
+    }
+}
+
+#[test]
+fn a_hash_is_notarised_once_with_owner_and_block() {
+    Test::new().run(|| {
+        assert_eq!(call(A, Call::Notarise { hash: h(9) }), Ok(()));
+        assert_eq!(note(&h(9)), Some(Note { owner: A, block: 7 }));
+        assert_eq!(
+            take_events_of::<Pallet>(),
+            vec![Event::Notarised {
+                owner: A,
+                hash: h(9)
+            }]
+        );
+        assert_eq!(
+            call(B, Call::Notarise { hash: h(9) }),
+            Err(Error::AlreadyNotarised.into())
+        );
+        assert_eq!(
+            note(&h(9)).map(|n| n.owner),
+            Some(A),
+            "the first notary keeps it"
+        );
+        assert_eq!(NoteCount::get(&B), None);
+    });
+}
+
+#[test]
+fn only_signed_origins_notarise() {
+    Test::new().run(|| {
+        for origin in [Origin::Root, Origin::None] {
+            assert_eq!(
+                pallet_system::testing::dispatch(origin, Call::Notarise { hash: h(1) }),
+                Err(DispatchError::BadOrigin)
+            );
+        }
+    });
+}
+
+#[test]
+fn an_account_is_bounded() {
+    Test::new().run(|| {
+        NoteCount::insert(&A, &(MAX_NOTES_PER_ACCOUNT - 1));
+        // Keep the invariant honest: fake the owned notes the count claims.
+        for i in 0..MAX_NOTES_PER_ACCOUNT - 1 {
+            let mut k = [0u8; 32];
+            k[..4].copy_from_slice(&i.to_le_bytes());
+            k[31] = 0xee;
+            Notes::insert(&H256(k), &Note { owner: A, block: 1 });
+        }
+        assert_eq!(call(A, Call::Notarise { hash: h(1) }), Ok(()));
+        assert_eq!(
+            call(A, Call::Notarise { hash: h(2) }),
+            Err(Error::TooManyNotes.into())
+        );
+        assert_eq!(
+            call(B, Call::Notarise { hash: h(2) }),
+            Ok(()),
+            "others are not"
+        );
+    });
+}
+
+#[test]
+fn genesis_registers_notes_and_names_bad_fields() {
+    let a = Address::from(A).to_string();
+    let json = Box::leak(
+        format!(
+            r#"{{"notary":{{"notes":[["0x{}","{a}"]]}}}}"#,
+            "ab".repeat(32)
+        )
+        .into_boxed_str(),
+    );
+    Test::new().genesis(json).run(|| {
+        assert_eq!(note(&H256([0xab; 32])), Some(Note { owner: A, block: 0 }));
+        assert_eq!(NoteCount::get(&A), Some(1));
+    });
+    TestExternalities::new().execute_with(|| {
+        let build = |json: String| {
+            let patch = serde_json::from_str(&json).unwrap();
+            qstack_support::genesis::build::<Pallet>(&patch).unwrap_err()
+        };
+        let e = build(format!(r#"{{"notary":{{"notes":[["ab","{a}"]]}}}}"#));
+        assert_eq!(e, "notary.notes[0]: expected a 0x-hex hash");
+        let dup = format!("0x{}", "cd".repeat(32));
+        let e = build(format!(
+            r#"{{"notary":{{"notes":[["{dup}","{a}"],["{dup}","{a}"]]}}}}"#
+        ));
+        assert!(e.starts_with("notary.notes[1]: AlreadyNotarised"), "{e}");
+        let e = build(r#"{"notary":{"note":[]}}"#.into());
+        assert!(e.contains("unknown field `note`"), "{e}");
+    });
+}
+
+#[test]
+fn try_state_catches_a_wrong_count() {
+    TestExternalities::new().execute_with(|| {
+        Notes::insert(&h(1), &Note { owner: A, block: 0 });
+        assert!(try_state().is_err());
+        NoteCount::insert(&A, &1);
+        assert!(try_state().is_ok());
+        NoteCount::insert(&B, &1);
+        assert!(try_state().is_err());
+    });
+}
+
+#[test]
+fn metadata_describes_what_was_declared_once() {
+    let storage = Pallet::storage();
+    let names: Vec<_> = storage.iter().map(|e| (e.name, e.docs)).collect();
+    assert_eq!(
+        names,
+        vec![
+            (
+                "Notes",
+                "Every registered hash: who registered it and at which block."
+            ),
+            (
+                "NoteCount",
+                "Number of hashes each account has registered (at most [`MAX_NOTES_PER_ACCOUNT`])."
+            ),
+        ]
+    );
+    let c = Pallet::constants();
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].name, "MaxNotesPerAccount");
+    assert_eq!(c[0].value, MAX_NOTES_PER_ACCOUNT.encode());
+    qstack_support::testing_support::check_known_calls::<Pallet>().unwrap();
+}

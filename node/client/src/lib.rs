@@ -318,6 +318,13 @@ impl Client {
         justification: Option<Vec<u8>>,
         finalized: bool,
     ) -> Result<ImportOutcome, ImportError> {
+        let _span = tracing::debug_span!(
+            target: "qstack::client",
+            "import",
+            number = block.header.number,
+            extrinsics = block.extrinsics.len()
+        )
+        .entered();
         let _guard = self.import_lock.lock();
         let hash = block.header.hash();
         if self
@@ -336,6 +343,9 @@ impl Client {
     /// storing anything: a consensus engine's `valid(v)`. The result commits
     /// later with [`Client::commit_built`] without running it again.
     pub fn check_block(&self, block: OpaqueBlock) -> Result<BuiltBlock, ImportError> {
+        let _span =
+            tracing::debug_span!(target: "qstack::client", "check", number = block.header.number)
+                .entered();
         let parent = self
             .store
             .header(block.header.parent_hash)
@@ -463,6 +473,13 @@ impl Client {
         digest: Digest,
         txs: &[Arc<Vec<u8>>],
     ) -> Result<BuiltBlock, ClientError> {
+        let _span = tracing::debug_span!(
+            target: "qstack::client",
+            "build",
+            parent = %parent,
+            offered = txs.len()
+        )
+        .entered();
         let parent_header = self.header_or_err(parent)?;
         let state = self.store.state_at(parent_header.state_root);
         let rt = self.runtime(parent, &state)?;

@@ -257,6 +257,7 @@ impl Executor {
         method: &str,
         input: &[u8],
     ) -> Result<Vec<u8>, ExecutorError> {
+        let _span = tracing::trace_span!(target: "qstack::executor", "execute", method).entered();
         let mut store = Store::new(&self.engine, HostState::new(ext));
         store
             .set_fuel(self.config.fuel_per_call)

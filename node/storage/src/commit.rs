@@ -126,6 +126,11 @@ impl Store {
         }
         let nodes = commit.nodes.len();
         commit.write()?;
+        // Postconditions of one atomic write: the block is stored with its
+        // state, and a new best is what the store now reports.
+        debug_assert!(matches!(self.header(hash), Ok(Some(_))));
+        debug_assert!(matches!(self.state_kept(hash), Ok(true)));
+        debug_assert!(!new_best || matches!(self.best(), Ok(Some((_, h))) if h == hash));
         tracing::debug!(
             target: "qstack::storage",
             number = header.number,

@@ -462,6 +462,15 @@ impl Pool {
     }
 
     fn set_ready(&mut self, hash: &TxHash, ready: bool) {
+        // Ready only when every required tag has a ready provider: the
+        // ready set stays closed under "requires".
+        debug_assert!(
+            !ready
+                || self
+                    .txs
+                    .get(hash)
+                    .is_some_and(|tx| tx.requires.iter().all(|t| self.provider_ready(t)))
+        );
         let Some(tx) = self.txs.get_mut(hash) else {
             return;
         };
@@ -480,6 +489,11 @@ impl Pool {
             self.future_count = self.future_count.saturating_add(1);
             self.future_bytes = self.future_bytes.saturating_add(len);
         }
+        // Ready and future partition what the pool holds.
+        debug_assert_eq!(
+            self.ready_count.saturating_add(self.future_count),
+            self.txs.len()
+        );
     }
 
     /// Makes ready every transaction reachable from `work` whose required tags

@@ -364,8 +364,13 @@ impl Tendermint {
         if self.key.is_none() || self.me.is_none() {
             return false;
         }
+        let before = self.signer.last;
         match self.signer.advance((self.height, self.round, step)) {
             Ok(()) => {
+                // The signer only moves forward: never a second signature
+                // for a (height, round, step) at or below the last one.
+                debug_assert!(before < self.signer.last);
+                debug_assert_eq!(self.signer.last, Some((self.height, self.round, step)));
                 out.push(BftAction::PersistSigner(self.signer));
                 true
             }
@@ -378,6 +383,8 @@ impl Tendermint {
         if !self.sign_ok(Step::Propose, out) {
             return;
         }
+        // L16/L19: a re-proposal carries a proof-of-lock round below this one.
+        debug_assert!(valid_round.is_none_or(|vr| vr < self.round));
         let Some(key) = &self.key else { return };
         let p = SignedProposal::sign(
             key,

@@ -6,5 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/qstack-target}"
-exec cargo run --locked -p qstack-cli -- --dev "$@"
+# shellcheck source=scripts/build-env.sh
+. ./scripts/build-env.sh
+# The same build as ./scripts/test.sh (so one after the other builds
+# nothing twice); the node binary is one of its outputs.
+qstack_build_all
+exec "$CARGO_TARGET_DIR/debug/qstack" --dev "$@"

@@ -76,8 +76,9 @@ if [ -n "${QSTACK_BIN:-}" ]; then
   bin="$QSTACK_BIN"
 else
   "$root/scripts/setup.sh"
-  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/qstack-target}"
-  (cd "$root" && cargo build --locked -p qstack-cli)
+  # shellcheck source=scripts/build-env.sh
+  . "$root/scripts/build-env.sh"
+  (cd "$root" && qstack_build_all)
   bin="$CARGO_TARGET_DIR/debug/qstack"
 fi
 

@@ -513,8 +513,11 @@ pub fn validate_transaction(
     let longevity = checked.era.death(current).saturating_sub(current).max(1);
     // Priority: fee per byte, so cheap-to-include transactions go first and a
     // tip buys precedence.
-    let priority =
-        (checked.fee / Balance::from(checked.len.max(1))).min(u128::from(u64::MAX)) as u64;
+    let priority = checked
+        .fee
+        .checked_div(Balance::from(checked.len.max(1)))
+        .unwrap_or(0)
+        .min(u128::from(u64::MAX)) as u64;
     Ok(ValidTransaction {
         priority,
         requires,

@@ -5,7 +5,12 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 #![cfg_attr(
     not(test),
-    deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)
+    deny(
+        clippy::unwrap_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
 )]
 
 extern crate alloc;
@@ -68,7 +73,8 @@ pub const SPEC_NAME: &str = "qstack";
 pub const IMPL_NAME: &str = "qstack-runtime";
 
 /// [`VERSION`] SCALE-encoded at compile time, for the Wasm custom section.
-#[allow(clippy::indexing_slicing)] // const evaluation: out of bounds is a compile error
+// Const evaluation only: out of bounds or overflow is a compile error.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 pub mod version_section {
     use super::{API_IDS, IMPL_NAME, SPEC_NAME, SPEC_VERSION, VERSION};
 
@@ -118,7 +124,8 @@ pub const SPEC_VERSION: u32 = match option_env!("QSTACK_SPEC_VERSION") {
     None => 1,
 };
 
-#[allow(clippy::indexing_slicing)] // const evaluation: out of bounds is a compile error
+// Const evaluation only: out of bounds or overflow is a compile error.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 const fn parse_u32(s: &str) -> u32 {
     let b = s.as_bytes();
     let mut i = 0;

@@ -135,8 +135,12 @@ const SIGMA: [[usize; 16]; 12] = [
 ];
 
 // Compile-time only (const evaluation): an index out of bounds is a compile
-// error, never a runtime panic.
-#[allow(clippy::indexing_slicing, clippy::many_single_char_names)]
+// error, never a runtime panic; the additions are blake2's own (wrapping).
+#[allow(
+    clippy::indexing_slicing,
+    clippy::many_single_char_names,
+    clippy::arithmetic_side_effects
+)]
 const fn g(v: &mut [u64; 16], a: usize, b: usize, c: usize, d: usize, x: u64, y: u64) {
     v[a] = v[a].wrapping_add(v[b]).wrapping_add(x);
     v[d] = (v[d] ^ v[a]).rotate_right(32);
@@ -148,7 +152,8 @@ const fn g(v: &mut [u64; 16], a: usize, b: usize, c: usize, d: usize, x: u64, y:
     v[b] = (v[b] ^ v[c]).rotate_right(63);
 }
 
-#[allow(clippy::indexing_slicing)]
+// Index arithmetic on fixed 16-word blocks (i < 16, j < 8, k < 8).
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 const fn compress(h: &mut [u64; 8], block: &[u8; 128], counter: u128, last: bool) {
     let mut m = [0u64; 16];
     let mut i = 0;

@@ -9,7 +9,12 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 #![cfg_attr(
     not(test),
-    deny(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)
+    deny(
+        clippy::unwrap_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
 )]
 
 #[doc(hidden)]
@@ -244,7 +249,7 @@ pub const fn str_eq(a: &str, b: &str) -> bool {
         if a[i] != b[i] {
             return false;
         }
-        i += 1;
+        i = i.saturating_add(1);
     }
     true
 }

@@ -341,7 +341,7 @@ fn encode_signer(state: &SignerState) -> Vec<u8> {
     let payload = state.encode();
     // A SignerState encodes to at most 14 bytes.
     let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
-    let mut out = Vec::with_capacity(8 + 4 + 4 + payload.len() + 32);
+    let mut out = Vec::with_capacity(payload.len().saturating_add(8 + 4 + 4 + 32));
     out.extend_from_slice(&SIGNER_MAGIC);
     out.extend_from_slice(&SIGNER_VERSION.to_le_bytes());
     out.extend_from_slice(&len.to_le_bytes());
@@ -542,7 +542,7 @@ impl Wal {
         // Check that the file opened is the one just written.
         let mut header = Vec::new();
         (&mut file)
-            .take(WAL_HEADER_LEN as u64 + 1)
+            .take((WAL_HEADER_LEN as u64).saturating_add(1))
             .read_to_end(&mut header)
             .map_err(io_err(&self.path, "read"))?;
         if header != wal_header(Some(height)) {

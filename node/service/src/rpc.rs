@@ -12,7 +12,9 @@ use qstack_rpc::{
     AccountInfo, BackendError, BlockData, ChainInfo, ChainType, RpcBackend, SubmitError,
     SystemInfo, TxStatus,
 };
+use qstack_runtime::apis;
 use qstack_runtime_primitives::{Header, OpaqueExtrinsic, RuntimeVersion, TransactionSource};
+use qstack_support::apis::{OutputError, RuntimeCaller};
 use qstack_txpool::PoolError;
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc};
@@ -27,6 +29,36 @@ pub struct Node {
     pub spec: ChainSpec,
     /// The network (peers, sync state; submissions are gossiped).
     pub network: qstack_network::NetworkHandle,
+}
+
+/// The client's runtime at a block, for the runtime's typed API callers.
+struct AtBlock<'a>(&'a Client, H256);
+
+/// Why a typed runtime call failed.
+enum CallError {
+    Client(qstack_client::ClientError),
+    Output(OutputError),
+}
+
+impl From<OutputError> for CallError {
+    fn from(e: OutputError) -> Self {
+        CallError::Output(e)
+    }
+}
+
+impl RuntimeCaller for AtBlock<'_> {
+    type Error = CallError;
+    fn call_runtime(&self, method: &str, args: &[u8]) -> Result<Vec<u8>, CallError> {
+        self.0.call_at(&self.1, method, args).map_err(CallError::Client)
+    }
+}
+
+/// A typed runtime call's answer, or the backend error for its failure.
+fn called<T>(r: Result<T, CallError>) -> Result<T, BackendError> {
+    r.map_err(|e| match e {
+        CallError::Client(e) => backend_err(e),
+        CallError::Output(e) => BackendError::Call(e.to_string()),
+    })
 }
 
 fn backend_err(e: qstack_client::ClientError) -> BackendError {
@@ -292,71 +324,24 @@ impl RpcBackend for Node {
     }
 
     fn account_nonce(&self, who: &AccountId) -> Result<Nonce, BackendError> {
-        let out = self
-            .client
-            .call_at(&self.best(), "AccountNonceApi_account_nonce", &who.encode())
-            .map_err(backend_err)?;
-        let onchain = <Nonce as codec::Decode>::decode(&mut &out[..])
-            .map_err(|e| BackendError::Call(e.to_string()))?;
-        // Advance past this sender's transactions already in the pool.
-        let mut pooled: Vec<(Option<Nonce>, Nonce)> = self
-            .txpool
-            .pool
-            .lock()
-            .pending()
-            .iter()
-            .filter_map(|raw| {
-                let xt = qstack_runtime::Extrinsic::decode_strict(
-                    raw,
-                    qstack_runtime::RuntimeCall::is_known,
-                )
-                .ok()?;
-                let (address, _, extra) = xt.signature?;
-                let signer = match address {
-                    qstack_runtime_primitives::MultiAddress::Id(id) => id,
-                    qstack_runtime_primitives::MultiAddress::Key(pk) => pk.account_id(),
-                };
-                if signer != *who {
-                    return None;
-                }
-                // `create_tickets(n)` moves the nonce past n more numbers.
-                let reserved = match &xt.function {
-                    qstack_runtime::RuntimeCall::Accounts(
-                        qstack_runtime::accounts::Call::CreateTickets { count },
-                    ) => (*count).min(qstack_runtime::accounts::MAX_TICKETS),
-                    _ => 0,
-                };
-                // Transactions spending tickets leave the nonce alone (those
-                // creating tickets with a ticket move it from where it is).
-                Some(match extra.ticket {
-                    None => (Some(extra.nonce), reserved),
-                    Some(_) => (None, reserved),
-                })
-            })
-            .collect();
-        pooled.sort_unstable();
+        let at = AtBlock(&self.client, self.best());
+        let onchain = called(apis::client::AccountNonceApi::account_nonce(&at, *who))?;
+        // Past the sender's transactions already in the pool, as Substrate's
+        // `system_accountNextIndex`: while a pooled transaction provides the
+        // runtime's nonce tag `(account, nonce)`, the next one is taken. The
+        // runtime's tags already account for every way a transaction moves
+        // the nonce (tickets reserve theirs), so the node needs to know none.
+        let pool = self.txpool.pool.lock();
         let mut next = onchain;
-        // Ticket-spending ticket creators first: they move the nonce at once.
-        for (n, reserved) in &pooled {
-            if n.is_none() {
-                next = next.saturating_add(*reserved);
-            }
-        }
-        for (n, reserved) in pooled {
-            if n == Some(next) {
-                next = next.saturating_add(1).saturating_add(reserved);
-            }
+        while pool.provides(&(*who, next).encode()) {
+            next = next.saturating_add(1);
         }
         Ok(next)
     }
 
     fn account_info(&self, who: &AccountId) -> Result<AccountInfo, BackendError> {
-        let out = self
-            .client
-            .call_at(&self.best(), "QstackAccountApi_account_info", &who.encode())
-            .map_err(backend_err)?;
-        let view = <qstack_runtime::apis::AccountView as codec::Decode>::decode(&mut &out[..])
-            .map_err(|e| BackendError::Call(e.to_string()))?;
+        let at = AtBlock(&self.client, self.best());
+        let view = called(apis::client::QstackAccountApi::account_info(&at, *who))?;
         Ok(AccountInfo {
             nonce: view.nonce,
             free: view.free,

@@ -395,6 +395,11 @@ impl Pool {
             .collect()
     }
 
+    /// Whether a transaction held (ready or future) provides `tag`.
+    pub fn provides(&self, tag: &[u8]) -> bool {
+        self.providers.contains_key(tag)
+    }
+
     /// Whether the pool holds this transaction.
     pub fn contains(&self, hash: &TxHash) -> bool {
         self.txs.contains_key(hash)

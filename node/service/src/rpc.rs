@@ -49,7 +49,9 @@ impl From<OutputError> for CallError {
 impl RuntimeCaller for AtBlock<'_> {
     type Error = CallError;
     fn call_runtime(&self, method: &str, args: &[u8]) -> Result<Vec<u8>, CallError> {
-        self.0.call_at(&self.1, method, args).map_err(CallError::Client)
+        self.0
+            .call_at(&self.1, method, args)
+            .map_err(CallError::Client)
     }
 }
 

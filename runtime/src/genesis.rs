@@ -35,7 +35,7 @@ pub const PRESETS: &[&str] = &["empty"];
 /// index order (see [`AllPallets::genesis_keys`] for the sections). Errors
 /// name the bad field.
 pub fn build_state(json: &[u8]) -> Result<(), String> {
-    let patch: serde_json::Map<String, serde_json::Value> =
+    let patch: qstack_support::genesis::Patch =
         serde_json::from_slice(json).map_err(|e| format!("invalid genesis config: {e}"))?;
     system::LastRuntimeUpgrade::put(&system::LastRuntimeUpgradeInfo {
         spec_version: VERSION.spec_version,

@@ -3,14 +3,17 @@
 //! reports a refused value with the path of the field and a sentence.
 
 use crate::Pallet;
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 use codec::Encode;
 use core::fmt;
 use scale_info::{StaticTypeInfo, TypeDef};
 use serde::de::{Deserializer, Visitor};
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
 
 /// Why a genesis value is refused: the field's path in the patch
 /// (`tokens.issued[0].holders[1]`) and what is wrong with it.
@@ -71,35 +74,40 @@ pub fn describe<E: Encode + StaticTypeInfo>(e: &E) -> String {
     format!("error {index}")
 }
 
-/// Builds `P`'s genesis from the patch's top-level object: the value of its
-/// one key, or the object of its keys. Absent keys give the defaults.
-pub fn build<P: Pallet>(patch: &Map<String, Value>) -> Result<(), String> {
+/// The chain spec's genesis patch: each top-level key with its value kept
+/// as JSON text, parsed once by the pallet that reads it (no generic JSON
+/// tree in the runtime).
+pub type Patch = BTreeMap<String, Box<RawValue>>;
+
+/// Builds `P`'s genesis from the patch: the value of its one key, or the
+/// object of its keys. Absent keys give the defaults.
+pub fn build<P: Pallet>(patch: &Patch) -> Result<(), String> {
     let keys = P::GENESIS_KEYS;
-    if keys.is_empty() {
-        return Ok(());
-    }
-    let value = match keys {
-        [one] => patch.get(*one).cloned(),
+    let config: P::Genesis = match keys {
+        [] => return Ok(()),
+        [one] => match patch.get(*one) {
+            None => P::Genesis::default(),
+            Some(v) => serde_json::from_str(v.get())
+                .map_err(|e| format!("invalid genesis config in `{one}`: {e}"))?,
+        },
         many => {
-            let sub: Map<String, Value> = many
+            let present: Vec<String> = many
                 .iter()
-                .filter_map(|k| patch.get(*k).map(|v| (String::from(*k), v.clone())))
+                .filter_map(|k| patch.get(*k).map(|v| format!("{:?}:{}", k, v.get())))
                 .collect();
-            (!sub.is_empty()).then_some(Value::Object(sub))
+            if present.is_empty() {
+                P::Genesis::default()
+            } else {
+                let object = format!("{{{}}}", present.join(","));
+                serde_json::from_str(&object).map_err(|e| format!("invalid genesis config: {e}"))?
+            }
         }
-    };
-    let config: P::Genesis = match value {
-        None => P::Genesis::default(),
-        Some(v) => serde_json::from_value(v).map_err(|e| match keys {
-            [one] => format!("invalid genesis config in `{one}`: {e}"),
-            _ => format!("invalid genesis config: {e}"),
-        })?,
     };
     P::build_genesis(&config).map_err(|e| e.to_string())
 }
 
 /// Refuses a patch key no pallet reads (a typo would otherwise be ignored).
-pub fn check_keys(patch: &Map<String, Value>, known: &[&'static str]) -> Result<(), String> {
+pub fn check_keys(patch: &Patch, known: &[&'static str]) -> Result<(), String> {
     for k in patch.keys() {
         if !known.contains(&k.as_str()) {
             return Err(format!(
@@ -107,7 +115,7 @@ pub fn check_keys(patch: &Map<String, Value>, known: &[&'static str]) -> Result<
                 known
                     .iter()
                     .map(|k| format!("`{k}`"))
-                    .collect::<alloc::vec::Vec<_>>()
+                    .collect::<Vec<_>>()
                     .join(", ")
             ));
         }

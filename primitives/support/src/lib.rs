@@ -40,7 +40,7 @@ pub use qstack_runtime_primitives::ApiId as __ApiId;
 #[doc(hidden)]
 pub use qstack_runtime_primitives::DispatchError as __DispatchError;
 #[doc(hidden)]
-pub type __JsonMap = serde_json::Map<alloc::string::String, serde_json::Value>;
+pub type __JsonMap = genesis::Patch;
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;

@@ -7,29 +7,18 @@ use crate::backend::RpcBackend;
 use crate::error::{codes, err_data, runtime_error, RpcError};
 use crate::json;
 use crate::params::Args;
-use codec::{Compact, Decode};
+use crate::runtime::{answer, At};
 use qstack_core::{AccountId, Address, PublicKey};
-use qstack_runtime_primitives::{AccountSettings, AssetId};
+use qstack_runtime::apis::client::TransactionPaymentApi;
+use qstack_runtime_primitives::{AccountSettings, AssetId, OpaqueExtrinsic};
 use serde_json::{json, Value};
 
 use jsonrpsee::types::Params;
-
-/// Runtime API the fee estimate comes from.
-const QUERY_INFO: &str = "TransactionPaymentApi_query_info";
 
 pub(super) fn register(m: &mut Module) -> Result<(), RpcError> {
     blocking(m, "payment_queryInfo", query_info)?;
     blocking(m, "account_info", account_info)?;
     Ok(())
-}
-
-/// The runtime's `RuntimeDispatchInfo`, as SCALE.
-#[derive(Decode)]
-struct DispatchInfo {
-    ref_time: Compact<u64>,
-    proof_size: Compact<u64>,
-    class: u8,
-    partial_fee: u128,
 }
 
 /// Substrate's `RuntimeDispatchInfo` JSON: `weight` as sp-weights serialises
@@ -44,21 +33,10 @@ fn query_info(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
     let len = u32::try_from(xt.len())
         .map_err(|_| err_data(codes::DECODE_ERROR, FAILED, "extrinsic too long".into()))?;
     // `(extrinsic, u32)`: the extrinsic's bytes already are its SCALE encoding.
-    let mut input = xt;
-    input.extend_from_slice(&len.to_le_bytes());
-    let out = b
-        .call(at, QUERY_INFO, &input)
-        .map_err(|e| runtime_error(FAILED, e))?;
-    let mut rest = out.as_slice();
-    let info = DispatchInfo::decode(&mut rest)
-        .map_err(|e| err_data(codes::DECODE_ERROR, FAILED, e.to_string()))?;
-    if !rest.is_empty() {
-        return Err(err_data(
-            codes::DECODE_ERROR,
-            FAILED,
-            format!("{} trailing bytes in the runtime's answer", rest.len()),
-        ));
-    }
+    let info = answer(
+        FAILED,
+        TransactionPaymentApi::query_info(&At(b, at), OpaqueExtrinsic(xt), len),
+    )?;
     let class = match info.class {
         0 => "normal",
         1 => "operational",
@@ -72,7 +50,7 @@ fn query_info(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
         }
     };
     Ok(json!({
-        "weight": { "ref_time": info.ref_time.0, "proof_size": info.proof_size.0 },
+        "weight": { "ref_time": info.weight.ref_time, "proof_size": info.weight.proof_size },
         "class": class,
         "partialFee": info.partial_fee.to_string(),
     }))

@@ -14,7 +14,7 @@ use qstack_core::{KeyScheme, Pair, H256};
 use qstack_executor::{Executor, ExecutorConfig};
 use qstack_runtime::signing::{sign, ChainContext, TxOptions};
 use qstack_runtime::{tokens, RuntimeCall};
-use qstack_service::chain_spec::{ChainSpec, ConsensusSpec, LOCAL_BFT_KEYS as KEYS};
+use qstack_service::chain_spec::{BftSpec, ChainSpec, ConsensusSpec, LOCAL_BFT_KEYS as KEYS};
 use qstack_service::{bft, client_on, TxPool};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -57,7 +57,7 @@ pub fn run(args: BftArgs) -> Result<()> {
         eprintln!("warning: this is a debug build; measure with `cargo run --release -p qstack-cli -- benchmark bft`");
     }
     let spec = ChainSpec::load("local-bft")?;
-    let ConsensusSpec::Bft { timeouts, .. } = &spec.consensus else {
+    let ConsensusSpec::Bft(BftSpec { timeouts, .. }) = &spec.consensus else {
         bail!("local-bft is not a bft spec");
     };
     let set = spec

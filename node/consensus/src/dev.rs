@@ -5,6 +5,29 @@
 //! imported (there is no one to disagree).
 
 use crate::{Action, Engine, Finality, Input, Millis};
+use serde::{Deserialize, Serialize};
+
+/// The `dev` engine's section of a chain spec (`"consensus": {"engine":
+/// "dev", "blockTimeMs": 1000}`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DevSpec {
+    /// Milliseconds between blocks; 0 = a block as soon as transactions arrive.
+    #[serde(default)]
+    pub block_time_ms: u64,
+}
+
+impl DevSpec {
+    /// The seal mode: `Interval(block_time_ms)`, or `Instant` for 0 or when
+    /// `instant_seal` overrides it.
+    pub fn seal_mode(&self, instant_seal: bool) -> SealMode {
+        if self.block_time_ms > 0 && !instant_seal {
+            SealMode::Interval(self.block_time_ms)
+        } else {
+            SealMode::Instant
+        }
+    }
+}
 
 /// When to author.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

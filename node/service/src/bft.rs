@@ -516,7 +516,7 @@ mod tests {
     //! and the runtime records it.
 
     use super::*;
-    use crate::chain_spec::{ChainSpec, ConsensusSpec, LOCAL_BFT_KEYS as KEYS};
+    use crate::chain_spec::{BftSpec, ChainSpec, ConsensusSpec, LOCAL_BFT_KEYS as KEYS};
     use crate::client_on;
     use qstack_consensus::bft::{Message, SignedVote, Vote, VoteKind};
     use qstack_core::KeyScheme;
@@ -536,7 +536,7 @@ mod tests {
     #[test]
     fn a_double_sign_seen_on_the_network_is_recorded_on_chain() {
         let spec = ChainSpec::load("local-bft").unwrap();
-        let ConsensusSpec::Bft { timeouts, .. } = &spec.consensus else {
+        let ConsensusSpec::Bft(BftSpec { timeouts, .. }) = &spec.consensus else {
             panic!("local-bft is a bft spec")
         };
         let config = timeouts.config();

@@ -42,109 +42,30 @@ pub enum ChainType {
     Live,
 }
 
-/// Consensus configuration, tagged by `engine`.
+/// Consensus configuration, tagged by `engine`. Each engine's section is
+/// its own module's type (`qstack_consensus::dev::DevSpec`,
+/// `qstack_consensus::bft::BftSpec`), parsed and checked beside the engine.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "engine", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(tag = "engine", rename_all = "camelCase")]
 pub enum ConsensusSpec {
     /// One authoring node.
-    #[serde(rename_all = "camelCase")]
-    Dev {
-        /// Milliseconds between blocks; 0 = a block as soon as transactions arrive.
-        #[serde(default)]
-        block_time_ms: u64,
-    },
-    /// BFT-DPoS: Tendermint rounds among a validator list; blocks are final
-    /// when committed (the commit certificate is the justification).
-    #[serde(rename_all = "camelCase")]
-    Bft {
-        /// The validators: consensus public keys (0x-hex, SCALE, any scheme) and voting power.
-        validators: Vec<BftValidatorSpec>,
-        /// Least time between blocks (ms); the proposer waits this long after
-        /// its parent before building (CometBFT's `timeout_commit`).
-        #[serde(default = "default_bft_block_time")]
-        block_time_ms: u64,
-        /// Round timeouts.
-        #[serde(default)]
-        timeouts: BftTimeouts,
-    },
+    Dev(DevSpec),
+    /// BFT-DPoS: Tendermint rounds among a validator list.
+    Bft(BftSpec),
 }
 
-fn default_bft_block_time() -> u64 {
-    1000
-}
-
-/// One BFT validator in a chain spec.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct BftValidatorSpec {
-    /// Consensus key as `qstack key inspect --output json` prints `publicKey`.
-    pub public_key: String,
-    /// Voting power (> 0).
-    pub power: u64,
-}
-
-/// Tendermint timeouts (ms); round r waits `base + r × incrementMs`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct BftTimeouts {
-    /// Wait for a proposal.
-    pub propose_ms: u64,
-    /// Wait after a prevote quorum for anything.
-    pub prevote_ms: u64,
-    /// Wait after a precommit quorum for anything.
-    pub precommit_ms: u64,
-    /// Added per round.
-    pub increment_ms: u64,
-}
-
-impl BftTimeouts {
-    /// The BFT core's configuration with these timeouts.
-    pub fn config(&self) -> qstack_consensus::bft::BftConfig {
-        qstack_consensus::bft::BftConfig {
-            propose: self.propose_ms,
-            prevote: self.prevote_ms,
-            precommit: self.precommit_ms,
-            increment: self.increment_ms,
-            ..Default::default()
-        }
-    }
-}
-
-impl Default for BftTimeouts {
-    fn default() -> Self {
-        BftTimeouts {
-            propose_ms: 3000,
-            prevote_ms: 1000,
-            precommit_ms: 1000,
-            increment_ms: 500,
-        }
-    }
-}
+pub use qstack_consensus::bft::{BftSpec, BftTimeouts, BftValidatorSpec};
+pub use qstack_consensus::dev::DevSpec;
 
 impl ConsensusSpec {
     /// The BFT validator set, for a `bft` spec.
     pub fn bft_validators(&self) -> Result<Option<qstack_consensus::bft::ValidatorSet>> {
-        let ConsensusSpec::Bft { validators, .. } = self else {
+        let ConsensusSpec::Bft(bft) = self else {
             return Ok(None);
         };
-        let mut list = Vec::with_capacity(validators.len());
-        for (i, v) in validators.iter().enumerate() {
-            let bytes = decode_hex(
-                &format!("consensus.validators[{i}].publicKey"),
-                &v.public_key,
-            )?;
-            let public = <qstack_core::PublicKey as codec::DecodeAll>::decode_all(&mut &bytes[..])
-                .map_err(|e| {
-                    anyhow::anyhow!("consensus.validators[{i}].publicKey: not a public key: {e}")
-                })?;
-            list.push(qstack_consensus::bft::Validator {
-                public,
-                power: v.power,
-            });
-        }
-        qstack_consensus::bft::ValidatorSet::new(list)
+        bft.validator_set()
             .map(Some)
-            .map_err(|e| anyhow::anyhow!("consensus.validators: {e:?}"))
+            .map_err(|e| anyhow::anyhow!("{e}"))
     }
 }
 
@@ -262,7 +183,7 @@ impl ChainSpec {
                 // The runtime checks double-sign evidence against the BFT
                 // set: the spec's validators, unless the patch names them
                 // (or pins other code, which may not know the field).
-                if let (ConsensusSpec::Bft { validators, .. }, None, Some(obj)) =
+                if let (ConsensusSpec::Bft(BftSpec { validators, .. }), None, Some(obj)) =
                     (&self.consensus, code, patch.as_object_mut())
                 {
                     obj.entry("evidence")

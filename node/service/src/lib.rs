@@ -20,9 +20,8 @@ pub use rpc::Node;
 pub use txpool::TxPool;
 
 use anyhow::{Context, Result};
-use chain_spec::{ChainSpec, ConsensusSpec};
+use chain_spec::{BftSpec, ChainSpec, ConsensusSpec};
 use qstack_client::{Client, GenesisSource};
-use qstack_consensus::dev::SealMode;
 use qstack_core::AccountId;
 use qstack_executor::{Executor, ExecutorConfig};
 use qstack_runtime_primitives::Header;
@@ -144,12 +143,8 @@ pub async fn run(config: NodeConfig) -> Result<()> {
     tracing::info!(target: "qstack", "JSON-RPC listening on {}", rpc.local_addr());
 
     let result = match &config.spec.consensus {
-        ConsensusSpec::Dev { block_time_ms } => {
-            let mode = if *block_time_ms > 0 && !config.instant_seal {
-                SealMode::Interval(*block_time_ms)
-            } else {
-                SealMode::Instant
-            };
+        ConsensusSpec::Dev(dev_spec) => {
+            let mode = dev_spec.seal_mode(config.instant_seal);
             let shutdown = tokio::signal::ctrl_c();
             dev::run(
                 client,
@@ -162,11 +157,11 @@ pub async fn run(config: NodeConfig) -> Result<()> {
             )
             .await
         }
-        ConsensusSpec::Bft {
+        ConsensusSpec::Bft(BftSpec {
             block_time_ms,
             timeouts,
             ..
-        } => {
+        }) => {
             let set = bft_set.context("a bft spec has validators")?;
             let chain_dir = config
                 .db_path

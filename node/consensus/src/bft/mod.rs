@@ -67,6 +67,7 @@
 
 mod core;
 mod engine;
+pub mod spec;
 pub mod store;
 mod types;
 
@@ -77,4 +78,5 @@ mod tests;
 
 pub use self::core::{BftAction, BftConfig, BftInput, Tendermint};
 pub use self::engine::BftEngine;
+pub use self::spec::{BftSpec, BftSpecError, BftTimeouts, BftValidatorSpec};
 pub use self::types::*;

@@ -339,6 +339,30 @@ impl Client {
         self.commit(checked.block, justification, checked.delta, finalized)
     }
 
+    /// Makes stored block `hash` the best block (an engine's fork choice,
+    /// `Action::SetBest`) and tells best-head subscribers. Refused, changing
+    /// nothing, if it would revert finality or its state is gone.
+    pub fn set_best(&self, hash: H256) -> Result<(), ClientError> {
+        let _guard = self.import_lock.lock();
+        let header = self.header_or_err(&hash)?;
+        self.store.set_best(hash)?;
+        tracing::info!(target: "qstack::client", "best block set to #{} ({hash})", header.number);
+        let _ = self.best_heads.send(header);
+        Ok(())
+    }
+
+    /// Finalises best-chain block `hash` after its import (an engine's
+    /// `Action::Finalize`, e.g. PoW's k-deep rule), storing `justification`
+    /// with it if given, and tells finalised-head subscribers. Finality never
+    /// moves back.
+    pub fn finalize(&self, hash: H256, justification: Option<Vec<u8>>) -> Result<(), ClientError> {
+        let _guard = self.import_lock.lock();
+        let header = self.header_or_err(&hash)?;
+        self.store.finalize(hash, justification)?;
+        let _ = self.finalized_heads.send(header);
+        Ok(())
+    }
+
     /// Executes `block` on its parent's state and checks its roots without
     /// storing anything: a consensus engine's `valid(v)`. The result commits
     /// later with [`Client::commit_built`] without running it again.

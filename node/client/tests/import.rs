@@ -272,3 +272,41 @@ fn forks_are_kept_and_the_longer_chain_becomes_best() {
     assert!(finalizer.import_block(a3, None, false).is_err());
     assert_eq!(finalizer.info().unwrap().best_hash, b2.header.hash());
 }
+
+#[test]
+fn an_engine_chooses_the_best_block_and_finalises_later() {
+    let builder = client();
+    let genesis = builder.info().unwrap().best_hash;
+    let a1 = build_with(&builder, genesis, 1, &[], false);
+    let b1 = build_with(&builder, genesis, 2, &[], false);
+    let b2 = build_with(&builder, b1.header.hash(), 3, &[], false);
+    let c = client();
+    for b in [&a1, &b1] {
+        c.import_block(b.clone(), None, false).unwrap();
+    }
+    assert_eq!(c.info().unwrap().best_hash, a1.header.hash());
+    let mut best = c.subscribe_best();
+    let mut finalized = c.subscribe_finalized();
+
+    // A fork choice (PoW's heavier subtree): the other block of the same
+    // height becomes best; subscribers hear of it.
+    c.set_best(b1.header.hash()).unwrap();
+    assert_eq!(c.info().unwrap().best_hash, b1.header.hash());
+    assert_eq!(c.hash_of(1).unwrap(), Some(b1.header.hash()));
+    assert_eq!(best.try_recv().unwrap().hash(), b1.header.hash());
+
+    // Finality later, k deep, with a justification stored beside it.
+    c.import_block(b2.clone(), None, false).unwrap();
+    c.finalize(b1.header.hash(), Some(b"seal".to_vec()))
+        .unwrap();
+    assert_eq!(c.info().unwrap().finalized_hash, b1.header.hash());
+    assert_eq!(finalized.try_recv().unwrap().hash(), b1.header.hash());
+    assert_eq!(
+        c.store().justification(b1.header.hash()).unwrap(),
+        Some(b"seal".to_vec())
+    );
+    // Now no choice may leave the finalised chain, and a refusal changes nothing.
+    assert!(c.set_best(a1.header.hash()).is_err());
+    assert_eq!(c.info().unwrap().best_hash, b2.header.hash());
+    assert!(c.set_best(H256([9; 32])).is_err());
+}

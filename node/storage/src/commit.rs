@@ -143,6 +143,31 @@ impl Store {
         Ok(())
     }
 
+    /// Makes stored block `hash` the best block (a fork choice: PoW's
+    /// heaviest chain, a reorganisation): the canonical index follows its
+    /// chain back to the common ancestor, and heights that leave the pruning
+    /// window go, as when a block is committed as best. Refused if the
+    /// block's state is no longer kept or if it would revert finality; a
+    /// refusal changes nothing.
+    pub fn set_best(&self, hash: H256) -> Result<(), StorageError> {
+        let _guard = self.inner.commit_lock.lock();
+        let header = self
+            .header(hash)?
+            .ok_or(StorageError::UnknownBlock { hash })?;
+        if !self.state_kept(hash)? {
+            return Err(StorageError::StatePruned {
+                hash,
+                number: header.number,
+            });
+        }
+        let mut commit = Commit::new(self);
+        commit.set_best(&header, hash)?;
+        commit.prune(header.number)?;
+        commit.write()?;
+        debug_assert!(matches!(self.best(), Ok(Some((_, h))) if h == hash));
+        Ok(())
+    }
+
     /// Marks best-chain block `hash` finalized, storing `justification` with
     /// it if given. Finality never moves back.
     pub fn finalize(&self, hash: H256, justification: Option<Vec<u8>>) -> Result<(), StorageError> {

@@ -325,3 +325,44 @@ fn finalize_moves_forward_on_the_best_chain_only() {
         Err(StorageError::UnknownBlock { .. })
     ));
 }
+
+#[test]
+fn set_best_moves_the_canonical_chain_and_never_below_finality() {
+    let mut chain = Chain::new(Store::in_memory().unwrap(), genesis_state());
+    let g = chain.genesis;
+    let a1 = chain.import(g, &changes(1), true, false).unwrap();
+    let a2 = chain.import(a1, &changes(2), true, false).unwrap();
+    let b1 = chain.import(g, &changes(101), false, false).unwrap();
+    let b2 = chain.import(b1, &changes(102), false, false).unwrap();
+    assert_eq!(chain.store.best().unwrap(), Some((2, a2)));
+    // A fork choice moves the best block to the other chain of equal height.
+    chain.store.set_best(b2).unwrap();
+    assert_eq!(chain.store.best().unwrap(), Some((2, b2)));
+    for (number, hash) in [(0, g), (1, b1), (2, b2)] {
+        assert_eq!(chain.store.hash_of(number).unwrap(), Some(hash));
+    }
+    // And back, to a lower block: entries above it go.
+    chain.store.set_best(a1).unwrap();
+    assert_eq!(chain.store.best().unwrap(), Some((1, a1)));
+    assert_eq!(chain.store.hash_of(2).unwrap(), None);
+    // Late finality on the chosen chain, then no choice can revert it.
+    chain.store.set_best(a2).unwrap();
+    chain.store.finalize(a2, None).unwrap();
+    let before = (chain.store.best().unwrap(), chain.store.hash_of(1).unwrap());
+    assert!(matches!(
+        chain.store.set_best(b2),
+        Err(StorageError::RevertsFinalized { .. })
+    ));
+    assert_eq!(
+        (chain.store.best().unwrap(), chain.store.hash_of(1).unwrap()),
+        before,
+        "a refused choice changes nothing"
+    );
+    assert!(matches!(
+        chain.store.set_best(H256([7; 32])),
+        Err(StorageError::UnknownBlock { .. })
+    ));
+    for hash in [a1, a2, b1, b2] {
+        assert_block(&chain, hash);
+    }
+}

@@ -102,19 +102,16 @@ impl Test {
     }
 
     /// Runs `f` inside block `self.block` (genesis hash known), then the
-    /// invariant checks.
+    /// invariant checks (System's base builder).
     fn run(self, f: impl FnOnce()) {
-        TestExternalities::new().execute_with(|| {
-            build_genesis(&GenesisConfig {
-                validators: self.validators.clone(),
+        let Test { validators, block } = self;
+        pallet_system::testing::Scenario::new()
+            .with(move || {
+                build_genesis(&GenesisConfig { validators }).expect("valid genesis");
+                pallet_system::BlockHash::insert(&0, &GENESIS);
+                start_block(block);
             })
-            .expect("valid genesis");
-            pallet_system::BlockHash::insert(&0, &GENESIS);
-            start_block(self.block);
-            f();
-            try_state().expect("evidence invariants hold");
-            pallet_system::try_state().expect("system invariants hold");
-        });
+            .run::<Pallet>(f)
     }
 }
 

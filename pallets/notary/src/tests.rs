@@ -3,7 +3,7 @@
 //! wrote nothing.
 
 use super::*;
-use pallet_system::testing::{dispatch_checked, take_events_of};
+use pallet_system::testing::{dispatch_checked, take_events_of, Scenario};
 use qstack_core::Address;
 use qstack_io::TestExternalities;
 use qstack_support::{Origin, Pallet as _, SignedWith};
@@ -19,35 +19,19 @@ fn call(who: AccountId, c: Call) -> Result<(), DispatchError> {
     dispatch_checked(Origin::Signed(who), SignedWith::Master, c)
 }
 
-/// A scenario: a block number, optional genesis JSON, then the body and
-/// the invariants.
-#[derive(Default)]
-struct Test {
-    block: BlockNumber,
-    genesis: Option<&'static str>,
-}
+/// A scenario at block 7, on System's base builder (which checks the
+/// invariants after the body).
+struct Test(Scenario);
 
 impl Test {
     fn new() -> Self {
-        Self {
-            block: 7,
-            ..Self::default()
-        }
+        Self(Scenario::new().at(7))
     }
-    fn genesis(mut self, json: &'static str) -> Self {
-        self.genesis = Some(json);
-        self
+    fn genesis(self, json: &'static str) -> Self {
+        Self(self.0.genesis::<Pallet>(json))
     }
     fn run(self, f: impl FnOnce()) {
-        TestExternalities::new().execute_with(|| {
-            if let Some(json) = self.genesis {
-                let patch = serde_json::from_str(json).expect("test genesis is JSON");
-                qstack_support::genesis::build::<Pallet>(&patch).expect("valid genesis");
-            }
-            pallet_system::Number::put(&self.block);
-            f();
-            try_state().expect("notary invariants hold");
-        });
+        self.0.run::<Pallet>(f)
     }
 }
 

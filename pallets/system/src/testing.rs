@@ -97,3 +97,80 @@ where
     EventCount::kill();
     out
 }
+
+/// The genesis hash of a [`Scenario`] past block 0.
+pub const TEST_GENESIS: qstack_core::H256 = qstack_core::H256([0x47; 32]);
+
+/// One step of a [`Scenario`]'s setup.
+type Step = alloc::boxed::Box<dyn FnOnce()>;
+
+/// The base every pallet's test scenario builds on: fresh state, then the
+/// setup steps in order (a block number, pallets' genesis JSON, registered
+/// master keys, account nonces, anything else), then the test body, then
+/// the invariants of the pallet under test and of System. Events the setup
+/// deposited are forgotten before the body runs, so the body sees only its
+/// own. A pallet's own builder (funded accounts, issued tokens) wraps it
+/// with [`Scenario::with`].
+#[derive(Default)]
+pub struct Scenario {
+    steps: Vec<Step>,
+}
+
+impl Scenario {
+    /// Fresh state at block 0.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Runs inside block `n` (`System::Number`) of a chain whose genesis
+    /// hash is [`TEST_GENESIS`] (unless a step recorded another).
+    pub fn at(self, n: qstack_core::BlockNumber) -> Self {
+        self.with(move || {
+            crate::Number::put(&n);
+            if n > 0 && crate::BlockHash::get(&0).is_none() {
+                crate::BlockHash::insert(&0, &TEST_GENESIS);
+            }
+        })
+    }
+
+    /// Builds `P`'s genesis from a chain-spec genesis patch (JSON text).
+    pub fn genesis<P: Pallet>(self, json: &str) -> Self {
+        let json = alloc::string::String::from(json);
+        self.with(move || {
+            let patch = qstack_support::genesis::parse_patch(&json).expect("test genesis is JSON");
+            qstack_support::genesis::build::<P>(&patch).expect("valid test genesis");
+        })
+    }
+
+    /// Registers `key` as its account's master key.
+    pub fn key(self, key: qstack_core::PublicKey) -> Self {
+        self.with(move || {
+            crate::register_key(&key);
+        })
+    }
+
+    /// Sets `who`'s nonce.
+    pub fn nonce(self, who: qstack_core::AccountId, nonce: qstack_core::Nonce) -> Self {
+        self.with(move || crate::Account::insert(&who, &crate::AccountInfo { nonce }))
+    }
+
+    /// Any other setup step.
+    pub fn with(mut self, step: impl FnOnce() + 'static) -> Self {
+        self.steps.push(alloc::boxed::Box::new(step));
+        self
+    }
+
+    /// Runs the setup, then `body`, then `P::try_state` and System's.
+    pub fn run<P: Pallet>(self, body: impl FnOnce()) {
+        qstack_io::TestExternalities::new().execute_with(|| {
+            for step in self.steps {
+                step();
+            }
+            EventRecord::clear(None);
+            EventCount::kill();
+            body();
+            assert_eq!(P::try_state(), Ok(()), "{} invariants broken", P::NAME);
+            assert_eq!(crate::try_state(), Ok(()), "System invariants broken");
+        });
+    }
+}

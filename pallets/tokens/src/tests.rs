@@ -4,7 +4,7 @@
 
 use super::*;
 use pallet_system::testing::{dispatch, dispatch_as};
-use qstack_io::{storage, TestExternalities};
+use qstack_io::storage;
 use qstack_runtime_primitives::{Digest, DigestItem, AUTHOR_ENGINE_ID};
 use qstack_support::Origin;
 
@@ -123,30 +123,36 @@ impl Test {
         self
     }
 
+    /// Endows, issues and mints (in that order), then runs `f` and the
+    /// invariant checks (System's base builder).
     fn run(self, f: impl FnOnce()) {
-        TestExternalities::new().execute_with(|| {
-            for (who, amount) in &self.endow {
-                endow(who, *amount).expect("endow");
-            }
-            for (issuer, c, max) in &self.tokens {
-                call(*issuer, issue_call(*c, *max)).expect("issue");
-            }
-            for (issuer, c, to, amount) in &self.mints {
-                call(
-                    *issuer,
-                    Call::Mint {
-                        code: *c,
-                        dest: *to,
-                        amount: *amount,
-                        dest_tag: None,
-                    },
-                )
-                .expect("mint");
-            }
-            events();
-            f();
-            try_state().expect("invariants hold");
-        });
+        let Test {
+            endow: endowed,
+            tokens,
+            mints,
+        } = self;
+        pallet_system::testing::Scenario::new()
+            .with(move || {
+                for (who, amount) in &endowed {
+                    endow(who, *amount).expect("endow");
+                }
+                for (issuer, c, max) in &tokens {
+                    call(*issuer, issue_call(*c, *max)).expect("issue");
+                }
+                for (issuer, c, to, amount) in &mints {
+                    call(
+                        *issuer,
+                        Call::Mint {
+                            code: *c,
+                            dest: *to,
+                            amount: *amount,
+                            dest_tag: None,
+                        },
+                    )
+                    .expect("mint");
+                }
+            })
+            .run::<Pallet>(f)
     }
 }
 

@@ -79,6 +79,11 @@ pub fn describe<E: Encode + StaticTypeInfo>(e: &E) -> String {
 /// tree in the runtime).
 pub type Patch = BTreeMap<String, Box<RawValue>>;
 
+/// Parses a genesis patch from JSON text (an object of pallet sections).
+pub fn parse_patch(json: &str) -> Result<Patch, String> {
+    serde_json::from_str(json).map_err(|e| format!("the genesis patch is no JSON object: {e}"))
+}
+
 /// Builds `P`'s genesis from the patch: the value of its one key, or the
 /// object of its keys. Absent keys give the defaults.
 pub fn build<P: Pallet>(patch: &Patch) -> Result<(), String> {

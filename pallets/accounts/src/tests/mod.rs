@@ -45,44 +45,28 @@ pub(crate) fn token(issuer: u8, code: &str) -> AssetId {
     }
 }
 
-/// A fluent test scenario: accounts with registered master keys and nonces.
-#[derive(Default)]
-pub(crate) struct Test {
-    keys: Vec<PublicKey>,
-    nonces: Vec<(AccountId, Nonce)>,
-}
+/// A fluent test scenario: accounts with registered master keys and nonces,
+/// on System's base builder (which checks the invariants after the body).
+pub(crate) struct Test(pallet_system::testing::Scenario);
 
 impl Test {
     pub fn new() -> Self {
-        Self::default()
+        Self(pallet_system::testing::Scenario::new())
     }
 
     /// Registers the sr25519 master key of test account `n` in `System`.
-    pub fn account(mut self, n: u8) -> Self {
-        self.keys.push(sr_key(n));
-        self
+    pub fn account(self, n: u8) -> Self {
+        Self(self.0.key(sr_key(n)))
     }
 
     /// Sets an account's nonce.
-    pub fn nonce(mut self, who: AccountId, n: Nonce) -> Self {
-        self.nonces.push((who, n));
-        self
+    pub fn nonce(self, who: AccountId, n: Nonce) -> Self {
+        Self(self.0.nonce(who, n))
     }
 
     /// Runs `f` on fresh state, then the invariant checks.
     pub fn run(self, f: impl FnOnce()) {
-        TestExternalities::new().execute_with(|| {
-            for k in &self.keys {
-                pallet_system::register_key(k);
-            }
-            for (who, n) in &self.nonces {
-                pallet_system::Account::insert(who, &pallet_system::AccountInfo { nonce: *n });
-            }
-            take_events();
-            f();
-            try_state().expect("accounts invariants hold");
-            pallet_system::try_state().expect("system invariants hold");
-        });
+        self.0.run::<Pallet>(f)
     }
 }
 

@@ -15,6 +15,7 @@ mod params;
 mod runtime;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod testing;
+pub mod views;
 
 pub use backend::{
     AccountInfo, BackendError, BlockData, ChainInfo, ChainType, Justification, PeerInfo,

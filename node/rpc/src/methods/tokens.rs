@@ -12,11 +12,13 @@ use crate::backend::RpcBackend;
 use crate::error::RpcError;
 use crate::params::{kind, parse_account, Args};
 use crate::runtime::{answer, At};
+use crate::views::{
+    to_value, Addr, AllowanceView, Amount, AssetView, BalanceView, BalancesView, TokenInfoView,
+};
 use jsonrpsee::types::Params;
-use qstack_core::{AccountId, Address};
 use qstack_runtime::apis::client::QstackTokensApi;
 use qstack_runtime_primitives::{AssetId, TokenCode};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 const FAILED: &str = "Unable to query tokens.";
 
@@ -72,25 +74,6 @@ fn asset_param(args: &Args, i: usize) -> Res<AssetId> {
     }
 }
 
-fn address(who: &AccountId) -> String {
-    Address::from(*who).to_base58()
-}
-
-/// An asset as JSON: `"native"` or `{"issuer", "code"}`.
-fn asset_json(asset: &AssetId) -> Value {
-    match asset {
-        AssetId::Native => json!("native"),
-        AssetId::Issued { issuer, code } => json!({
-            "issuer": address(issuer),
-            "code": code.to_string(),
-        }),
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// `token_info(issuer, code, at?)`: the token's description and state, or
 /// `null` if that issuer has issued no such token.
 fn token_info(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
@@ -103,18 +86,7 @@ fn token_info(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
         QstackTokensApi::token_info(&At(b, at), issuer, code),
     )?;
     Ok(details.map_or(Value::Null, |t| {
-        json!({
-            "asset": asset_json(&AssetId::Issued { issuer, code }),
-            "name": text(&t.name),
-            "symbol": text(&t.symbol),
-            "decimals": t.decimals,
-            "totalSupply": t.supply.to_string(),
-            "maxSupply": t.max_supply.map(|m| m.to_string()),
-            "holders": t.holders,
-            "paused": t.paused,
-            "globalFreeze": t.global_freeze,
-            "noFreeze": t.no_freeze,
-        })
+        to_value(TokenInfoView::new(AssetId::Issued { issuer, code }, &t))
     }))
 }
 
@@ -126,32 +98,13 @@ fn token_balances(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
     let at = at_or_best(b, args.opt_hash(1)?);
     let list = answer(FAILED, QstackTokensApi::token_balances(&At(b, at), who))?;
     let properties = b.system_info().properties;
-    let balances: Vec<Value> = list
-        .iter()
-        .map(|entry| {
-            let (symbol, decimals) = match &entry.display {
-                Some((symbol, decimals)) => (json!(text(symbol)), json!(decimals)),
-                None => (
-                    properties
-                        .get("tokenSymbol")
-                        .cloned()
-                        .unwrap_or(Value::Null),
-                    properties
-                        .get("tokenDecimals")
-                        .cloned()
-                        .unwrap_or(Value::Null),
-                ),
-            };
-            json!({
-                "asset": asset_json(&entry.asset),
-                "symbol": symbol,
-                "decimals": decimals,
-                "free": entry.holding.free.to_string(),
-                "frozen": entry.holding.frozen.to_string(),
-            })
-        })
-        .collect();
-    Ok(json!({ "address": address(&who), "balances": balances }))
+    Ok(to_value(BalancesView {
+        address: Addr(who),
+        balances: list
+            .iter()
+            .map(|entry| BalanceView::new(entry, &properties))
+            .collect(),
+    }))
 }
 
 /// `token_allowance(asset, owner, spender, at?)`: what `spender` may still
@@ -166,10 +119,10 @@ fn token_allowance(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
         FAILED,
         QstackTokensApi::token_allowance(&At(b, at), asset, owner, spender),
     )?;
-    Ok(json!({
-        "asset": asset_json(&asset),
-        "owner": address(&owner),
-        "spender": address(&spender),
-        "allowance": allowance.to_string(),
+    Ok(to_value(AllowanceView {
+        asset: AssetView(asset),
+        owner: Addr(owner),
+        spender: Addr(spender),
+        allowance: Amount(allowance),
     }))
 }

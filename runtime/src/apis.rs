@@ -6,7 +6,7 @@
 //! ([`client`]) the node's RPC uses.
 
 use crate::executive::{self, BlockError};
-use crate::{accounts, genesis, metadata, system, tokens, Extrinsic, VERSION};
+use crate::{accounts, evidence, genesis, metadata, system, tokens, Extrinsic, VERSION};
 use alloc::string::String;
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
@@ -148,6 +148,14 @@ qstack_support::runtime_apis! { export = crate::wasm::call;
         /// What `spender` may still move of `owner`'s `asset`.
         client fn token_allowance(asset: AssetId, owner: AccountId, spender: AccountId) -> Balance
             => tokens::allowance(&asset, &owner, &spender);
+    }
+    /// What the node's consensus engine runs with (DESIGN §2).
+    Consensus: 1 {
+        /// The engine's configuration in this block's state, engine-defined
+        /// SCALE (the BFT validator set: `Vec<{public, power}>` in index
+        /// order), or `None` on a chain that keeps none (dev). The node hands
+        /// a change to its engine, in force two blocks later.
+        node fn config() -> Option<Vec<u8>> => evidence::consensus_config();
     }
     /// Notarised document hashes.
     NotaryApi: 1 {

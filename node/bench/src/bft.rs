@@ -1,5 +1,5 @@
 //! `qstack benchmark bft`: four BFT validators in one process, each with its
-//! own RocksDB client, pool, libp2p network on loopback and BFT shell — the
+//! own RocksDB client, pool, libp2p network on loopback and the BFT engine on the generic shell — the
 //! keys and validator set of `chain-specs/local-bft.json` (hybrid, hybrid,
 //! sr25519, Falcon-512). Signed transfers are submitted at a steady rate,
 //! round-robin to the validators' pools and gossiped; the benchmark reports

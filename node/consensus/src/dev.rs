@@ -69,6 +69,8 @@ impl DevEngine {
         Action::BuildBlock {
             request,
             parent: None,
+            transactions: None,
+            inherents: Vec::new(),
         }
     }
 
@@ -162,6 +164,8 @@ mod tests {
         Action::BuildBlock {
             request,
             parent: None,
+            transactions: None,
+            inherents: Vec::new(),
         }
     }
 

@@ -7,22 +7,33 @@
 //! clock; the node's shell carries the actions out, in order. Engines are
 //! chosen by the chain spec (`consensus.engine`).
 //!
+//! One shell runs every engine (`qstack_service::shell::Shell<E>`); the
+//! seeded network simulation ([`sim`], tests only) plays that shell for any
+//! engine, so a new engine gets both without engine-specific code. What an
+//! engine brings besides its core: a [`Durable`] store for its `Persist`
+//! writes (a file format of its own) and, if synced blocks need a proof, a
+//! [`Verifier`] the network's import path shares.
+//!
 //! How the four engines use it:
 //! - [`dev`]: `TransactionsReady`/`Tick` → `BuildBlock`; `Built` →
 //!   `ImportBlock` (no proof); imported → `Finalize` ([`Finality::Instant`]).
 //! - [`bft`] ([`bft::BftEngine`]): the core's proposal request is
-//!   `BuildBlock` and `valid(v)` is `CheckBlock`; signer state and the WAL are
-//!   `Persist` (always before the `Broadcast` they protect); a decision is
+//!   `BuildBlock` (with the double signs it caught as inherent data), the
+//!   built block is `ShareBlock`ed before the proposal naming it, and
+//!   `valid(v)` is `CheckBlock`; signer state and the WAL are `Persist`
+//!   (always before the `Broadcast` they protect); a decision is
 //!   `ImportBlock` with the commit certificate, then `Finalize`; equivocation
-//!   is `Report`; the validator set of a height comes in as `Config`.
+//!   is `Report`; the runtime's validator set comes in as `Config`; synced
+//!   blocks' certificates are checked by [`bft::BftVerifier`].
 //! - vote (XRPL-style): positions on candidate transaction sets are
-//!   `Broadcast`; once a set passes the threshold, `BuildBlock` with it; the
-//!   resulting ledger's validations are messages too, and 80 % of them on
-//!   one hash is `ImportBlock` + `Finalize`. Instant finality.
+//!   `Broadcast`; once a set passes the threshold, `BuildBlock` naming
+//!   exactly those transactions; the resulting ledger's validations are
+//!   messages too, and 80 % of them on one hash is `ImportBlock` +
+//!   `Finalize`. Instant finality.
 //! - pow: `BuildBlock` makes a template, the engine (or a worker it wakes)
 //!   searches the seal and imports with it as the proof; blocks from peers
-//!   arrive as `BlockImported` (the shell verified their seal with the
-//!   engine's rules); the engine keeps the block tree, answers with
+//!   arrive as `BlockImported` (the network checked their seal with the
+//!   engine's [`Verifier`]); the engine keeps the block tree, answers with
 //!   `SetBest` when the heaviest subtree changes (a reorg) and `Finalize`s
 //!   only blocks buried [`Finality::Probabilistic`] deep.
 #![cfg_attr(
@@ -37,8 +48,21 @@
 
 pub mod bft;
 pub mod dev;
+#[cfg(test)]
+pub mod sim;
 
 use qstack_core::H256;
+use std::sync::Arc;
+
+/// A peer as the shell knows it: the network's peer id, opaque to engines
+/// (libp2p's `PeerId` bytes on a node, the node index in a simulation).
+/// Engines compare peers and hand them back; they never parse them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Peer(pub Vec<u8>);
+
+/// Inherent data an engine adds to a block it asks for: (identifier, SCALE
+/// bytes), e.g. the BFT engine's double-sign evidence under `*b"evidence"`.
+pub type InherentItem = ([u8; 8], Vec<u8>);
 
 /// Milliseconds on the node's monotonic clock (an input, never read inside).
 pub type Millis = u64;
@@ -90,8 +114,8 @@ pub enum Input {
     },
     /// A consensus message from a peer (engine-defined encoding).
     Message {
-        /// Peer index in the shell's peer table.
-        from: u64,
+        /// Who sent it (the gossip source).
+        from: Peer,
         /// The bytes.
         bytes: Vec<u8>,
     },
@@ -122,15 +146,24 @@ pub enum Persist {
 /// What the shell must do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
-    /// Build a block on `parent` (the best block if `None`) from the pool and
-    /// answer with [`Input::Built`] (or [`Input::BuildFailed`]); keep it
-    /// until [`Action::ImportBlock`] names it.
+    /// Build a block on `parent` (the best block if `None`) and answer with
+    /// [`Input::Built`] (or [`Input::BuildFailed`]); keep it until
+    /// [`Action::ImportBlock`] names it.
     BuildBlock {
         /// Echoed in the answer.
         request: u64,
         /// The parent.
         parent: Option<H256>,
+        /// Exactly these pool transactions (by hash), in this order; the
+        /// build fails if one is not in the pool. `None`: whatever the pool
+        /// has ready (the vote engine names the set its validators agreed).
+        transactions: Option<Vec<H256>>,
+        /// Inherent data of the engine's own, besides the timestamp.
+        inherents: Vec<InherentItem>,
     },
+    /// Gossip the body of a block built here, so peers can check it
+    /// ([`Action::CheckBlock`]) before it is decided.
+    ShareBlock(H256),
     /// Execute a block received from a peer without storing it; answer with
     /// [`Input::Checked`] (once the block is here, if it is not yet).
     CheckBlock {
@@ -183,4 +216,41 @@ pub trait Engine: Send {
     fn start(&mut self, now: Millis) -> Vec<Action>;
     /// How blocks become final.
     fn finality(&self) -> Finality;
+    /// The check a block that arrives by sync must pass before it is
+    /// imported (the BFT commit certificate, the PoW seal), shared with the
+    /// network's import path; `None`: blocks need no proof (dev).
+    fn verifier(&self) -> Option<Arc<dyn Verifier>> {
+        None
+    }
+}
+
+/// Checks a block's justification against the engine's rules. Runs off the
+/// engine's thread (the network's sync path), so it shares only what it
+/// needs, behind its own locks.
+pub trait Verifier: Send + Sync {
+    /// Whether `justification` proves block `hash` at `number` (`Err`: why
+    /// not, for the log and the peer's score).
+    fn verify(&self, hash: &H256, number: u64, justification: Option<&[u8]>) -> Result<(), String>;
+}
+
+/// Where a shell carries out [`Action::Persist`]: files on a node, memory in
+/// a simulation. Each engine that persists brings its own (the BFT engine's
+/// checks its signer state and WAL records and keeps their file formats);
+/// a write is complete (synced) when `persist` returns.
+pub trait Durable: Send {
+    /// Writes `p` durably.
+    fn persist(&mut self, p: &Persist) -> Result<(), String>;
+}
+
+/// The store of an engine that persists nothing (dev): any write is an
+/// error, since an engine that asks to persist must have somewhere to.
+#[derive(Debug, Default)]
+pub struct NothingDurable;
+
+impl Durable for NothingDurable {
+    fn persist(&mut self, p: &Persist) -> Result<(), String> {
+        Err(format!(
+            "this engine was started without a durable store but asked to persist {p:?}"
+        ))
+    }
 }

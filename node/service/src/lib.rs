@@ -1,8 +1,8 @@
 //! The qstack node service: everything a running node wires together. It
 //! opens the database and the client over it, keeps the transaction pool,
 //! joins the network, serves JSON-RPC and runs the chain spec's consensus
-//! engine (the dev and BFT shells); it also owns chain specs and the
-//! validator keystore. The `qstack` binary parses options into a
+//! engine (dev or BFT, both on the one generic [`shell::Shell`]); it also
+//! owns chain specs and the validator keystore. The `qstack` binary parses options into a
 //! [`NodeConfig`] and calls [`run`]; benchmarks and in-process tests use the
 //! parts.
 
@@ -13,6 +13,7 @@ pub mod dev;
 pub mod keystore;
 mod net;
 mod rpc;
+pub mod shell;
 mod txpool;
 
 pub use net::{Justify, NetChain};
@@ -22,9 +23,9 @@ pub use txpool::TxPool;
 use anyhow::{Context, Result};
 use chain_spec::{BftSpec, ChainSpec, ConsensusSpec};
 use qstack_client::{Client, GenesisSource};
+use qstack_consensus::Engine;
 use qstack_core::AccountId;
 use qstack_executor::{Executor, ExecutorConfig};
-use qstack_runtime_primitives::Header;
 use qstack_storage::{PruningMode, Store, StoreConfig};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -97,6 +98,18 @@ pub fn client_on(
     Ok(Client::new(Arc::new(store), executor.clone(), genesis)?)
 }
 
+/// The engine the chain spec chose, set up.
+enum Chosen {
+    Dev(qstack_consensus::dev::SealMode),
+    Bft(
+        Box<(
+            qstack_consensus::bft::BftEngine,
+            qstack_consensus::bft::store::BftDisk,
+            bft::BftParams,
+        )>,
+    ),
+}
+
 /// Runs the node until Ctrl-C.
 pub async fn run(config: NodeConfig) -> Result<()> {
     let client = Arc::new(open_client(
@@ -107,13 +120,48 @@ pub async fn run(config: NodeConfig) -> Result<()> {
     let info = client.info()?;
     tracing::info!(target: "qstack", "chain {} ({}), genesis {}, best #{} ({})", config.spec.name, config.spec.id, info.genesis_hash, info.best_number, info.best_hash);
     let txpool = Arc::new(TxPool::new());
-    let bft_set = config.spec.consensus.bft_validators()?;
-    let justify: Option<Justify> = bft_set.clone().map(|set| {
-        let genesis = info.genesis_hash;
-        Arc::new(move |h: &Header, j: Option<&[u8]>| {
-            bft::verify_justification(&genesis, &set, h, j)
-        }) as Justify
-    });
+    // The engine is set up before the network, whose sync path checks
+    // blocks with the engine's verifier.
+    let chosen = match &config.spec.consensus {
+        ConsensusSpec::Dev(dev_spec) => Chosen::Dev(dev_spec.seal_mode(config.instant_seal)),
+        ConsensusSpec::Bft(BftSpec {
+            block_time_ms,
+            timeouts,
+            ..
+        }) => {
+            let set = config
+                .spec
+                .consensus
+                .bft_validators()?
+                .context("a bft spec has validators")?;
+            let chain_dir = config
+                .db_path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| config.db_path.clone());
+            let key = if config.validator {
+                Some(crate::keystore::load(
+                    &chain_dir.join("keystore").join("validator.json"),
+                )?)
+            } else {
+                None
+            };
+            let params = bft::BftParams {
+                set,
+                config: timeouts.config(),
+                block_time_ms: *block_time_ms,
+                key,
+                dir: chain_dir.join("bft"),
+                author: config.author,
+            };
+            let (engine, disk) = bft::engine(&client, &params)?;
+            Chosen::Bft(Box::new((engine, disk, params)))
+        }
+    };
+    let justify: Option<Justify> = match &chosen {
+        Chosen::Dev(_) => None,
+        Chosen::Bft(b) => b.0.verifier().map(bft::justify_with),
+    };
     let (network, consensus_messages) = qstack_network::start(
         config.network,
         Arc::new(NetChain {
@@ -142,56 +190,33 @@ pub async fn run(config: NodeConfig) -> Result<()> {
     .await?;
     tracing::info!(target: "qstack", "JSON-RPC listening on {}", rpc.local_addr());
 
-    let result = match &config.spec.consensus {
-        ConsensusSpec::Dev(dev_spec) => {
-            let mode = dev_spec.seal_mode(config.instant_seal);
-            let shutdown = tokio::signal::ctrl_c();
-            dev::run(
-                client,
-                txpool,
-                network,
-                mode,
-                config.validator,
-                config.author,
-                shutdown,
-            )
-            .await
-        }
-        ConsensusSpec::Bft(BftSpec {
-            block_time_ms,
-            timeouts,
-            ..
-        }) => {
-            let set = bft_set.context("a bft spec has validators")?;
-            let chain_dir = config
-                .db_path
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| config.db_path.clone());
-            let key = if config.validator {
-                Some(crate::keystore::load(
-                    &chain_dir.join("keystore").join("validator.json"),
-                )?)
-            } else {
-                None
-            };
-            let params = bft::BftParams {
-                set,
-                config: timeouts.config(),
-                block_time_ms: *block_time_ms,
-                key,
-                dir: chain_dir.join("bft"),
-                author: config.author,
-            };
-            let shutdown = async {
-                let _ = tokio::signal::ctrl_c().await;
-            };
-            bft::run(
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let result = match chosen {
+        Chosen::Bft(b) => {
+            let (engine, disk, params) = *b;
+            bft::run_engine(
                 client,
                 txpool,
                 network,
                 consensus_messages,
-                params,
+                engine,
+                disk,
+                &params,
+                shutdown,
+            )
+            .await
+        }
+        Chosen::Dev(mode) => {
+            dev::run(
+                client,
+                txpool,
+                network,
+                consensus_messages,
+                mode,
+                config.validator,
+                config.author,
                 shutdown,
             )
             .await

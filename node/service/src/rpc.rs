@@ -32,10 +32,11 @@ pub struct Node {
 }
 
 /// The client's runtime at a block, for the runtime's typed API callers.
-struct AtBlock<'a>(&'a Client, H256);
+pub(crate) struct AtBlock<'a>(pub(crate) &'a Client, pub(crate) H256);
 
 /// Why a typed runtime call failed.
-enum CallError {
+#[derive(Debug)]
+pub(crate) enum CallError {
     Client(qstack_client::ClientError),
     Output(OutputError),
 }

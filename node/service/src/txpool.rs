@@ -96,6 +96,13 @@ impl TxPool {
         self.notify(&events);
     }
 
+    /// Pool upkeep after block `hash` (holding `included`) became final
+    /// after its import: watchers of its transactions hear of it.
+    pub(crate) fn on_finalized(&self, hash: H256, included: &[TxHash]) {
+        let events = self.pool.lock().on_finalized(hash, included);
+        self.notify(&events);
+    }
+
     pub(crate) fn notify(&self, events: &[(TxHash, TxEvent)]) {
         let mut watchers = self.watchers.lock();
         for (hash, event) in events {

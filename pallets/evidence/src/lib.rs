@@ -78,7 +78,7 @@ pub use report::{check_evidence, filter_reportable, validate};
 /// This pallet's permanent index in every qstack runtime.
 pub const PALLET_INDEX: u8 = 4;
 /// Inherent identifier of the evidence (data: SCALE `Vec<Evidence>`).
-pub const INHERENT_IDENTIFIER: [u8; 8] = *b"evidence";
+pub const INHERENT_IDENTIFIER: [u8; 8] = qstack_consensus_primitives::EVIDENCE_INHERENT;
 /// Most validators in the set.
 pub const MAX_VALIDATORS: u32 = 1_000;
 /// Most pieces of offered evidence the inherent builder looks at (each
@@ -90,7 +90,7 @@ constants! {
     MaxEvidencePerBlock: pub const MAX_EVIDENCE_PER_BLOCK: u32 = 16;
     /// Oldest evidence accepted (heights below the current block); offences
     /// are kept as long.
-    MaxEvidenceAge: pub const MAX_EVIDENCE_AGE: Height = 1_000;
+    MaxEvidenceAge: pub const MAX_EVIDENCE_AGE: Height = qstack_consensus_primitives::MAX_EVIDENCE_AGE;
     /// Most offences recorded for one height.
     MaxOffencesPerHeight: pub const MAX_OFFENCES_PER_HEIGHT: u32 = 64;
     /// Most offences recorded in all.
@@ -433,6 +433,18 @@ pub fn validator_key(index: u32) -> Option<PublicKey> {
         return None;
     }
     Validators::get(&index).map(|v| v.public)
+}
+
+/// The BFT validator set as the node's consensus engine takes it (runtime
+/// API `Consensus_config`): SCALE `Vec<Validator>` in index order, or `None`
+/// on a chain without BFT validators.
+pub fn consensus_config() -> Option<Vec<u8>> {
+    let count = ValidatorCount::get().unwrap_or(0);
+    if count == 0 {
+        return None;
+    }
+    let set: Vec<Validator> = (0..count).filter_map(|i| Validators::get(&i)).collect();
+    Some(set.encode())
 }
 
 /// Start of block `number`: forgets the offences that just became older

@@ -39,6 +39,14 @@ pub type Round = u32;
 /// signature can never be replayed as a transaction or another protocol's.
 pub const SIGN_DOMAIN: &[u8] = b"qstack/bft/v1";
 
+/// Inherent identifier under which a block author offers [`Evidence`] to the
+/// runtime (data: SCALE `Vec<Evidence>`).
+pub const EVIDENCE_INHERENT: [u8; 8] = *b"evidence";
+
+/// Oldest evidence the chain accepts, in heights below the block that
+/// carries it; engines drop what they hold for longer.
+pub const MAX_EVIDENCE_AGE: Height = 1_000;
+
 /// A step of a round. Ordered: a signer only moves forward through
 /// (height, round, step).
 #[derive(

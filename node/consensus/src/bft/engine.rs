@@ -3,21 +3,102 @@
 //! their (height, round), the WAL records (`Persist::Append`) written before
 //! a received message is acted on and before our own is sent, the signer
 //! state (`Persist::State`), a fresh log per height (`Persist::NewLog`),
-//! catching up when sync imports past the core's height, and validator sets
-//! arriving from the runtime (`Input::Config`).
+//! catching up when sync imports past the core's height, validator sets
+//! arriving from the runtime (`Input::Config`), the double signs it caught
+//! kept for the blocks it proposes (inherent data `*b"evidence"`), and the
+//! commit-certificate check of synced blocks ([`BftVerifier`]).
 
 use super::store::WalRecord;
 use super::{
-    BftAction, BftConfig, BftInput, Height, Message, Round, SignerState, Tendermint, Validator,
-    ValidatorSet,
+    BftAction, BftConfig, BftInput, CommitCertificate, Evidence, Height, Message, Round,
+    SignerState, Tendermint, Validator, ValidatorSet,
 };
-use crate::{Action, Engine, Finality, Input, Millis, Persist};
+use crate::{Action, Engine, Finality, Input, Millis, Persist, Verifier};
 use codec::{DecodeAll, Encode};
+use qstack_consensus_primitives::{EVIDENCE_INHERENT, MAX_EVIDENCE_AGE};
 use qstack_core::{Pair, H256};
 use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, RwLock};
 
 /// Build requests kept unanswered at most (a core asks once per round).
 const MAX_REQUESTS: usize = 64;
+
+/// Double signs kept to offer to the chain at most (oldest dropped first).
+pub const MAX_PENDING_EVIDENCE: usize = 64;
+
+/// Validator sets the verifier keeps at most (older ones are dropped: their
+/// heights are long final).
+const MAX_KNOWN_SETS: usize = 64;
+
+/// Checks a synced block's commit certificate: for exactly this block, signed
+/// by more than 2/3 of the power of the validator set of its height (the
+/// genesis set, or the latest the runtime scheduled at or below it). Shared
+/// between the engine (which learns new sets) and the network's import path.
+#[derive(Debug)]
+pub struct BftVerifier {
+    chain: H256,
+    /// First height → set, from the genesis set on.
+    sets: RwLock<BTreeMap<Height, ValidatorSet>>,
+}
+
+impl BftVerifier {
+    /// A verifier for chain `chain` whose blocks from height 1 on are signed
+    /// by `genesis_set`.
+    pub fn new(chain: H256, genesis_set: ValidatorSet) -> Self {
+        Self {
+            chain,
+            sets: RwLock::new(BTreeMap::from([(1, genesis_set)])),
+        }
+    }
+
+    /// Blocks from `from` on are signed by `set`.
+    pub fn schedule(&self, from: Height, set: ValidatorSet) {
+        let mut sets = match self.sets.write() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        sets.insert(from, set);
+        while sets.len() > MAX_KNOWN_SETS {
+            sets.pop_first();
+        }
+    }
+
+    /// The certificate `justification`, checked for block `hash` at `number`.
+    pub fn check(
+        &self,
+        hash: &H256,
+        number: u64,
+        justification: Option<&[u8]>,
+    ) -> Result<CommitCertificate, String> {
+        let bytes = justification.ok_or("no commit certificate")?;
+        let cert = CommitCertificate::decode_all(&mut &bytes[..])
+            .map_err(|e| format!("commit certificate does not decode: {e}"))?;
+        if cert.value != *hash || cert.height != number {
+            return Err(format!(
+                "commit certificate is for #{} {}, not this block",
+                cert.height, cert.value
+            ));
+        }
+        let sets = match self.sets.read() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let set = sets
+            .range(..=number)
+            .next_back()
+            .map(|(_, s)| s)
+            .ok_or_else(|| format!("no validator set known for height {number}"))?;
+        cert.verify(&self.chain, set)
+            .map_err(|e| format!("commit certificate: {e:?}"))?;
+        Ok(cert)
+    }
+}
+
+impl Verifier for BftVerifier {
+    fn verify(&self, hash: &H256, number: u64, justification: Option<&[u8]>) -> Result<(), String> {
+        self.check(hash, number, justification).map(|_| ())
+    }
+}
 
 /// The BFT engine.
 #[derive(Debug)]
@@ -38,6 +119,17 @@ pub struct BftEngine {
     /// gossip duplicates are not written again, so a long stall cannot fill
     /// the log.
     logged: HashSet<[u8; 32]>,
+    /// Double signs the core caught, with the height they were seen at, to
+    /// put in the blocks we propose (the runtime keeps what is new and
+    /// valid, so they stay until too old for the chain).
+    evidence: Vec<(Height, Evidence)>,
+    /// Checks synced blocks; learns the sets the runtime schedules.
+    verifier: Arc<BftVerifier>,
+    /// Validator sets from the runtime (`Input::Config`) by first height.
+    configs: BTreeMap<Height, Vec<Validator>>,
+    /// Whether [`Engine::start`] ran (a set for the current height can only
+    /// replace the core's before it).
+    started: bool,
 }
 
 impl BftEngine {
@@ -63,6 +155,7 @@ impl BftEngine {
             height,
             signer,
         );
+        let verifier = Arc::new(BftVerifier::new(chain, genesis_set.clone()));
         Self {
             core,
             config,
@@ -73,7 +166,93 @@ impl BftEngine {
             next_request: 0,
             replay: wal,
             logged: HashSet::new(),
+            evidence: Vec::new(),
+            verifier,
+            configs: BTreeMap::new(),
+            started: false,
         }
+    }
+
+    /// The validators of `height`: the runtime's latest set at or below it,
+    /// else the genesis set.
+    fn validators_for(&self, height: Height) -> &[Validator] {
+        match self.configs.range(..=height).next_back() {
+            Some((_, list)) => list,
+            None => self.genesis_set.validators(),
+        }
+    }
+
+    /// The set of `height` with its proposer priorities: a runtime set in
+    /// force from `from` starts there with fresh priorities and advances
+    /// once per height, as the core does.
+    fn set_for(&self, height: Height) -> ValidatorSet {
+        match self.configs.range(..=height).next_back() {
+            Some((from, list)) => match ValidatorSet::new(list.clone()) {
+                Ok(s) => s.advanced(height.saturating_sub(*from)),
+                Err(_) => self.genesis_set.advanced(height.saturating_sub(1)),
+            },
+            None => self.genesis_set.advanced(height.saturating_sub(1)),
+        }
+    }
+
+    /// A validator set from the runtime, in force from `number`: ignored if
+    /// it is the one in force there already; scheduled ahead in the core;
+    /// for the current height only before the engine started (a restart),
+    /// when the core is rebuilt on it.
+    fn configure(&mut self, number: Height, set: ValidatorSet) {
+        if self.validators_for(number) == set.validators() {
+            return;
+        }
+        self.configs.insert(number, set.validators().to_vec());
+        while self.configs.len() > MAX_KNOWN_SETS {
+            self.configs.pop_first();
+        }
+        self.verifier.schedule(number, set.clone());
+        let height = self.core.height();
+        if number > height {
+            self.core.schedule_validators(number, set);
+        } else if !self.started {
+            self.core = Tendermint::new(
+                self.config.clone(),
+                self.chain,
+                self.set_for(height),
+                self.key.clone(),
+                height,
+                self.core.signer(),
+            );
+        }
+    }
+
+    /// The double signs waiting to go into our blocks.
+    pub fn pending_evidence(&self) -> impl Iterator<Item = &Evidence> {
+        self.evidence.iter().map(|(_, e)| e)
+    }
+
+    /// Keeps a double sign the core caught (it verified both messages) for
+    /// the blocks we propose, once, dropping the oldest past the bound.
+    fn keep_evidence(&mut self, e: Evidence) {
+        if self.evidence.iter().any(|(_, k)| *k == e) {
+            return;
+        }
+        if self.evidence.len() >= MAX_PENDING_EVIDENCE {
+            self.evidence.remove(0);
+        }
+        self.evidence.push((self.core.height(), e));
+    }
+
+    /// Drops what the chain would refuse as too old at `height`.
+    fn expire_evidence(&mut self, height: Height) {
+        self.evidence
+            .retain(|(h, _)| h.saturating_add(MAX_EVIDENCE_AGE) >= height);
+    }
+
+    /// The inherent data of a block we propose: the pending evidence.
+    fn inherents(&self) -> Vec<crate::InherentItem> {
+        if self.evidence.is_empty() {
+            return Vec::new();
+        }
+        let pending: Vec<&Evidence> = self.pending_evidence().collect();
+        vec![(EVIDENCE_INHERENT, pending.encode())]
     }
 
     /// The WAL write for `m`, unless the log of this height has it already.
@@ -123,6 +302,8 @@ impl BftEngine {
                     out.push(Action::BuildBlock {
                         request,
                         parent: None,
+                        transactions: None,
+                        inherents: self.inherents(),
                     });
                 }
                 BftAction::CheckValue { value, .. } => out.push(Action::CheckBlock { hash: value }),
@@ -148,9 +329,13 @@ impl BftEngine {
                     out.push(Action::Finalize(hash));
                     // The core is at the next height already.
                     self.logged.clear();
+                    self.expire_evidence(next);
                     out.push(Action::Persist(Persist::NewLog(next)));
                 }
-                BftAction::Evidence(e) => out.push(Action::Report(e.encode())),
+                BftAction::Evidence(e) => {
+                    out.push(Action::Report(e.encode()));
+                    self.keep_evidence(e);
+                }
                 BftAction::Kept(m) => out.extend(self.log(&m, false)),
                 BftAction::WakeAt(at) => out.push(Action::WakeAt(at)),
             }
@@ -163,13 +348,25 @@ impl BftEngine {
         self.core = Tendermint::new(
             self.config.clone(),
             self.chain,
-            self.genesis_set.advanced(height.saturating_sub(1)),
+            self.set_for(height),
             self.key.clone(),
             height,
             self.core.signer(),
         );
+        // Sets scheduled beyond it stay scheduled.
+        let later: Vec<(Height, Vec<Validator>)> = self
+            .configs
+            .range(height.saturating_add(1)..)
+            .map(|(h, l)| (*h, l.clone()))
+            .collect();
+        for (h, list) in later {
+            if let Ok(set) = ValidatorSet::new(list) {
+                self.core.schedule_validators(h, set);
+            }
+        }
         self.requests.clear();
         self.logged.clear();
+        self.expire_evidence(height);
         let mut out = vec![Action::Persist(Persist::NewLog(height))];
         let started = self.core.start(now);
         out.extend(self.map(started));
@@ -179,6 +376,7 @@ impl BftEngine {
 
 impl Engine for BftEngine {
     fn start(&mut self, now: Millis) -> Vec<Action> {
+        self.started = true;
         let mut actions = self.core.start(now);
         for r in std::mem::take(&mut self.replay) {
             let (WalRecord::Received(m) | WalRecord::Sent(m)) = r;
@@ -203,6 +401,8 @@ impl Engine for BftEngine {
             }
             Input::Built { request, hash, .. } => match self.requests.remove(&request) {
                 Some((height, round)) => {
+                    // Peers get the body before the proposal that names it.
+                    let mut out = vec![Action::ShareBlock(hash)];
                     let a = self.core.handle(
                         now,
                         BftInput::Value {
@@ -211,7 +411,8 @@ impl Engine for BftEngine {
                             value: hash,
                         },
                     );
-                    self.map(a)
+                    out.extend(self.map(a));
+                    out
                 }
                 None => Vec::new(),
             },
@@ -239,7 +440,7 @@ impl Engine for BftEngine {
                     .ok()
                     .and_then(|v| ValidatorSet::new(v).ok())
                 {
-                    self.core.schedule_validators(number, set);
+                    self.configure(number, set);
                 }
                 Vec::new()
             }
@@ -249,6 +450,10 @@ impl Engine for BftEngine {
 
     fn finality(&self) -> Finality {
         Finality::Instant
+    }
+
+    fn verifier(&self) -> Option<Arc<dyn Verifier>> {
+        Some(self.verifier.clone())
     }
 }
 
@@ -364,7 +569,7 @@ mod tests {
                                 self.queue.push_back((
                                     j,
                                     Input::Message {
-                                        from: i as u64,
+                                        from: crate::Peer(vec![i as u8]),
                                         bytes: bytes.clone(),
                                     },
                                 ));
@@ -384,6 +589,7 @@ mod tests {
                     Action::Finalize(_)
                     | Action::WakeAt(_)
                     | Action::Report(_)
+                    | Action::ShareBlock(_)
                     | Action::SetBest(_) => {}
                 }
             }
@@ -570,7 +776,10 @@ mod tests {
             ))
             .encode()
         };
-        let msg = |bytes| Input::Message { from: 0, bytes };
+        let msg = |bytes| Input::Message {
+            from: crate::Peer::default(),
+            bytes,
+        };
         let mut logged = appends(&e.start(0));
         // (sr25519 signatures are randomised: a gossip duplicate is the same bytes.)
         let v0 = vote(&keys[0], 0, 1);
@@ -690,5 +899,201 @@ mod tests {
             ),
             vec![]
         );
+    }
+
+    fn two_prevotes(k: &Pair, validator: u32, height: Height) -> [Vec<u8>; 2] {
+        use crate::bft::{SignedVote, Vote, VoteKind};
+        [1u8, 2].map(|b| {
+            Message::Vote(SignedVote::sign(
+                k,
+                &CHAIN,
+                Vote {
+                    height,
+                    round: 0,
+                    kind: VoteKind::Prevote,
+                    value: Some(H256([b; 32])),
+                    validator,
+                },
+            ))
+            .encode()
+        })
+    }
+
+    fn inherents_of(actions: &[Action]) -> Option<Vec<crate::InherentItem>> {
+        actions.iter().find_map(|a| match a {
+            Action::BuildBlock { inherents, .. } => Some(inherents.clone()),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn a_caught_double_sign_goes_into_the_blocks_we_propose_until_too_old() {
+        let keys = pairs(4);
+        let s = set(&keys);
+        // Our engine is the proposer of height 1, round 0.
+        let proposer = s.proposer(0) as usize;
+        let offender = (proposer + 1) % 4;
+        let engine = || {
+            BftEngine::new(
+                config(),
+                CHAIN,
+                s.clone(),
+                Some(keys[proposer].clone()),
+                1,
+                SignerState::default(),
+                Vec::new(),
+            )
+        };
+        let msg = |bytes| Input::Message {
+            from: crate::Peer(vec![7]),
+            bytes,
+        };
+        // Without evidence, blocks carry none.
+        assert_eq!(inherents_of(&engine().start(0)), Some(vec![]));
+        let mut e = engine();
+        let [a, b] = two_prevotes(&keys[offender], offender as u32, 1);
+        let _ = e.handle(0, msg(a));
+        let out = e.handle(0, msg(b));
+        let reported: Vec<Evidence> = out
+            .iter()
+            .filter_map(|x| match x {
+                Action::Report(b) => Some(Evidence::decode_all(&mut &b[..]).expect("evidence")),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reported.len(), 1, "{out:?}");
+        assert_eq!(reported[0].offender() as usize, offender);
+        assert_eq!(e.pending_evidence().count(), 1);
+        // The block it asks for offers it, under the runtime's identifier.
+        assert_eq!(
+            inherents_of(&e.start(0)),
+            Some(vec![(
+                EVIDENCE_INHERENT,
+                vec![reported[0].clone()].encode()
+            )])
+        );
+        // The same evidence again is not kept twice.
+        e.keep_evidence(reported[0].clone());
+        assert_eq!(e.pending_evidence().count(), 1);
+        // Past the chain's age limit it is dropped.
+        let _ = e.handle(
+            2,
+            Input::BlockImported {
+                hash: H256([3; 32]),
+                number: (MAX_EVIDENCE_AGE + 5) as u32,
+                parent: H256::zero(),
+                best: true,
+                own: false,
+            },
+        );
+        assert_eq!(e.pending_evidence().count(), 0);
+    }
+
+    #[test]
+    fn the_verifier_checks_certificates_and_follows_runtime_sets() {
+        let keys = pairs(5);
+        let mut net = Net::new(&keys[..4]);
+        net.start();
+        net.run_until(|n| !n.imported[0].is_empty());
+        let (hash, cert) = net.imported[0][0].clone();
+        let verifier = net.engines[0].verifier().expect("bft verifies");
+        let j = cert.encode();
+        assert_eq!(verifier.verify(&hash, 1, Some(&j)), Ok(()));
+        assert!(verifier.verify(&hash, 1, None).is_err(), "no certificate");
+        assert!(
+            verifier.verify(&H256([1; 32]), 1, Some(&j)).is_err(),
+            "another block"
+        );
+        assert!(
+            verifier.verify(&hash, 2, Some(&j)).is_err(),
+            "another height"
+        );
+        assert!(verifier.verify(&hash, 1, Some(&j[1..])).is_err(), "garbage");
+        // From height 1 on the runtime names a set without validator 0: the
+        // same certificate (signed by the old set) no longer proves height 1.
+        let next: Vec<Validator> = keys[1..5]
+            .iter()
+            .map(|p| Validator {
+                public: p.public(),
+                power: 10,
+            })
+            .collect();
+        let mut fresh = BftEngine::new(
+            config(),
+            CHAIN,
+            set(&keys[..4]),
+            None,
+            1,
+            SignerState::default(),
+            Vec::new(),
+        );
+        let v = fresh.verifier().expect("bft verifies");
+        assert_eq!(v.verify(&hash, 1, Some(&j)), Ok(()));
+        let _ = fresh.handle(
+            0,
+            Input::Config {
+                number: 1,
+                config: BftEngine::encode_config(&next),
+            },
+        );
+        assert!(v.verify(&hash, 1, Some(&j)).is_err());
+    }
+
+    #[test]
+    fn a_runtime_set_before_start_replaces_the_current_heights_and_same_set_changes_nothing() {
+        let keys = pairs(5);
+        let genesis = set(&keys[..4]);
+        let mut e = BftEngine::new(
+            config(),
+            CHAIN,
+            genesis.clone(),
+            Some(keys[4].clone()),
+            3,
+            SignerState::default(),
+            Vec::new(),
+        );
+        // The set in force: handed again, nothing changes (no priorities reset).
+        let same = BftEngine::encode_config(genesis.validators());
+        assert_eq!(
+            e.handle(
+                0,
+                Input::Config {
+                    number: 3,
+                    config: same
+                }
+            ),
+            vec![]
+        );
+        assert_eq!(e.core().validators(), &genesis.advanced(2));
+        // A restart on a chain whose set changed: the core of height 3 runs
+        // on the runtime's set, with priorities from its first height (2).
+        let next: Vec<Validator> = keys[1..5]
+            .iter()
+            .map(|p| Validator {
+                public: p.public(),
+                power: 10,
+            })
+            .collect();
+        let _ = e.handle(
+            0,
+            Input::Config {
+                number: 2,
+                config: BftEngine::encode_config(&next),
+            },
+        );
+        let expect = ValidatorSet::new(next.clone()).expect("set").advanced(1);
+        assert_eq!(e.core().validators(), &expect);
+        assert_eq!(e.core().validators().index_of(&keys[4].public()), Some(3));
+        // After start, a set for the current height cannot replace it.
+        let _ = e.start(0);
+        let other = BftEngine::encode_config(genesis.validators());
+        let _ = e.handle(
+            1,
+            Input::Config {
+                number: 3,
+                config: other,
+            },
+        );
+        assert_eq!(e.core().validators(), &expect);
     }
 }

@@ -50,11 +50,12 @@
 //! - deliver [`BftInput::Tick`] at each [`BftAction::WakeAt`] (time is an
 //!   input; the core reads no clock);
 //! - build blocks for `RequestValue`, fetch/execute blocks for `CheckValue`,
-//!   import a committed block with its certificate, and offer each
-//!   [`Evidence`] to the blocks it builds as inherent data `*b"evidence"`
-//!   (SCALE `Vec<Evidence>`), where the runtime's evidence pallet checks and
-//!   records it (`pallet_evidence::check_evidence` is the same check, pure,
-//!   to run natively first);
+//!   import a committed block with its certificate; [`BftEngine`] (the core
+//!   behind the generic `Engine` trait) does the rest for any shell: it
+//!   offers each [`Evidence`] to the blocks it asks for as inherent data
+//!   `*b"evidence"` (SCALE `Vec<Evidence>`), where the runtime's evidence
+//!   pallet checks and records it, and checks synced blocks' certificates
+//!   ([`BftVerifier`]);
 //! - sync blocks for a node more than `keep_certificates` heights behind, and
 //!   hand the core each height's validator set from staking ahead of time
 //!   ([`Tendermint::schedule_validators`]);
@@ -77,6 +78,6 @@ mod sim;
 mod tests;
 
 pub use self::core::{BftAction, BftConfig, BftInput, Tendermint};
-pub use self::engine::BftEngine;
+pub use self::engine::{BftEngine, BftVerifier, MAX_PENDING_EVIDENCE};
 pub use self::spec::{BftSpec, BftSpecError, BftTimeouts, BftValidatorSpec};
 pub use self::types::*;

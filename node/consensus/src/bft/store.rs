@@ -1,4 +1,4 @@
-//! Durable state for the BFT shell, in plain synchronous `std` file I/O: the
+//! Durable state for the BFT engine, in plain synchronous `std` file I/O: the
 //! signer's high-water mark ([`SignerStore`]) and the write-ahead log of the
 //! current height's messages ([`Wal`]).
 //!
@@ -318,6 +318,83 @@ impl SignerStore {
     /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// The BFT engine's durable store on a node, behind [`crate::Durable`]: the
+/// signer file and the WAL in one directory (`signer`, `wal`), in the
+/// formats above. `Persist::State` must decode as a [`SignerState`] and
+/// `Persist::Append` as a [`WalRecord`] (checked, so a shell can carry out
+/// any engine's writes without knowing their types).
+#[derive(Debug)]
+pub struct BftDisk {
+    signer: SignerStore,
+    wal: Wal,
+}
+
+/// What a validator finds on disk when it starts: the signer state and the
+/// WAL records of the height it resumes at.
+#[derive(Debug, Default)]
+pub struct Restored {
+    /// The signer's high-water mark (the default if nothing was ever signed).
+    pub signer: SignerState,
+    /// Whether the log was of `height` (a restart within a height).
+    pub resumed: bool,
+    /// The records to replay (empty unless the log was of `height`).
+    pub records: Vec<WalRecord>,
+}
+
+impl BftDisk {
+    /// Opens (creating) the store in `dir` for an engine resuming at
+    /// `height`: a log of another height is stale and started afresh.
+    pub fn open(dir: &Path, height: Height) -> Result<(Self, Restored), StoreError> {
+        fs::create_dir_all(dir).map_err(io_err(dir, "create"))?;
+        let (signer, stored) = SignerStore::open(dir.join("signer"))?;
+        let (mut wal, contents) = Wal::open(dir.join("wal"))?;
+        let resumed = contents.height == Some(height);
+        let records = if resumed {
+            contents.records
+        } else {
+            wal.truncate_for(height)?;
+            Vec::new()
+        };
+        let restored = Restored {
+            signer: stored.unwrap_or_default(),
+            resumed,
+            records,
+        };
+        Ok((Self { signer, wal }, restored))
+    }
+
+    /// The WAL (for its size and height).
+    pub fn wal(&self) -> &Wal {
+        &self.wal
+    }
+}
+
+impl crate::Durable for BftDisk {
+    fn persist(&mut self, p: &crate::Persist) -> Result<(), String> {
+        use crate::Persist;
+        match p {
+            Persist::State(bytes) => {
+                let state = SignerState::decode_all(&mut &bytes[..])
+                    .map_err(|e| format!("the engine's signer state does not decode: {e}"))?;
+                self.signer
+                    .persist(&state)
+                    .map_err(|e| format!("persisting the signer state: {e}"))
+            }
+            Persist::Append(bytes) => {
+                let record = WalRecord::decode_all(&mut &bytes[..])
+                    .map_err(|e| format!("the engine's WAL record does not decode: {e}"))?;
+                self.wal
+                    .append(&record)
+                    .map_err(|e| format!("writing to the WAL: {e}"))
+            }
+            Persist::NewLog(height) => self
+                .wal
+                .truncate_for(*height)
+                .map_err(|e| format!("starting the WAL of height {height}: {e}")),
+        }
     }
 }
 

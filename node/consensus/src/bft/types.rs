@@ -72,6 +72,11 @@ impl ValidatorSet {
         })
     }
 
+    /// The validators, in index order.
+    pub fn validators(&self) -> &[Validator] {
+        &self.validators
+    }
+
     /// Number of validators.
     pub fn len(&self) -> usize {
         self.validators.len()

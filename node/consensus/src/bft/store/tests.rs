@@ -470,3 +470,37 @@ fn wal_size_bound() {
     wal.truncate_for(2).expect("truncate");
     wal.append(&rec).expect("append after truncation");
 }
+
+#[test]
+fn the_engines_durable_store_keeps_its_writes_and_resumes_only_its_height() {
+    use crate::{Durable, Persist};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut disk, restored) = BftDisk::open(dir.path(), 3).expect("open");
+    assert!(!restored.resumed && restored.records.is_empty());
+    assert_eq!(restored.signer, SignerState::default());
+    let s = state(3, 0, Step::Prevote);
+    disk.persist(&Persist::State(s.encode())).expect("state");
+    let written = records();
+    for r in written.clone() {
+        disk.persist(&Persist::Append(r.encode())).expect("append");
+    }
+    // Writes that are not the engine's types are refused, changing nothing.
+    assert!(disk.persist(&Persist::State(vec![1, 2, 3])).is_err());
+    assert!(disk.persist(&Persist::Append(vec![9])).is_err());
+    drop(disk);
+    let (_, again) = BftDisk::open(dir.path(), 3).expect("reopen");
+    assert!(again.resumed);
+    assert_eq!(again.signer, s);
+    assert_eq!(again.records, written);
+    // At another height the log is stale: started afresh, the signer kept.
+    let (mut disk, later) = BftDisk::open(dir.path(), 4).expect("reopen at 4");
+    assert!(!later.resumed && later.records.is_empty());
+    assert_eq!(later.signer, s);
+    assert_eq!(disk.wal().height(), Some(4));
+    // A signer state below the stored one is refused.
+    assert!(disk
+        .persist(&Persist::State(state(2, 0, Step::Prevote).encode()))
+        .is_err());
+    disk.persist(&Persist::NewLog(5)).expect("new log");
+    assert_eq!(disk.wal().height(), Some(5));
+}

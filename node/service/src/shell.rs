@@ -1,0 +1,666 @@
+//! The one shell every consensus engine runs in: [`Shell<E>`] carries out an
+//! [`Engine`]'s actions with the node's client, pool and network, in order,
+//! and feeds back what happened. Engines are pure ([`qstack_consensus`]); all
+//! I/O is here, the same for every engine:
+//!
+//! - `BuildBlock`: off the async loop, on the named parent (else the best
+//!   block), from the named pool transactions (else all ready ones), with
+//!   the timestamp and the engine's inherent data, naming our author; paced
+//!   so a block's time is at least the parent's plus `pace_ms`. Answered
+//!   with `Built`/`BuildFailed`; the block is kept until imported.
+//! - `ShareBlock`: gossips a built block's body on the consensus topic.
+//! - `CheckBlock`: executes a peer's block off the loop without storing it
+//!   (once its body is here) and answers `Checked`; the result is kept, so
+//!   importing it later does not execute it again.
+//! - `ImportBlock`: stores a kept block with its justification (final at
+//!   once under instant finality), updates the pool, announces it and tells
+//!   the engine `BlockImported`.
+//! - `SetBest`, `Finalize`: the client's fork choice and finality.
+//! - `Broadcast`: gossips an engine message; `Persist`: writes through the
+//!   engine's [`Durable`] store and completes before any later action, so
+//!   nothing is sent that a crash could make the engine forget.
+//! - `Report`: logs the offence (the engine keeps evidence for its blocks).
+//! - `WakeAt`: a tick then; with none due, a tick every `idle_tick_ms`.
+//!
+//! Inputs besides the answers: peers' consensus messages (with the real
+//! peer id), blocks that arrive by sync (from the client's best-block
+//! notifications) and the pool's "transactions ready".
+
+use crate::clock::{block_time, now_ms, parent_time};
+use crate::rpc::AtBlock;
+use crate::TxPool;
+use anyhow::{Context, Result};
+use codec::{Decode, Encode};
+use qstack_client::{BuiltBlock, Client};
+use qstack_consensus::{Action, Durable, Engine, Finality, InherentItem, Input, Peer};
+use qstack_core::{AccountId, H256};
+use qstack_network::protocol::{decode_capped, MAX_GOSSIP_BYTES};
+use qstack_network::{ConsensusMessage, NetworkHandle};
+use qstack_runtime_primitives::{Digest, OpaqueBlock, TransactionValidityError};
+use qstack_txpool::TxHash;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// What travels on the consensus topic, for every engine.
+#[derive(Encode, Decode)]
+pub enum Wire {
+    /// An engine message (engine-defined bytes).
+    #[codec(index = 0)]
+    Msg(Vec<u8>),
+    /// The body of a block an engine shared.
+    #[codec(index = 1)]
+    Block(OpaqueBlock),
+}
+
+/// How the shell runs an engine.
+#[derive(Clone, Debug)]
+pub struct ShellConfig {
+    /// Whether this node may build blocks (else `BuildBlock` fails at once).
+    pub author: bool,
+    /// Named in the blocks we build (paid the author's share of fees).
+    pub author_account: Option<AccountId>,
+    /// Least time between a parent's timestamp and its child's build (ms).
+    pub pace_ms: u64,
+    /// Tick interval when the engine asked for no wake-up (ms).
+    pub idle_tick_ms: u64,
+}
+
+impl Default for ShellConfig {
+    fn default() -> Self {
+        Self {
+            author: true,
+            author_account: None,
+            pace_ms: 0,
+            idle_tick_ms: 200,
+        }
+    }
+}
+
+/// Peers' blocks kept at most for checking (per final block they extend).
+const MAX_SHARED_BLOCKS: usize = 32;
+/// Blocks built or checked kept at most (the oldest go first).
+const MAX_READY: usize = 64;
+/// Own imports remembered, so their best-block notification is not taken
+/// for a synced block.
+const RECENT_OWN: usize = 16;
+
+/// A block built or checked here, ready to store without running again.
+struct Ready {
+    built: BuiltBlock,
+    /// Pool transactions it refused (they leave the pool on import).
+    rejected: Vec<(TxHash, TransactionValidityError)>,
+}
+
+/// Work done off the loop.
+enum Done {
+    Built(u64, Box<Ready>),
+    BuildFailed(u64),
+    Checked(H256, Option<Box<BuiltBlock>>),
+}
+
+/// The generic shell.
+pub struct Shell<E: Engine> {
+    client: Arc<Client>,
+    txpool: Arc<TxPool>,
+    network: NetworkHandle,
+    engine: E,
+    durable: Box<dyn Durable>,
+    config: ShellConfig,
+    start: Instant,
+    wake: Option<u64>,
+    /// Peers' shared blocks, by hash.
+    shared: HashMap<H256, OpaqueBlock>,
+    /// Blocks built or checked, by hash, and their order of arrival.
+    ready: HashMap<H256, Ready>,
+    ready_order: VecDeque<H256>,
+    /// `CheckBlock` asked before the body arrived.
+    waiting: HashSet<H256>,
+    /// `Finalize` of a block not stored yet (it is finalised when it is).
+    finalize_after: HashSet<H256>,
+    recent_own: VecDeque<H256>,
+    /// The runtime's consensus configuration last handed to the engine.
+    last_config: Option<Vec<u8>>,
+    done_tx: mpsc::UnboundedSender<Done>,
+    done_rx: mpsc::UnboundedReceiver<Done>,
+}
+
+impl<E: Engine> Shell<E> {
+    /// A shell for `engine`, persisting through `durable`.
+    pub fn new(
+        client: Arc<Client>,
+        txpool: Arc<TxPool>,
+        network: NetworkHandle,
+        engine: E,
+        durable: Box<dyn Durable>,
+        config: ShellConfig,
+    ) -> Self {
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        Self {
+            client,
+            txpool,
+            network,
+            engine,
+            durable,
+            config,
+            start: Instant::now(),
+            wake: None,
+            shared: HashMap::new(),
+            ready: HashMap::new(),
+            ready_order: VecDeque::new(),
+            waiting: HashSet::new(),
+            finalize_after: HashSet::new(),
+            recent_own: VecDeque::new(),
+            last_config: None,
+            done_tx,
+            done_rx,
+        }
+    }
+
+    /// Keeps a built or checked block, dropping the oldest past the bound.
+    fn keep_ready(&mut self, hash: H256, ready: Ready) {
+        while self.ready_order.len() >= MAX_READY {
+            if let Some(old) = self.ready_order.pop_front() {
+                self.ready.remove(&old);
+            }
+        }
+        if self.ready.insert(hash, ready).is_none() {
+            self.ready_order.push_back(hash);
+        }
+    }
+
+    /// Forgets blocks at or below final block `number`: no proposals any more.
+    fn prune(&mut self, number: u32) {
+        self.shared.retain(|_, b| b.header.number > number);
+        self.ready
+            .retain(|_, r| r.built.block.header.number > number);
+        let ready = &self.ready;
+        self.ready_order.retain(|h| ready.contains_key(h));
+        self.waiting.clear();
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Runs until `shutdown` resolves (or a durable write fails: the engine
+    /// must not go on after losing what it asked to keep).
+    pub async fn run(
+        mut self,
+        mut messages: mpsc::Receiver<ConsensusMessage>,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<()> {
+        // The configuration in force at the height the engine resumes (from
+        // the block below the final one) and the next (from the final one),
+        // before it starts, so a restart never runs on a stale set.
+        let info = self.client.info()?;
+        let mut before = Vec::new();
+        if info.finalized_number >= 1 {
+            if let Some(below) = self.client.hash_of(info.finalized_number - 1)? {
+                before.extend(self.config_input(below, info.finalized_number - 1));
+            }
+        }
+        before.extend(self.config_input(info.finalized_hash, info.finalized_number));
+        for input in before {
+            let out = self.engine.handle(self.now(), input);
+            debug_assert!(
+                out.is_empty(),
+                "a configuration before start acts on nothing"
+            );
+        }
+        let started = self.engine.start(self.now());
+        self.act(started).await?;
+        let mut best = self.client.subscribe_best();
+        tokio::pin!(shutdown);
+        loop {
+            let now = self.now();
+            let next = match self.wake {
+                Some(w) if w > now => w,
+                _ => now.saturating_add(self.config.idle_tick_ms),
+            };
+            let deadline = tokio::time::Instant::from_std(self.start + Duration::from_millis(next));
+            let actions = tokio::select! {
+                _ = &mut shutdown => break,
+                Some(msg) = messages.recv() => self.on_wire(msg),
+                Some(done) = self.done_rx.recv() => self.on_done(done),
+                head = best.recv() => match head {
+                    Ok(head) => self.on_best(head),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::debug!(target: "qstack::shell", "missed {n} best-block notifications");
+                        let info = self.client.info()?;
+                        match self.client.header(&info.best_hash)? {
+                            Some(h) => self.on_best(h),
+                            None => Vec::new(),
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                },
+                _ = self.txpool.ready.notified() => {
+                    let count = self.txpool.pool.lock().status().ready;
+                    self.engine.handle(self.now(), Input::TransactionsReady { count })
+                }
+                _ = tokio::time::sleep_until(deadline) => {
+                    if self.wake.is_some_and(|w| w <= self.now()) {
+                        self.wake = None;
+                    }
+                    self.engine.handle(self.now(), Input::Tick)
+                }
+            };
+            self.act(actions).await?;
+        }
+        Ok(())
+    }
+
+    /// The runtime's consensus configuration in block `hash`'s state (number
+    /// `number`) as an input, if it changed since the last one handed over;
+    /// it is in force from `number + 2`, as in Tendermint, so every node has
+    /// it before it matters. A runtime without the API has none.
+    fn config_input(&mut self, hash: H256, number: u32) -> Option<Input> {
+        let config = match qstack_runtime::apis::client::Consensus::config(&AtBlock(
+            &self.client,
+            hash,
+        )) {
+            Ok(c) => c?,
+            Err(e) => {
+                tracing::debug!(target: "qstack::shell", "no consensus configuration at #{number}: {e:?}");
+                return None;
+            }
+        };
+        if self.last_config.as_ref() == Some(&config) {
+            return None;
+        }
+        self.last_config = Some(config.clone());
+        Some(Input::Config {
+            number: u64::from(number).saturating_add(2),
+            config,
+        })
+    }
+
+    /// A new best block: ours (already told) or one sync imported.
+    fn on_best(&mut self, head: qstack_runtime_primitives::Header) -> Vec<Action> {
+        let hash = head.hash();
+        if self.recent_own.contains(&hash) {
+            return Vec::new();
+        }
+        if let Ok(info) = self.client.info() {
+            self.prune(info.finalized_number);
+        }
+        if u64::from(head.number) > 0 {
+            tracing::debug!(target: "qstack::shell", "synced #{} ({hash})", head.number);
+        }
+        let mut out = Vec::new();
+        if let Some(config) = self.config_input(hash, head.number) {
+            out.extend(self.engine.handle(self.now(), config));
+        }
+        out.extend(self.engine.handle(
+            self.now(),
+            Input::BlockImported {
+                hash,
+                number: head.number,
+                parent: head.parent_hash,
+                best: true,
+                own: false,
+            },
+        ));
+        out
+    }
+
+    fn on_wire(&mut self, msg: ConsensusMessage) -> Vec<Action> {
+        let wire = match decode_capped::<Wire>(&msg.bytes, MAX_GOSSIP_BYTES) {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::debug!(target: "qstack::shell", "undecodable consensus message from {}: {e}", msg.from);
+                return Vec::new();
+            }
+        };
+        match wire {
+            Wire::Msg(bytes) => self.engine.handle(
+                self.now(),
+                Input::Message {
+                    from: Peer(msg.from.to_bytes()),
+                    bytes,
+                },
+            ),
+            Wire::Block(block) => {
+                self.keep_shared(block);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Keeps a peer's block that extends the final chain, bounded, and
+    /// checks it if the engine is waiting for it.
+    fn keep_shared(&mut self, block: OpaqueBlock) {
+        let Ok(info) = self.client.info() else {
+            return;
+        };
+        let hash = block.header.hash();
+        if block.header.parent_hash != info.finalized_hash
+            || self.shared.len() >= MAX_SHARED_BLOCKS
+            || self.shared.contains_key(&hash)
+        {
+            return;
+        }
+        self.shared.insert(hash, block.clone());
+        if self.waiting.remove(&hash) {
+            self.check(hash, block);
+        }
+    }
+
+    fn check(&self, hash: H256, block: OpaqueBlock) {
+        let (client, tx) = (self.client.clone(), self.done_tx.clone());
+        tokio::task::spawn_blocking(move || {
+            let checked = match client.check_block(block) {
+                Ok(b) => Some(Box::new(b)),
+                Err(e) => {
+                    tracing::info!(target: "qstack::shell", "block {hash} is invalid: {e}");
+                    None
+                }
+            };
+            let _ = tx.send(Done::Checked(hash, checked));
+        });
+    }
+
+    fn build(
+        &self,
+        request: u64,
+        parent: Option<H256>,
+        named: Option<Vec<H256>>,
+        extra: Vec<InherentItem>,
+    ) {
+        let (client, txpool, tx) = (
+            self.client.clone(),
+            self.txpool.clone(),
+            self.done_tx.clone(),
+        );
+        let (pace, author) = (self.config.pace_ms, self.config.author_account);
+        tokio::spawn(async move {
+            let parent = match parent {
+                Some(p) => p,
+                None => match client.info() {
+                    Ok(i) => i.best_hash,
+                    Err(_) => return,
+                },
+            };
+            // Pace blocks: not before the parent's time + the pace.
+            let prev = parent_time(&client, &parent);
+            let due = prev.saturating_add(pace);
+            let now = now_ms();
+            if pace > 0 && due > now && prev > 0 {
+                tokio::time::sleep(Duration::from_millis((due - now).min(pace))).await;
+            }
+            let built = tokio::task::spawn_blocking(move || {
+                build_block(&client, &txpool, parent, named, extra, author)
+            })
+            .await;
+            let done = match built {
+                Ok(Ok(b)) => Done::Built(request, Box::new(b)),
+                Ok(Err(e)) => {
+                    tracing::error!(target: "qstack::shell", "cannot build a block: {e:#}");
+                    Done::BuildFailed(request)
+                }
+                Err(e) => {
+                    tracing::error!(target: "qstack::shell", "block builder failed: {e}");
+                    Done::BuildFailed(request)
+                }
+            };
+            let _ = tx.send(done);
+        });
+    }
+
+    fn on_done(&mut self, done: Done) -> Vec<Action> {
+        match done {
+            Done::Built(request, ready) => {
+                let header = &ready.built.block.header;
+                let (hash, number) = (header.hash(), header.number);
+                self.keep_ready(hash, *ready);
+                self.engine.handle(
+                    self.now(),
+                    Input::Built {
+                        request,
+                        hash,
+                        number,
+                    },
+                )
+            }
+            Done::BuildFailed(request) => self
+                .engine
+                .handle(self.now(), Input::BuildFailed { request }),
+            Done::Checked(hash, checked) => {
+                let valid = checked.is_some();
+                if let Some(b) = checked {
+                    self.keep_ready(
+                        hash,
+                        Ready {
+                            built: *b,
+                            rejected: Vec::new(),
+                        },
+                    );
+                }
+                self.engine
+                    .handle(self.now(), Input::Checked { hash, valid })
+            }
+        }
+    }
+
+    /// Stores a kept block (or a peer's shared one) with its proof; `None`
+    /// if it is not here (sync will bring it).
+    async fn import(&mut self, hash: H256, justification: Option<Vec<u8>>) -> Result<Vec<Input>> {
+        let finalized = matches!(self.engine.finality(), Finality::Instant)
+            || self.finalize_after.remove(&hash);
+        let client = self.client.clone();
+        let (block, rejected, outcome) = match self.ready.remove(&hash) {
+            Some(Ready { built, rejected }) => {
+                self.ready_order.retain(|h| *h != hash);
+                let block = built.block.clone();
+                let outcome = tokio::task::spawn_blocking(move || {
+                    client.commit_built(built, justification, finalized)
+                })
+                .await??;
+                (block, rejected, outcome)
+            }
+            None => match self.shared.remove(&hash) {
+                Some(b) => {
+                    let block = b.clone();
+                    let outcome = tokio::task::spawn_blocking(move || {
+                        client.import_block(b, justification, finalized)
+                    })
+                    .await??;
+                    (block, Vec::new(), outcome)
+                }
+                None => {
+                    tracing::warn!(target: "qstack::shell", "block {hash} to import is not here; sync will fetch it");
+                    return Ok(Vec::new());
+                }
+            },
+        };
+        let best = match outcome {
+            qstack_client::ImportOutcome::Imported { best } => best,
+            qstack_client::ImportOutcome::AlreadyKnown => return Ok(Vec::new()),
+        };
+        let header = block.header;
+        tracing::info!(target: "qstack::shell", "imported #{} ({hash}) with {} extrinsics", header.number, block.extrinsics.len());
+        let included: Vec<TxHash> = block
+            .extrinsics
+            .iter()
+            .map(|x| qstack_client::extrinsic_hash(&x.0))
+            .collect();
+        if best {
+            self.txpool
+                .on_imported(&self.client, hash, &included, &rejected, finalized);
+        }
+        if self.recent_own.len() >= RECENT_OWN {
+            self.recent_own.pop_front();
+        }
+        self.recent_own.push_back(hash);
+        if finalized {
+            self.prune(header.number);
+        }
+        let (number, parent) = (header.number, header.parent_hash);
+        self.network.announce_block(header);
+        let mut inputs: Vec<Input> = self.config_input(hash, number).into_iter().collect();
+        inputs.push(Input::BlockImported {
+            hash,
+            number,
+            parent,
+            best,
+            own: true,
+        });
+        Ok(inputs)
+    }
+
+    /// Finalises a stored block (later than its import: PoW's depth rule);
+    /// one not stored yet is finalised when it is.
+    fn finalize(&mut self, hash: H256) -> Result<()> {
+        let info = self.client.info()?;
+        let Some(header) = self.client.header(&hash)? else {
+            self.finalize_after.insert(hash);
+            return Ok(());
+        };
+        if header.number <= info.finalized_number {
+            return Ok(());
+        }
+        self.client
+            .finalize(hash, None)
+            .with_context(|| format!("finalising #{} ({hash})", header.number))?;
+        let included: Vec<TxHash> = match self.client.block(&hash)? {
+            Some((b, _)) => b
+                .extrinsics
+                .iter()
+                .map(|x| qstack_client::extrinsic_hash(&x.0))
+                .collect(),
+            None => Vec::new(),
+        };
+        self.txpool.on_finalized(hash, &included);
+        Ok(())
+    }
+
+    /// Carries out actions in order; an answer known at once goes to the
+    /// engine right after its action, and the engine's reply joins the end
+    /// of the queue.
+    async fn act(&mut self, actions: Vec<Action>) -> Result<()> {
+        let mut queue: VecDeque<Action> = actions.into();
+        while let Some(action) = queue.pop_front() {
+            let reply = match action {
+                Action::BuildBlock { request, .. } if !self.config.author => {
+                    vec![Input::BuildFailed { request }]
+                }
+                Action::BuildBlock {
+                    request,
+                    parent,
+                    transactions,
+                    inherents,
+                } => {
+                    self.build(request, parent, transactions, inherents);
+                    Vec::new()
+                }
+                Action::ShareBlock(hash) => {
+                    match self.ready.get(&hash) {
+                        Some(r) => self
+                            .network
+                            .broadcast_consensus(Wire::Block(r.built.block.clone()).encode()),
+                        None => {
+                            tracing::warn!(target: "qstack::shell", "the engine shares block {hash}, which is not here")
+                        }
+                    }
+                    Vec::new()
+                }
+                Action::CheckBlock { hash } => {
+                    if self.ready.contains_key(&hash) {
+                        // Built or checked here already.
+                        vec![Input::Checked { hash, valid: true }]
+                    } else {
+                        match self.shared.get(&hash) {
+                            Some(b) => self.check(hash, b.clone()),
+                            None => {
+                                self.waiting.insert(hash);
+                            }
+                        }
+                        Vec::new()
+                    }
+                }
+                Action::ImportBlock {
+                    hash,
+                    justification,
+                } => self.import(hash, justification).await?,
+                Action::SetBest(hash) => {
+                    if let Err(e) = self.client.set_best(hash) {
+                        tracing::warn!(target: "qstack::shell", "cannot make {hash} the best block: {e}");
+                    }
+                    Vec::new()
+                }
+                Action::Finalize(hash) => {
+                    self.finalize(hash)?;
+                    Vec::new()
+                }
+                Action::Broadcast(bytes) => {
+                    self.network.broadcast_consensus(Wire::Msg(bytes).encode());
+                    Vec::new()
+                }
+                Action::Persist(p) => {
+                    self.durable
+                        .persist(&p)
+                        .map_err(anyhow::Error::msg)
+                        .context("a durable write failed; refusing to go on")?;
+                    Vec::new()
+                }
+                Action::Report(bytes) => {
+                    tracing::warn!(target: "qstack::shell", "offence reported by the engine ({} bytes): it goes on chain in our next blocks", bytes.len());
+                    Vec::new()
+                }
+                Action::WakeAt(at) => {
+                    self.wake = Some(at);
+                    Vec::new()
+                }
+            };
+            for input in reply {
+                let more = self.engine.handle(self.now(), input);
+                queue.extend(more);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Builds a block on `parent` from the named pool transactions (else all
+/// ready ones), with the timestamp and `extra` inherent data.
+fn build_block(
+    client: &Client,
+    txpool: &TxPool,
+    parent: H256,
+    named: Option<Vec<H256>>,
+    extra: Vec<InherentItem>,
+    author: Option<AccountId>,
+) -> Result<Ready> {
+    let ready = txpool.pool.lock().ready();
+    let chosen: Vec<(TxHash, Arc<Vec<u8>>)> = match named {
+        None => ready,
+        Some(hashes) => {
+            let by_hash: HashMap<TxHash, Arc<Vec<u8>>> = ready.into_iter().collect();
+            hashes
+                .iter()
+                .map(|h| {
+                    by_hash
+                        .get(h)
+                        .map(|b| (*h, b.clone()))
+                        .with_context(|| format!("transaction {h} is not ready in the pool"))
+                })
+                .collect::<Result<_>>()?
+        }
+    };
+    let txs: Vec<Arc<Vec<u8>>> = chosen.iter().map(|(_, b)| b.clone()).collect();
+    let mut inherents: BTreeMap<[u8; 8], Vec<u8>> = extra.into_iter().collect();
+    inherents.insert(
+        qstack_runtime::timestamp::INHERENT_IDENTIFIER,
+        block_time(client, &parent).encode(),
+    );
+    let digest = author.as_ref().map(Digest::with_author).unwrap_or_default();
+    let built = client.build_block(&parent, &inherents, digest, &txs)?;
+    let rejected = built
+        .rejected
+        .iter()
+        .filter_map(|(i, e)| chosen.get(*i).map(|(h, _)| (*h, *e)))
+        .collect();
+    Ok(Ready { built, rejected })
+}

@@ -306,3 +306,34 @@ fn genesis_refuses_a_bad_validator_list() {
         bad(r#"{"evidence":{"set":[]}}"#, "unknown field");
     });
 }
+
+#[test]
+fn consensus_config_hands_the_node_the_genesis_validator_set() {
+    let pairs = validators();
+    let mut chain = bft_chain(&pairs);
+    let out = chain.with(|| apis::dispatch("Consensus_config", &[]).expect("served"));
+    let config = Option::<Vec<u8>>::decode(&mut &out[..]).expect("Option<Vec<u8>>");
+    let set = Vec::<evidence::Validator>::decode(&mut &config.expect("a bft chain has one")[..])
+        .expect("the validator list");
+    let expect: Vec<evidence::Validator> = pairs
+        .iter()
+        .map(|p| evidence::Validator {
+            public: p.public(),
+            power: 1,
+        })
+        .collect();
+    assert_eq!(set, expect);
+    // The node's engine decodes the same bytes as its `Vec<Validator>`.
+    assert_eq!(
+        set.encode(),
+        expect
+            .iter()
+            .map(|v| (v.public.clone(), v.power))
+            .collect::<Vec<_>>()
+            .encode()
+    );
+    // A chain without BFT validators keeps no configuration.
+    let mut dev_chain = Chain::from_genesis_json("{}");
+    let out = dev_chain.with(|| apis::dispatch("Consensus_config", &[]).expect("served"));
+    assert_eq!(Option::<Vec<u8>>::decode(&mut &out[..]), Ok(None));
+}

@@ -178,7 +178,8 @@ fn decode(bytes: &[u8]) -> Result<Extrinsic, TransactionValidityError> {
 /// Runs every check short of dispatch. Pure with respect to state: it reads only.
 fn check(bytes: &[u8], rule: NonceRule) -> Result<Checked, TransactionValidityError> {
     let xt = decode(bytes)?;
-    let len = bytes.len() as u32;
+    let len =
+        u32::try_from(bytes.len()).map_err(|_| invalid(InvalidTransaction::ExhaustsResources))?;
     let Some((address, signature, extra)) = xt.signature else {
         if !xt.function.is_inherent() {
             return Err(invalid(InvalidTransaction::Call));
@@ -442,7 +443,8 @@ pub fn execute_block(block: &qstack_runtime_primitives::OpaqueBlock) -> Result<(
     let header = &block.header;
     initialize_block(header);
     for (i, xt) in block.extrinsics.iter().enumerate() {
-        let index = i as u32;
+        // The block's length limit keeps the count far below u32::MAX.
+        let index = u32::try_from(i).unwrap_or(u32::MAX);
         // A failed call is fine (it is in the block with its fee); a
         // non-includable extrinsic makes the block invalid.
         let _dispatch_outcome = apply_extrinsic(&xt.0)
@@ -513,11 +515,11 @@ pub fn validate_transaction(
     let longevity = checked.era.death(current).saturating_sub(current).max(1);
     // Priority: fee per byte, so cheap-to-include transactions go first and a
     // tip buys precedence.
-    let priority = checked
+    let per_byte = checked
         .fee
         .checked_div(Balance::from(checked.len.max(1)))
-        .unwrap_or(0)
-        .min(u128::from(u64::MAX)) as u64;
+        .unwrap_or(0);
+    let priority = u64::try_from(per_byte).unwrap_or(u64::MAX);
     Ok(ValidTransaction {
         priority,
         requires,

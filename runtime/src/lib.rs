@@ -94,7 +94,9 @@ pub mod version_section {
     pub const LEN: usize =
         1 + SPEC_NAME.len() + 1 + IMPL_NAME.len() + 12 + 1 + API_IDS.len() * 12 + 4 + 1;
 
-    /// The encoding of [`VERSION`].
+    /// The encoding of [`VERSION`]. (The `as u8` lengths are checked below
+    /// 64 at compile time above.)
+    #[allow(clippy::cast_possible_truncation)]
     pub const BYTES: [u8; LEN] = {
         let buf = [0u8; LEN];
         let (buf, at) = put(buf, 0, &[(SPEC_NAME.len() as u8) << 2]);

@@ -190,7 +190,7 @@ pub fn do_set_allowed_assets(who: &AccountId, assets: Option<Vec<AssetId>>) -> R
     if assets.windows(2).any(|w| matches!(w, [a, b] if a == b)) {
         return Err(Error::DuplicateAsset);
     }
-    let count = assets.len() as u32;
+    let count = u32::try_from(assets.len()).map_err(|_| Error::TooManyAllowedAssets)?;
     let assets = BoundedVec::try_from_vec(assets).map_err(|_| Error::TooManyAllowedAssets)?;
     AllowedAssets::insert(who, &assets);
     deposit_event(Event::AllowedAssetsSet {

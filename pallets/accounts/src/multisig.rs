@@ -47,7 +47,7 @@ pub fn do_set_signers(
 ) -> Result<(), Error> {
     check_list(who, quorum, &signers)?;
     signers.sort_unstable_by_key(|s| s.account);
-    let count = signers.len() as u32;
+    let count = u32::try_from(signers.len()).map_err(|_| Error::TooManySigners)?;
     let signers = BoundedVec::try_from_vec(signers).map_err(|_| Error::TooManySigners)?;
     SignerLists::insert(who, &SignerList { quorum, signers });
     deposit_event(Event::SignerListSet {

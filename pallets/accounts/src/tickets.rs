@@ -19,7 +19,7 @@ pub fn do_create_tickets(who: &AccountId, count: u32) -> Result<(), Error> {
         return Err(Error::ZeroTickets);
     }
     let mut tickets = Tickets::get(who).unwrap_or_default();
-    let outstanding = tickets.len() as u32;
+    let outstanding = u32::try_from(tickets.len()).map_err(|_| Error::TooManyTickets)?;
     if outstanding.saturating_add(count) > MAX_TICKETS {
         return Err(Error::TooManyTickets);
     }
@@ -69,5 +69,8 @@ pub fn use_ticket(who: &AccountId, ticket: Nonce) -> bool {
 
 /// Number of outstanding tickets of `who`.
 pub fn ticket_count(who: &AccountId) -> u32 {
-    Tickets::get(who).map_or(0, |t| BoundedVec::len(&t) as u32)
+    // Bounded by MAX_TICKETS, so it always fits.
+    Tickets::get(who).map_or(0, |t| {
+        u32::try_from(BoundedVec::len(&t)).unwrap_or(u32::MAX)
+    })
 }

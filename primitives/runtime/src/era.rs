@@ -51,7 +51,9 @@ impl Encode for Era {
             Era::Mortal(period, phase) => {
                 let quantize = (period >> 12).max(1);
                 let low = (period.trailing_zeros().saturating_sub(1)).clamp(1, 15) as u16;
-                let encoded = low | (((phase / quantize) as u16) << 4);
+                // A valid era's phase is below its period, so this fits in 12 bits.
+                let quantized = u16::try_from(phase / quantize).unwrap_or(u16::MAX);
+                let encoded = low | (quantized << 4);
                 encoded.encode_to(out);
             }
         }
@@ -326,7 +328,7 @@ impl TypeInfo for Era {
         use scale_info::build::{Fields, Variants};
         let mut variants = Variants::new().variant("Immortal", |v| v.index(0));
         for (i, name) in MORTAL_NAMES.iter().enumerate() {
-            let index = (i + 1) as u8;
+            let index = u8::try_from(i + 1).unwrap_or(u8::MAX);
             variants = variants.variant(*name, |v| {
                 v.index(index)
                     .fields(Fields::unnamed().field(|f| f.ty::<u8>()))

@@ -374,7 +374,8 @@ impl<Call: Encode> Encode for UncheckedExtrinsic<Call> {
 impl<Call: Decode> Decode for UncheckedExtrinsic<Call> {
     fn decode<I: Input>(input: &mut I) -> Result<Self, codec::Error> {
         let bytes: Vec<u8> = Decode::decode(input)?;
-        let mut framed = Compact(bytes.len() as u32).encode();
+        let len = u32::try_from(bytes.len()).map_err(|_| "extrinsic too long")?;
+        let mut framed = Compact(len).encode();
         framed.extend_from_slice(&bytes);
         Self::decode_strict(&framed, |_, _| true).map_err(|_| "invalid extrinsic".into())
     }
@@ -426,7 +427,8 @@ impl Encode for OpaqueExtrinsic {
 impl Decode for OpaqueExtrinsic {
     fn decode<I: Input>(input: &mut I) -> Result<Self, codec::Error> {
         let inner: Vec<u8> = Decode::decode(input)?;
-        let mut bytes = Compact(inner.len() as u32).encode();
+        let len = u32::try_from(inner.len()).map_err(|_| "extrinsic too long")?;
+        let mut bytes = Compact(len).encode();
         bytes.extend_from_slice(&inner);
         Ok(OpaqueExtrinsic(bytes))
     }

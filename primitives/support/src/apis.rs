@@ -154,6 +154,8 @@ const fn g(v: &mut [u64; 16], a: usize, b: usize, c: usize, d: usize, x: u64, y:
 
 // Index arithmetic on fixed 16-word blocks (i < 16, j < 8, k < 8).
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+// The counter's low and high words are taken apart on purpose (RFC 7693).
+#[allow(clippy::cast_possible_truncation)]
 const fn compress(h: &mut [u64; 8], block: &[u8; 128], counter: u128, last: bool) {
     let mut m = [0u64; 16];
     let mut i = 0;

@@ -212,15 +212,27 @@ impl BftEngine {
         if number > height {
             self.core.schedule_validators(number, set);
         } else if !self.started {
-            self.core = Tendermint::new(
-                self.config.clone(),
-                self.chain,
-                self.set_for(height),
-                self.key.clone(),
-                height,
-                self.core.signer(),
-            );
+            self.core = self.core_at(height);
         }
+    }
+
+    /// A fresh core at `height` (keeping the signer state) on the set in
+    /// force there, with the runtime's later sets scheduled.
+    fn core_at(&self, height: Height) -> Tendermint {
+        let mut core = Tendermint::new(
+            self.config.clone(),
+            self.chain,
+            self.set_for(height),
+            self.key.clone(),
+            height,
+            self.core.signer(),
+        );
+        for (h, list) in self.configs.range(height.saturating_add(1)..) {
+            if let Ok(set) = ValidatorSet::new(list.clone()) {
+                core.schedule_validators(*h, set);
+            }
+        }
+        core
     }
 
     /// The double signs waiting to go into our blocks.
@@ -345,25 +357,7 @@ impl BftEngine {
 
     /// Moves to `height` (sync imported past the core).
     fn enter(&mut self, now: Millis, height: Height) -> Vec<Action> {
-        self.core = Tendermint::new(
-            self.config.clone(),
-            self.chain,
-            self.set_for(height),
-            self.key.clone(),
-            height,
-            self.core.signer(),
-        );
-        // Sets scheduled beyond it stay scheduled.
-        let later: Vec<(Height, Vec<Validator>)> = self
-            .configs
-            .range(height.saturating_add(1)..)
-            .map(|(h, l)| (*h, l.clone()))
-            .collect();
-        for (h, list) in later {
-            if let Ok(set) = ValidatorSet::new(list) {
-                self.core.schedule_validators(h, set);
-            }
-        }
+        self.core = self.core_at(height);
         self.requests.clear();
         self.logged.clear();
         self.expire_evidence(height);

@@ -222,6 +222,12 @@ pub trait Engine: Send {
     fn verifier(&self) -> Option<Arc<dyn Verifier>> {
         None
     }
+    /// Whether the engine takes the runtime's configuration
+    /// ([`Input::Config`]); the shell reads it (a runtime call per block)
+    /// only for engines that do.
+    fn wants_config(&self) -> bool {
+        false
+    }
 }
 
 /// Checks a block's justification against the engine's rules. Runs off the

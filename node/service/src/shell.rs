@@ -257,10 +257,20 @@ impl<E: Engine> Shell<E> {
     /// it is in force from `number + 2`, as in Tendermint, so every node has
     /// it before it matters. A runtime without the API has none.
     fn config_input(&mut self, hash: H256, number: u32) -> Option<Input> {
-        let config = match qstack_runtime::apis::client::Consensus::config(&AtBlock(
-            &self.client,
-            hash,
-        )) {
+        if !self.engine.wants_config() {
+            return None;
+        }
+        // A runtime call: off the async worker's other tasks (RPC) while it runs.
+        let client = &self.client;
+        let call = || qstack_runtime::apis::client::Consensus::config(&AtBlock(client, hash));
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let read = if multi_thread {
+            tokio::task::block_in_place(call)
+        } else {
+            call()
+        };
+        let config = match read {
             Ok(c) => c?,
             Err(e) => {
                 tracing::debug!(target: "qstack::shell", "no consensus configuration at #{number}: {e:?}");

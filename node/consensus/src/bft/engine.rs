@@ -449,6 +449,10 @@ impl Engine for BftEngine {
     fn verifier(&self) -> Option<Arc<dyn Verifier>> {
         Some(self.verifier.clone())
     }
+
+    fn wants_config(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use qstack_core::{Address, KeyScheme, Pair, H256};
 use qstack_io::TestExternalities;
 use qstack_runtime::signing::{
-    multi_signed, payload, sign, signer_signature, ChainContext, TxOptions,
+    multi_signed, payload, sign, signer_signature, ChainContext, SignForm, TxOptions,
 };
 use qstack_runtime::{accounts, executive, genesis, timestamp, tokens, Extrinsic, RuntimeCall};
 use qstack_runtime_primitives::{Header, SignerEntry, SignerKey};
@@ -106,7 +106,7 @@ fn bench(c: &mut Criterion) {
     };
     // Signers 4, 0 and 2 (any order), their keys carried inline: the worst
     // case for size; registered keys would make the extrinsic smaller.
-    let (extra, msg) = payload(&call, &ctx, &opts);
+    let (extra, msg) = payload(&call, &ctx, &opts, m.account_id(), SignForm::Multi);
     let sigs: Vec<_> = [4usize, 0, 2]
         .iter()
         .map(|&i| signer_signature(&signers[i], SignerKey::Key(signers[i].public()), &msg))
@@ -117,7 +117,11 @@ fn bench(c: &mut Criterion) {
             let SignerKey::Key(pk) = &s.signer else {
                 unreachable!()
             };
-            (s.signature.clone(), msg.as_bytes().to_vec(), pk.clone())
+            (
+                s.signature.clone(),
+                msg.for_signer(&s.signer.account()),
+                pk.clone(),
+            )
         })
         .collect();
     let multi = multi_signed(m.account_id(), call.clone(), extra, sigs).encode();

@@ -12,11 +12,12 @@ use crate::{
     accounts, system, timestamp, tokens, AllPallets, Extrinsic, RuntimeCall, BASE_FEE, BYTE_FEE,
     MAX_BLOCK_LENGTH, MAX_BLOCK_WEIGHT, MAX_EXTRINSIC_LENGTH, VERSION, WEIGHT_PER_FEE,
 };
+use accounts::SignedWith;
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use qstack_core::{AccountId, Balance, KeyScheme, Nonce, PublicKey, H256};
 use qstack_io::storage;
-use qstack_runtime_primitives::extrinsic::AdditionalSigned;
+use qstack_runtime_primitives::extrinsic::{AdditionalSigned, SignForm};
 use qstack_runtime_primitives::storage::{StorageMap, StorageValue, Twox64Concat};
 use qstack_runtime_primitives::{
     storage_instance, ApplyExtrinsicResult, Era, ExtrinsicError, ExtrinsicSignature, Header,
@@ -202,9 +203,21 @@ fn check(bytes: &[u8], rule: NonceRule) -> Result<Checked, TransactionValidityEr
     let signer = resolve_signer(&xt.function, address, signature, &extra)?;
     let who = signer.auth.who;
     let sequence = check_sequence(&who, &extra, rule)?;
-    for (sig, key) in &signer.auth.checks {
-        if !qstack_io::crypto::verify(sig, signer.payload.as_bytes(), key) {
+    if signer.auth.signed_with == SignedWith::Signers {
+        // Each member signs the payload bound to its own listed account.
+        if signer.auth.signer_accounts.len() != signer.auth.checks.len() {
             return Err(invalid(InvalidTransaction::BadProof));
+        }
+        for ((sig, key), member) in signer.auth.checks.iter().zip(&signer.auth.signer_accounts) {
+            if !qstack_io::crypto::verify(sig, &signer.payload.for_signer(member), key) {
+                return Err(invalid(InvalidTransaction::BadProof));
+            }
+        }
+    } else {
+        for (sig, key) in &signer.auth.checks {
+            if !qstack_io::crypto::verify(sig, signer.payload.as_bytes(), key) {
+                return Err(invalid(InvalidTransaction::BadProof));
+            }
         }
     }
     // ChargeTransactionPayment (checked here, withdrawn in apply).
@@ -265,7 +278,8 @@ struct Signer {
 
 /// Checks genesis and mortality, resolves who signed and with which keys,
 /// and builds the signed payload: (call, extra, additional) commits to spec
-/// and transaction versions, genesis and birth block.
+/// and transaction versions, genesis and birth block, the account and how
+/// it signed.
 fn resolve_signer(
     call: &RuntimeCall,
     address: MultiAddress,
@@ -297,6 +311,12 @@ fn resolve_signer(
         transaction_version: VERSION.transaction_version,
         genesis_hash: genesis,
         birth_hash,
+        account: auth.who,
+        form: match auth.signed_with {
+            SignedWith::Master => SignForm::Master,
+            SignedWith::Regular => SignForm::Regular,
+            SignedWith::Signers => SignForm::Multi,
+        },
     };
     Ok(Signer {
         auth,

@@ -26,6 +26,8 @@ mod scenario_evidence;
 #[cfg(test)]
 mod scenario_notary;
 #[cfg(test)]
+mod scenario_replay;
+#[cfg(test)]
 mod scenario_tests;
 #[cfg(feature = "std")]
 pub mod signing;
@@ -63,7 +65,9 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
     impl_version: 1,
     apis: Cow::Borrowed(&API_IDS),
     // 2: `CheckTicket` in the signed extensions; multi- and regular-key signatures.
-    transaction_version: 2,
+    // 3: the payload binds the account and how it signed (each multisig member
+    //    also its own account) behind the `qstack/tx/v1` domain tag.
+    transaction_version: 3,
     system_version: 0,
 };
 

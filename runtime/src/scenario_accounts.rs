@@ -3,7 +3,9 @@
 //! tickets, and the deposit rules on transfers.
 
 use crate::scenario_tests::{dev, Chain};
-use crate::signing::{multi_signed, payload, sign, sign_regular, signer_signature, TxOptions};
+use crate::signing::{
+    multi_signed, payload, sign, sign_regular, signer_signature, SignForm, TxOptions,
+};
 use crate::{accounts, apis, executive, system, tokens, Extrinsic, RuntimeCall, RuntimeEvent};
 use codec::Encode;
 use qstack_core::{AccountId, Balance, KeyScheme, Pair};
@@ -163,7 +165,7 @@ impl Multisig {
     /// signers) in that order, each with its master key carried inline.
     fn multi(&self, call: RuntimeCall, opts: &TxOptions, who: &[usize]) -> Extrinsic {
         let ctx = self.chain.ctx();
-        let (extra, payload) = payload(&call, &ctx, opts);
+        let (extra, payload) = payload(&call, &ctx, opts, self.m.account_id(), SignForm::Multi);
         let sigs = who
             .iter()
             .map(|&i| {
@@ -202,7 +204,7 @@ fn two_of_three_multisig_in_any_order() {
     );
     // Somebody not on the list.
     let ctx = t.chain.ctx();
-    let (extra, p) = payload(&call, &ctx, &by_id(1));
+    let (extra, p) = payload(&call, &ctx, &by_id(1), m, SignForm::Multi);
     let eve = dev(KeyScheme::Sr25519, "Eve");
     let sigs = vec![
         signer_signature(&t.signers[0], SignerKey::Key(t.signers[0].public()), &p),
@@ -238,7 +240,7 @@ fn two_of_three_multisig_in_any_order() {
     // Later, registered signers sign by id (their keys are not resent).
     t.chain.start_block();
     let ctx = t.chain.ctx();
-    let (extra, p) = payload(&call, &ctx, &by_id(2));
+    let (extra, p) = payload(&call, &ctx, &by_id(2), m, SignForm::Multi);
     let sigs = vec![
         signer_signature(&t.signers[0], SignerKey::Master(a), &p),
         signer_signature(&t.signers[1], SignerKey::Key(t.signers[1].public()), &p),
@@ -299,7 +301,13 @@ fn multisig_signers_by_id_after_carrying_their_keys_in_the_same_block() {
     // one where two of them sign by id: their keys are not in the parent
     // state, but the first extrinsic registered them.
     let xt = t.multi(transfer(bob, 5_000), &by_id(1), &[0, 1, 2]);
-    let (extra, p) = payload(&transfer(bob, 6_000), &t.chain.ctx(), &by_id(2));
+    let (extra, p) = payload(
+        &transfer(bob, 6_000),
+        &t.chain.ctx(),
+        &by_id(2),
+        t.m.account_id(),
+        SignForm::Multi,
+    );
     let by_ids = multi_signed(
         t.m.account_id(),
         transfer(bob, 6_000),

@@ -791,8 +791,13 @@ mod decoding {
             )
             .encode(),
         );
-        let (extra, payload) =
-            crate::signing::payload(&transfer(&bob, 10), &ctx, &TxOptions::nonce(3));
+        let (extra, payload) = crate::signing::payload(
+            &transfer(&bob, 10),
+            &ctx,
+            &TxOptions::nonce(3),
+            alice.account_id(),
+            crate::signing::SignForm::Multi,
+        );
         let sigs = vec![
             crate::signing::signer_signature(
                 &alice,

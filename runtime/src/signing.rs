@@ -11,6 +11,7 @@ use crate::{Extrinsic, RuntimeCall, VERSION};
 use alloc::vec::Vec;
 use qstack_core::{AccountId, Balance, Nonce, Pair, H256};
 use qstack_runtime_primitives::extrinsic::AdditionalSigned;
+pub use qstack_runtime_primitives::SignForm;
 use qstack_runtime_primitives::{
     Era, ExtrinsicSignature, MultiAddress, SignedExtra, SignedPayload, SignerKey, SignerSignature,
 };
@@ -75,11 +76,15 @@ impl TxOptions {
     }
 }
 
-/// The signed extensions and the payload every signer of `call` signs.
+/// The signed extensions and the payload every signer of `call` for
+/// `account`, authorised in `form`, signs (a multisig member signs it bound
+/// to its own account: [`signer_signature`]).
 pub fn payload(
     call: &RuntimeCall,
     ctx: &ChainContext,
     opts: &TxOptions,
+    account: AccountId,
+    form: SignForm,
 ) -> (SignedExtra, SignedPayload) {
     let (era, birth_hash) = opts.era.unwrap_or((Era::Immortal, ctx.genesis_hash));
     let mut genesis_tag = [0u8; 4];
@@ -96,6 +101,8 @@ pub fn payload(
         transaction_version: ctx.transaction_version,
         genesis_hash: ctx.genesis_hash,
         birth_hash,
+        account,
+        form,
     };
     let payload = SignedPayload::new(call, &extra, &additional);
     (extra, payload)
@@ -103,7 +110,7 @@ pub fn payload(
 
 /// Signs `call` with `pair` as its own account's master key.
 pub fn sign(pair: &Pair, call: RuntimeCall, ctx: &ChainContext, opts: &TxOptions) -> Extrinsic {
-    let (extra, payload) = payload(&call, ctx, opts);
+    let (extra, payload) = payload(&call, ctx, opts, pair.account_id(), SignForm::Master);
     let signature = pair.sign(payload.as_bytes());
     let address = if opts.include_key {
         MultiAddress::Key(pair.public())
@@ -121,21 +128,23 @@ pub fn sign_regular(
     ctx: &ChainContext,
     opts: &TxOptions,
 ) -> Extrinsic {
-    let (extra, payload) = payload(&call, ctx, opts);
+    let (extra, payload) = payload(&call, ctx, opts, account, SignForm::Regular);
     let signature = ExtrinsicSignature::Regular(pair.sign(payload.as_bytes()));
     Extrinsic::new_signed(call, MultiAddress::Id(account), signature, extra)
 }
 
-/// One signer's signature over a multi-signature's `payload`; `signer` says
+/// One signer's signature over a multi-signature's `payload` (built with
+/// [`SignForm::Multi`]), bound to the signer's own account; `signer` says
 /// whose key `pair` is (see [`SignerKey`]).
 pub fn signer_signature(
     pair: &Pair,
     signer: SignerKey,
     payload: &SignedPayload,
 ) -> SignerSignature {
+    let message = payload.for_signer(&signer.account());
     SignerSignature {
         signer,
-        signature: pair.sign(payload.as_bytes()),
+        signature: pair.sign(&message),
     }
 }
 

@@ -178,6 +178,8 @@ fn bench(c: &mut Criterion) {
                 transaction_version: 1,
                 genesis_hash: H256::zero(),
                 birth_hash: H256::zero(),
+                account: pair.account_id(),
+                form: qstack_runtime_primitives::SignForm::Master,
             },
         );
         let sig = pair.sign(payload.as_bytes());

@@ -21,7 +21,9 @@
 use crate::{parse_address, Error, Result};
 use codec::{Decode, Encode};
 use qstack_core::{AccountId, Address, Pair, H256};
-use qstack_runtime::signing::{multi_signed, payload, signer_signature, ChainContext, TxOptions};
+use qstack_runtime::signing::{
+    multi_signed, payload, signer_signature, ChainContext, SignForm, TxOptions,
+};
 use qstack_runtime::{Extrinsic, RuntimeCall};
 use qstack_runtime_primitives::{Era, SignedExtra, SignedPayload, SignerKey, SignerSignature};
 use serde_json::{json, Value};
@@ -85,7 +87,7 @@ impl Proposal {
         opts: &TxOptions,
         description: &str,
     ) -> Proposal {
-        let (extra, _) = payload(&call, &ctx, opts);
+        let (extra, _) = payload(&call, &ctx, opts, account, SignForm::Multi);
         Proposal {
             ctx,
             account,
@@ -109,7 +111,14 @@ impl Proposal {
 
     /// What every signer signs.
     pub fn payload(&self) -> SignedPayload {
-        payload(&self.call, &self.ctx, &self.options()).1
+        payload(
+            &self.call,
+            &self.ctx,
+            &self.options(),
+            self.account,
+            SignForm::Multi,
+        )
+        .1
     }
 
     /// Signs with `pair` as `key` says (the signer's master key, or its
@@ -328,7 +337,7 @@ mod tests {
         let ctx = ChainContext {
             genesis_hash: H256([0x11; 32]),
             spec_version: 7,
-            transaction_version: 2,
+            transaction_version: 3,
         };
         let call = RuntimeCall::Tokens(tokens::Call::Transfer {
             dest: pair("//Bob", KeyScheme::Sr25519).account_id(),
@@ -398,7 +407,7 @@ mod tests {
         let msg = fresh.payload();
         for (s, key) in loaded.signatures.iter().zip(&keys) {
             assert!(
-                qstack_core::verify(&s.signature, msg.as_bytes(), key),
+                qstack_core::verify(&s.signature, &msg.for_signer(&s.signer.account()), key),
                 "a golden signature no longer verifies: the signed payload changed"
             );
         }

@@ -33,6 +33,10 @@ pub struct Authorisation {
     /// Every signature with the key it must verify against, over the signed
     /// payload; all must verify.
     pub checks: Vec<(Signature, PublicKey)>,
+    /// With [`SignedWith::Signers`]: the listed account each check signs for,
+    /// in the order of `checks` (each signs the payload bound to its own
+    /// account); empty otherwise.
+    pub signer_accounts: Vec<AccountId>,
     /// Master keys carried inline that the chain does not store yet; the
     /// executive registers them when the extrinsic is included.
     pub new_keys: Vec<PublicKey>,
@@ -86,6 +90,7 @@ pub fn authorise(
         MultiAddress::Key(pk) => (pk.account_id(), Some(pk)),
     };
     let mut new_keys = Vec::new();
+    let mut signer_accounts = Vec::new();
     let (signed_with, checks) = match signature {
         ExtrinsicSignature::Master(sig) => {
             let key = master_key(&who, inline, &mut new_keys)?;
@@ -122,6 +127,7 @@ pub fn authorise(
                 };
                 same_scheme(&entry.signature, &key)?;
                 checks.push((entry.signature, key));
+                signer_accounts.push(signer);
             }
             if weight < list.quorum {
                 return Err(InvalidTransaction::QuorumNotMet);
@@ -133,6 +139,7 @@ pub fn authorise(
         who,
         signed_with,
         checks,
+        signer_accounts,
         new_keys,
     })
 }

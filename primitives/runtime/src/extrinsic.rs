@@ -221,6 +221,26 @@ impl TypeInfo for ExtrinsicSignature {
     }
 }
 
+/// How a transaction was authorised, as its signature commits to it: a
+/// signature made for one form never verifies as another.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
+pub enum SignForm {
+    /// By the account's master key.
+    #[codec(index = 0)]
+    Master,
+    /// By the account's regular key.
+    #[codec(index = 1)]
+    Regular,
+    /// By members of the account's signer list (each also binds its own
+    /// account: [`SignedPayload::for_signer`]).
+    #[codec(index = 2)]
+    Multi,
+}
+
+/// Domain tag in front of every transaction payload (consensus messages use
+/// `qstack/bft/v1`), so a transaction signature is good for nothing else.
+pub const TX_SIGN_DOMAIN: &[u8] = b"qstack/tx/v1";
+
 /// Data the signature commits to without the extrinsic carrying it.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
 pub struct AdditionalSigned {
@@ -232,16 +252,23 @@ pub struct AdditionalSigned {
     pub genesis_hash: H256,
     /// Hash of the era's birth block (genesis hash when immortal).
     pub birth_hash: H256,
+    /// The account the transaction acts for and pays from. Keys are not
+    /// tied to one account (regular keys, signer lists), so without it a
+    /// signature would replay on every account sharing the key.
+    pub account: AccountId,
+    /// How it was authorised.
+    pub form: SignForm,
 }
 
-/// The bytes a signer signs: `(call, extra, additional)`, hashed with
-/// blake2-256 when longer than 256 bytes (Substrate's rule).
+/// The bytes a signer signs: `TX_SIGN_DOMAIN ‖ call ‖ extra ‖ additional`,
+/// hashed with blake2-256 when longer than 256 bytes (Substrate's rule).
 pub struct SignedPayload(Vec<u8>);
 
 impl SignedPayload {
     /// Builds the payload from its parts.
     pub fn new<C: Encode>(call: &C, extra: &SignedExtra, additional: &AdditionalSigned) -> Self {
-        let mut raw = call.encode();
+        let mut raw = TX_SIGN_DOMAIN.to_vec();
+        call.encode_to(&mut raw);
         extra.encode_to(&mut raw);
         additional.encode_to(&mut raw);
         if raw.len() > 256 {
@@ -251,9 +278,18 @@ impl SignedPayload {
         }
     }
 
-    /// The message to sign or verify.
+    /// The message to sign or verify (master or regular key).
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
+    }
+
+    /// What member `signer` of a signer list signs: the payload and the
+    /// signer's own account (as the XRP Ledger's multi-signing does), so one
+    /// key signing for two listed accounts yields two different signatures.
+    pub fn for_signer(&self, signer: &AccountId) -> Vec<u8> {
+        let mut m = self.0.clone();
+        m.extend_from_slice(signer.as_bytes());
+        m
     }
 }
 

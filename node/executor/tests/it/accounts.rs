@@ -8,7 +8,7 @@ use qstack_core::{KeyScheme, H256};
 use qstack_io::OverlayedChanges;
 use qstack_runtime::executive::BlockError;
 use qstack_runtime::signing::{
-    multi_signed, payload, sign, sign_regular, signer_signature, ChainContext, TxOptions,
+    multi_signed, payload, sign, sign_regular, signer_signature, ChainContext, SignForm, TxOptions,
 };
 use qstack_runtime::{accounts, tokens, RuntimeCall};
 use qstack_runtime_primitives::{Header, SignerEntry, SignerKey};
@@ -75,7 +75,7 @@ fn wasm_and_native_agree_on_regular_keys_tickets_and_multisig() {
         sign(&alice, acc(accounts::Call::DisableMaster), &ctx, &by_id(5)),
         sign_regular(&pq, a, transfer(7_000), &ctx, &TxOptions::ticket(4)),
     ];
-    let (extra, msg) = payload(&transfer(8_000), &ctx, &by_id(6));
+    let (extra, msg) = payload(&transfer(8_000), &ctx, &by_id(6), a, SignForm::Multi);
     signed.push(multi_signed(
         a,
         transfer(8_000),

@@ -44,8 +44,8 @@ use crate::crypto::{
 use crate::{AccountId, KeyScheme, PublicKey, Signature};
 use codec::Encode;
 use fn_dsa::{
-    KeyPairGenerator, KeyPairGenerator512, SigningKey, SigningKey512, VerifyingKey,
-    VerifyingKey512, DOMAIN_NONE, FN_DSA_LOGN_512, HASH_ID_RAW,
+    DomainContext, KeyPairGenerator, KeyPairGenerator512, SigningKey, SigningKey512, VerifyingKey,
+    VerifyingKey512, FN_DSA_LOGN_512, HASH_ID_RAW,
 };
 use libcrux_ml_dsa::ml_dsa_44;
 use rand_chacha::ChaCha20Rng;
@@ -70,8 +70,13 @@ const MLDSA_KEYGEN_DOMAIN: &[u8] = b"mldsa44";
 const SR25519_SIGN_DOMAIN: &[u8] = b"qstack-sign/sr25519";
 const FALCON_SIGN_DOMAIN: &[u8] = b"qstack-sign/falcon512";
 const MLDSA_SIGN_DOMAIN: &[u8] = b"qstack-sign/mldsa44";
-/// Both Falcon and ML-DSA are used with an empty context string.
+/// Falcon and ML-DSA keys of their own scheme sign with an empty context.
 const PQ_CONTEXT: &[u8] = b"";
+/// The two halves of a hybrid signature sign in this context (FN-DSA domain,
+/// ML-DSA context string), so neither half verifies as a plain Falcon-512 or
+/// ML-DSA-44 signature by the same key (no "stripping" a hybrid signature
+/// down to one scheme).
+pub const HYBRID_CONTEXT: &[u8] = b"qstack/hybrid/v1";
 /// ML-DSA signing gives up after a bounded number of rejection-sampling rounds
 /// (probability below 2^-128 per call); each retry uses fresh randomness.
 const MLDSA_SIGN_ATTEMPTS: u8 = 4;
@@ -259,9 +264,12 @@ impl Pair {
     pub fn sign(&self, msg: &[u8]) -> Signature {
         match self {
             Pair::Sr25519(p) => Signature::Sr25519(p.sign(msg)),
-            Pair::Falcon512(p) => Signature::Falcon512(p.sign(msg)),
-            Pair::MlDsa44(p) => Signature::MlDsa44(p.sign(msg)),
-            Pair::Hybrid(p) => Signature::Hybrid(p.falcon.sign(msg), p.mldsa.sign(msg)),
+            Pair::Falcon512(p) => Signature::Falcon512(p.sign(msg, PQ_CONTEXT)),
+            Pair::MlDsa44(p) => Signature::MlDsa44(p.sign(msg, PQ_CONTEXT)),
+            Pair::Hybrid(p) => Signature::Hybrid(
+                p.falcon.sign(msg, HYBRID_CONTEXT),
+                p.mldsa.sign(msg, HYBRID_CONTEXT),
+            ),
         }
     }
 
@@ -282,10 +290,10 @@ impl Pair {
 pub fn verify(sig: &Signature, msg: &[u8], pk: &PublicKey) -> bool {
     match (sig, pk) {
         (Signature::Sr25519(s), PublicKey::Sr25519(k)) => verify_sr25519(s, msg, k),
-        (Signature::Falcon512(s), PublicKey::Falcon512(k)) => verify_falcon(s, msg, k),
-        (Signature::MlDsa44(s), PublicKey::MlDsa44(k)) => verify_mldsa(s, msg, k),
+        (Signature::Falcon512(s), PublicKey::Falcon512(k)) => verify_falcon(s, msg, k, PQ_CONTEXT),
+        (Signature::MlDsa44(s), PublicKey::MlDsa44(k)) => verify_mldsa(s, msg, k, PQ_CONTEXT),
         (Signature::Hybrid(fs, ms), PublicKey::Hybrid(fk, mk)) => {
-            verify_falcon(fs, msg, fk) && verify_mldsa(ms, msg, mk)
+            verify_falcon(fs, msg, fk, HYBRID_CONTEXT) && verify_mldsa(ms, msg, mk, HYBRID_CONTEXT)
         }
         _ => false,
     }
@@ -363,15 +371,15 @@ fn verify_sr25519(sig: &Sr25519Signature, msg: &[u8], pk: &[u8; 32]) -> bool {
     pk.verify_simple(SR25519_CONTEXT, msg, &sig).is_ok()
 }
 
-fn verify_falcon(sig: &FalconSignature, msg: &[u8], pk: &FalconPublic) -> bool {
+fn verify_falcon(sig: &FalconSignature, msg: &[u8], pk: &FalconPublic, ctx: &[u8]) -> bool {
     VerifyingKey512::decode(&pk.0)
-        .is_some_and(|vk| vk.verify(&sig.0, &DOMAIN_NONE, &HASH_ID_RAW, msg))
+        .is_some_and(|vk| vk.verify(&sig.0, &DomainContext(ctx), &HASH_ID_RAW, msg))
 }
 
-fn verify_mldsa(sig: &MlDsaSignature, msg: &[u8], pk: &MlDsaPublic) -> bool {
+fn verify_mldsa(sig: &MlDsaSignature, msg: &[u8], pk: &MlDsaPublic, ctx: &[u8]) -> bool {
     let vk = ml_dsa_44::MLDSA44VerificationKey::new(pk.0);
     let sig = ml_dsa_44::MLDSA44Signature::new(sig.0);
-    ml_dsa_44::verify(&vk, msg, PQ_CONTEXT, &sig).is_ok()
+    ml_dsa_44::verify(&vk, msg, ctx, &sig).is_ok()
 }
 
 impl Sr25519Pair {
@@ -419,15 +427,15 @@ impl Falcon512Pair {
         }
     }
 
-    fn sign(&self, msg: &[u8]) -> FalconSignature {
+    fn sign(&self, msg: &[u8], ctx: &[u8]) -> FalconSignature {
         let mut sig = FalconSignature([0u8; FALCON_SIGNATURE_LEN]);
-        let mut rng = ChaCha20Rng::from_seed(hedge(FALCON_SIGN_DOMAIN, &self.seed, &[], msg));
+        let mut rng = ChaCha20Rng::from_seed(hedge(FALCON_SIGN_DOMAIN, &self.seed, ctx, msg));
         // Decoding and signing fail only for a corrupt signing key, and ours
         // come from keygen. Were it to happen, the all-zero signature fails
         // verification rather than taking the node down.
         if let Some(mut sk) = SigningKey512::decode(self.secret.as_slice()) {
             if sk
-                .sign(&mut rng, &DOMAIN_NONE, &HASH_ID_RAW, msg, &mut sig.0)
+                .sign(&mut rng, &DomainContext(ctx), &HASH_ID_RAW, msg, &mut sig.0)
                 .is_none()
             {
                 sig.0.fill(0);
@@ -447,10 +455,10 @@ impl MlDsa44Pair {
         }
     }
 
-    fn sign(&self, msg: &[u8]) -> MlDsaSignature {
+    fn sign(&self, msg: &[u8], ctx: &[u8]) -> MlDsaSignature {
         for attempt in 0..MLDSA_SIGN_ATTEMPTS {
             let rnd = hedge(MLDSA_SIGN_DOMAIN, &self.seed, &[attempt], msg);
-            if let Ok(sig) = ml_dsa_44::sign(&self.secret, msg, PQ_CONTEXT, rnd) {
+            if let Ok(sig) = ml_dsa_44::sign(&self.secret, msg, ctx, rnd) {
                 return MlDsaSignature(*sig.as_ref());
             }
         }
@@ -628,6 +636,41 @@ mod tests {
             hex::encode(pk),
             "d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d"
         );
+    }
+
+    #[test]
+    fn a_hybrid_signature_cannot_be_stripped_to_one_scheme() {
+        // Security review L1: the halves of a hybrid key are the Falcon and
+        // ML-DSA keys the same seed gives those schemes, so a half signed in
+        // the plain context would verify as a single-scheme signature.
+        let seed = [7u8; 32];
+        let hybrid = Pair::from_seed(KeyScheme::Hybrid, &seed);
+        let falcon = Pair::from_seed(KeyScheme::Falcon512, &seed);
+        let mldsa = Pair::from_seed(KeyScheme::MlDsa44, &seed);
+        let PublicKey::Hybrid(fk, mk) = hybrid.public() else {
+            panic!("a hybrid key")
+        };
+        assert_eq!(PublicKey::Falcon512(fk.clone()), falcon.public());
+        assert_eq!(PublicKey::MlDsa44(mk.clone()), mldsa.public());
+        let msg = b"transfer 100 to Bob";
+        let Signature::Hybrid(fs, ms) = hybrid.sign(msg) else {
+            panic!("a hybrid signature")
+        };
+        assert!(verify(
+            &Signature::Hybrid(fs.clone(), ms.clone()),
+            msg,
+            &hybrid.public()
+        ));
+        // Neither half is a plain signature of its scheme…
+        assert!(!verify(&Signature::Falcon512(fs), msg, &falcon.public()));
+        assert!(!verify(&Signature::MlDsa44(ms), msg, &mldsa.public()));
+        // …and plain signatures do not make a hybrid one.
+        let (Signature::Falcon512(pf), Signature::MlDsa44(pm)) =
+            (falcon.sign(msg), mldsa.sign(msg))
+        else {
+            panic!("single-scheme signatures")
+        };
+        assert!(!verify(&Signature::Hybrid(pf, pm), msg, &hybrid.public()));
     }
 
     #[test]

@@ -134,6 +134,7 @@ pub fn run(args: BftArgs) -> Result<()> {
                 key: Some(key),
                 dir: base.join(format!("v{i}/bft")),
                 author: None,
+                max_clock_drift_ms: 5_000,
             };
             let mut stop = stop_rx.clone();
             let shutdown = async move {

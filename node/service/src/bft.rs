@@ -36,6 +36,8 @@ pub struct BftParams {
     pub dir: PathBuf,
     /// Named as author in our blocks.
     pub author: Option<AccountId>,
+    /// Most a proposal's timestamp may be ahead of our clock (ms).
+    pub max_clock_drift_ms: u64,
 }
 
 /// The network's justification check from an engine's verifier.
@@ -163,6 +165,7 @@ pub async fn run_engine(
         author: params.key.is_some(),
         author_account: params.author,
         pace_ms: params.block_time_ms,
+        max_future_ms: Some(params.max_clock_drift_ms),
         ..ShellConfig::default()
     };
     Shell::new(client, txpool, network, engine, Box::new(disk), config)
@@ -251,6 +254,7 @@ mod tests {
                     key: Some(Pair::from_suri(scheme, suri).unwrap()),
                     dir: base.join(format!("n{i}/bft")),
                     author: None,
+                    max_clock_drift_ms: 5_000,
                 };
                 let mut stop = stop_rx.clone();
                 tokio::spawn(run(client.clone(), txpool, net, msgs, params, async move {

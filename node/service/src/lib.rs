@@ -127,6 +127,7 @@ pub async fn run(config: NodeConfig) -> Result<()> {
         ConsensusSpec::Bft(BftSpec {
             block_time_ms,
             timeouts,
+            max_clock_drift_ms,
             ..
         }) => {
             let set = config
@@ -153,6 +154,7 @@ pub async fn run(config: NodeConfig) -> Result<()> {
                 key,
                 dir: chain_dir.join("bft"),
                 author: config.author,
+                max_clock_drift_ms: *max_clock_drift_ms,
             };
             let (engine, disk) = bft::engine(&client, &params)?;
             Chosen::Bft(Box::new((engine, disk, params)))

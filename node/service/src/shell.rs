@@ -65,6 +65,9 @@ pub struct ShellConfig {
     pub pace_ms: u64,
     /// Tick interval when the engine asked for no wake-up (ms).
     pub idle_tick_ms: u64,
+    /// A peer's block whose timestamp is more than this ahead of our clock
+    /// (ms) is checked invalid (`None`: no bound).
+    pub max_future_ms: Option<u64>,
 }
 
 impl Default for ShellConfig {
@@ -74,6 +77,7 @@ impl Default for ShellConfig {
             author_account: None,
             pace_ms: 0,
             idle_tick_ms: 200,
+            max_future_ms: None,
         }
     }
 }
@@ -360,7 +364,13 @@ impl<E: Engine> Shell<E> {
 
     fn check(&self, hash: H256, block: OpaqueBlock) {
         let (client, tx) = (self.client.clone(), self.done_tx.clone());
+        let max_future = self.config.max_future_ms;
         tokio::task::spawn_blocking(move || {
+            if let Some(ahead) = max_future.and_then(|d| ahead_of_clock(&block, now_ms(), d)) {
+                tracing::info!(target: "qstack::shell", "block {hash} is dated {ahead} ms ahead of our clock: invalid");
+                let _ = tx.send(Done::Checked(hash, None));
+                return;
+            }
             let checked = match client.check_block(block) {
                 Ok(b) => Some(Box::new(b)),
                 Err(e) => {
@@ -633,6 +643,27 @@ impl<E: Engine> Shell<E> {
     }
 }
 
+/// The time block `block` says it was made (its timestamp inherent).
+pub fn block_timestamp(block: &OpaqueBlock) -> Option<u64> {
+    use qstack_runtime::{timestamp, RuntimeCall};
+    block.extrinsics.iter().find_map(|x| {
+        let xt = qstack_runtime::Extrinsic::decode_strict(&x.0, RuntimeCall::is_known).ok()?;
+        match (xt.signature, xt.function) {
+            (None, RuntimeCall::Timestamp(timestamp::Call::Set { now })) => Some(now),
+            _ => None,
+        }
+    })
+}
+
+/// How far (ms) `block`'s timestamp is ahead of `now`, if by more than
+/// `drift`: such a block is not valid here yet (a proposer cannot push the
+/// chain's clock into the future). A block without a timestamp is left to
+/// the runtime, which refuses it.
+pub fn ahead_of_clock(block: &OpaqueBlock, now: u64, drift: u64) -> Option<u64> {
+    let ahead = block_timestamp(block)?.checked_sub(now)?;
+    (ahead > drift).then_some(ahead)
+}
+
 /// Builds a block on `parent` from the named pool transactions (else all
 /// ready ones), with the timestamp and `extra` inherent data.
 fn build_block(
@@ -745,5 +776,35 @@ mod tests {
         assert!(format!("{err:#}").contains(&missing.to_string()), "{err:#}");
         // (The engine's own inherent data reaching the runtime is shown by
         // `bft::tests`: caught double signs are recorded on chain.)
+    }
+
+    #[test]
+    fn a_block_dated_beyond_the_drift_bound_is_not_valid_yet() {
+        let spec = ChainSpec::load("dev").unwrap();
+        let executor = Arc::new(Executor::new(ExecutorConfig::default()).unwrap());
+        let client = crate::client_on(&executor, &spec.genesis_source().unwrap(), None).unwrap();
+        let parent = client.info().unwrap().best_hash;
+        let now = now_ms();
+        let dated = |t: u64| {
+            let inherents =
+                BTreeMap::from([(qstack_runtime::timestamp::INHERENT_IDENTIFIER, t.encode())]);
+            client
+                .build_block(&parent, &inherents, Digest::default(), &[])
+                .unwrap()
+                .block
+        };
+        let on_time = dated(now);
+        assert_eq!(block_timestamp(&on_time), Some(now));
+        assert_eq!(ahead_of_clock(&on_time, now, 5_000), None);
+        // Within the bound: fine; beyond it: refused, saying by how much.
+        assert_eq!(ahead_of_clock(&dated(now + 4_000), now, 5_000), None);
+        assert_eq!(
+            ahead_of_clock(&dated(now + 3_600_000), now, 5_000),
+            Some(3_600_000)
+        );
+        // A block with no timestamp is the runtime's to refuse.
+        let mut bare = on_time.clone();
+        bare.extrinsics.clear();
+        assert_eq!(ahead_of_clock(&bare, now, 0), None);
     }
 }

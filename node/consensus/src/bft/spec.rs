@@ -18,10 +18,19 @@ pub struct BftSpec {
     /// Round timeouts.
     #[serde(default)]
     pub timeouts: BftTimeouts,
+    /// How far a proposed block's timestamp may be ahead of a validator's
+    /// clock (ms) for it to prevote the block: bounds how far a proposer
+    /// can push the chain's time into the future.
+    #[serde(default = "default_max_clock_drift")]
+    pub max_clock_drift_ms: u64,
 }
 
 fn default_block_time() -> u64 {
     1000
+}
+
+fn default_max_clock_drift() -> u64 {
+    5000
 }
 
 /// One BFT validator in a chain spec.

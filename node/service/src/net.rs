@@ -40,6 +40,31 @@ pub struct NetChain {
 /// A justification check: header, justification → ok or why not.
 pub type Justify = Arc<dyn Fn(&Header, Option<&[u8]>) -> Result<(), String> + Send + Sync>;
 
+/// Whose fault a failed import is. Only what the block itself makes the
+/// runtime refuse is the sender's ([`ImportResult::Bad`], which costs the
+/// peer); the database, missing state, an executor out of instances or
+/// memory, a runtime this node cannot run (a host function it lacks) are
+/// this node's own trouble ([`ImportResult::Failed`]: retried, nobody
+/// blamed), so load on this node (an RPC storm) never gets honest peers
+/// banned.
+pub(crate) fn verdict(e: &qstack_client::ImportError) -> ImportResult {
+    use qstack_client::{ClientError, ImportError};
+    use qstack_executor::ExecutorError;
+    match e {
+        ImportError::UnknownParent(_) => ImportResult::UnknownParent,
+        ImportError::Client(
+            ClientError::Storage(_)
+            | ClientError::State(_)
+            | ClientError::Executor(
+                ExecutorError::Resources(_)
+                | ExecutorError::Backend { .. }
+                | ExecutorError::MissingHostFunction { .. },
+            ),
+        ) => ImportResult::Failed(e.to_string()),
+        _ => ImportResult::Bad(e.to_string()),
+    }
+}
+
 impl qstack_network::ChainApi for NetChain {
     fn status(&self) -> qstack_network::protocol::Status {
         let i = info_or_zero(&self.client);
@@ -69,7 +94,6 @@ impl qstack_network::ChainApi for NetChain {
     }
 
     fn import(&self, block: qstack_network::protocol::BlockData) -> ImportResult {
-        use qstack_client::ImportError;
         let Some(extrinsics) = block.body else {
             return ImportResult::Bad("no body".into());
         };
@@ -98,11 +122,7 @@ impl qstack_network::ChainApi for NetChain {
                 ImportResult::Imported
             }
             Ok(ImportOutcome::AlreadyKnown) => ImportResult::Imported,
-            Err(ImportError::UnknownParent(_)) => ImportResult::UnknownParent,
-            Err(ImportError::Client(
-                e @ (qstack_client::ClientError::Storage(_) | qstack_client::ClientError::State(_)),
-            )) => ImportResult::Failed(e.to_string()),
-            Err(e) => ImportResult::Bad(e.to_string()),
+            Err(e) => verdict(&e),
         }
     }
 
@@ -143,5 +163,57 @@ impl qstack_network::ChainApi for NetChain {
             Err(PoolError::Invalid(_)) => GossipVerdict::Reject,
             Err(_) => GossipVerdict::Ignore,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qstack_client::{ClientError, ImportError};
+    use qstack_executor::ExecutorError;
+
+    fn exec(e: ExecutorError) -> ImportError {
+        ImportError::Client(ClientError::Executor(e))
+    }
+
+    #[test]
+    fn local_trouble_is_never_the_senders_fault() {
+        let local = [
+            exec(ExecutorError::Resources("instance pool exhausted".into())),
+            exec(ExecutorError::Backend {
+                method: "Core_execute_block".into(),
+                reason: "missing trie node".into(),
+            }),
+            exec(ExecutorError::MissingHostFunction {
+                module: "env".into(),
+                name: "ext_new_v1".into(),
+            }),
+        ];
+        for e in &local {
+            assert!(matches!(verdict(e), ImportResult::Failed(_)), "{e}");
+        }
+        let theirs = [
+            ImportError::Rejected("bad extrinsic".into()),
+            ImportError::StateRootMismatch {
+                expected: H256::zero(),
+                computed: H256([1; 32]),
+            },
+            ImportError::BadNumber { parent: 1, got: 5 },
+            exec(ExecutorError::Trap {
+                method: "Core_execute_block".into(),
+                reason: "unreachable".into(),
+            }),
+            exec(ExecutorError::OutOfFuel {
+                method: "Core_execute_block".into(),
+                fuel: 1,
+            }),
+        ];
+        for e in &theirs {
+            assert!(matches!(verdict(e), ImportResult::Bad(_)), "{e}");
+        }
+        assert!(matches!(
+            verdict(&ImportError::UnknownParent(H256::zero())),
+            ImportResult::UnknownParent
+        ));
     }
 }

@@ -130,11 +130,32 @@ fn get_read_proof(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
     Ok(json!({ "at": json::hash(&at), "proof": nodes }))
 }
 
+/// Runtime entry points `state_call` does not run: they execute or build
+/// blocks or write genesis state, work for the node's import and authoring
+/// paths only. Answering them would let any client make this node execute
+/// arbitrary blocks or multi-megabyte genesis JSON on its executor.
+pub const NOT_FOR_STATE_CALL: &[&str] = &[
+    "Core_execute_block",
+    "Core_initialize_block",
+    "BlockBuilder_apply_extrinsic",
+    "BlockBuilder_finalize_block",
+    "BlockBuilder_inherent_extrinsics",
+    "GenesisBuilder_build_state",
+];
+
 fn call(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
     let args = Args::new(p, &["name", "bytes", "hash"])?;
     let method = args.string(0)?;
     if method.is_empty() || !method.bytes().all(|c| c.is_ascii_graphic()) {
         return Err(args.bad(0, "expected a runtime API method name like `Core_version`"));
+    }
+    if NOT_FOR_STATE_CALL.contains(&method.as_str()) {
+        return Err(args.bad(
+            0,
+            format!(
+                "`{method}` builds or executes blocks; state_call serves read-only runtime queries"
+            ),
+        ));
     }
     let input = args.bytes(1)?;
     let at = at_or_best(b, args.opt_hash(2)?);

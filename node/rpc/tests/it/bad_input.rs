@@ -120,6 +120,16 @@ async fn wrong_params_are_invalid_params_naming_the_problem() {
         ),
         ("state_call", json!(["", "0x"]), "`name` (param 0)"),
         (
+            "state_call",
+            json!(["Core_execute_block", "0x00"]),
+            "builds or executes blocks",
+        ),
+        (
+            "state_call",
+            json!(["GenesisBuilder_build_state", "0x00"]),
+            "builds or executes blocks",
+        ),
+        (
             "state_getReadProof",
             json!(["0x00"]),
             "expected an array of hex strings",

@@ -59,7 +59,8 @@ pub struct RpcConfig {
     pub max_connections: NonZeroU32,
     /// Most subscriptions one WebSocket connection may hold at once.
     pub max_subscriptions_per_connection: NonZeroU32,
-    /// Most calls in one JSON-RPC batch; `None` for no limit (Substrate's default).
+    /// Most calls in one JSON-RPC batch; `None` for no limit. Default
+    /// [`DEFAULT_MAX_BATCH_LEN`]: one request cannot queue unbounded work.
     pub max_batch_len: Option<NonZeroU32>,
     /// Notifications buffered per connection before a slow subscriber makes
     /// the server wait (and head streams skip ahead).
@@ -74,11 +75,14 @@ impl Default for RpcConfig {
             max_response_size: nz(16 * MIB),
             max_connections: nz(100),
             max_subscriptions_per_connection: nz(1024),
-            max_batch_len: None,
+            max_batch_len: Some(nz(DEFAULT_MAX_BATCH_LEN)),
             message_buffer_capacity: nz(1024),
         }
     }
 }
+
+/// Default bound on a batch's length (larger batches get one error).
+pub const DEFAULT_MAX_BATCH_LEN: u32 = 100;
 
 const fn nz(n: u32) -> NonZeroU32 {
     match NonZeroU32::new(n) {

@@ -640,6 +640,27 @@ async fn batch_requests_are_answered_together() {
 }
 
 #[tokio::test]
+async fn a_batch_longer_than_the_bound_is_refused_whole() {
+    let node = Node::start().await;
+    let call = |id: u32| json!({"jsonrpc": "2.0", "id": id, "method": "system_name"});
+    let at_bound: Vec<Value> = (0..qstack_rpc::DEFAULT_MAX_BATCH_LEN).map(call).collect();
+    let (status, text) = post(node.addr(), Value::Array(at_bound).to_string().as_bytes()).await;
+    assert_eq!(status, 200);
+    let answers: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(
+        answers.as_array().map(Vec::len),
+        Some(qstack_rpc::DEFAULT_MAX_BATCH_LEN as usize)
+    );
+    let over: Vec<Value> = (0..=qstack_rpc::DEFAULT_MAX_BATCH_LEN).map(call).collect();
+    let (_, text) = post(node.addr(), Value::Array(over).to_string().as_bytes()).await;
+    let answer: Value = serde_json::from_str(&text).expect("JSON");
+    assert!(
+        answer.get("error").is_some(),
+        "an over-long batch gets one error, not answers: {text}"
+    );
+}
+
+#[tokio::test]
 async fn port_in_use_is_a_clear_error() {
     let node = Node::start().await;
     let taken = RpcConfig {

@@ -136,6 +136,10 @@ pub struct Client {
     store: Arc<Store>,
     executor: Arc<Executor>,
     runtimes: Mutex<Vec<([u8; 32], Arc<CompiledRuntime>)>>,
+    /// Runtime versions by block hash, newest last: every RPC subscriber,
+    /// gossip check and pool validation asking for one block's version
+    /// shares one `Core_version` call.
+    versions: Mutex<std::collections::VecDeque<(H256, RuntimeVersion)>>,
     import_lock: Mutex<()>,
     sigcache: Arc<SignatureCache>,
     verify_threads: usize,
@@ -145,6 +149,9 @@ pub struct Client {
 
 /// Runtimes kept compiled, keyed by the state root they were read at.
 const RUNTIME_CACHE: usize = 64;
+
+/// Runtime versions remembered (by block hash).
+const VERSION_CACHE: usize = 64;
 
 /// Verified signatures remembered between pool validation, block building
 /// and import (about 32 bytes each).
@@ -164,6 +171,7 @@ impl Client {
             store,
             executor,
             runtimes: Mutex::new(Vec::new()),
+            versions: Mutex::new(std::collections::VecDeque::new()),
             import_lock: Mutex::new(()),
             sigcache: Arc::new(SignatureCache::new(SIGNATURE_CACHE)),
             verify_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -300,13 +308,28 @@ impl Client {
         Ok(self.executor.call_compiled(&rt, &mut ext, method, input)?)
     }
 
-    /// The runtime version at `at`.
+    /// The runtime version at `at`, computed once per block (a block's state
+    /// never changes) and shared by every caller.
     pub fn runtime_version(&self, at: &H256) -> Result<RuntimeVersion, ClientError> {
+        if let Some((_, v)) = self.versions.lock().iter().find(|(h, _)| h == at) {
+            return Ok(v.clone());
+        }
         let out = self.call_at(at, "Core_version", &[])?;
-        RuntimeVersion::decode(&mut &out[..]).map_err(|e| ClientError::BadReply {
+        let version = RuntimeVersion::decode(&mut &out[..]).map_err(|e| ClientError::BadReply {
             method: "Core_version",
             reason: e.to_string(),
-        })
+        })?;
+        let mut versions = self.versions.lock();
+        if versions.len() >= VERSION_CACHE {
+            versions.pop_front();
+        }
+        versions.push_back((*at, version.clone()));
+        Ok(version)
+    }
+
+    /// Whether block `at`'s runtime version is remembered (diagnostics).
+    pub fn version_cached(&self, at: &H256) -> bool {
+        self.versions.lock().iter().any(|(h, _)| h == at)
     }
 
     /// Imports a block from outside (peer, file): executes it on its parent's

@@ -257,8 +257,18 @@ fn forks_are_kept_and_the_longer_chain_becomes_best() {
     assert_eq!(importer.hash_of(1).unwrap(), Some(b1.header.hash()));
     assert_eq!(importer.hash_of(2).unwrap(), Some(b2.header.hash()));
     // Both forks' states stay readable.
-    assert!(importer.runtime_version(&a1.header.hash()).is_ok());
-    assert!(importer.runtime_version(&b2.header.hash()).is_ok());
+    let b2_hash = b2.header.hash();
+    assert!(!importer.version_cached(&b2_hash));
+    let first = importer.runtime_version(&a1.header.hash()).unwrap();
+    let again = importer.runtime_version(&b2_hash).unwrap();
+    // Computed once per block, then shared; an unknown block is an error
+    // and is not remembered.
+    assert!(importer.version_cached(&b2_hash));
+    assert_eq!(importer.runtime_version(&b2_hash).unwrap(), again);
+    assert_eq!(first, again);
+    let unknown = qstack_core::H256([0xEE; 32]);
+    assert!(importer.runtime_version(&unknown).is_err());
+    assert!(!importer.version_cached(&unknown));
 
     // Once b2 is final, a block on the abandoned fork cannot win.
     let finalizer = client();

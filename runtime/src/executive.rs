@@ -203,6 +203,14 @@ fn check(bytes: &[u8], rule: NonceRule) -> Result<Checked, TransactionValidityEr
     let signer = resolve_signer(&xt.function, address, signature, &extra)?;
     let who = signer.auth.who;
     let sequence = check_sequence(&who, &extra, rule)?;
+    // ChargeTransactionPayment (checked here, withdrawn in apply), before
+    // the signatures: a transaction nobody can pay for costs no signature
+    // check (up to 32 post-quantum verifications for a multisig).
+    let weight = auth_weight.saturating_add(xt.function.weight());
+    let fee = compute_fee(len, weight).saturating_add(extra.tip);
+    if tokens::free_balance(&who) < fee {
+        return Err(invalid(InvalidTransaction::Payment));
+    }
     if signer.auth.signed_with == SignedWith::Signers {
         // Each member signs the payload bound to its own listed account.
         if signer.auth.signer_accounts.len() != signer.auth.checks.len() {
@@ -219,12 +227,6 @@ fn check(bytes: &[u8], rule: NonceRule) -> Result<Checked, TransactionValidityEr
                 return Err(invalid(InvalidTransaction::BadProof));
             }
         }
-    }
-    // ChargeTransactionPayment (checked here, withdrawn in apply).
-    let weight = auth_weight.saturating_add(xt.function.weight());
-    let fee = compute_fee(len, weight).saturating_add(extra.tip);
-    if tokens::free_balance(&who) < fee {
-        return Err(invalid(InvalidTransaction::Payment));
     }
     Ok(Checked {
         signer: Some(CheckedSigner {

@@ -249,3 +249,35 @@ fn one_signers_signature_counts_for_one_listed_account() {
     assert_eq!(chain.apply(&xt), bad_proof());
     chain.finish();
 }
+
+#[test]
+fn an_unfunded_account_costs_no_signature_check() {
+    // Security review H3: the balance check now runs before the signatures,
+    // so junk signed for an account that cannot pay is refused as Payment
+    // without a (post-quantum) verification; a funded account with a bad
+    // signature is still a bad proof.
+    let alice = dev(KeyScheme::Sr25519, "Alice");
+    let broke = dev(KeyScheme::Hybrid, "Broke");
+    let bob = dev(KeyScheme::Sr25519, "Bob").account_id();
+    let mut chain = Chain::new(&[(&alice, RICH)]);
+    chain.start_block();
+    let ctx = chain.ctx();
+    let forged = |signer: &qstack_core::Pair, claimed: &qstack_core::Pair| {
+        let xt = sign(signer, transfer(bob, 1), &ctx, &TxOptions::nonce(0));
+        let mut copy = xt.clone();
+        if let Some((address, _, _)) = &mut copy.signature {
+            *address = MultiAddress::Key(claimed.public());
+        }
+        copy
+    };
+    let mallory = dev(KeyScheme::Hybrid, "Mallory");
+    assert_eq!(
+        chain.apply(&forged(&mallory, &broke)),
+        Err(TransactionValidityError::Invalid(
+            InvalidTransaction::Payment
+        ))
+    );
+    let mallory_sr = dev(KeyScheme::Sr25519, "MallorySr");
+    assert_eq!(chain.apply(&forged(&mallory_sr, &alice)), bad_proof());
+    chain.finish();
+}

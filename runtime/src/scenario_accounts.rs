@@ -14,7 +14,7 @@ use qstack_runtime_primitives::{
     SignerKey, TransactionValidityError,
 };
 
-const RICH: Balance = 10u128.pow(15);
+pub(crate) const RICH: Balance = 10u128.pow(15);
 
 fn invalid(e: InvalidTransaction) -> ApplyExtrinsicResult {
     Err(TransactionValidityError::Invalid(e))
@@ -24,7 +24,7 @@ fn failed(e: accounts::Error) -> ApplyExtrinsicResult {
     Ok(Err(e.into()))
 }
 
-fn transfer(to: AccountId, value: Balance) -> RuntimeCall {
+pub(crate) fn transfer(to: AccountId, value: Balance) -> RuntimeCall {
     RuntimeCall::Tokens(tokens::Call::Transfer {
         dest: to,
         value,
@@ -32,18 +32,18 @@ fn transfer(to: AccountId, value: Balance) -> RuntimeCall {
     })
 }
 
-fn acc_call(c: accounts::Call) -> RuntimeCall {
+pub(crate) fn acc_call(c: accounts::Call) -> RuntimeCall {
     RuntimeCall::Accounts(c)
 }
 
-fn by_id(nonce: u32) -> TxOptions {
+pub(crate) fn by_id(nonce: u32) -> TxOptions {
     TxOptions {
         include_key: false,
         ..TxOptions::nonce(nonce)
     }
 }
 
-fn free(chain: &mut Chain, who: &AccountId) -> Balance {
+pub(crate) fn free(chain: &mut Chain, who: &AccountId) -> Balance {
     chain.with(|| tokens::free_balance(who))
 }
 

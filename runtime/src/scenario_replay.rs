@@ -5,42 +5,22 @@
 //! payload commits to the account and to how it signed; each replay below
 //! is refused with its reason and changes nothing.
 
+use crate::scenario_accounts::{acc_call as acc, by_id, free, transfer, RICH};
 use crate::scenario_tests::{dev, Chain};
 use crate::signing::{
     multi_signed, payload, sign, sign_regular, signer_signature, SignForm, TxOptions,
 };
-use crate::{accounts, tokens, Extrinsic, RuntimeCall};
-use qstack_core::{AccountId, Balance, KeyScheme};
+use crate::{accounts, Extrinsic};
+use qstack_core::{AccountId, KeyScheme, Pair};
 use qstack_runtime_primitives::{
     ApplyExtrinsicResult, ExtrinsicSignature, InvalidTransaction, MultiAddress, SignerEntry,
     SignerKey, TransactionValidityError,
 };
 
-const RICH: Balance = 10u128.pow(15);
-
 fn bad_proof() -> ApplyExtrinsicResult {
     Err(TransactionValidityError::Invalid(
         InvalidTransaction::BadProof,
     ))
-}
-
-fn transfer(to: AccountId, value: Balance) -> RuntimeCall {
-    RuntimeCall::Tokens(tokens::Call::Transfer {
-        dest: to,
-        value,
-        dest_tag: None,
-    })
-}
-
-fn acc(c: accounts::Call) -> RuntimeCall {
-    RuntimeCall::Accounts(c)
-}
-
-fn by_id(nonce: u32) -> TxOptions {
-    TxOptions {
-        include_key: false,
-        ..TxOptions::nonce(nonce)
-    }
 }
 
 /// The same extrinsic (signature and all) claimed for `other`.
@@ -69,17 +49,11 @@ fn resigned(xt: &Extrinsic, other: AccountId, as_regular: bool) -> Extrinsic {
     copy
 }
 
-fn balance(chain: &mut Chain, who: &AccountId) -> Balance {
-    chain.with(|| tokens::free_balance(who))
-}
-
-#[test]
-fn a_regular_key_shared_by_two_accounts_signs_for_one() {
+/// Alice and Carol, both funded, each setting `shared` as regular key
+/// (nonce 0), in a started block.
+fn two_accounts_sharing(shared: &Pair) -> (Chain, Pair, Pair) {
     let alice = dev(KeyScheme::Sr25519, "Alice");
     let carol = dev(KeyScheme::Sr25519, "Carol");
-    let shared = dev(KeyScheme::Hybrid, "SharedPQ");
-    let bob = dev(KeyScheme::Sr25519, "Bob").account_id();
-    let (a, c) = (alice.account_id(), carol.account_id());
     let mut chain = Chain::new(&[(&alice, RICH), (&carol, RICH)]);
     chain.start_block();
     let ctx = chain.ctx();
@@ -92,38 +66,38 @@ fn a_regular_key_shared_by_two_accounts_signs_for_one() {
             Ok(Ok(()))
         );
     }
+    (chain, alice, carol)
+}
+
+#[test]
+fn a_regular_key_shared_by_two_accounts_signs_for_one() {
+    let shared = dev(KeyScheme::Hybrid, "SharedPQ");
+    let bob = dev(KeyScheme::Sr25519, "Bob").account_id();
+    let (mut chain, alice, carol) = two_accounts_sharing(&shared);
+    let (a, c) = (alice.account_id(), carol.account_id());
+    let ctx = chain.ctx();
     let xt = sign_regular(&shared, a, transfer(bob, 5_000), &ctx, &by_id(1));
-    let before = balance(&mut chain, &c);
+    let before = free(&mut chain, &c);
     // Carol's nonce is 1 too: the copy would spend from her.
     assert_eq!(chain.apply(&readdressed(&xt, c)), bad_proof());
     assert_eq!(
-        balance(&mut chain, &c),
+        free(&mut chain, &c),
         before,
         "the refused replay paid nothing"
     );
     assert_eq!(chain.apply(&xt), Ok(Ok(())));
-    assert_eq!(balance(&mut chain, &bob), 5_000);
+    assert_eq!(free(&mut chain, &bob), 5_000);
     chain.finish();
 }
 
 #[test]
 fn tickets_of_two_accounts_with_one_regular_key_do_not_replay() {
-    let alice = dev(KeyScheme::Sr25519, "Alice");
-    let carol = dev(KeyScheme::Sr25519, "Carol");
     let shared = dev(KeyScheme::Falcon512, "SharedFalcon");
     let bob = dev(KeyScheme::Sr25519, "Bob").account_id();
+    let (mut chain, alice, carol) = two_accounts_sharing(&shared);
     let (a, c) = (alice.account_id(), carol.account_id());
-    let mut chain = Chain::new(&[(&alice, RICH), (&carol, RICH)]);
-    chain.start_block();
     let ctx = chain.ctx();
     for p in [&alice, &carol] {
-        let set = acc(accounts::Call::SetRegularKey {
-            key: shared.public(),
-        });
-        assert_eq!(
-            chain.apply(&sign(p, set, &ctx, &TxOptions::nonce(0))),
-            Ok(Ok(()))
-        );
         let create = acc(accounts::Call::CreateTickets { count: 2 });
         assert_eq!(chain.apply(&sign(p, create, &ctx, &by_id(1))), Ok(Ok(())));
     }
@@ -201,10 +175,10 @@ fn a_signer_list_shared_by_two_multisig_accounts_signs_for_one() {
         extra.clone(),
         vec![sig.clone()],
     );
-    let before = balance(&mut chain, &m2.account_id());
+    let before = free(&mut chain, &m2.account_id());
     let copy = multi_signed(m2.account_id(), call, extra, vec![sig]);
     assert_eq!(chain.apply(&copy), bad_proof());
-    assert_eq!(balance(&mut chain, &m2.account_id()), before);
+    assert_eq!(free(&mut chain, &m2.account_id()), before);
     assert_eq!(chain.apply(&xt), Ok(Ok(())));
     chain.finish();
 }

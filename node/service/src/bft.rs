@@ -14,7 +14,7 @@ use qstack_client::Client;
 use qstack_consensus::bft::store::BftDisk;
 use qstack_consensus::bft::{BftConfig, BftEngine, BftVerifier, ValidatorSet};
 use qstack_consensus::{Engine, Verifier};
-use qstack_core::{AccountId, Pair, H256};
+use qstack_core::{AccountId, Pair};
 use qstack_network::{ConsensusMessage, NetworkHandle};
 use qstack_runtime_primitives::Header;
 use std::path::PathBuf;
@@ -43,21 +43,6 @@ pub struct BftParams {
 /// The network's justification check from an engine's verifier.
 pub fn justify_with(verifier: Arc<dyn Verifier>) -> crate::Justify {
     Arc::new(move |h: &Header, j: Option<&[u8]>| verifier.verify(&h.hash(), u64::from(h.number), j))
-}
-
-/// Checks a BFT justification: a commit certificate for exactly this block,
-/// signed by > 2/3 of the set's power (the engine's [`BftVerifier`]).
-pub fn verify_justification(
-    genesis: &H256,
-    set: &ValidatorSet,
-    header: &Header,
-    justification: Option<&[u8]>,
-) -> Result<(), String> {
-    BftVerifier::new(*genesis, set.clone()).verify(
-        &header.hash(),
-        u64::from(header.number),
-        justification,
-    )
 }
 
 /// Starts a BFT node's network on a free loopback port, for benchmarks and
@@ -186,7 +171,7 @@ mod tests {
     use crate::client_on;
     use codec::{Decode, Encode};
     use qstack_consensus::bft::{Message, SignedVote, Vote, VoteKind};
-    use qstack_core::KeyScheme;
+    use qstack_core::{KeyScheme, H256};
     use qstack_executor::{Executor, ExecutorConfig};
     use std::time::Instant;
 

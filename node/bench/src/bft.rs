@@ -118,15 +118,11 @@ pub fn run(args: BftArgs) -> Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut pools = Vec::new();
         let mut nets = Vec::new();
-        let mut boot: Option<String> = None;
+        let mut boot: Vec<String> = Vec::new();
         for (i, client) in clients.iter().enumerate() {
             let (suri, scheme) = KEYS[i];
             let key = Pair::from_suri(scheme, suri)?;
             let txpool = Arc::new(TxPool::new());
-            let (net, msgs, address) =
-                bft::loopback_network(client.clone(), txpool.clone(), &set, boot.as_deref())
-                    .await?;
-            boot.get_or_insert(address);
             let params = bft::BftParams {
                 set: set.clone(),
                 config: timeouts.config(),
@@ -136,18 +132,23 @@ pub fn run(args: BftArgs) -> Result<()> {
                 author: None,
                 max_clock_drift_ms: 5_000,
             };
+            let (engine, disk) = bft::engine(client, &params)?;
+            let (net, msgs, address) =
+                bft::loopback_network(client.clone(), txpool.clone(), &engine, &boot).await?;
+            if boot.is_empty() {
+                boot.push(address);
+            }
             let mut stop = stop_rx.clone();
             let shutdown = async move {
                 let _ = stop.changed().await;
             };
-            tokio::spawn(bft::run(
-                client.clone(),
-                txpool.clone(),
-                net.clone(),
-                msgs,
-                params,
-                shutdown,
-            ));
+            {
+                let (client, txpool, net) = (client.clone(), txpool.clone(), net.clone());
+                tokio::spawn(async move {
+                    bft::run_engine(client, txpool, net, msgs, engine, disk, &params, shutdown)
+                        .await
+                });
+            }
             pools.push(txpool);
             nets.push(net);
         }

@@ -243,7 +243,7 @@ fn network_config(args: &RunArgs, spec: &ChainSpec) -> Result<qstack_network::Ne
     cfg.in_peers = net.in_peers;
     cfg.out_peers = net.out_peers;
     cfg.agent = format!("qstack/{} ({})", env!("CARGO_PKG_VERSION"), args.name);
-    cfg.consensus_messages = matches!(spec.consensus, chain_spec::ConsensusSpec::Bft(_));
+    // The consensus topic and its check come from the engine (`qstack_service::run`).
     Ok(cfg)
 }
 

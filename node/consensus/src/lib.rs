@@ -19,7 +19,8 @@
 //!   `ImportBlock` (no proof); imported → `Finalize` ([`Finality::Instant`]).
 //! - [`bft`] ([`bft::BftEngine`]): the core's proposal request is
 //!   `BuildBlock` (with the double signs it caught as inherent data), the
-//!   built block is `ShareBlock`ed before the proposal naming it, and
+//!   body of every proposal it makes is `ShareBlock`ed with the signed
+//!   proposal as its proof (before the proposal goes out), and
 //!   `valid(v)` is `CheckBlock`; signer state and the WAL are `Persist`
 //!   (always before the `Broadcast` they protect); a decision is
 //!   `ImportBlock` with the commit certificate, then `Finalize`; equivocation
@@ -161,9 +162,18 @@ pub enum Action {
         /// Inherent data of the engine's own, besides the timestamp.
         inherents: Vec<InherentItem>,
     },
-    /// Gossip the body of a block built here, so peers can check it
-    /// ([`Action::CheckBlock`]) before it is decided.
-    ShareBlock(H256),
+    /// Gossip the body of a block here (built, or a peer's we hold), so
+    /// peers can check it ([`Action::CheckBlock`]) before it is decided.
+    /// `proof` binds the body to whoever may propose it (the BFT engine's
+    /// signed proposal naming the block): peers keep a body only with a
+    /// proof their [`GossipCheck::block`] accepts, so nobody else can fill
+    /// their slots or substitute a body.
+    ShareBlock {
+        /// The block.
+        hash: H256,
+        /// Engine-defined proof that the block was proposed.
+        proof: Vec<u8>,
+    },
     /// Execute a block received from a peer without storing it; answer with
     /// [`Input::Checked`] (once the block is here, if it is not yet).
     CheckBlock {
@@ -222,6 +232,12 @@ pub trait Engine: Send {
     fn verifier(&self) -> Option<Arc<dyn Verifier>> {
         None
     }
+    /// The check consensus gossip passes before it is forwarded or reaches
+    /// the engine, run by the network on a worker (not the engine's
+    /// thread); `None`: the engine takes no messages.
+    fn gossip_check(&self) -> Option<Arc<dyn GossipCheck>> {
+        None
+    }
     /// Whether the engine takes the runtime's configuration
     /// ([`Input::Config`]); the shell reads it (a runtime call per block)
     /// only for engines that do.
@@ -237,6 +253,36 @@ pub trait Verifier: Send + Sync {
     /// Whether `justification` proves block `hash` at `number` (`Err`: why
     /// not, for the log and the peer's score).
     fn verify(&self, hash: &H256, number: u64, justification: Option<&[u8]>) -> Result<(), String>;
+}
+
+/// What a [`GossipCheck`] made of a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Valid and signed by someone the engine counts (a validator): forward
+    /// it and hand it to the engine from the queue junk cannot fill.
+    Accept,
+    /// Valid for this node but not worth forwarding (an unsigned status, a
+    /// certificate for a height it already has): hand it to the engine
+    /// from the bounded queue of the rest; blame nobody.
+    Deliver,
+    /// Not checkable here now (another height or round than the window the
+    /// engine is in): drop it, blame nobody.
+    Ignore,
+    /// Invalid (undecodable, unknown signer, bad signature, wrong
+    /// proposer): drop it and cost the peer that sent it.
+    Reject(String),
+}
+
+/// An engine's check of consensus gossip, shared with the network (which
+/// runs it off the engine's thread, so it keeps what it needs behind its
+/// own locks and is told of height changes by the engine).
+pub trait GossipCheck: Send + Sync {
+    /// An engine message.
+    fn message(&self, bytes: &[u8]) -> Verdict;
+    /// A block body whose header hashes to `hash`, at `number`, shared with
+    /// `proof` ([`Action::ShareBlock`]); the shell checked that the body
+    /// matches the header.
+    fn block(&self, hash: &H256, number: u64, proof: &[u8]) -> Verdict;
 }
 
 /// Where a shell carries out [`Action::Persist`]: files on a node, memory in

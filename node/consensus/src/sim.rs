@@ -16,7 +16,9 @@
 //! different blocks at one number, finality never moves back or off the
 //! node's chain, every imported block passes its verifier, every report
 //! names a byzantine node (the harness decodes it); the honest nodes reach
-//! the target number; the same seed gives the same trace.
+//! the target number; the same seed gives the same trace. Every message and
+//! shared body passes the receiver's [`GossipCheck`] first, as on a node:
+//! one from an honest node that the check rejects fails the run.
 //!
 //! Engine-specific parts are only what a [`Harness`] gives: how to build (or
 //! rebuild after a crash) an engine, how a byzantine node corrupts its own
@@ -24,7 +26,9 @@
 //!
 //! `QSTACK_SIM_SEEDS=N` runs N seeds per scenario instead of the CI default.
 
-use crate::{Action, Durable, Engine, Finality, Input, Millis, Peer, Persist, Verifier};
+use crate::{
+    Action, Durable, Engine, Finality, GossipCheck, Input, Millis, Peer, Persist, Verdict, Verifier,
+};
 use codec::Encode;
 use qstack_core::{hashing::blake2_256, H256};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -181,6 +185,13 @@ enum Event {
         to: usize,
         hash: H256,
     },
+    /// A body gossiped with its proof (checked by the receiver).
+    Shared {
+        to: usize,
+        from: usize,
+        hash: H256,
+        proof: Vec<u8>,
+    },
     Fetch {
         node: usize,
         hash: H256,
@@ -214,6 +225,7 @@ struct Node<E> {
     behaviour: Behaviour,
     disk: MemoryDisk,
     verifier: Option<Arc<dyn Verifier>>,
+    gossip: Option<Arc<dyn GossipCheck>>,
     bodies: BTreeSet<H256>,
     /// Blocks this node was asked to check or import before it had them.
     checking: BTreeSet<H256>,
@@ -275,6 +287,7 @@ impl<H: Harness> Sim<H> {
                 let engine = harness.engine(i, &disk, 0);
                 Node {
                     verifier: engine.verifier(),
+                    gossip: engine.gossip_check(),
                     engine,
                     behaviour: sc
                         .byzantine
@@ -409,7 +422,9 @@ impl<H: Harness> Sim<H> {
             Event::Restart { node } => self.restart(node),
             ev => {
                 let node = match &ev {
-                    Event::Deliver { to, .. } | Event::Body { to, .. } => *to,
+                    Event::Deliver { to, .. }
+                    | Event::Body { to, .. }
+                    | Event::Shared { to, .. } => *to,
                     Event::Announce { to, .. } => *to,
                     Event::Fetch { node, .. }
                     | Event::Built { node, .. }
@@ -422,6 +437,10 @@ impl<H: Harness> Sim<H> {
                 }
                 match ev {
                     Event::Deliver { to, from, bytes } => {
+                        let verdict = self.nodes[to].gossip.as_ref().map(|g| g.message(&bytes));
+                        if !self.passes(to, from, verdict, "message") {
+                            return;
+                        }
                         let input = Input::Message {
                             from: Peer(vec![from as u8]),
                             bytes,
@@ -429,6 +448,21 @@ impl<H: Harness> Sim<H> {
                         self.input(to, input);
                     }
                     Event::Body { to, hash } => self.got_body(to, hash),
+                    Event::Shared {
+                        to,
+                        from,
+                        hash,
+                        proof,
+                    } => {
+                        let number = self.blocks[&hash].number;
+                        let verdict = self.nodes[to]
+                            .gossip
+                            .as_ref()
+                            .map(|g| g.block(&hash, number, &proof));
+                        if self.passes(to, from, verdict, "block body") {
+                            self.got_body(to, hash);
+                        }
+                    }
                     Event::Fetch { node, hash } => self.fetch(node, hash),
                     Event::Built {
                         node,
@@ -454,6 +488,22 @@ impl<H: Harness> Sim<H> {
                     Event::Wake { node } => self.input(node, Input::Tick),
                     Event::Crash { .. } | Event::Restart { .. } => {}
                 }
+            }
+        }
+    }
+
+    /// Whether a message the receiver's gossip check judged goes on to its
+    /// engine; an honest sender's message is never rejected.
+    fn passes(&self, to: usize, from: usize, verdict: Option<Verdict>, what: &str) -> bool {
+        match verdict {
+            None | Some(Verdict::Accept) | Some(Verdict::Deliver) => true,
+            Some(Verdict::Ignore) => false,
+            Some(Verdict::Reject(why)) => {
+                assert!(
+                    !self.honest(from),
+                    "node {to} rejected a {what} from honest node {from}: {why}"
+                );
+                false
             }
         }
     }
@@ -538,7 +588,7 @@ impl<H: Harness> Sim<H> {
                         },
                     );
                 }
-                Action::ShareBlock(hash) => {
+                Action::ShareBlock { hash, proof } => {
                     assert!(
                         self.nodes[node].bodies.contains(&hash),
                         "node {node} shares block {hash} it does not have"
@@ -551,7 +601,16 @@ impl<H: Harness> Sim<H> {
                         if to != node && self.reachable(node, to) && self.rand(1000) >= self.sc.loss
                         {
                             let at = self.now + self.delay();
-                            self.schedule(at, Event::Body { to, hash });
+                            let proof = proof.clone();
+                            self.schedule(
+                                at,
+                                Event::Shared {
+                                    to,
+                                    from: node,
+                                    hash,
+                                    proof,
+                                },
+                            );
                         }
                     }
                     if let Some(c) = self.sc.crash {
@@ -843,6 +902,7 @@ impl<H: Harness> Sim<H> {
         self.log(node, (8u8, finalized, disk.log.len() as u32));
         let n = &mut self.nodes[node];
         n.verifier = engine.verifier();
+        n.gossip = engine.gossip_check();
         n.engine = engine;
         n.down = false;
         n.checking.clear();

@@ -1,6 +1,7 @@
 //! qstack networking (DESIGN §6): a libp2p swarm — TCP + noise + yamux,
 //! identify, gossipsub topics for transactions, block announcements and
-//! consensus messages, request-response block sync, Kademlia and mDNS
+//! consensus messages (validated before they are forwarded: [`consensus`]),
+//! request-response block sync, Kademlia and mDNS
 //! discovery — and the pure cores it drives: [`sync::SyncCore`] (parallel
 //! range download, checked and imported in order) and
 //! [`reputation::PeerBook`] (scores and bans).
@@ -10,6 +11,7 @@
 )]
 
 pub mod codec;
+pub mod consensus;
 pub mod node_key;
 pub mod protocol;
 pub mod reputation;
@@ -17,7 +19,9 @@ mod service;
 pub mod sync;
 
 pub use libp2p::{identity::Keypair, multiaddr, Multiaddr, PeerId};
+pub use consensus::{ConsensusCheck, ConsensusInbox, ConsensusMessage};
+pub use qstack_consensus::Verdict;
 pub use service::{
-    serve_blocks, start, ChainApi, ConsensusMessage, GossipVerdict, NetworkConfig, NetworkError,
-    NetworkHandle, NetworkSnapshot, PeerSnapshot,
+    serve_blocks, start, ChainApi, GossipVerdict, NetworkConfig, NetworkError, NetworkHandle,
+    NetworkSnapshot, PeerSnapshot,
 };

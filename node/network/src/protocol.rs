@@ -96,6 +96,9 @@ pub enum Request {
     Status,
     /// Blocks.
     Blocks(BlockRequest),
+    /// A block body a consensus engine shared and this peer missed, by the
+    /// block's hash (the shared message, proof included).
+    Consensus(H256),
 }
 
 /// A node's chain status.
@@ -145,6 +148,8 @@ pub enum Response {
     Blocks(Vec<BlockData>),
     /// The request was not served.
     Refused(Refusal),
+    /// Answer to [`Request::Consensus`]: the shared message, if held.
+    Consensus(Option<Vec<u8>>),
 }
 
 /// A new block, announced by gossip (the header; the body is fetched).

@@ -26,6 +26,10 @@ pub mod change {
     pub const MALFORMED: i32 = -100;
     /// A transaction the runtime calls invalid.
     pub const INVALID_TRANSACTION: i32 = -20;
+    /// A consensus message that failed the engine's check (forged or
+    /// misattributed signature, unknown validator, wrong proposer, junk):
+    /// honest peers forward only what passed their own check.
+    pub const INVALID_CONSENSUS: i32 = -100;
     /// Too many requests.
     pub const RATE_LIMITED: i32 = -50;
     /// A request that failed or timed out.

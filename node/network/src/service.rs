@@ -5,6 +5,10 @@
 //! the runtime or the database.
 
 use crate::codec::FrameCodec;
+use crate::consensus::{
+    ConsensusCheck, ConsensusInbox, ConsensusMessage, InboxSender, Pending, PendingConsensus,
+    Provided,
+};
 use crate::protocol::{
     decode_capped, fields, BlockAnnounce, BlockData, BlockRequest, Direction, FromBlock, Names,
     Refusal, Request, Response, Status, TransactionBatch, BATCH_FLUSH_BYTES,
@@ -21,6 +25,7 @@ use libp2p::{
     request_response, tcp, yamux, Multiaddr, PeerId, StreamProtocol, Swarm,
 };
 use parking_lot::RwLock;
+use qstack_consensus::Verdict as Checked;
 use qstack_core::H256;
 use qstack_runtime_primitives::Header;
 use std::collections::{HashMap, HashSet};
@@ -76,8 +81,9 @@ pub struct NetworkConfig {
     pub agent: String,
     /// Sync tunables.
     pub sync: SyncConfig,
-    /// Whether the engine takes consensus messages (subscribe to their topic).
-    pub consensus_messages: bool,
+    /// The engine's check of consensus messages, if it takes any: the node
+    /// subscribes to their topic and forwards only what passes it.
+    pub consensus: Option<ConsensusCheck>,
 }
 
 impl NetworkConfig {
@@ -94,7 +100,7 @@ impl NetworkConfig {
             requests_per_second: 40,
             agent: format!("qstack/{}", env!("CARGO_PKG_VERSION")),
             sync: SyncConfig::default(),
-            consensus_messages: false,
+            consensus: None,
         }
     }
 }
@@ -150,20 +156,17 @@ pub struct NetworkSnapshot {
     pub banned: usize,
 }
 
-/// A consensus-engine message from a peer.
-#[derive(Clone, Debug)]
-pub struct ConsensusMessage {
-    /// The sender (gossip source).
-    pub from: PeerId,
-    /// Engine-defined bytes.
-    pub bytes: Vec<u8>,
-}
-
 enum Command {
     PublishTransaction(Vec<u8>),
     Announce(Header),
     Consensus(Vec<u8>),
     LocalBest(u32, H256),
+    /// Keep a shared body's message for peers that fetch it.
+    Provide(H256, u32, Vec<u8>),
+    /// Forget kept bodies at or below this number.
+    ForgetProvided(u32),
+    /// Ask peers for a body by hash.
+    Fetch(H256),
 }
 
 /// The node's handle on its network (cheap to clone).
@@ -191,6 +194,23 @@ impl NetworkHandle {
     /// Gossips a consensus-engine message.
     pub fn broadcast_consensus(&self, bytes: Vec<u8>) {
         let _ = self.commands.send(Command::Consensus(bytes));
+    }
+
+    /// Keeps `bytes` (the consensus message carrying block `hash`'s body,
+    /// number `number`) for peers that ask for it by hash.
+    pub fn provide_consensus(&self, hash: H256, number: u32, bytes: Vec<u8>) {
+        let _ = self.commands.send(Command::Provide(hash, number, bytes));
+    }
+
+    /// Forgets the bodies kept for blocks at or below `number`.
+    pub fn forget_provided(&self, number: u32) {
+        let _ = self.commands.send(Command::ForgetProvided(number));
+    }
+
+    /// Asks connected peers for block `hash`'s shared body; an answer
+    /// arrives as a consensus message, checked like gossip.
+    pub fn fetch_consensus(&self, hash: H256) {
+        let _ = self.commands.send(Command::Fetch(hash));
     }
 
     /// The latest snapshot.
@@ -313,7 +333,7 @@ fn build_swarm(cfg: &NetworkConfig, names: &Names) -> Result<Swarm<Behaviour>, N
 pub fn start(
     cfg: NetworkConfig,
     chain: Arc<dyn ChainApi>,
-) -> Result<(NetworkHandle, mpsc::Receiver<ConsensusMessage>), NetworkError> {
+) -> Result<(NetworkHandle, ConsensusInbox), NetworkError> {
     let status = chain.status();
     let names = Names::for_genesis(&status.genesis);
     let mut swarm = build_swarm(&cfg, &names)?;
@@ -331,7 +351,7 @@ pub fn start(
         consensus: gossipsub::IdentTopic::new(names.consensus.clone()),
     };
     let mut subscribe = vec![&topics.transactions, &topics.blocks];
-    if cfg.consensus_messages {
+    if cfg.consensus.is_some() {
         subscribe.push(&topics.consensus);
     }
     for t in subscribe {
@@ -343,7 +363,7 @@ pub fn start(
     }
     let local_peer_id = *swarm.local_peer_id();
     let (commands, command_rx) = mpsc::unbounded_channel();
-    let (consensus_tx, consensus_rx) = mpsc::channel(1024);
+    let (consensus_tx, consensus_rx) = ConsensusInbox::new();
     let snapshot = Arc::new(RwLock::new(NetworkSnapshot::default()));
     let (import_tx, import_results) = spawn_importer(chain.clone());
     let (work_tx, work_rx) = mpsc::unbounded_channel();
@@ -356,7 +376,9 @@ pub fn start(
         })
         .collect();
     let limiter = RateLimiter::new(cfg.requests_per_second);
+    let consensus_check = cfg.consensus.clone();
     let worker = Worker {
+        consensus_check,
         sync: SyncCore::new(cfg.sync.clone(), status.best_number, status.best_hash),
         cfg,
         swarm,
@@ -373,6 +395,8 @@ pub fn start(
         boot,
         start: Instant::now(),
         consensus_tx,
+        pending_consensus: PendingConsensus::default(),
+        provided: Provided::default(),
         import_tx,
         work_tx,
         snapshot: snapshot.clone(),
@@ -402,6 +426,8 @@ const MAX_PENDING_TRANSACTION_BYTES: usize = 64 << 20;
 /// runs at a time: the pool validates under its lock anyway, and a burst of
 /// gossip must not take every blocking thread from block import.
 const VALIDATION_BATCH: usize = 256;
+/// Peers asked at once for a missing shared body.
+const FETCH_FROM: usize = 4;
 /// Longest a published transaction waits to be gossiped with others.
 const TRANSACTION_FLUSH: Duration = Duration::from_millis(20);
 
@@ -421,6 +447,7 @@ struct PeerEntry {
 enum Outbound {
     Status(PeerId),
     Blocks(u64),
+    Consensus(H256),
 }
 
 struct ImportJob {
@@ -439,6 +466,7 @@ struct ImportDone {
 enum Done {
     Served(PeerId, request_response::ResponseChannel<Vec<u8>>, Vec<u8>),
     Transactions(Vec<(gossipsub::MessageId, PeerId, GossipVerdict)>),
+    Consensus(Vec<(Pending, Checked)>),
 }
 
 /// One gossip message's verdict from its transactions' verdicts: rejected if
@@ -609,7 +637,12 @@ struct Worker {
     outgoing_txs: (Vec<Vec<u8>>, usize),
     boot: Vec<(PeerId, Multiaddr)>,
     start: Instant,
-    consensus_tx: mpsc::Sender<ConsensusMessage>,
+    consensus_tx: InboxSender,
+    consensus_check: Option<ConsensusCheck>,
+    /// Consensus gossip waiting for the check.
+    pending_consensus: PendingConsensus,
+    /// Shared bodies peers may fetch.
+    provided: Provided,
     import_tx: std::sync::mpsc::Sender<ImportJob>,
     work_tx: mpsc::UnboundedSender<Done>,
     snapshot: Arc<RwLock<NetworkSnapshot>>,
@@ -733,7 +766,65 @@ impl Worker {
             ),
             Command::Consensus(bytes) => self.publish(self.topics.consensus.clone(), bytes),
             Command::LocalBest(number, hash) => self.drive(SyncInput::LocalBest { number, hash }),
+            Command::Provide(hash, number, bytes) => self.provided.insert(hash, number, bytes),
+            Command::ForgetProvided(number) => self.provided.forget_up_to(number),
+            Command::Fetch(hash) => self.fetch_consensus(hash),
         }
+    }
+
+    /// Asks a few connected peers for a shared body by hash.
+    fn fetch_consensus(&mut self, hash: H256) {
+        let peers: Vec<PeerId> = self.peers.keys().take(FETCH_FROM).copied().collect();
+        for peer in peers {
+            let rid = self
+                .swarm
+                .behaviour_mut()
+                .sync
+                .send_request(&peer, Request::Consensus(hash).encode());
+            self.outbound.insert(rid, Outbound::Consensus(hash));
+        }
+    }
+
+    /// Queues a consensus message for the check (a gossip one with its id,
+    /// a fetched one without); ignored if its peer's queue is full.
+    fn queue_consensus(&mut self, p: Pending) {
+        let id = p.id.clone();
+        let via = p.via;
+        if !self.pending_consensus.push(p) {
+            if let Some(id) = id {
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .gossip
+                    .report_message_validation_result(&id, &via, gossipsub::MessageAcceptance::Ignore);
+            }
+            tracing::debug!(target: "qstack::network", "consensus queue of {via} full: message dropped");
+            return;
+        }
+        self.validate_pending_consensus();
+    }
+
+    /// Checks the next batch of consensus messages on the blocking pool,
+    /// unless a batch is being checked.
+    fn validate_pending_consensus(&mut self) {
+        let Some(check) = self.consensus_check.clone() else {
+            return;
+        };
+        let Some(batch) = self.pending_consensus.take_batch() else {
+            return;
+        };
+        let tx = self.work_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let verdicts = batch
+                .into_iter()
+                .map(|p| {
+                    let v = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check.check(&p.bytes)))
+                        .unwrap_or(Checked::Ignore);
+                    (p, v)
+                })
+                .collect();
+            let _ = tx.send(Done::Consensus(verdicts));
+        });
     }
 
     /// Gossips the transactions published since the last flush, as one
@@ -787,6 +878,35 @@ impl Worker {
                     }
                 }
                 self.validate_pending_transactions();
+            }
+            Done::Consensus(verdicts) => {
+                self.pending_consensus.busy = false;
+                for (p, verdict) in verdicts {
+                    if let Some(id) = &p.id {
+                        let acceptance = match verdict {
+                            Checked::Accept => gossipsub::MessageAcceptance::Accept,
+                            Checked::Deliver | Checked::Ignore => gossipsub::MessageAcceptance::Ignore,
+                            Checked::Reject(_) => gossipsub::MessageAcceptance::Reject,
+                        };
+                        let _ = self
+                            .swarm
+                            .behaviour_mut()
+                            .gossip
+                            .report_message_validation_result(id, &p.via, acceptance);
+                    }
+                    if let Checked::Reject(why) = &verdict {
+                        self.report(p.via, change::INVALID_CONSENSUS, why);
+                        continue;
+                    }
+                    let msg = ConsensusMessage {
+                        from: p.source,
+                        bytes: p.bytes,
+                    };
+                    if !self.consensus_tx.deliver(&verdict, msg) {
+                        tracing::warn!(target: "qstack::network", "consensus inbox full ({verdict:?}): a message from {} dropped", p.source);
+                    }
+                }
+                self.validate_pending_consensus();
             }
         }
     }
@@ -968,6 +1088,15 @@ impl Worker {
         if self.peers.remove(&peer_id).is_some() {
             tracing::info!(target: "qstack::network", "peer disconnected: {peer_id}");
             self.limiter.forget(&peer_id);
+            for p in self.pending_consensus.forget(&peer_id) {
+                if let Some(id) = p.id {
+                    let _ = self
+                        .swarm
+                        .behaviour_mut()
+                        .gossip
+                        .report_message_validation_result(&id, &peer_id, gossipsub::MessageAcceptance::Ignore);
+                }
+            }
             self.drive(SyncInput::PeerGone(peer_id));
         }
     }
@@ -1067,14 +1196,12 @@ impl Worker {
                 }
             }
         } else if topic == self.topics.consensus.hash() {
-            self.validate(&id, &from, true);
-            let msg = ConsensusMessage {
-                from: message.source.unwrap_or(from),
+            self.queue_consensus(Pending {
+                id: Some(id),
+                via: from,
+                source: message.source.unwrap_or(from),
                 bytes: message.data,
-            };
-            if self.consensus_tx.try_send(msg).is_err() {
-                tracing::warn!(target: "qstack::network", "consensus queue full: message from {from} dropped");
-            }
+            });
         } else {
             let _ = self
                 .swarm
@@ -1144,6 +1271,15 @@ impl Worker {
                         return;
                     }
                 };
+                if let Request::Consensus(hash) = request {
+                    let held = self.provided.get(&hash).map(<[u8]>::to_vec);
+                    let _ = self
+                        .swarm
+                        .behaviour_mut()
+                        .sync
+                        .send_response(channel, Response::Consensus(held).encode());
+                    return;
+                }
                 if !self.serving_start(peer) {
                     self.refuse(channel, Refusal::RateLimited);
                     return;
@@ -1162,6 +1298,7 @@ impl Worker {
                                 Response::Refused(Refusal::Unavailable)
                             }
                         },
+                        Request::Consensus(_) => Response::Consensus(None),
                     };
                     let _ = tx.send(Done::Served(peer, channel, response.encode()));
                 });
@@ -1202,6 +1339,20 @@ impl Worker {
                         tracing::debug!(target: "qstack::sync", "{peer} refused a block request: {r:?}");
                         self.drive(SyncInput::RequestFailed { id });
                     }
+                    (Outbound::Consensus(hash), Ok(Response::Consensus(held))) => match held {
+                        Some(bytes) => self.queue_consensus(Pending {
+                            id: None,
+                            via: peer,
+                            source: peer,
+                            bytes,
+                        }),
+                        None => {
+                            tracing::debug!(target: "qstack::network", "{peer} does not have the body of {hash}")
+                        }
+                    },
+                    (Outbound::Consensus(hash), Ok(Response::Refused(r))) => {
+                        tracing::debug!(target: "qstack::network", "{peer} refused to send the body of {hash}: {r:?}");
+                    }
                     (out, res) => {
                         let why = match res {
                             Err(e) => e.to_string(),
@@ -1210,7 +1361,7 @@ impl Worker {
                         self.report(peer, change::MALFORMED, &format!("sync response: {why}"));
                         match out {
                             Outbound::Blocks(id) => self.drive(SyncInput::RequestFailed { id }),
-                            Outbound::Status(_) => {}
+                            Outbound::Status(_) | Outbound::Consensus(_) => {}
                         }
                     }
                 }
@@ -1224,7 +1375,7 @@ impl Worker {
                 tracing::debug!(target: "qstack::sync", "request to {peer} failed: {error}");
                 match self.take_outbound(&request_id) {
                     Some(Outbound::Blocks(id)) => self.drive(SyncInput::RequestFailed { id }),
-                    Some(Outbound::Status(_)) => {}
+                    Some(Outbound::Status(_) | Outbound::Consensus(_)) => {}
                     None => {}
                 }
             }

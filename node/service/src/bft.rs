@@ -5,22 +5,21 @@
 //! engine: proposals share their block's body, `CheckBlock` is `valid(v)`,
 //! a decision imports the block with its commit certificate (final at once),
 //! caught double signs go into the blocks this node proposes, and synced
-//! blocks' certificates are checked by the engine's [`BftVerifier`].
+//! blocks' certificates are checked by the engine's [`qstack_consensus::bft::BftVerifier`].
 
 use crate::shell::{Shell, ShellConfig};
 use crate::TxPool;
 use anyhow::{Context, Result};
 use qstack_client::Client;
 use qstack_consensus::bft::store::BftDisk;
-use qstack_consensus::bft::{BftConfig, BftEngine, BftVerifier, ValidatorSet};
+use qstack_consensus::bft::{BftConfig, BftEngine, ValidatorSet};
 use qstack_consensus::{Engine, Verifier};
 use qstack_core::{AccountId, Pair};
-use qstack_network::{ConsensusMessage, NetworkHandle};
+use qstack_network::{ConsensusInbox, NetworkHandle};
 use qstack_runtime_primitives::Header;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 /// Everything the BFT engine runs with.
 pub struct BftParams {
@@ -45,33 +44,33 @@ pub fn justify_with(verifier: Arc<dyn Verifier>) -> crate::Justify {
     Arc::new(move |h: &Header, j: Option<&[u8]>| verifier.verify(&h.hash(), u64::from(h.number), j))
 }
 
-/// Starts a BFT node's network on a free loopback port, for benchmarks and
-/// tests that run several validators in one process: the consensus topic on,
-/// no Kademlia, no mDNS, `boot` dialled, synced blocks checked against `set`.
-/// Returns the handle, the consensus messages and the node's dial address.
+/// Starts a node's network on a free loopback port, for benchmarks and
+/// tests that run several nodes in one process: no Kademlia, no mDNS, the
+/// `boot` addresses dialled; the consensus topic on, checked by `engine`'s gossip check, and
+/// synced blocks checked by its verifier. Returns the handle, the consensus
+/// inbox and the node's dial address.
 pub async fn loopback_network(
     client: Arc<Client>,
     txpool: Arc<TxPool>,
-    set: &ValidatorSet,
-    boot: Option<&str>,
-) -> Result<(NetworkHandle, mpsc::Receiver<ConsensusMessage>, String)> {
+    engine: &impl Engine,
+    boot: &[String],
+) -> Result<(NetworkHandle, ConsensusInbox, String)> {
     let mut cfg = qstack_network::NetworkConfig::new(
         qstack_network::node_key::generate(),
         vec!["/ip4/127.0.0.1/tcp/0".parse()?],
     );
     cfg.kademlia = false;
     cfg.mdns = false;
-    cfg.consensus_messages = true;
+    cfg.consensus = engine.gossip_check().map(crate::shell::wire_check);
     cfg.boot_nodes = boot.iter().map(|b| b.parse()).collect::<Result<_, _>>()?;
-    let chain = client.info()?.genesis_hash;
-    let justify = justify_with(Arc::new(BftVerifier::new(chain, set.clone())));
+    let justify = engine.verifier().map(justify_with);
     let (net, msgs) = qstack_network::start(
         cfg,
         Arc::new(crate::NetChain {
             client,
             txpool: Some(txpool),
             finalize_on_import: true,
-            justify: Some(justify),
+            justify,
         }),
     )?;
     let address = net
@@ -113,22 +112,6 @@ pub fn engine(client: &Client, params: &BftParams) -> Result<(BftEngine, BftDisk
     Ok((engine, disk))
 }
 
-/// Runs the BFT engine on the generic shell until `shutdown` resolves.
-pub async fn run(
-    client: Arc<Client>,
-    txpool: Arc<TxPool>,
-    network: NetworkHandle,
-    messages: mpsc::Receiver<ConsensusMessage>,
-    params: BftParams,
-    shutdown: impl std::future::Future<Output = ()>,
-) -> Result<()> {
-    let (engine, disk) = engine(&client, &params)?;
-    run_engine(
-        client, txpool, network, messages, engine, disk, &params, shutdown,
-    )
-    .await
-}
-
 /// Runs an engine built by [`engine`] (its verifier already serving the
 /// network) until `shutdown` resolves.
 #[allow(clippy::too_many_arguments)]
@@ -136,7 +119,7 @@ pub async fn run_engine(
     client: Arc<Client>,
     txpool: Arc<TxPool>,
     network: NetworkHandle,
-    messages: mpsc::Receiver<ConsensusMessage>,
+    messages: ConsensusInbox,
     engine: BftEngine,
     disk: BftDisk,
     params: &BftParams,
@@ -160,19 +143,21 @@ pub async fn run_engine(
 
 #[cfg(test)]
 mod tests {
-    //! Four validators in one process (each with its own database, pool,
-    //! libp2p network on loopback and the BFT engine on the generic shell), and a fifth node that
-    //! gossips two conflicting prevotes signed by validator 2: the
-    //! validators see the double sign, the next proposer puts it in a block
-    //! and the runtime records it.
+    //! Validators in one process, each with its own database, pool, libp2p
+    //! network on loopback and the BFT engine on the generic shell, and a
+    //! fifth node with no key that only gossips: forged double-sign votes
+    //! it sends are recorded on chain; junk it floods is rejected before it
+    //! travels, costs it its peers and does not slow the chain down.
 
     use super::*;
     use crate::chain_spec::{BftSpec, ChainSpec, ConsensusSpec, LOCAL_BFT_KEYS as KEYS};
     use crate::client_on;
+    use crate::shell::Wire;
     use codec::{Decode, Encode};
-    use qstack_consensus::bft::{Message, SignedVote, Vote, VoteKind};
+    use qstack_consensus::bft::{Message, Proposal, SignedProposal, SignedVote, Vote, VoteKind};
     use qstack_core::{KeyScheme, H256};
     use qstack_executor::{Executor, ExecutorConfig};
+    use qstack_network::ConsensusInbox;
     use std::time::Instant;
 
     fn offences(client: &Client) -> u32 {
@@ -186,75 +171,124 @@ mod tests {
             .unwrap_or(0)
     }
 
-    #[test]
-    fn a_double_sign_seen_on_the_network_is_recorded_on_chain() {
-        let spec = ChainSpec::load("local-bft").unwrap();
-        let ConsensusSpec::Bft(BftSpec { timeouts, .. }) = &spec.consensus else {
-            panic!("local-bft is a bft spec")
-        };
-        let config = timeouts.config();
-        let set = spec.consensus.bft_validators().unwrap().unwrap();
-        let genesis = spec.genesis_source().unwrap();
-        let executor = Arc::new(Executor::new(ExecutorConfig::default()).unwrap());
-        let dir = tempfile::tempdir().unwrap();
-        let clients: Vec<Arc<Client>> = (0..5)
-            .map(|i| {
-                Arc::new(
-                    client_on(
-                        &executor,
-                        &genesis,
-                        Some(&dir.path().join(format!("n{i}/db"))),
-                    )
-                    .unwrap(),
-                )
-            })
-            .collect();
-        let chain = clients[0].info().unwrap().genesis_hash;
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let base = dir.path().to_path_buf();
-        let recorded = rt.block_on(async move {
-            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-            let mut boot: Option<String> = None;
+    /// Four validators of `local-bft` and a fifth, keyless node, all on
+    /// loopback; the fifth node's inbox is handed back (it runs no engine).
+    struct Cluster {
+        clients: Vec<Arc<Client>>,
+        nets: Vec<NetworkHandle>,
+        outsider: Option<ConsensusInbox>,
+        set: ValidatorSet,
+        chain: H256,
+        stop: tokio::sync::watch::Sender<bool>,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Cluster {
+        async fn start(block_time_ms: u64) -> Self {
+            let spec = ChainSpec::load("local-bft").unwrap();
+            let ConsensusSpec::Bft(BftSpec { timeouts, .. }) = &spec.consensus else {
+                panic!("local-bft is a bft spec")
+            };
+            let config = timeouts.config();
+            let set = spec.consensus.bft_validators().unwrap().unwrap();
+            let genesis = spec.genesis_source().unwrap();
+            let executor = Arc::new(Executor::new(ExecutorConfig::default()).unwrap());
+            let dir = tempfile::tempdir().unwrap();
+            let clients: Vec<Arc<Client>> = (0..5)
+                .map(|i| {
+                    let db = dir.path().join(format!("n{i}/db"));
+                    Arc::new(client_on(&executor, &genesis, Some(&db)).unwrap())
+                })
+                .collect();
+            let chain = clients[0].info().unwrap().genesis_hash;
+            let (stop, stop_rx) = tokio::sync::watch::channel(false);
+            let mut addresses: Vec<String> = Vec::new();
             let mut nets = Vec::new();
+            let mut outsider = None;
             for (i, client) in clients.iter().enumerate() {
                 let txpool = Arc::new(TxPool::new());
-                let (net, msgs, address) =
-                    loopback_network(client.clone(), txpool.clone(), &set, boot.as_deref())
-                        .await
-                        .unwrap();
-                boot.get_or_insert(address);
-                nets.push(net.clone());
-                if i == 4 {
-                    // The fifth node only gossips; drain what it receives.
-                    let mut msgs = msgs;
-                    tokio::spawn(async move { while msgs.recv().await.is_some() {} });
-                    continue;
-                }
-                let (suri, scheme) = KEYS[i];
+                let (suri, scheme) = KEYS[i % 4];
                 let params = BftParams {
                     set: set.clone(),
                     config: config.clone(),
-                    // Long heights: the forged votes land in the height they name.
-                    block_time_ms: 2000,
-                    key: Some(Pair::from_suri(scheme, suri).unwrap()),
-                    dir: base.join(format!("n{i}/bft")),
+                    block_time_ms,
+                    key: (i < 4).then(|| Pair::from_suri(scheme, suri).unwrap()),
+                    dir: dir.path().join(format!("n{i}/bft")),
                     author: None,
                     max_clock_drift_ms: 5_000,
                 };
+                let (engine, disk) = engine(client, &params).unwrap();
+                // Validators dial the first; the outsider dials everyone.
+                let boot = if i == 4 {
+                    &addresses[..]
+                } else {
+                    &addresses[..addresses.len().min(1)]
+                };
+                let (net, msgs, address) =
+                    loopback_network(client.clone(), txpool.clone(), &engine, boot)
+                        .await
+                        .unwrap();
+                addresses.push(address);
+                nets.push(net.clone());
+                if i == 4 {
+                    outsider = Some(msgs);
+                    continue;
+                }
                 let mut stop = stop_rx.clone();
-                tokio::spawn(run(client.clone(), txpool, net, msgs, params, async move {
-                    let _ = stop.changed().await;
-                }));
+                let client = client.clone();
+                tokio::spawn(async move {
+                    run_engine(client, txpool, net, msgs, engine, disk, &params, async move {
+                        let _ = stop.changed().await;
+                    })
+                    .await
+                });
             }
+            Self {
+                clients,
+                nets,
+                outsider,
+                set,
+                chain,
+                stop,
+                _dir: dir,
+            }
+        }
+
+        fn finalized(&self, i: usize) -> u32 {
+            self.clients[i].info().unwrap().finalized_number
+        }
+
+        /// Waits until validator 0 finalises `n` blocks more (or `limit`).
+        async fn blocks(&self, n: u32, limit: Duration) -> Option<Duration> {
+            let start = Instant::now();
+            let target = self.finalized(0) + n;
+            while self.finalized(0) < target {
+                if start.elapsed() > limit {
+                    return None;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Some(start.elapsed())
+        }
+    }
+
+    #[test]
+    fn a_double_sign_seen_on_the_network_is_recorded_on_chain() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let (counts, heights, forged) = rt.block_on(async {
+            // Long heights: the forged votes land in the height they name.
+            let mut c = Cluster::start(2000).await;
+            let mut inbox = c.outsider.take().unwrap();
+            tokio::spawn(async move { while inbox.recv().await.is_some() {} });
             let charlie = Pair::from_suri(KeyScheme::Sr25519, "//Charlie").unwrap();
-            let index = set.index_of(&charlie.public()).unwrap();
+            let index = c.set.index_of(&charlie.public()).unwrap();
             let deadline = Instant::now() + Duration::from_secs(120);
             let mut forged = 0u32;
             while Instant::now() < deadline {
-                if clients[..4].iter().all(|c| offences(c) > 0) {
+                if c.clients[..4].iter().all(|c| offences(c) > 0) {
                     break;
                 }
-                let height = u64::from(clients[0].info().unwrap().finalized_number) + 1;
+                let height = u64::from(c.finalized(0)) + 1;
                 if height > 1 {
                     for value in [H256([1; 32]), H256([2; 32])] {
                         let vote = Vote {
@@ -264,28 +298,175 @@ mod tests {
                             value: Some(value),
                             validator: index,
                         };
-                        let m = Message::Vote(SignedVote::sign(&charlie, &chain, vote));
-                        nets[4].broadcast_consensus(crate::shell::Wire::Msg(m.encode()).encode());
+                        let m = Message::Vote(SignedVote::sign(&charlie, &c.chain, vote));
+                        c.nets[4].broadcast_consensus(Wire::Msg(m.encode()).encode());
                     }
                     forged += 1;
                 }
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
-            let counts: Vec<u32> = clients[..4].iter().map(|c| offences(c)).collect();
-            let heights: Vec<u32> = clients
-                .iter()
-                .map(|c| c.info().unwrap().finalized_number)
-                .collect();
-            let _ = stop_tx.send(true);
+            let counts: Vec<u32> = c.clients[..4].iter().map(|c| offences(c)).collect();
+            let heights: Vec<u32> = (0..5).map(|i| c.finalized(i)).collect();
+            let _ = c.stop.send(true);
             (counts, heights, forged)
         });
         rt.shutdown_timeout(Duration::from_secs(5));
-        let (counts, heights, forged) = recorded;
         assert!(
             counts.iter().all(|c| *c > 0),
             "offences recorded per validator {counts:?} after {forged} forged pairs; heights {heights:?}"
         );
         // The chain went on deciding blocks.
         assert!(heights[..4].iter().all(|h| *h >= 2), "{heights:?}");
+    }
+
+    /// What the outsider floods, one round of each kind: junk proposal
+    /// blocks on the final block, honest headers with substituted bodies,
+    /// votes with forged signatures, unsigned old-height status messages
+    /// and oversized junk.
+    fn junk(c: &Cluster, honest: &[OpaqueBlockWire], round: u64) -> Vec<Vec<u8>> {
+        let info = c.clients[4].info().unwrap();
+        let height = u64::from(info.finalized_number) + 1;
+        let mut out = Vec::new();
+        // A junk block on the final block, with a proposal the outsider signs.
+        let mut header = c.clients[4].header(&info.finalized_hash).unwrap().unwrap();
+        header.parent_hash = info.finalized_hash;
+        header.number = info.finalized_number + 1;
+        header.state_root = H256([round as u8; 32]);
+        header.extrinsics_root = qstack_runtime_primitives::opaque_extrinsics_root(&[]);
+        let block = qstack_runtime_primitives::OpaqueBlock {
+            header,
+            extrinsics: Vec::new(),
+        };
+        let mallory = Pair::from_suri(KeyScheme::Sr25519, "//Mallory").unwrap();
+        let proposal = Proposal {
+            height,
+            round: 0,
+            value: block.header.hash(),
+            valid_round: None,
+            proposer: c.set.proposer(0),
+        };
+        let proof = Message::Proposal(SignedProposal::sign(&mallory, &c.chain, proposal)).encode();
+        out.push(Wire::Block { block, proof }.encode());
+        // Honest headers with another body, and the honest proof.
+        for (block, proof) in honest {
+            let mut block = block.clone();
+            block
+                .extrinsics
+                .push(qstack_runtime_primitives::OpaqueExtrinsic(vec![4, 1, 2, 3]));
+            out.push(
+                Wire::Block {
+                    block,
+                    proof: proof.clone(),
+                }
+                .encode(),
+            );
+        }
+        // Votes for every validator index, signed by the outsider.
+        for validator in 0..4 {
+            let vote = Vote {
+                height,
+                round: 0,
+                kind: VoteKind::Prevote,
+                value: Some(H256([round as u8; 32])),
+                validator,
+            };
+            let m = Message::Vote(SignedVote::sign(&mallory, &c.chain, vote));
+            out.push(Wire::Msg(m.encode()).encode());
+        }
+        // Old-height status messages (unsigned; never forwarded).
+        out.push(Wire::Msg(Message::Status(1).encode()).encode());
+        // A megabyte of junk.
+        out.push(Wire::Msg(vec![0xEE; 1 << 20]).encode());
+        out
+    }
+
+    type OpaqueBlockWire = (qstack_runtime_primitives::OpaqueBlock, Vec<u8>);
+
+    #[test]
+    fn an_outsider_flooding_junk_is_banned_and_does_not_slow_the_chain() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let (quiet, attacked, banned, scores, sent) = rt.block_on(async {
+            let mut c = Cluster::start(300).await;
+            // The outsider keeps the honest bodies it sees, to substitute them.
+            let honest: Arc<parking_lot::Mutex<Vec<OpaqueBlockWire>>> = Default::default();
+            let mut inbox = c.outsider.take().unwrap();
+            let keep = honest.clone();
+            tokio::spawn(async move {
+                while let Some(m) = inbox.recv().await {
+                    if let Ok(Wire::Block { block, proof }) = Wire::decode(&mut &m.bytes[..]) {
+                        let mut k = keep.lock();
+                        k.push((block, proof));
+                        let n = k.len();
+                        if n > 4 {
+                            k.drain(..n - 4);
+                        }
+                    }
+                }
+            });
+            assert!(c.blocks(2, Duration::from_secs(60)).await.is_some(), "the chain starts");
+            let quiet = c.blocks(10, Duration::from_secs(60)).await.expect("quiet blocks");
+            // The flood, while the validators decide ten more blocks.
+            let flooding = Arc::new(std::sync::atomic::AtomicBool::new(true));
+            let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let (c, flood) = (Arc::new(c), flooding.clone());
+            let attacker = {
+                let (c, honest, sent) = (c.clone(), honest.clone(), sent.clone());
+                tokio::spawn(async move {
+                    let mut round = 0u64;
+                    while flood.load(std::sync::atomic::Ordering::Relaxed) {
+                        let bodies = honest.lock().clone();
+                        for m in junk(&c, &bodies, round) {
+                            c.nets[4].broadcast_consensus(m);
+                            sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        round += 1;
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                })
+            };
+            let attacked = c.blocks(10, Duration::from_secs(120)).await;
+            flooding.store(false, std::sync::atomic::Ordering::Relaxed);
+            let _ = attacker.await;
+            let outsider = c.nets[4].local_peer_id();
+            let banned: Vec<bool> = c.nets[..4]
+                .iter()
+                .map(|n| {
+                    let s = n.snapshot();
+                    s.banned > 0 && !s.peers.iter().any(|p| p.peer_id == outsider)
+                })
+                .collect();
+            // Honest validators' scores of each other.
+            let scores: Vec<i32> = c.nets[..4]
+                .iter()
+                .flat_map(|n| {
+                    n.snapshot()
+                        .peers
+                        .into_iter()
+                        .filter(|p| p.peer_id != outsider)
+                        .map(|p| p.score)
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            let _ = c.stop.send(true);
+            (
+                quiet,
+                attacked,
+                banned,
+                scores,
+                sent.load(std::sync::atomic::Ordering::Relaxed),
+            )
+        });
+        rt.shutdown_timeout(Duration::from_secs(5));
+        eprintln!("10 blocks: {quiet:?} quiet, {attacked:?} under a flood of {sent} junk messages");
+        let attacked = attacked.expect("the chain kept finalising under the flood");
+        assert!(
+            attacked < quiet * 2 + Duration::from_secs(2),
+            "10 blocks took {attacked:?} under attack, {quiet:?} quiet"
+        );
+        assert!(banned.iter().all(|b| *b), "validators that banned the outsider: {banned:?}");
+        assert!(
+            scores.iter().all(|s| *s > qstack_network::reputation::BAN_THRESHOLD / 2),
+            "honest peers were penalised: {scores:?}"
+        );
     }
 }

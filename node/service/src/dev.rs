@@ -10,9 +10,8 @@ use qstack_client::Client;
 use qstack_consensus::dev::{DevEngine, SealMode};
 use qstack_consensus::NothingDurable;
 use qstack_core::AccountId;
-use qstack_network::{ConsensusMessage, NetworkHandle};
+use qstack_network::{ConsensusInbox, NetworkHandle};
 use std::sync::Arc;
-use tokio::sync::mpsc;
 
 /// Runs the dev engine in `mode` until `shutdown` resolves; builds blocks
 /// only if `validator`, naming `author` in them.
@@ -21,7 +20,7 @@ pub async fn run(
     client: Arc<Client>,
     txpool: Arc<TxPool>,
     network: NetworkHandle,
-    messages: mpsc::Receiver<ConsensusMessage>,
+    messages: ConsensusInbox,
     mode: SealMode,
     validator: bool,
     author: Option<AccountId>,

@@ -164,8 +164,14 @@ pub async fn run(config: NodeConfig) -> Result<()> {
         Chosen::Dev(_) => None,
         Chosen::Bft(b) => b.0.verifier().map(bft::justify_with),
     };
+    let mut network_config = config.network;
+    // The consensus topic, checked by the engine before anything is forwarded.
+    network_config.consensus = match &chosen {
+        Chosen::Dev(_) => None,
+        Chosen::Bft(b) => b.0.gossip_check().map(shell::wire_check),
+    };
     let (network, consensus_messages) = qstack_network::start(
-        config.network,
+        network_config,
         Arc::new(NetChain {
             client: client.clone(),
             txpool: Some(txpool.clone()),

@@ -8,10 +8,16 @@
 //!   the timestamp and the engine's inherent data, naming our author; paced
 //!   so a block's time is at least the parent's plus `pace_ms`. Answered
 //!   with `Built`/`BuildFailed`; the block is kept until imported.
-//! - `ShareBlock`: gossips a built block's body on the consensus topic.
+//! - `ShareBlock`: gossips a block's body on the consensus topic with the
+//!   engine's proof (the signed proposal naming it), and keeps it for peers
+//!   that fetch it by hash. Peers' bodies arrive checked by the network
+//!   ([`wire_check`]: the body matches its header's extrinsics root and the
+//!   engine accepts the proof), are kept once (never overwritten) and
+//!   served to others in turn.
 //! - `CheckBlock`: executes a peer's block off the loop without storing it
-//!   (once its body is here) and answers `Checked`; the result is kept, so
-//!   importing it later does not execute it again.
+//!   (once its body is here: a missing body is fetched by hash from peers,
+//!   again every [`REFETCH_MS`] until it comes) and answers `Checked`; the
+//!   result is kept, so importing it later does not execute it again.
 //! - `ImportBlock`: stores a kept block with its justification (final at
 //!   once under instant finality), updates the pool, announces it and tells
 //!   the engine `BlockImported`.
@@ -32,10 +38,12 @@ use crate::TxPool;
 use anyhow::{Context, Result};
 use codec::{Decode, Encode};
 use qstack_client::{BuiltBlock, Client};
-use qstack_consensus::{Action, Durable, Engine, Finality, InherentItem, Input, Peer};
+use qstack_consensus::{
+    Action, Durable, Engine, Finality, GossipCheck, InherentItem, Input, Peer, Verdict,
+};
 use qstack_core::{AccountId, H256};
 use qstack_network::protocol::{decode_capped, MAX_GOSSIP_BYTES};
-use qstack_network::{ConsensusMessage, NetworkHandle};
+use qstack_network::{ConsensusCheck, ConsensusInbox, ConsensusMessage, NetworkHandle};
 use qstack_runtime_primitives::{Digest, OpaqueBlock, TransactionValidityError};
 use qstack_txpool::TxHash;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -49,9 +57,39 @@ pub enum Wire {
     /// An engine message (engine-defined bytes).
     #[codec(index = 0)]
     Msg(Vec<u8>),
-    /// The body of a block an engine shared.
+    /// The body of a block an engine shared, with the engine's proof that
+    /// it was proposed.
     #[codec(index = 1)]
-    Block(OpaqueBlock),
+    Block {
+        /// The block.
+        block: OpaqueBlock,
+        /// The engine's proof ([`Action::ShareBlock`]).
+        proof: Vec<u8>,
+    },
+}
+
+/// The network's check of the consensus topic for an engine's `check`:
+/// strict decoding under the gossip cap, then an engine message goes to
+/// the engine's check; a block body must match its header's extrinsics root
+/// (else it is a bad copy: rejected, never stored) and carry a proof the
+/// engine accepts.
+pub fn wire_check(check: Arc<dyn GossipCheck>) -> ConsensusCheck {
+    ConsensusCheck(Arc::new(move |bytes: &[u8]| {
+        match decode_capped::<Wire>(bytes, MAX_GOSSIP_BYTES) {
+            Err(e) => Verdict::Reject(format!("consensus message: {e}")),
+            Ok(Wire::Msg(m)) => check.message(&m),
+            Ok(Wire::Block { block, proof }) => {
+                if !block.body_matches_header() {
+                    return Verdict::Reject(format!(
+                        "block body of #{} ({}) does not match its header",
+                        block.header.number,
+                        block.header.hash()
+                    ));
+                }
+                check.block(&block.header.hash(), u64::from(block.header.number), &proof)
+            }
+        }
+    }))
 }
 
 /// How the shell runs an engine.
@@ -83,7 +121,11 @@ impl Default for ShellConfig {
 }
 
 /// Peers' blocks kept at most for checking (per final block they extend).
-const MAX_SHARED_BLOCKS: usize = 32;
+/// Only bodies an engine's proof binds to a proposer get here (a few per
+/// round), so this is a memory bound, not a slot anyone can fill.
+const MAX_SHARED_BLOCKS: usize = 256;
+/// How often a body still missing is asked for again (ms).
+pub const REFETCH_MS: u64 = 1_000;
 /// Blocks built or checked kept at most (the oldest go first).
 const MAX_READY: usize = 64;
 /// Own imports remembered, so their best-block notification is not taken
@@ -116,6 +158,8 @@ pub struct Shell<E: Engine> {
     wake: Option<u64>,
     /// Peers' shared blocks, by hash.
     shared: HashMap<H256, OpaqueBlock>,
+    /// When each missing body was last asked of peers.
+    fetched: HashMap<H256, u64>,
     /// Blocks built or checked, by hash, and their order of arrival.
     ready: HashMap<H256, Ready>,
     ready_order: VecDeque<H256>,
@@ -151,6 +195,7 @@ impl<E: Engine> Shell<E> {
             start: Instant::now(),
             wake: None,
             shared: HashMap::new(),
+            fetched: HashMap::new(),
             ready: HashMap::new(),
             ready_order: VecDeque::new(),
             waiting: HashSet::new(),
@@ -177,6 +222,8 @@ impl<E: Engine> Shell<E> {
     /// Forgets blocks at or below final block `number`: no proposals any more.
     fn prune(&mut self, number: u32) {
         self.shared.retain(|_, b| b.header.number > number);
+        self.fetched.clear();
+        self.network.forget_provided(number);
         self.ready
             .retain(|_, r| r.built.block.header.number > number);
         let ready = &self.ready;
@@ -192,7 +239,7 @@ impl<E: Engine> Shell<E> {
     /// must not go on after losing what it asked to keep).
     pub async fn run(
         mut self,
-        mut messages: mpsc::Receiver<ConsensusMessage>,
+        mut messages: ConsensusInbox,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> Result<()> {
         // The configuration in force at the height the engine resumes (from
@@ -248,6 +295,7 @@ impl<E: Engine> Shell<E> {
                     if self.wake.is_some_and(|w| w <= self.now()) {
                         self.wake = None;
                     }
+                    self.refetch();
                     self.engine.handle(self.now(), Input::Tick)
                 }
             };
@@ -320,6 +368,24 @@ impl<E: Engine> Shell<E> {
         out
     }
 
+    /// Asks peers for the missing bodies the engine waits for, at most once
+    /// per [`REFETCH_MS`] each.
+    fn refetch(&mut self) {
+        let now = self.now();
+        for hash in &self.waiting {
+            let due = self
+                .fetched
+                .get(hash)
+                .is_none_or(|at| now >= at.saturating_add(REFETCH_MS));
+            if due {
+                tracing::debug!(target: "qstack::shell", "asking peers for the body of {hash}");
+                self.network.fetch_consensus(*hash);
+                self.fetched.insert(*hash, now);
+            }
+        }
+    }
+
+    /// A message from the consensus inbox (checked by [`wire_check`]).
     fn on_wire(&mut self, msg: ConsensusMessage) -> Vec<Action> {
         let wire = match decode_capped::<Wire>(&msg.bytes, MAX_GOSSIP_BYTES) {
             Ok(w) => w,
@@ -336,16 +402,18 @@ impl<E: Engine> Shell<E> {
                     bytes,
                 },
             ),
-            Wire::Block(block) => {
-                self.keep_shared(block);
+            Wire::Block { block, .. } => {
+                self.keep_shared(block, msg.bytes);
                 Vec::new()
             }
         }
     }
 
-    /// Keeps a peer's block that extends the final chain, bounded, and
-    /// checks it if the engine is waiting for it.
-    fn keep_shared(&mut self, block: OpaqueBlock) {
+    /// Keeps a peer's block that extends the final chain (once: a copy
+    /// never replaces it), bounded, serves it to peers that ask, and checks
+    /// it if the engine is waiting for it. A body that does not match its
+    /// header is a bad copy: dropped (the network rejects it first).
+    fn keep_shared(&mut self, block: OpaqueBlock, wire: Vec<u8>) {
         let Ok(info) = self.client.info() else {
             return;
         };
@@ -353,10 +421,15 @@ impl<E: Engine> Shell<E> {
         if block.header.parent_hash != info.finalized_hash
             || self.shared.len() >= MAX_SHARED_BLOCKS
             || self.shared.contains_key(&hash)
+            || self.ready.contains_key(&hash)
+            || !block.body_matches_header()
         {
             return;
         }
+        self.network
+            .provide_consensus(hash, block.header.number, wire);
         self.shared.insert(hash, block.clone());
+        self.fetched.remove(&hash);
         if self.waiting.remove(&hash) {
             self.check(hash, block);
         }
@@ -575,13 +648,25 @@ impl<E: Engine> Shell<E> {
                     self.build(request, parent, transactions, inherents);
                     Vec::new()
                 }
-                Action::ShareBlock(hash) => {
-                    match self.ready.get(&hash) {
-                        Some(r) => self
-                            .network
-                            .broadcast_consensus(Wire::Block(r.built.block.clone()).encode()),
+                Action::ShareBlock { hash, proof } => {
+                    let block = self
+                        .ready
+                        .get(&hash)
+                        .map(|r| &r.built.block)
+                        .or_else(|| self.shared.get(&hash));
+                    match block {
+                        Some(block) => {
+                            let number = block.header.number;
+                            let wire = Wire::Block {
+                                block: block.clone(),
+                                proof,
+                            }
+                            .encode();
+                            self.network.provide_consensus(hash, number, wire.clone());
+                            self.network.broadcast_consensus(wire);
+                        }
                         None => {
-                            tracing::warn!(target: "qstack::shell", "the engine shares block {hash}, which is not here")
+                            tracing::warn!(target: "qstack::shell", "the engine shares block {hash}, which is not here (peers fetch it from who has it)")
                         }
                     }
                     Vec::new()
@@ -595,6 +680,7 @@ impl<E: Engine> Shell<E> {
                             Some(b) => self.check(hash, b.clone()),
                             None => {
                                 self.waiting.insert(hash);
+                                self.refetch();
                             }
                         }
                         Vec::new()

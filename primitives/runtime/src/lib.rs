@@ -152,6 +152,21 @@ pub struct Block<X> {
 /// A block whose extrinsics are kept as bytes (the node's view).
 pub type OpaqueBlock = Block<OpaqueExtrinsic>;
 
+impl Block<OpaqueExtrinsic> {
+    /// Whether the body is the one the header commits to (its extrinsics
+    /// root, over the extrinsics' bytes as the runtime computes it): a body
+    /// that is not is a bad copy, whatever the block's validity.
+    pub fn body_matches_header(&self) -> bool {
+        opaque_extrinsics_root(&self.extrinsics) == self.header.extrinsics_root
+    }
+}
+
+/// The extrinsics root of a body of extrinsic bytes (what a header names).
+pub fn opaque_extrinsics_root(extrinsics: &[OpaqueExtrinsic]) -> H256 {
+    let values: Vec<&[u8]> = extrinsics.iter().map(|x| &x.0[..]).collect();
+    H256(qstack_trie::ordered_trie_root(&values))
+}
+
 /// The ordered trie root over the encodings of `extrinsics` (Substrate's rule:
 /// key = compact index, value = encoded extrinsic). Computed inside the runtime
 /// with the same trie code the node uses, so it needs no host function.

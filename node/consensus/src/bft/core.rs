@@ -283,6 +283,16 @@ impl Tendermint {
         self.me
     }
 
+    /// The set of the next height: the one scheduled for it, else this
+    /// height's with proposer priorities advanced (what [`Self::decide`]
+    /// moves to).
+    pub fn next_validators(&self) -> ValidatorSet {
+        match self.height.checked_add(1).and_then(|h| self.scheduled.get(&h)) {
+            Some(set) => set.clone(),
+            None => self.validators.next_height(),
+        }
+    }
+
     /// Sets the validator set of a later height (staking changes decided in
     /// block `h` take effect at `h + 2`, as in Tendermint, so the shell knows
     /// a set before the core reaches its height). Without one, a height keeps

@@ -13,7 +13,8 @@ use super::{
     BftAction, BftConfig, BftInput, CommitCertificate, Evidence, Height, Message, Round,
     SignerState, Tendermint, Validator, ValidatorSet,
 };
-use crate::{Action, Engine, Finality, Input, Millis, Persist, Verifier};
+use super::BftGossip;
+use crate::{Action, Engine, Finality, GossipCheck, Input, Millis, Persist, Verifier};
 use codec::{DecodeAll, Encode};
 use qstack_consensus_primitives::{EVIDENCE_INHERENT, MAX_EVIDENCE_AGE};
 use qstack_core::{Pair, H256};
@@ -127,6 +128,13 @@ pub struct BftEngine {
     verifier: Arc<BftVerifier>,
     /// Validator sets from the runtime (`Input::Config`) by first height.
     configs: BTreeMap<Height, Vec<Validator>>,
+    /// Checks consensus gossip for the network; moved with the core.
+    gossip: Arc<BftGossip>,
+    /// The (height, round) the gossip check was last moved to.
+    published: (Height, Round),
+    /// Proposals of this height whose block body we shared already (the
+    /// core re-sends its messages; the body goes once, then by fetch).
+    shared: HashSet<H256>,
     /// Whether [`Engine::start`] ran (a set for the current height can only
     /// replace the core's before it).
     started: bool,
@@ -156,6 +164,13 @@ impl BftEngine {
             signer,
         );
         let verifier = Arc::new(BftVerifier::new(chain, genesis_set.clone()));
+        let gossip = Arc::new(BftGossip::new(
+            chain,
+            config.max_future_rounds,
+            height,
+            core.validators().clone(),
+            core.next_validators(),
+        ));
         Self {
             core,
             config,
@@ -169,8 +184,29 @@ impl BftEngine {
             evidence: Vec::new(),
             verifier,
             configs: BTreeMap::new(),
+            gossip,
+            published: (height, 0),
+            shared: HashSet::new(),
             started: false,
         }
+    }
+
+    /// Moves the gossip check to where the core is.
+    fn publish(&mut self) {
+        let at = (self.core.height(), self.core.round());
+        if at == self.published {
+            return;
+        }
+        if at.0 != self.published.0 {
+            self.gossip.enter(
+                at.0,
+                self.core.validators().clone(),
+                self.core.next_validators(),
+            );
+            self.shared.clear();
+        }
+        self.gossip.round(at.1);
+        self.published = at;
     }
 
     /// The validators of `height`: the runtime's latest set at or below it,
@@ -214,6 +250,12 @@ impl BftEngine {
         } else if !self.started {
             self.core = self.core_at(height);
         }
+        self.gossip.enter(
+            height,
+            self.core.validators().clone(),
+            self.core.next_validators(),
+        );
+        self.gossip.round(self.core.round());
     }
 
     /// A fresh core at `height` (keeping the signer state) on the set in
@@ -337,10 +379,20 @@ impl BftEngine {
                     out.push(Action::Persist(Persist::State(state.encode())))
                 }
                 BftAction::Broadcast(bytes) => {
-                    if let Some(m @ (Message::Proposal(_) | Message::Vote(_))) =
-                        Message::decode_strict(&bytes)
-                    {
-                        out.extend(self.log(&m, true));
+                    let decoded = Message::decode_strict(&bytes);
+                    if let Some(m @ (Message::Proposal(_) | Message::Vote(_))) = &decoded {
+                        out.extend(self.log(m, true));
+                    }
+                    // Our proposal (or re-proposal): its body goes first,
+                    // bound to it, so peers can check it before voting.
+                    if let Some(Message::Proposal(p)) = &decoded {
+                        let id = H256(qstack_core::hashing::blake2_256(&bytes));
+                        if self.shared.insert(id) {
+                            out.push(Action::ShareBlock {
+                                hash: p.proposal.value,
+                                proof: bytes.clone(),
+                            });
+                        }
                     }
                     out.push(Action::Broadcast(bytes));
                 }
@@ -382,8 +434,8 @@ impl BftEngine {
     }
 }
 
-impl Engine for BftEngine {
-    fn start(&mut self, now: Millis) -> Vec<Action> {
+impl BftEngine {
+    fn start_inner(&mut self, now: Millis) -> Vec<Action> {
         self.started = true;
         let mut actions = self.core.start(now);
         for r in std::mem::take(&mut self.replay) {
@@ -395,7 +447,7 @@ impl Engine for BftEngine {
         self.map(actions)
     }
 
-    fn handle(&mut self, now: Millis, input: Input) -> Vec<Action> {
+    fn handle_inner(&mut self, now: Millis, input: Input) -> Vec<Action> {
         match input {
             Input::Tick => {
                 let a = self.core.handle(now, BftInput::Tick);
@@ -409,8 +461,7 @@ impl Engine for BftEngine {
             }
             Input::Built { request, hash, .. } => match self.requests.remove(&request) {
                 Some((height, round)) => {
-                    // Peers get the body before the proposal that names it.
-                    let mut out = vec![Action::ShareBlock(hash)];
+                    // The proposal naming it shares the body (`map`).
                     let a = self.core.handle(
                         now,
                         BftInput::Value {
@@ -419,8 +470,7 @@ impl Engine for BftEngine {
                             value: hash,
                         },
                     );
-                    out.extend(self.map(a));
-                    out
+                    self.map(a)
                 }
                 None => Vec::new(),
             },
@@ -455,6 +505,20 @@ impl Engine for BftEngine {
             Input::TransactionsReady { .. } | Input::BlockImported { .. } => Vec::new(),
         }
     }
+}
+
+impl Engine for BftEngine {
+    fn start(&mut self, now: Millis) -> Vec<Action> {
+        let out = self.start_inner(now);
+        self.publish();
+        out
+    }
+
+    fn handle(&mut self, now: Millis, input: Input) -> Vec<Action> {
+        let out = self.handle_inner(now, input);
+        self.publish();
+        out
+    }
 
     fn finality(&self) -> Finality {
         Finality::Instant
@@ -462,6 +526,10 @@ impl Engine for BftEngine {
 
     fn verifier(&self) -> Option<Arc<dyn Verifier>> {
         Some(self.verifier.clone())
+    }
+
+    fn gossip_check(&self) -> Option<Arc<dyn GossipCheck>> {
+        Some(self.gossip.clone())
     }
 
     fn wants_config(&self) -> bool {
@@ -601,7 +669,7 @@ mod tests {
                     Action::Finalize(_)
                     | Action::WakeAt(_)
                     | Action::Report(_)
-                    | Action::ShareBlock(_)
+                    | Action::ShareBlock { .. }
                     | Action::SetBest(_) => {}
                 }
             }

@@ -68,6 +68,7 @@
 
 mod core;
 mod engine;
+pub mod gossip;
 pub mod spec;
 pub mod store;
 mod types;
@@ -79,5 +80,6 @@ mod tests;
 
 pub use self::core::{BftAction, BftConfig, BftInput, Tendermint};
 pub use self::engine::{BftEngine, BftVerifier, MAX_PENDING_EVIDENCE};
+pub use self::gossip::BftGossip;
 pub use self::spec::{BftSpec, BftSpecError, BftTimeouts, BftValidatorSpec};
 pub use self::types::*;

@@ -1072,3 +1072,173 @@ proptest::proptest! {
         proptest::prop_assert_eq!(&set.advanced(total), &set);
     }
 }
+
+// ---- the gossip check ------------------------------------------------------
+
+mod gossip {
+    use super::*;
+    use crate::{Engine, GossipCheck, Verdict};
+
+    /// A check at height 5, round 2, of 4 equal validators.
+    fn check() -> (Vec<Pair>, ValidatorSet, BftGossip) {
+        let pairs = pairs(KeyScheme::Sr25519, 4);
+        let set = set_of(&pairs, &[1, 1, 1, 1]);
+        let g = BftGossip::new(CHAIN, 4, 5, set.clone(), set.next_height());
+        g.round(2);
+        (pairs, set, g)
+    }
+
+    fn proposal(pairs: &[Pair], set: &ValidatorSet, height: Height, round: Round, value: H256) -> Vec<u8> {
+        let proposer = set.proposer(round);
+        let p = Proposal {
+            height,
+            round,
+            value,
+            valid_round: None,
+            proposer,
+        };
+        Message::Proposal(SignedProposal::sign(&pairs[proposer as usize], &CHAIN, p)).encode()
+    }
+
+    fn vote(pair: &Pair, validator: u32, height: Height, round: Round) -> Vec<u8> {
+        let v = Vote {
+            height,
+            round,
+            kind: VoteKind::Prevote,
+            value: Some(A),
+            validator,
+        };
+        Message::Vote(SignedVote::sign(pair, &CHAIN, v)).encode()
+    }
+
+    #[test]
+    fn validators_messages_pass_and_forgeries_cost_the_sender() {
+        let (pairs, set, g) = check();
+        let good = proposal(&pairs, &set, 5, 2, A);
+        assert_eq!(g.message(&good), Verdict::Accept);
+        assert_eq!(g.message(&good), Verdict::Accept, "a copy passes (cached)");
+        assert_eq!(g.message(&vote(&pairs[1], 1, 5, 2)), Verdict::Accept);
+        // The next height's messages travel too (a faster validator).
+        assert_eq!(g.message(&vote(&pairs[1], 1, 6, 0)), Verdict::Accept);
+
+        // Signed by someone else than the validator it names.
+        assert!(matches!(g.message(&vote(&pairs[0], 1, 5, 2)), Verdict::Reject(_)));
+        // An index outside the set.
+        assert!(matches!(g.message(&vote(&pairs[0], 9, 5, 2)), Verdict::Reject(_)));
+        // A proposal by a validator that is not the round's proposer.
+        let not_proposer = (set.proposer(2) + 1) % 4;
+        let p = Proposal {
+            height: 5,
+            round: 2,
+            value: A,
+            valid_round: None,
+            proposer: not_proposer,
+        };
+        let wrong = Message::Proposal(SignedProposal::sign(&pairs[not_proposer as usize], &CHAIN, p)).encode();
+        assert!(matches!(g.message(&wrong), Verdict::Reject(_)));
+        // A flipped signature byte.
+        let mut flipped = good.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        assert!(matches!(g.message(&flipped), Verdict::Reject(_)));
+        // Junk and trailing bytes.
+        assert!(matches!(g.message(b"junk"), Verdict::Reject(_)));
+        let mut long = good.clone();
+        long.push(0);
+        assert!(matches!(g.message(&long), Verdict::Reject(_)));
+    }
+
+    #[test]
+    fn out_of_window_messages_are_not_forwarded_and_cost_nothing() {
+        let (pairs, set, g) = check();
+        // Status and old heights reach the engine (it helps a peer behind)
+        // but are not forwarded.
+        assert_eq!(g.message(&Message::Status(1).encode()), Verdict::Deliver);
+        assert_eq!(g.message(&vote(&pairs[1], 1, 3, 0)), Verdict::Deliver);
+        // Far ahead: neither.
+        assert_eq!(g.message(&vote(&pairs[1], 1, 7, 0)), Verdict::Ignore);
+        assert_eq!(g.message(&proposal(&pairs, &set, 5, 7, A)), Verdict::Ignore, "round 2 + 4 < 7");
+        assert_eq!(g.message(&proposal(&pairs, &set, 5, 6, A)), Verdict::Accept);
+        // The window moves with the engine.
+        g.enter(7, set.clone(), set.next_height());
+        assert_eq!(g.at(), (7, 0));
+        assert_eq!(g.message(&vote(&pairs[1], 1, 7, 0)), Verdict::Accept);
+        assert_eq!(g.message(&vote(&pairs[1], 1, 5, 2)), Verdict::Deliver);
+    }
+
+    #[test]
+    fn a_body_passes_only_with_its_proposers_proposal_and_few_per_round() {
+        let (pairs, set, g) = check();
+        let proof = proposal(&pairs, &set, 5, 2, A);
+        assert!(matches!(g.block(&A, 5, b""), Verdict::Reject(_)), "no proof");
+        assert!(matches!(g.block(&B, 5, &proof), Verdict::Reject(_)), "another block's proof");
+        assert!(matches!(g.block(&A, 6, &proof), Verdict::Reject(_)), "another height");
+        let vote_proof = vote(&pairs[1], 1, 5, 2);
+        assert!(matches!(g.block(&A, 5, &vote_proof), Verdict::Reject(_)), "a vote is no proof");
+        assert_eq!(g.block(&A, 5, &proof), Verdict::Accept);
+        assert_eq!(g.block(&A, 5, &proof), Verdict::Accept, "the same body again");
+        // An equivocating proposer: one more body for the round, then no more.
+        let c = H256([0xC; 32]);
+        let d = H256([0xD; 32]);
+        assert_eq!(g.block(&B, 5, &proposal(&pairs, &set, 5, 2, B)), Verdict::Accept);
+        assert_eq!(g.block(&c, 5, &proposal(&pairs, &set, 5, 2, c)), Verdict::Ignore);
+        // Later rounds have their own slots.
+        assert_eq!(g.block(&d, 5, &proposal(&pairs, &set, 5, 3, d)), Verdict::Accept);
+    }
+
+    #[test]
+    fn the_engine_shares_each_proposals_body_once_with_the_proposal_as_proof() {
+        let keys = pairs(KeyScheme::Sr25519, 4);
+        let set = set_of(&keys, &[1, 1, 1, 1]);
+        // Height 1's round-0 proposer.
+        let me = set.proposer(0) as usize;
+        let config = BftConfig {
+            rebroadcast: 100,
+            ..BftConfig::default()
+        };
+        let mut e = BftEngine::new(
+            config,
+            CHAIN,
+            set.clone(),
+            Some(keys[me].clone()),
+            1,
+            SignerState::default(),
+            Vec::new(),
+        );
+        let g = e.gossip_check().expect("a check");
+        let out = e.start(0);
+        let request = out
+            .iter()
+            .find_map(|a| match a {
+                crate::Action::BuildBlock { request, .. } => Some(*request),
+                _ => None,
+            })
+            .expect("the proposer builds");
+        let out = e.handle(
+            1,
+            crate::Input::Built {
+                request,
+                hash: A,
+                number: 1,
+            },
+        );
+        let shares: Vec<(usize, &Vec<u8>)> = out
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| match a {
+                crate::Action::ShareBlock { hash, proof } if *hash == A => Some((i, proof)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(shares.len(), 1, "{out:?}");
+        let (at, proof) = shares[0];
+        // The proof is the proposal broadcast right after it, and a peer's
+        // check takes the body with it.
+        assert_eq!(out.get(at + 1), Some(&crate::Action::Broadcast(proof.clone())));
+        assert_eq!(g.block(&A, 1, proof), Verdict::Accept);
+        // Re-broadcasts of the proposal do not share the body again.
+        let later = e.handle(1_000, crate::Input::Tick);
+        assert!(later.iter().any(|a| matches!(a, crate::Action::Broadcast(b) if b == proof)), "{later:?}");
+        assert!(!later.iter().any(|a| matches!(a, crate::Action::ShareBlock { .. })));
+    }
+}

@@ -256,7 +256,12 @@ mod tests {
         let batch = q.take_batch().expect("a batch");
         assert_eq!(batch.len(), VALIDATION_BATCH);
         // Round-robin: the honest message is in the first batch, second.
-        assert_eq!(batch[1].via, honest, "{:?}", batch.iter().map(|p| p.via).collect::<Vec<_>>());
+        assert_eq!(
+            batch[1].via,
+            honest,
+            "{:?}",
+            batch.iter().map(|p| p.via).collect::<Vec<_>>()
+        );
         assert!(q.take_batch().is_none(), "one job at a time");
         q.busy = false;
         let next = q.take_batch().expect("more");
@@ -280,8 +285,13 @@ mod tests {
             filled += 1;
         }
         assert_eq!(filled, OTHER_QUEUE);
-        assert!(tx.deliver(&Verdict::Accept, msg(1)), "the other queue is full, not this one");
-        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        assert!(
+            tx.deliver(&Verdict::Accept, msg(1)),
+            "the other queue is full, not this one"
+        );
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
         let first = rt.block_on(inbox.recv()).expect("a message");
         assert_eq!(first.bytes, vec![1], "validators' messages come first");
     }

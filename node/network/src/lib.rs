@@ -18,8 +18,8 @@ pub mod reputation;
 mod service;
 pub mod sync;
 
-pub use libp2p::{identity::Keypair, multiaddr, Multiaddr, PeerId};
 pub use consensus::{ConsensusCheck, ConsensusInbox, ConsensusMessage};
+pub use libp2p::{identity::Keypair, multiaddr, Multiaddr, PeerId};
 pub use qstack_consensus::Verdict;
 pub use service::{
     serve_blocks, start, ChainApi, GossipVerdict, NetworkConfig, NetworkError, NetworkHandle,

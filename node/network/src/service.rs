@@ -796,7 +796,11 @@ impl Worker {
                     .swarm
                     .behaviour_mut()
                     .gossip
-                    .report_message_validation_result(&id, &via, gossipsub::MessageAcceptance::Ignore);
+                    .report_message_validation_result(
+                        &id,
+                        &via,
+                        gossipsub::MessageAcceptance::Ignore,
+                    );
             }
             tracing::debug!(target: "qstack::network", "consensus queue of {via} full: message dropped");
             return;
@@ -818,8 +822,10 @@ impl Worker {
             let verdicts = batch
                 .into_iter()
                 .map(|p| {
-                    let v = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check.check(&p.bytes)))
-                        .unwrap_or(Checked::Ignore);
+                    let v = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        check.check(&p.bytes)
+                    }))
+                    .unwrap_or(Checked::Ignore);
                     (p, v)
                 })
                 .collect();
@@ -885,7 +891,9 @@ impl Worker {
                     if let Some(id) = &p.id {
                         let acceptance = match verdict {
                             Checked::Accept => gossipsub::MessageAcceptance::Accept,
-                            Checked::Deliver | Checked::Ignore => gossipsub::MessageAcceptance::Ignore,
+                            Checked::Deliver | Checked::Ignore => {
+                                gossipsub::MessageAcceptance::Ignore
+                            }
                             Checked::Reject(_) => gossipsub::MessageAcceptance::Reject,
                         };
                         let _ = self
@@ -1094,7 +1102,11 @@ impl Worker {
                         .swarm
                         .behaviour_mut()
                         .gossip
-                        .report_message_validation_result(&id, &peer_id, gossipsub::MessageAcceptance::Ignore);
+                        .report_message_validation_result(
+                            &id,
+                            &peer_id,
+                            gossipsub::MessageAcceptance::Ignore,
+                        );
                 }
             }
             self.drive(SyncInput::PeerGone(peer_id));

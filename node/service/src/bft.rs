@@ -237,9 +237,18 @@ mod tests {
                 let mut stop = stop_rx.clone();
                 let client = client.clone();
                 tokio::spawn(async move {
-                    run_engine(client, txpool, net, msgs, engine, disk, &params, async move {
-                        let _ = stop.changed().await;
-                    })
+                    run_engine(
+                        client,
+                        txpool,
+                        net,
+                        msgs,
+                        engine,
+                        disk,
+                        &params,
+                        async move {
+                            let _ = stop.changed().await;
+                        },
+                    )
                     .await
                 });
             }
@@ -403,8 +412,14 @@ mod tests {
                     }
                 }
             });
-            assert!(c.blocks(2, Duration::from_secs(60)).await.is_some(), "the chain starts");
-            let quiet = c.blocks(10, Duration::from_secs(60)).await.expect("quiet blocks");
+            assert!(
+                c.blocks(2, Duration::from_secs(60)).await.is_some(),
+                "the chain starts"
+            );
+            let quiet = c
+                .blocks(10, Duration::from_secs(60))
+                .await
+                .expect("quiet blocks");
             // The flood, while the validators decide ten more blocks.
             let flooding = Arc::new(std::sync::atomic::AtomicBool::new(true));
             let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -463,9 +478,14 @@ mod tests {
             attacked < quiet * 2 + Duration::from_secs(2),
             "10 blocks took {attacked:?} under attack, {quiet:?} quiet"
         );
-        assert!(banned.iter().all(|b| *b), "validators that banned the outsider: {banned:?}");
         assert!(
-            scores.iter().all(|s| *s > qstack_network::reputation::BAN_THRESHOLD / 2),
+            banned.iter().all(|b| *b),
+            "validators that banned the outsider: {banned:?}"
+        );
+        assert!(
+            scores
+                .iter()
+                .all(|s| *s > qstack_network::reputation::BAN_THRESHOLD / 2),
             "honest peers were penalised: {scores:?}"
         );
     }

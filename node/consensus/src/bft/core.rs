@@ -287,7 +287,11 @@ impl Tendermint {
     /// height's with proposer priorities advanced (what [`Self::decide`]
     /// moves to).
     pub fn next_validators(&self) -> ValidatorSet {
-        match self.height.checked_add(1).and_then(|h| self.scheduled.get(&h)) {
+        match self
+            .height
+            .checked_add(1)
+            .and_then(|h| self.scheduled.get(&h))
+        {
             Some(set) => set.clone(),
             None => self.validators.next_height(),
         }

@@ -9,11 +9,11 @@
 //! commit-certificate check of synced blocks ([`BftVerifier`]).
 
 use super::store::WalRecord;
+use super::BftGossip;
 use super::{
     BftAction, BftConfig, BftInput, CommitCertificate, Evidence, Height, Message, Round,
     SignerState, Tendermint, Validator, ValidatorSet,
 };
-use super::BftGossip;
 use crate::{Action, Engine, Finality, GossipCheck, Input, Millis, Persist, Verifier};
 use codec::{DecodeAll, Encode};
 use qstack_consensus_primitives::{EVIDENCE_INHERENT, MAX_EVIDENCE_AGE};

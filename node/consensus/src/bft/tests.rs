@@ -1088,7 +1088,13 @@ mod gossip {
         (pairs, set, g)
     }
 
-    fn proposal(pairs: &[Pair], set: &ValidatorSet, height: Height, round: Round, value: H256) -> Vec<u8> {
+    fn proposal(
+        pairs: &[Pair],
+        set: &ValidatorSet,
+        height: Height,
+        round: Round,
+        value: H256,
+    ) -> Vec<u8> {
         let proposer = set.proposer(round);
         let p = Proposal {
             height,
@@ -1122,9 +1128,15 @@ mod gossip {
         assert_eq!(g.message(&vote(&pairs[1], 1, 6, 0)), Verdict::Accept);
 
         // Signed by someone else than the validator it names.
-        assert!(matches!(g.message(&vote(&pairs[0], 1, 5, 2)), Verdict::Reject(_)));
+        assert!(matches!(
+            g.message(&vote(&pairs[0], 1, 5, 2)),
+            Verdict::Reject(_)
+        ));
         // An index outside the set.
-        assert!(matches!(g.message(&vote(&pairs[0], 9, 5, 2)), Verdict::Reject(_)));
+        assert!(matches!(
+            g.message(&vote(&pairs[0], 9, 5, 2)),
+            Verdict::Reject(_)
+        ));
         // A proposal by a validator that is not the round's proposer.
         let not_proposer = (set.proposer(2) + 1) % 4;
         let p = Proposal {
@@ -1134,7 +1146,12 @@ mod gossip {
             valid_round: None,
             proposer: not_proposer,
         };
-        let wrong = Message::Proposal(SignedProposal::sign(&pairs[not_proposer as usize], &CHAIN, p)).encode();
+        let wrong = Message::Proposal(SignedProposal::sign(
+            &pairs[not_proposer as usize],
+            &CHAIN,
+            p,
+        ))
+        .encode();
         assert!(matches!(g.message(&wrong), Verdict::Reject(_)));
         // A flipped signature byte.
         let mut flipped = good.clone();
@@ -1157,7 +1174,11 @@ mod gossip {
         assert_eq!(g.message(&vote(&pairs[1], 1, 3, 0)), Verdict::Deliver);
         // Far ahead: neither.
         assert_eq!(g.message(&vote(&pairs[1], 1, 7, 0)), Verdict::Ignore);
-        assert_eq!(g.message(&proposal(&pairs, &set, 5, 7, A)), Verdict::Ignore, "round 2 + 4 < 7");
+        assert_eq!(
+            g.message(&proposal(&pairs, &set, 5, 7, A)),
+            Verdict::Ignore,
+            "round 2 + 4 < 7"
+        );
         assert_eq!(g.message(&proposal(&pairs, &set, 5, 6, A)), Verdict::Accept);
         // The window moves with the engine.
         g.enter(7, set.clone(), set.next_height());
@@ -1170,20 +1191,45 @@ mod gossip {
     fn a_body_passes_only_with_its_proposers_proposal_and_few_per_round() {
         let (pairs, set, g) = check();
         let proof = proposal(&pairs, &set, 5, 2, A);
-        assert!(matches!(g.block(&A, 5, b""), Verdict::Reject(_)), "no proof");
-        assert!(matches!(g.block(&B, 5, &proof), Verdict::Reject(_)), "another block's proof");
-        assert!(matches!(g.block(&A, 6, &proof), Verdict::Reject(_)), "another height");
+        assert!(
+            matches!(g.block(&A, 5, b""), Verdict::Reject(_)),
+            "no proof"
+        );
+        assert!(
+            matches!(g.block(&B, 5, &proof), Verdict::Reject(_)),
+            "another block's proof"
+        );
+        assert!(
+            matches!(g.block(&A, 6, &proof), Verdict::Reject(_)),
+            "another height"
+        );
         let vote_proof = vote(&pairs[1], 1, 5, 2);
-        assert!(matches!(g.block(&A, 5, &vote_proof), Verdict::Reject(_)), "a vote is no proof");
+        assert!(
+            matches!(g.block(&A, 5, &vote_proof), Verdict::Reject(_)),
+            "a vote is no proof"
+        );
         assert_eq!(g.block(&A, 5, &proof), Verdict::Accept);
-        assert_eq!(g.block(&A, 5, &proof), Verdict::Accept, "the same body again");
+        assert_eq!(
+            g.block(&A, 5, &proof),
+            Verdict::Accept,
+            "the same body again"
+        );
         // An equivocating proposer: one more body for the round, then no more.
         let c = H256([0xC; 32]);
         let d = H256([0xD; 32]);
-        assert_eq!(g.block(&B, 5, &proposal(&pairs, &set, 5, 2, B)), Verdict::Accept);
-        assert_eq!(g.block(&c, 5, &proposal(&pairs, &set, 5, 2, c)), Verdict::Ignore);
+        assert_eq!(
+            g.block(&B, 5, &proposal(&pairs, &set, 5, 2, B)),
+            Verdict::Accept
+        );
+        assert_eq!(
+            g.block(&c, 5, &proposal(&pairs, &set, 5, 2, c)),
+            Verdict::Ignore
+        );
         // Later rounds have their own slots.
-        assert_eq!(g.block(&d, 5, &proposal(&pairs, &set, 5, 3, d)), Verdict::Accept);
+        assert_eq!(
+            g.block(&d, 5, &proposal(&pairs, &set, 5, 3, d)),
+            Verdict::Accept
+        );
     }
 
     #[test]
@@ -1234,11 +1280,21 @@ mod gossip {
         let (at, proof) = shares[0];
         // The proof is the proposal broadcast right after it, and a peer's
         // check takes the body with it.
-        assert_eq!(out.get(at + 1), Some(&crate::Action::Broadcast(proof.clone())));
+        assert_eq!(
+            out.get(at + 1),
+            Some(&crate::Action::Broadcast(proof.clone()))
+        );
         assert_eq!(g.block(&A, 1, proof), Verdict::Accept);
         // Re-broadcasts of the proposal do not share the body again.
         let later = e.handle(1_000, crate::Input::Tick);
-        assert!(later.iter().any(|a| matches!(a, crate::Action::Broadcast(b) if b == proof)), "{later:?}");
-        assert!(!later.iter().any(|a| matches!(a, crate::Action::ShareBlock { .. })));
+        assert!(
+            later
+                .iter()
+                .any(|a| matches!(a, crate::Action::Broadcast(b) if b == proof)),
+            "{later:?}"
+        );
+        assert!(!later
+            .iter()
+            .any(|a| matches!(a, crate::Action::ShareBlock { .. })));
     }
 }

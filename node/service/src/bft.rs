@@ -420,6 +420,10 @@ mod tests {
                 .blocks(10, Duration::from_secs(60))
                 .await
                 .expect("quiet blocks");
+            eprintln!(
+                "the outsider has {} peers as the flood starts",
+                c.nets[4].snapshot().peers.len()
+            );
             // The flood, while the validators decide ten more blocks.
             let flooding = Arc::new(std::sync::atomic::AtomicBool::new(true));
             let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -440,16 +444,25 @@ mod tests {
                 })
             };
             let attacked = c.blocks(10, Duration::from_secs(120)).await;
+            // Flood on until every validator has banned the outsider (its
+            // messages reach a validator once their gossip links are up).
+            let outsider = c.nets[4].local_peer_id();
+            let banned_by = |c: &Cluster| -> Vec<bool> {
+                c.nets[..4]
+                    .iter()
+                    .map(|n| {
+                        let s = n.snapshot();
+                        s.banned > 0 && !s.peers.iter().any(|p| p.peer_id == outsider)
+                    })
+                    .collect()
+            };
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !banned_by(&c).iter().all(|b| *b) && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
             flooding.store(false, std::sync::atomic::Ordering::Relaxed);
             let _ = attacker.await;
-            let outsider = c.nets[4].local_peer_id();
-            let banned: Vec<bool> = c.nets[..4]
-                .iter()
-                .map(|n| {
-                    let s = n.snapshot();
-                    s.banned > 0 && !s.peers.iter().any(|p| p.peer_id == outsider)
-                })
-                .collect();
+            let banned = banned_by(&c);
             // Honest validators' scores of each other.
             let scores: Vec<i32> = c.nets[..4]
                 .iter()

@@ -792,15 +792,7 @@ impl Worker {
         let via = p.via;
         if !self.pending_consensus.push(p) {
             if let Some(id) = id {
-                let _ = self
-                    .swarm
-                    .behaviour_mut()
-                    .gossip
-                    .report_message_validation_result(
-                        &id,
-                        &via,
-                        gossipsub::MessageAcceptance::Ignore,
-                    );
+                self.accept(&id, &via, gossipsub::MessageAcceptance::Ignore);
             }
             tracing::debug!(target: "qstack::network", "consensus queue of {via} full: message dropped");
             return;
@@ -874,11 +866,7 @@ impl Worker {
                         GossipVerdict::Ignore => gossipsub::MessageAcceptance::Ignore,
                         GossipVerdict::Reject => gossipsub::MessageAcceptance::Reject,
                     };
-                    let _ = self
-                        .swarm
-                        .behaviour_mut()
-                        .gossip
-                        .report_message_validation_result(&id, &peer, acceptance);
+                    self.accept(&id, &peer, acceptance);
                     if verdict == GossipVerdict::Reject {
                         self.report(peer, change::INVALID_TRANSACTION, "invalid transaction");
                     }
@@ -896,11 +884,7 @@ impl Worker {
                             }
                             Checked::Reject(_) => gossipsub::MessageAcceptance::Reject,
                         };
-                        let _ = self
-                            .swarm
-                            .behaviour_mut()
-                            .gossip
-                            .report_message_validation_result(id, &p.via, acceptance);
+                        self.accept(id, &p.via, acceptance);
                     }
                     if let Checked::Reject(why) = &verdict {
                         self.report(p.via, change::INVALID_CONSENSUS, why);
@@ -1098,15 +1082,7 @@ impl Worker {
             self.limiter.forget(&peer_id);
             for p in self.pending_consensus.forget(&peer_id) {
                 if let Some(id) = p.id {
-                    let _ = self
-                        .swarm
-                        .behaviour_mut()
-                        .gossip
-                        .report_message_validation_result(
-                            &id,
-                            &peer_id,
-                            gossipsub::MessageAcceptance::Ignore,
-                        );
+                    self.accept(&id, &peer_id, gossipsub::MessageAcceptance::Ignore);
                 }
             }
             self.drive(SyncInput::PeerGone(peer_id));
@@ -1152,6 +1128,16 @@ impl Worker {
         } else {
             gossipsub::MessageAcceptance::Reject
         };
+        self.accept(id, from, acceptance);
+    }
+
+    /// Tells gossipsub what became of a message (forward, drop, blame).
+    fn accept(
+        &mut self,
+        id: &gossipsub::MessageId,
+        from: &PeerId,
+        acceptance: gossipsub::MessageAcceptance,
+    ) {
         let _ = self
             .swarm
             .behaviour_mut()
@@ -1171,15 +1157,7 @@ impl Worker {
                 }
             };
             if !self.pending_txs.push(id.clone(), from, batch.0) {
-                let _ = self
-                    .swarm
-                    .behaviour_mut()
-                    .gossip
-                    .report_message_validation_result(
-                        &id,
-                        &from,
-                        gossipsub::MessageAcceptance::Ignore,
-                    );
+                self.accept(&id, &from, gossipsub::MessageAcceptance::Ignore);
                 return;
             }
             self.validate_pending_transactions();
@@ -1215,11 +1193,7 @@ impl Worker {
                 bytes: message.data,
             });
         } else {
-            let _ = self
-                .swarm
-                .behaviour_mut()
-                .gossip
-                .report_message_validation_result(&id, &from, gossipsub::MessageAcceptance::Ignore);
+            self.accept(&id, &from, gossipsub::MessageAcceptance::Ignore);
         }
     }
 

@@ -411,8 +411,8 @@ impl<E: Engine> Shell<E> {
 
     /// Keeps a peer's block that extends the final chain (once: a copy
     /// never replaces it), bounded, serves it to peers that ask, and checks
-    /// it if the engine is waiting for it. A body that does not match its
-    /// header is a bad copy: dropped (the network rejects it first).
+    /// it if the engine is waiting for it. The inbox carries only what
+    /// passed [`wire_check`], so the body matches its header already.
     fn keep_shared(&mut self, block: OpaqueBlock, wire: Vec<u8>) {
         let Ok(info) = self.client.info() else {
             return;
@@ -422,7 +422,6 @@ impl<E: Engine> Shell<E> {
             || self.shared.len() >= MAX_SHARED_BLOCKS
             || self.shared.contains_key(&hash)
             || self.ready.contains_key(&hash)
-            || !block.body_matches_header()
         {
             return;
         }

@@ -300,12 +300,26 @@ impl Client {
 
     /// Calls runtime `method` on the state after block `at`; writes are discarded.
     pub fn call_at(&self, at: &H256, method: &str, input: &[u8]) -> Result<Vec<u8>, ClientError> {
+        self.call_at_with_fuel(at, method, input, u64::MAX)
+    }
+
+    /// [`Client::call_at`] with at most `fuel` units of execution (capped
+    /// by the executor's own limit): what RPC queries run with.
+    pub fn call_at_with_fuel(
+        &self,
+        at: &H256,
+        method: &str,
+        input: &[u8],
+        fuel: u64,
+    ) -> Result<Vec<u8>, ClientError> {
         let state = self.state_at(at)?;
         let rt = self.runtime(at, &state)?;
         let mut overlay = OverlayedChanges::default();
         let mut ext = OverlayExt::new(&mut overlay, &state);
         let mut ext = CachedVerifyExt::new(&mut ext, &self.sigcache);
-        Ok(self.executor.call_compiled(&rt, &mut ext, method, input)?)
+        Ok(self
+            .executor
+            .call_compiled_with_fuel(&rt, &mut ext, method, input, fuel)?)
     }
 
     /// The runtime version at `at`, computed once per block (a block's state

@@ -21,8 +21,9 @@
 //!   `BuildBlock` (with the double signs it caught as inherent data), the
 //!   body of every proposal it makes is `ShareBlock`ed with the signed
 //!   proposal as its proof (before the proposal goes out), and
-//!   `valid(v)` is `CheckBlock`; signer state and the WAL are `Persist`
-//!   (always before the `Broadcast` they protect); a decision is
+//!   `valid(v)` is `CheckBlock`; signer state (with the lock), the WAL and
+//!   the bodies it votes for are `Persist` (always before the `Broadcast`
+//!   they protect); a decision is
 //!   `ImportBlock` with the commit certificate, then `Finalize`; equivocation
 //!   is `Report`; the runtime's validator set comes in as `Config`; synced
 //!   blocks' certificates are checked by [`bft::BftVerifier`].
@@ -140,8 +141,16 @@ pub enum Persist {
     State(Vec<u8>),
     /// Append a record to the log of the current epoch (the BFT WAL).
     Append(Vec<u8>),
-    /// Start an empty log for epoch `n` (a new height), dropping the old.
+    /// Start an empty log for epoch `n` (a new height), dropping the old
+    /// log and the blocks kept for it.
     NewLog(u64),
+    /// Keep the body of this block (built here or shared by a peer) until
+    /// a later epoch's log starts, so a restart still has it (the BFT
+    /// engine keeps what it voted for). The shell hands the body to
+    /// [`Durable::keep_block`]; one it does not hold is skipped: the engine
+    /// only asks for blocks it checked, and may vote for one it checked
+    /// before a restart.
+    Block(H256),
 }
 
 /// What the shell must do.
@@ -290,8 +299,22 @@ pub trait GossipCheck: Send + Sync {
 /// checks its signer state and WAL records and keeps their file formats);
 /// a write is complete (synced) when `persist` returns.
 pub trait Durable: Send {
-    /// Writes `p` durably.
+    /// Writes `p` durably (a [`Persist::Block`] goes to
+    /// [`Durable::keep_block`] with its body instead).
     fn persist(&mut self, p: &Persist) -> Result<(), String>;
+    /// Keeps a block's encoded body (`hash` is its header's) durably until
+    /// the next [`Persist::NewLog`].
+    fn keep_block(&mut self, hash: &H256, body: &[u8]) -> Result<(), String> {
+        Err(format!(
+            "this engine's store keeps no blocks, but was asked to keep {hash} ({} bytes)",
+            body.len()
+        ))
+    }
+    /// The bodies kept for the current epoch, handed back once when the
+    /// shell starts (after a restart).
+    fn kept_blocks(&mut self) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
 }
 
 /// The store of an engine that persists nothing (dev): any write is an

@@ -59,6 +59,10 @@ pub struct Crash {
     pub at: Millis,
     /// See `at`.
     pub on_share: bool,
+    /// Dies right after it broadcasts the first message the harness calls
+    /// a lock ([`Harness::is_lock`]: a BFT precommit for a block) from `at`
+    /// on, before anything else it was about to do.
+    pub after_lock: bool,
     /// Down this long.
     pub down: Millis,
     /// Whether its disk keeps what it persisted.
@@ -111,6 +115,8 @@ pub struct MemoryDisk {
     pub epoch: Option<u64>,
     /// The current log's records, oldest first.
     pub log: Vec<Vec<u8>>,
+    /// Blocks kept for the current log (`Persist::Block`).
+    pub blocks: BTreeSet<H256>,
 }
 
 impl Durable for MemoryDisk {
@@ -121,8 +127,17 @@ impl Durable for MemoryDisk {
             Persist::NewLog(e) => {
                 self.epoch = Some(*e);
                 self.log.clear();
+                self.blocks.clear();
+            }
+            Persist::Block(hash) => {
+                self.blocks.insert(*hash);
             }
         }
+        Ok(())
+    }
+
+    fn keep_block(&mut self, hash: &H256, _body: &[u8]) -> Result<(), String> {
+        self.blocks.insert(*hash);
         Ok(())
     }
 }
@@ -159,6 +174,11 @@ pub trait Harness {
     /// (without randomised signatures).
     fn trace(&self, bytes: &[u8]) -> Vec<u8> {
         bytes.to_vec()
+    }
+    /// Whether `bytes`, broadcast by a node, commits it to a value it must
+    /// not forget on a restart (a crash point, [`Crash::after_lock`]).
+    fn is_lock(&self, _bytes: &[u8]) -> bool {
+        false
     }
     /// The engine's state, for a run that makes no progress.
     fn describe(&self, _engine: &Self::E) -> String {
@@ -374,7 +394,7 @@ impl<H: Harness> Sim<H> {
             let out = self.nodes[i].engine.start(0);
             self.carry_out(i, out);
         }
-        if let Some(c) = self.sc.crash.filter(|c| !c.on_share) {
+        if let Some(c) = self.sc.crash.filter(|c| !c.on_share && !c.after_lock) {
             self.schedule(c.at, Event::Crash { node: c.node });
             self.schedule(c.at + c.down, Event::Restart { node: c.node });
         }
@@ -673,7 +693,15 @@ impl<H: Harness> Sim<H> {
                 Action::Persist(p) => {
                     self.log(node, (0u8, p.encode_hint()));
                     let n = &mut self.nodes[node];
-                    n.disk.persist(&p).expect("memory never fails");
+                    match p {
+                        // As the shell: a body it does not hold is skipped.
+                        Persist::Block(hash) => {
+                            if n.bodies.contains(&hash) {
+                                n.disk.keep_block(&hash, &[]).expect("memory never fails");
+                            }
+                        }
+                        p => n.disk.persist(&p).expect("memory never fails"),
+                    }
                 }
                 Action::Report(bytes) => {
                     let offender = match self.harness.offender(&bytes) {
@@ -845,6 +873,13 @@ impl<H: Harness> Sim<H> {
         if behaviour == Behaviour::Silent {
             return;
         }
+        let crash = self.sc.crash.filter(|c| {
+            c.after_lock
+                && c.node == from
+                && self.now >= c.at
+                && !self.crashed
+                && self.harness.is_lock(&bytes)
+        });
         let logical = self.harness.trace(&bytes);
         self.log(from, (4u8, logical));
         let conflicting = match behaviour {
@@ -879,6 +914,13 @@ impl<H: Harness> Sim<H> {
                 self.send(from, to, b);
             }
         }
+        if let Some(c) = crash {
+            // Killed with the lock just sent: nothing after it happens.
+            self.crashed = true;
+            self.log(from, 5u8);
+            self.nodes[from].down = true;
+            self.schedule(self.now + c.down, Event::Restart { node: from });
+        }
     }
 
     fn send(&mut self, from: usize, to: usize, bytes: Vec<u8>) {
@@ -901,6 +943,9 @@ impl<H: Harness> Sim<H> {
         let engine = self.harness.engine(node, &disk, finalized);
         self.log(node, (8u8, finalized, disk.log.len() as u32));
         let n = &mut self.nodes[node];
+        // Bodies lived in memory: what survives is the chain it imported
+        // and what its disk kept.
+        n.bodies = n.imported.union(&n.disk.blocks).copied().collect();
         n.verifier = engine.verifier();
         n.gossip = engine.gossip_check();
         n.engine = engine;
@@ -921,6 +966,7 @@ impl Persist {
             // Records hold signatures, which may be randomised: the length.
             Persist::Append(b) => (1, (b.len() as u64).encode()),
             Persist::NewLog(e) => (2, e.encode()),
+            Persist::Block(h) => (3, h.encode()),
         }
     }
 }

@@ -257,10 +257,25 @@ impl Executor {
         method: &str,
         input: &[u8],
     ) -> Result<Vec<u8>, ExecutorError> {
+        self.call_compiled_with_fuel(rt, ext, method, input, self.config.fuel_per_call)
+    }
+
+    /// [`Executor::call_compiled`] with at most `fuel` units (never more
+    /// than the configured `fuel_per_call`): RPC queries run on a smaller
+    /// budget than block execution.
+    pub fn call_compiled_with_fuel(
+        &self,
+        rt: &CompiledRuntime,
+        ext: &mut dyn Externalities,
+        method: &str,
+        input: &[u8],
+        fuel: u64,
+    ) -> Result<Vec<u8>, ExecutorError> {
         let _span = tracing::trace_span!(target: "qstack::executor", "execute", method).entered();
+        let fuel = fuel.min(self.config.fuel_per_call);
         let mut store = Store::new(&self.engine, HostState::new(ext));
         store
-            .set_fuel(self.config.fuel_per_call)
+            .set_fuel(fuel)
             .map_err(|e| ExecutorError::Resources(e.to_string()))?;
         let trap = |e: wasmtime::Error, store: &mut Store<HostState>| -> ExecutorError {
             if let Some(err) = store.data_mut().take_host_error() {
@@ -269,7 +284,7 @@ impl Executor {
             match e.downcast_ref::<Trap>() {
                 Some(Trap::OutOfFuel) => ExecutorError::OutOfFuel {
                     method: method.to_string(),
-                    fuel: self.config.fuel_per_call,
+                    fuel,
                 },
                 _ => ExecutorError::Trap {
                     method: method.to_string(),

@@ -504,4 +504,302 @@ mod tests {
             "honest peers were penalised: {scores:?}"
         );
     }
+
+    /// A signed message from the puppet validators, as it travels.
+    fn signed_vote(
+        pair: &Pair,
+        chain: H256,
+        round: u32,
+        kind: VoteKind,
+        value: Option<H256>,
+        validator: u32,
+    ) -> Vec<u8> {
+        let vote = Vote {
+            height: 1,
+            round,
+            kind,
+            value,
+            validator,
+        };
+        Wire::Msg(Message::Vote(SignedVote::sign(pair, &chain, vote)).encode()).encode()
+    }
+
+    /// The first vote of `kind` in `round` validator `me` sends, as the
+    /// puppet's inbox sees it.
+    async fn vote_of(
+        inbox: &mut ConsensusInbox,
+        me: u32,
+        round: u32,
+        kind: VoteKind,
+        limit: Duration,
+    ) -> Option<Option<H256>> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let m = tokio::time::timeout_at(deadline, inbox.recv())
+                .await
+                .ok()??;
+            if let Ok(Wire::Msg(bytes)) = Wire::decode(&mut &m.bytes[..]) {
+                if let Some(Message::Vote(v)) = Message::decode_strict(&bytes) {
+                    if v.vote.validator == me && v.vote.round == round && v.vote.kind == kind {
+                        return Some(v.vote.value);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_validator_restarted_with_its_bodies_deleted_keeps_its_lock() {
+        // The security review's H2 at shell level: one real validator (the
+        // round-0 proposer of height 1, on its own database, network and
+        // BFT store) and a puppet node holding the other three keys. The
+        // validator proposes A; the puppet prevotes A with two keys, so it
+        // locks and precommits A. It is stopped, its kept bodies deleted,
+        // and restarted; the puppet then moves to a later round with a
+        // conflicting fresh proposal B (body shared with its proof) and two
+        // prevotes for B. Forgetting the lock, it would prevote B, and with
+        // the puppet's three keys B would be decided beside a node that
+        // committed A. It must prevote nil.
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let spec = ChainSpec::load("local-bft").unwrap();
+            let ConsensusSpec::Bft(BftSpec { timeouts, .. }) = &spec.consensus else {
+                panic!("local-bft is a bft spec")
+            };
+            let config = timeouts.config();
+            let set = spec.consensus.bft_validators().unwrap().unwrap();
+            let genesis = spec.genesis_source().unwrap();
+            let executor = Arc::new(Executor::new(ExecutorConfig::default()).unwrap());
+            let dir = tempfile::tempdir().unwrap();
+            let pairs: Vec<Pair> = KEYS
+                .iter()
+                .map(|(suri, scheme)| Pair::from_suri(*scheme, suri).unwrap())
+                .collect();
+            let index = |p: &Pair| set.index_of(&p.public()).unwrap();
+            let me = set.proposer(0);
+            let mine = pairs.iter().find(|p| index(p) == me).unwrap().clone();
+            let others: Vec<&Pair> = pairs.iter().filter(|p| index(p) != me).collect();
+            let later = (1..).find(|r| set.proposer(*r) != me).unwrap();
+            let byzantine = pairs
+                .iter()
+                .find(|p| index(p) == set.proposer(later))
+                .unwrap();
+            let helpers: Vec<&Pair> = others
+                .iter()
+                .copied()
+                .filter(|p| index(p) != index(byzantine))
+                .collect();
+
+            // The puppet: a node with no engine, checking gossip as an
+            // observer of height 1 would.
+            let puppet_client = Arc::new(client_on(&executor, &genesis, None).unwrap());
+            let chain = puppet_client.info().unwrap().genesis_hash;
+            let observer = BftEngine::new(
+                config.clone(),
+                chain,
+                set.clone(),
+                None,
+                1,
+                Default::default(),
+                Vec::new(),
+            );
+            let (puppet, mut inbox, puppet_addr) = loopback_network(
+                puppet_client.clone(),
+                Arc::new(TxPool::new()),
+                &observer,
+                &[],
+            )
+            .await
+            .unwrap();
+
+            let client =
+                Arc::new(client_on(&executor, &genesis, Some(&dir.path().join("db"))).unwrap());
+            let params = BftParams {
+                set: set.clone(),
+                config,
+                block_time_ms: 300,
+                key: Some(mine),
+                dir: dir.path().join("bft"),
+                author: None,
+                max_clock_drift_ms: 5_000,
+            };
+            let start = |client: Arc<Client>, params: BftParams| {
+                let boot = vec![puppet_addr.clone()];
+                async move {
+                    let (engine, disk) = engine(&client, &params).unwrap();
+                    let txpool = Arc::new(TxPool::new());
+                    let (net, msgs, _) =
+                        loopback_network(client.clone(), txpool.clone(), &engine, &boot)
+                            .await
+                            .unwrap();
+                    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+                    let task = tokio::spawn(async move {
+                        run_engine(
+                            client,
+                            txpool,
+                            net,
+                            msgs,
+                            engine,
+                            disk,
+                            &params,
+                            async move {
+                                let _ = stopped.changed().await;
+                            },
+                        )
+                        .await
+                    });
+                    (stop, task)
+                }
+            };
+            let clone_params = |p: &BftParams| BftParams {
+                set: p.set.clone(),
+                config: p.config.clone(),
+                key: p.key.clone(),
+                dir: p.dir.clone(),
+                ..*p
+            };
+
+            // Round 0: it proposes A; two puppets prevote A; it locks.
+            let (stop, task) = start(client.clone(), clone_params(&params)).await;
+            let a = loop {
+                let m = tokio::time::timeout(Duration::from_secs(60), inbox.recv())
+                    .await
+                    .expect("the validator proposes")
+                    .unwrap();
+                if let Ok(Wire::Msg(bytes)) = Wire::decode(&mut &m.bytes[..]) {
+                    if let Some(Message::Proposal(p)) = Message::decode_strict(&bytes) {
+                        break p.proposal.value;
+                    }
+                }
+            };
+            // (Sent again until it answers: the puppet's link may be new.)
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let precommit = loop {
+                for p in helpers.iter().take(2) {
+                    puppet.broadcast_consensus(signed_vote(
+                        p,
+                        chain,
+                        0,
+                        VoteKind::Prevote,
+                        Some(a),
+                        index(p),
+                    ));
+                }
+                let seen = vote_of(
+                    &mut inbox,
+                    me,
+                    0,
+                    VoteKind::Precommit,
+                    Duration::from_secs(1),
+                )
+                .await;
+                if seen.is_some() || Instant::now() > deadline {
+                    break seen;
+                }
+            };
+            assert_eq!(precommit, Some(Some(a)), "locked on A and precommitted it");
+
+            // Killed; its kept bodies are lost with the memory.
+            let _ = stop.send(true);
+            task.await.unwrap().unwrap();
+            let blocks = params.dir.join("blocks");
+            assert!(
+                std::fs::read_dir(&blocks).unwrap().count() >= 1,
+                "the body it voted for was kept"
+            );
+            std::fs::remove_dir_all(&blocks).unwrap();
+            let (_, signer) =
+                qstack_consensus::bft::store::SignerStore::open(params.dir.join("signer")).unwrap();
+            let locks = signer.unwrap().locks.expect("the lock is on disk");
+            assert_eq!(locks.locked, Some((a, 0)));
+
+            // Restarted. The byzantine proposer of a later round offers B.
+            let (stop, task) = start(client.clone(), clone_params(&params)).await;
+            let parent = puppet_client.info().unwrap().best_hash;
+            let inherents = std::collections::BTreeMap::from([(
+                qstack_runtime::timestamp::INHERENT_IDENTIFIER,
+                crate::clock::now_ms().encode(),
+            )]);
+            let b = puppet_client
+                .build_block(&parent, &inherents, Default::default(), &[])
+                .unwrap()
+                .block;
+            assert_ne!(b.header.hash(), a);
+            let offer = {
+                let puppet = puppet.clone();
+                let (byzantine, helpers) = (
+                    byzantine.clone(),
+                    helpers.iter().map(|p| (*p).clone()).collect::<Vec<_>>(),
+                );
+                let idx: Vec<u32> = helpers
+                    .iter()
+                    .map(|p| set.index_of(&p.public()).unwrap())
+                    .collect();
+                let proposer = set.proposer(later);
+                tokio::spawn(async move {
+                    loop {
+                        let proposal = Proposal {
+                            height: 1,
+                            round: later,
+                            value: b.header.hash(),
+                            valid_round: None,
+                            proposer,
+                        };
+                        let proof =
+                            Message::Proposal(SignedProposal::sign(&byzantine, &chain, proposal))
+                                .encode();
+                        puppet.broadcast_consensus(
+                            Wire::Block {
+                                block: b.clone(),
+                                proof: proof.clone(),
+                            }
+                            .encode(),
+                        );
+                        puppet.broadcast_consensus(Wire::Msg(proof).encode());
+                        for (p, i) in helpers.iter().zip(&idx) {
+                            puppet.broadcast_consensus(signed_vote(
+                                p,
+                                chain,
+                                later,
+                                VoteKind::Prevote,
+                                Some(b.header.hash()),
+                                *i,
+                            ));
+                        }
+                        puppet.broadcast_consensus(signed_vote(
+                            &byzantine,
+                            chain,
+                            later,
+                            VoteKind::Prevote,
+                            Some(b.header.hash()),
+                            proposer,
+                        ));
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
+                })
+            };
+            let prevote = vote_of(
+                &mut inbox,
+                me,
+                later,
+                VoteKind::Prevote,
+                Duration::from_secs(90),
+            )
+            .await;
+            offer.abort();
+            let _ = stop.send(true);
+            task.await.unwrap().unwrap();
+            assert_eq!(
+                prevote,
+                Some(None),
+                "it prevoted for the conflicting block B"
+            );
+            assert_eq!(
+                client.info().unwrap().finalized_number,
+                0,
+                "nothing was decided"
+            );
+        });
+        rt.shutdown_timeout(Duration::from_secs(5));
+    }
 }

@@ -24,7 +24,9 @@
 //! - `SetBest`, `Finalize`: the client's fork choice and finality.
 //! - `Broadcast`: gossips an engine message; `Persist`: writes through the
 //!   engine's [`Durable`] store and completes before any later action, so
-//!   nothing is sent that a crash could make the engine forget.
+//!   nothing is sent that a crash could make the engine forget (a
+//!   `Persist::Block` hands it the block's body; the bodies it kept come
+//!   back when the shell starts, checked like a peer's).
 //! - `Report`: logs the offence (the engine keeps evidence for its blocks).
 //! - `WakeAt`: a tick then; with none due, a tick every `idle_tick_ms`.
 //!
@@ -39,7 +41,7 @@ use anyhow::{Context, Result};
 use codec::{Decode, Encode};
 use qstack_client::{BuiltBlock, Client};
 use qstack_consensus::{
-    Action, Durable, Engine, Finality, GossipCheck, InherentItem, Input, Peer, Verdict,
+    Action, Durable, Engine, Finality, GossipCheck, InherentItem, Input, Peer, Persist, Verdict,
 };
 use qstack_core::{AccountId, H256};
 use qstack_network::protocol::{decode_capped, MAX_GOSSIP_BYTES};
@@ -260,6 +262,7 @@ impl<E: Engine> Shell<E> {
                 "a configuration before start acts on nothing"
             );
         }
+        self.restore_kept_blocks(info.finalized_hash);
         let started = self.engine.start(self.now());
         self.act(started).await?;
         let mut best = self.client.subscribe_best();
@@ -302,6 +305,29 @@ impl<E: Engine> Shell<E> {
             self.act(actions).await?;
         }
         Ok(())
+    }
+
+    /// Takes back the bodies the engine's store kept for this height (a
+    /// restart): they are checked as a peer's would be (body matches
+    /// header, on the final block) and kept for `CheckBlock`/`ImportBlock`.
+    fn restore_kept_blocks(&mut self, finalized: H256) {
+        for bytes in self.durable.kept_blocks() {
+            match <OpaqueBlock as codec::DecodeAll>::decode_all(&mut &bytes[..]) {
+                Ok(block)
+                    if block.body_matches_header() && block.header.parent_hash == finalized =>
+                {
+                    let hash = block.header.hash();
+                    tracing::info!(target: "qstack::shell", "restored the body of #{} ({hash}) kept before the restart", block.header.number);
+                    self.shared.insert(hash, block);
+                }
+                Ok(block) => {
+                    tracing::warn!(target: "qstack::shell", "a kept body ({}) is not of this height or does not match its header: skipped", block.header.hash())
+                }
+                Err(e) => {
+                    tracing::warn!(target: "qstack::shell", "a kept body does not decode: {e}")
+                }
+            }
+        }
     }
 
     /// The runtime's consensus configuration in block `hash`'s state (number
@@ -701,6 +727,24 @@ impl<E: Engine> Shell<E> {
                 }
                 Action::Broadcast(bytes) => {
                     self.network.broadcast_consensus(Wire::Msg(bytes).encode());
+                    Vec::new()
+                }
+                Action::Persist(Persist::Block(hash)) => {
+                    let block = self
+                        .ready
+                        .get(&hash)
+                        .map(|r| &r.built.block)
+                        .or_else(|| self.shared.get(&hash));
+                    match block {
+                        Some(block) => self
+                            .durable
+                            .keep_block(&hash, &block.encode())
+                            .map_err(anyhow::Error::msg)
+                            .context("a durable write failed; refusing to go on")?,
+                        None => {
+                            tracing::debug!(target: "qstack::shell", "the engine keeps block {hash}, whose body is not here (checked before a restart)")
+                        }
+                    }
                     Vec::new()
                 }
                 Action::Persist(p) => {

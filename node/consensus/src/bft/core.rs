@@ -204,6 +204,16 @@ impl Tendermint {
         signer: SignerState,
     ) -> Self {
         let me = key.as_ref().and_then(|k| validators.index_of(&k.public()));
+        // A lock and valid value persisted at this height come back, and
+        // count as checked: we only lock on (or remember) a block we found
+        // valid, and its body may be gone after the restart.
+        let locks = signer.locks.filter(|l| l.height == height);
+        let (locked, valid) = locks.map_or((None, None), |l| (l.locked, l.valid));
+        let validity: BTreeMap<H256, bool> = locked
+            .iter()
+            .chain(valid.iter())
+            .map(|(v, _)| (*v, true))
+            .collect();
         Self {
             config,
             chain,
@@ -214,12 +224,12 @@ impl Tendermint {
             height,
             round: 0,
             step: Step::Propose,
-            locked: None,
-            valid: None,
+            locked,
+            valid,
             proposals: BTreeMap::new(),
             votes: BTreeMap::new(),
             senders: BTreeMap::new(),
-            validity: BTreeMap::new(),
+            validity,
             checking: BTreeSet::new(),
             fired: BTreeSet::new(),
             timeouts: Vec::new(),
@@ -372,6 +382,16 @@ impl Tendermint {
             .now
             .saturating_add(self.config.timeout(self.config.propose, round));
         self.timeouts.push((at, round, Step::Propose));
+    }
+
+    /// Copies the lock and valid value into the signer state (persisted
+    /// with the next `PersistSigner`).
+    fn record_locks(&mut self) {
+        self.signer.locks = (self.locked.is_some() || self.valid.is_some()).then_some(Locks {
+            height: self.height,
+            locked: self.locked,
+            valid: self.valid,
+        });
     }
 
     fn sign_ok(&mut self, step: Step, out: &mut Vec<BftAction>) -> bool {
@@ -769,12 +789,21 @@ impl Tendermint {
                     && self.is_valid(p.value, out) == Some(true)
                 {
                     self.fired.insert((round, Rule::L36));
+                    // Lock and valid value are recorded in the signer state
+                    // the precommit is persisted with (or on their own when
+                    // there is no precommit): a restart resumes with them.
+                    self.valid = Some((p.value, round));
                     if self.step == Step::Prevote {
                         self.locked = Some((p.value, round));
+                        self.record_locks();
                         self.vote(VoteKind::Precommit, Some(p.value), out);
                         self.step = Step::Precommit;
+                    } else {
+                        self.record_locks();
+                        if self.me.is_some() {
+                            out.push(BftAction::PersistSigner(self.signer));
+                        }
                     }
-                    self.valid = Some((p.value, round));
                     return true;
                 }
             }
@@ -833,6 +862,7 @@ impl Tendermint {
             .and_then(|k| self.validators.index_of(&k.public()));
         self.locked = None;
         self.valid = None;
+        self.signer.locks = None;
         self.proposals.clear();
         self.votes.clear();
         self.senders.clear();

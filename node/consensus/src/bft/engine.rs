@@ -27,6 +27,12 @@ const MAX_REQUESTS: usize = 64;
 /// Double signs kept to offer to the chain at most (oldest dropped first).
 pub const MAX_PENDING_EVIDENCE: usize = 64;
 
+/// Bodies kept durably per height at most: a validator votes for at most
+/// two values a round (prevote, precommit), and a height that needs more
+/// rounds than this keeps the first ones (a lock is on the latest value it
+/// precommitted, whose body the lock's prevote quorum also holds).
+pub const MAX_KEPT_BODIES: usize = 32;
+
 /// Validator sets the verifier keeps at most (older ones are dropped: their
 /// heights are long final).
 const MAX_KNOWN_SETS: usize = 64;
@@ -135,6 +141,9 @@ pub struct BftEngine {
     /// Proposals of this height whose block body we shared already (the
     /// core re-sends its messages; the body goes once, then by fetch).
     shared: HashSet<H256>,
+    /// Blocks of this height whose body we asked the shell to keep
+    /// durably (those we voted for), at most [`MAX_KEPT_BODIES`].
+    kept: HashSet<H256>,
     /// Whether [`Engine::start`] ran (a set for the current height can only
     /// replace the core's before it).
     started: bool,
@@ -187,6 +196,7 @@ impl BftEngine {
             gossip,
             published: (height, 0),
             shared: HashSet::new(),
+            kept: HashSet::new(),
             started: false,
         }
     }
@@ -380,6 +390,16 @@ impl BftEngine {
                 }
                 BftAction::Broadcast(bytes) => {
                     let decoded = Message::decode_strict(&bytes);
+                    // A block we vote for stays on disk until the height
+                    // ends, before the vote goes out: a restart can still
+                    // check it, re-propose it and serve it.
+                    if let Some(Message::Vote(v)) = &decoded {
+                        if let Some(value) = v.vote.value {
+                            if self.kept.len() < MAX_KEPT_BODIES && self.kept.insert(value) {
+                                out.push(Action::Persist(Persist::Block(value)));
+                            }
+                        }
+                    }
                     if let Some(m @ (Message::Proposal(_) | Message::Vote(_))) = &decoded {
                         out.extend(self.log(m, true));
                     }
@@ -407,6 +427,7 @@ impl BftEngine {
                     out.push(Action::Finalize(hash));
                     // The core is at the next height already.
                     self.logged.clear();
+                    self.kept.clear();
                     self.expire_evidence(next);
                     out.push(Action::Persist(Persist::NewLog(next)));
                 }
@@ -426,6 +447,7 @@ impl BftEngine {
         self.core = self.core_at(height);
         self.requests.clear();
         self.logged.clear();
+        self.kept.clear();
         self.expire_evidence(height);
         let mut out = vec![Action::Persist(Persist::NewLog(height))];
         let started = self.core.start(now);

@@ -39,14 +39,19 @@
 //! - carry out actions in order; on [`BftAction::PersistSigner`], write the
 //!   [`SignerState`] durably before anything after it is sent, and on restart
 //!   build the core with the persisted state: the core never signs at or
-//!   before it, so a crash cannot produce a double sign;
+//!   before it, so a crash cannot produce a double sign; the state also
+//!   holds the height's lock and valid value, restored and honoured (as
+//!   checked) even when the block's body is gone, so a restart cannot be
+//!   talked into prevoting a block that conflicts with its precommit;
 //! - append each received message the core kept ([`BftAction::Kept`]) and
 //!   each [`BftAction::Broadcast`] to a WAL (before carrying out what follows
 //!   / before sending), truncate it at each commit, and on restart build
 //!   the core at the height after the last committed block and replay the
-//!   WAL as [`BftInput::Message`]s: locks and valid values are re-derived,
-//!   and the signer state stops anything already signed being signed again
-//!   (the simulation's crash test does exactly this);
+//!   WAL as [`BftInput::Message`]s: the votes seen are counted again, and
+//!   the signer state stops anything already signed being signed again
+//!   (the simulation's crash and amnesia tests do exactly this); keep the
+//!   bodies of the blocks it votes for (`Persist::Block`, before the vote
+//!   goes out) until the height ends;
 //! - deliver [`BftInput::Tick`] at each [`BftAction::WakeAt`] (time is an
 //!   input; the core reads no clock);
 //! - build blocks for `RequestValue`, fetch/execute blocks for `CheckValue`,
@@ -61,10 +66,13 @@
 //!   ([`Tendermint::schedule_validators`]);
 //! - for the durable part, use [`store`] (plain `std` file I/O):
 //!   [`store::SignerStore`] (the signer state, replaced atomically,
-//!   checksummed, never moved backwards) and [`store::Wal`] (one height's
+//!   checksummed, never moved backwards), [`store::Wal`] (one height's
 //!   records, framed and checksummed, synced per append or batch, bounded in
 //!   size, started afresh by [`store::Wal::truncate_for`] at each commit;
-//!   replay drops a torn last frame and refuses damage in the middle).
+//!   replay drops a torn last frame and refuses damage in the middle) and
+//!   [`store::BlockStore`] (kept bodies), all behind [`store::BftDisk`],
+//!   where a full WAL drops peers' messages past their budget instead of
+//!   stopping the validator.
 
 mod core;
 mod engine;

@@ -8,7 +8,7 @@
 //! Checked on every run (besides the simulator's own checks): every piece of
 //! evidence is real and names a byzantine validator.
 //!
-//! 16 scenarios × 128 seeds in CI (`QSTACK_SIM_SEEDS=N` for more).
+//! 19 scenarios × 128 seeds in CI (`QSTACK_SIM_SEEDS=N` for more).
 
 use super::store::WalRecord;
 use super::*;
@@ -16,6 +16,7 @@ use crate::sim::{
     run_seeds as run_seeds_of, seeds, Behaviour, Corrupted, Crash, Harness, MemoryDisk, Run,
     Scenario, Sim, CI_SEEDS,
 };
+use crate::Millis;
 use codec::{DecodeAll, Encode};
 use qstack_core::{hashing::blake2_256, KeyScheme, Pair, H256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -135,6 +136,12 @@ impl Harness for Bft {
             }
             Message::Commit(_) | Message::Status(_) => None,
         }
+    }
+
+    /// A precommit for a block: the vote a lock promises.
+    fn is_lock(&self, bytes: &[u8]) -> bool {
+        matches!(Message::decode_strict(bytes), Some(Message::Vote(v))
+            if v.vote.kind == VoteKind::Precommit && v.vote.value.is_some())
     }
 
     fn offender(&self, bytes: &[u8]) -> Result<usize, String> {
@@ -293,6 +300,7 @@ fn a_validator_killed_mid_round_restarts_without_double_signing() {
                     node: 3,
                     at: 2_200,
                     on_share,
+                    after_lock: false,
                     down,
                     keep: true,
                 });
@@ -301,6 +309,39 @@ fn a_validator_killed_mid_round_restarts_without_double_signing() {
             run_seeds("crash and restart", &sc);
         }
     }
+}
+
+/// The security review's H2 over many seeds: node 1 is killed right after
+/// it precommits a block (its lock) and restarts with its signer state and
+/// WAL but none of the bodies it held in memory (only those its disk kept);
+/// node 3 equivocates, offering conflicting fresh proposals and votes. No
+/// two honest nodes may finalise different blocks.
+fn amnesia(n: usize, down: Millis) -> Sc {
+    with(lossy(n), |s| {
+        s.byzantine = vec![(3, Behaviour::Equivocate)];
+        s.crash = Some(Crash {
+            node: 1,
+            at: 0,
+            on_share: false,
+            after_lock: true,
+            down,
+            keep: true,
+        });
+        s.target = 6;
+    })
+}
+
+#[test]
+fn a_validator_restarted_after_locking_keeps_its_lock_against_a_byzantine_proposer() {
+    for down in [20, 1_500] {
+        run_seeds("amnesia, 4", &amnesia(4, down));
+    }
+    run_seeds(
+        "amnesia, 7",
+        &with(amnesia(7, 300), |s| {
+            s.byzantine = vec![(3, Behaviour::Equivocate), (5, Behaviour::Equivocate)]
+        }),
+    );
 }
 
 #[test]
@@ -313,6 +354,7 @@ fn without_its_signer_state_a_restarted_proposer_double_signs() {
             node: 3,
             at: 0,
             on_share: true,
+            after_lock: false,
             down: 50,
             keep: false,
         });

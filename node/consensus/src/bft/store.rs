@@ -1,13 +1,18 @@
 //! Durable state for the BFT engine, in plain synchronous `std` file I/O: the
-//! signer's high-water mark ([`SignerStore`]) and the write-ahead log of the
-//! current height's messages ([`Wal`]).
+//! signer's high-water mark and lock ([`SignerStore`]), the write-ahead log
+//! of the current height's messages ([`Wal`]) and the block bodies the
+//! validator voted for at that height ([`BlockStore`]).
 //!
 //! # Signer file
 //!
 //! ```text
-//! magic "QSBFTSIG" (8) | version u32 LE (= 1) | len u32 LE | SCALE SignerState (len)
+//! magic "QSBFTSIG" (8) | version u32 LE (= 2) | len u32 LE | SCALE SignerState (len)
 //!   | blake2_256 of everything before it (32)
 //! ```
+//!
+//! The state is the high-water mark and the lock and valid value of the
+//! height being decided; a version-1 file (the mark only) reads as "no
+//! lock".
 //!
 //! Replaced atomically: written to `<name>.tmp` in the same directory,
 //! fsynced, renamed over the file, then the directory is fsynced. A missing
@@ -34,9 +39,10 @@
 //! corruption and an error. The frame header's own short check means a
 //! damaged length is recognised as damage rather than trusted.
 
-use super::types::{Height, Message, SignerState};
+use super::types::{Height, Message, Round, SignerState, Step};
 use codec::{Decode, DecodeAll, Encode};
 use qstack_core::hashing::blake2_256;
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -49,7 +55,9 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_MAX_WAL_BYTES: u64 = 64 << 20;
 
 const SIGNER_MAGIC: [u8; 8] = *b"QSBFTSIG";
-const SIGNER_VERSION: u32 = 1;
+const SIGNER_VERSION: u32 = 2;
+/// Version 1 held only the high-water mark (read as "no lock").
+const SIGNER_VERSION_WITHOUT_LOCKS: u32 = 1;
 /// A signer file is a few dozen bytes; anything far larger is not one.
 const SIGNER_MAX_FILE: u64 = 4096;
 
@@ -89,10 +97,10 @@ pub enum StoreError {
     /// [`SignerStore::persist`] was asked to store a state below the stored
     /// one.
     SignerRegression {
-        /// What is stored.
-        stored: SignerState,
-        /// What was asked.
-        asked: SignerState,
+        /// The stored mark.
+        stored: Option<(Height, Round, Step)>,
+        /// The mark asked for.
+        asked: Option<(Height, Round, Step)>,
     },
     /// [`Wal::truncate_for`] was asked for a height below the log's.
     HeightRegression {
@@ -142,8 +150,7 @@ impl fmt::Display for StoreError {
             }
             Self::SignerRegression { stored, asked } => write!(
                 f,
-                "refusing to persist signer state {:?} below the stored {:?}",
-                asked.last, stored.last
+                "refusing to persist signer state {asked:?} below the stored {stored:?}"
             ),
             Self::HeightRegression { current, asked } => write!(
                 f,
@@ -301,8 +308,8 @@ impl SignerStore {
     pub fn persist(&mut self, state: &SignerState) -> Result<(), StoreError> {
         if state.last < self.stored.last {
             return Err(StoreError::SignerRegression {
-                stored: self.stored,
-                asked: *state,
+                stored: self.stored.last,
+                asked: state.last,
             });
         }
         write_atomic(&self.path, &encode_signer(state))?;
@@ -322,14 +329,52 @@ impl SignerStore {
 }
 
 /// The BFT engine's durable store on a node, behind [`crate::Durable`]: the
-/// signer file and the WAL in one directory (`signer`, `wal`), in the
+/// signer file, the WAL and the kept bodies in one directory (`signer`,
+/// `wal`, `blocks/`), in the
 /// formats above. `Persist::State` must decode as a [`SignerState`] and
 /// `Persist::Append` as a [`WalRecord`] (checked, so a shell can carry out
 /// any engine's writes without knowing their types).
+///
+/// A full WAL never stops the validator (the lock it must honour is in the
+/// signer file, not the log): peers' messages are logged up to
+/// [`WAL_OTHERS_PER_ROUND`] of the bound per round and [`WAL_OTHERS_TOTAL`]
+/// in all, leaving the rest for our own; what does not fit is dropped,
+/// counted ([`BftDisk::dropped`]) and reported in the log once per height.
+/// A restart then re-learns those votes from peers, which re-send theirs
+/// every `rebroadcast` period.
 #[derive(Debug)]
 pub struct BftDisk {
     signer: SignerStore,
     wal: Wal,
+    blocks: BlockStore,
+    /// Bodies found at open, handed to the shell once.
+    restored_blocks: Vec<Vec<u8>>,
+    /// Bytes of peers' messages logged this height, per round and in all.
+    others: BTreeMap<Round, u64>,
+    others_total: u64,
+    /// Records not logged because the WAL was at its budget (this height).
+    dropped: u64,
+}
+
+/// Share of the WAL bound one round's peer messages may take (1/64: a
+/// round of 21 hybrid-key validators' three steps at four values each is
+/// under 0.8 MiB, the default bound's share is 1 MiB).
+pub const WAL_OTHERS_PER_ROUND: (u64, u64) = (1, 64);
+/// Share of the WAL bound all peer messages of a height may take; the rest
+/// is kept for our own messages.
+pub const WAL_OTHERS_TOTAL: (u64, u64) = (3, 4);
+
+fn share(max: u64, (num, den): (u64, u64)) -> u64 {
+    max.checked_div(den).unwrap_or(0).saturating_mul(num)
+}
+
+fn message_round(m: &Message) -> Round {
+    match m {
+        Message::Proposal(p) => p.proposal.round,
+        Message::Vote(v) => v.vote.round,
+        Message::Commit(c) => c.round,
+        Message::Status(_) => 0,
+    }
 }
 
 /// What a validator finds on disk when it starts: the signer state and the
@@ -342,6 +387,9 @@ pub struct Restored {
     pub resumed: bool,
     /// The records to replay (empty unless the log was of `height`).
     pub records: Vec<WalRecord>,
+    /// How many block bodies were kept for `height` (the shell gets them
+    /// through [`crate::Durable::kept_blocks`]).
+    pub blocks: usize,
 }
 
 impl BftDisk {
@@ -358,18 +406,116 @@ impl BftDisk {
             wal.truncate_for(height)?;
             Vec::new()
         };
+        let blocks = BlockStore::open(dir.join("blocks"))?;
+        let restored_blocks = blocks.load(height)?;
+        let mut others: BTreeMap<Round, u64> = BTreeMap::new();
+        for r in &records {
+            if let WalRecord::Received(m) = r {
+                let len = frame_len(r);
+                let at = others.entry(message_round(m)).or_default();
+                *at = at.saturating_add(len);
+            }
+        }
+        let others_total = others.values().fold(0u64, |a, b| a.saturating_add(*b));
         let restored = Restored {
             signer: stored.unwrap_or_default(),
             resumed,
             records,
+            blocks: restored_blocks.len(),
         };
-        Ok((Self { signer, wal }, restored))
+        Ok((
+            Self {
+                signer,
+                wal,
+                blocks,
+                restored_blocks,
+                others,
+                others_total,
+                dropped: 0,
+            },
+            restored,
+        ))
     }
 
     /// The WAL (for its size and height).
     pub fn wal(&self) -> &Wal {
         &self.wal
     }
+
+    /// The WAL, to change its bound.
+    pub fn wal_mut(&mut self) -> &mut Wal {
+        &mut self.wal
+    }
+
+    /// Records of this height not logged because the WAL was at its budget.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// Logs `record` if it fits its budget; a record that does not is
+    /// dropped (counted, reported once per height), never an error.
+    fn append_within_budget(&mut self, record: &WalRecord) -> Result<(), String> {
+        let len = frame_len(record);
+        let max = self.wal.max_bytes();
+        let peer_round = match record {
+            WalRecord::Received(m) => {
+                let round = message_round(m);
+                let used = self.others.get(&round).copied().unwrap_or(0);
+                let fits = used.saturating_add(len) <= share(max, WAL_OTHERS_PER_ROUND)
+                    && self.others_total.saturating_add(len) <= share(max, WAL_OTHERS_TOTAL);
+                if !fits {
+                    self.drop_record(
+                        record,
+                        "its round's share of the WAL for peers' messages is used up",
+                    );
+                    return Ok(());
+                }
+                Some(round)
+            }
+            WalRecord::Sent(_) => None,
+        };
+        match self.wal.append(record) {
+            Ok(()) => {
+                if let Some(round) = peer_round {
+                    let at = self.others.entry(round).or_default();
+                    *at = at.saturating_add(len);
+                    self.others_total = self.others_total.saturating_add(len);
+                }
+                Ok(())
+            }
+            Err(StoreError::WalFull { .. }) => {
+                self.drop_record(record, "the WAL is full");
+                Ok(())
+            }
+            Err(e) => Err(format!("writing to the WAL: {e}")),
+        }
+    }
+
+    fn drop_record(&mut self, record: &WalRecord, why: &str) {
+        if self.dropped == 0 {
+            let whose = match record {
+                WalRecord::Received(_) => "a peer's message",
+                WalRecord::Sent(_) => "our own message",
+            };
+            tracing::warn!(
+                target: "qstack::bft",
+                "not logging {whose} at height {:?}: {why} ({} of {} bytes used); the lock is safe in the signer file, and a restart re-learns dropped votes from peers",
+                self.wal.height(),
+                self.wal.size(),
+                self.wal.max_bytes()
+            );
+        }
+        self.dropped = self.dropped.saturating_add(1);
+    }
+}
+
+/// The bytes a record takes in the WAL (its frame).
+fn frame_len(record: &WalRecord) -> u64 {
+    (record.encode().len() as u64)
+        .saturating_add(
+            FRAME_HEADER_LEN as u64, /* + the frame's compact length */
+        )
+        .saturating_add(1)
 }
 
 impl crate::Durable for BftDisk {
@@ -386,16 +532,185 @@ impl crate::Durable for BftDisk {
             Persist::Append(bytes) => {
                 let record = WalRecord::decode_all(&mut &bytes[..])
                     .map_err(|e| format!("the engine's WAL record does not decode: {e}"))?;
-                self.wal
-                    .append(&record)
-                    .map_err(|e| format!("writing to the WAL: {e}"))
+                self.append_within_budget(&record)
             }
-            Persist::NewLog(height) => self
-                .wal
-                .truncate_for(*height)
-                .map_err(|e| format!("starting the WAL of height {height}: {e}")),
+            Persist::NewLog(height) => {
+                self.wal
+                    .truncate_for(*height)
+                    .map_err(|e| format!("starting the WAL of height {height}: {e}"))?;
+                self.others.clear();
+                self.others_total = 0;
+                self.dropped = 0;
+                self.blocks
+                    .drop_below(*height)
+                    .map_err(|e| format!("dropping the blocks kept below height {height}: {e}"))
+            }
+            Persist::Block(hash) => Err(format!(
+                "block {hash} to keep came without its body (the shell calls keep_block)"
+            )),
         }
     }
+
+    fn keep_block(&mut self, hash: &qstack_core::H256, body: &[u8]) -> Result<(), String> {
+        let height = self
+            .wal
+            .height()
+            .ok_or_else(|| format!("keeping block {hash} before the WAL has a height"))?;
+        self.blocks
+            .keep(height, hash, body)
+            .map_err(|e| format!("keeping block {hash}: {e}"))
+    }
+
+    fn kept_blocks(&mut self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.restored_blocks)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Kept block bodies
+// ---------------------------------------------------------------------------
+
+const BLOCK_MAGIC: [u8; 8] = *b"QSBFTBLK";
+const BLOCK_VERSION: u32 = 1;
+/// A kept body is a block the network carried: far larger is not one.
+const BLOCK_MAX_FILE: u64 = 64 << 20;
+
+/// Block bodies a validator voted for, one file per block in a directory
+/// (`<height>-<hash hex>`), each written atomically like the signer file:
+///
+/// ```text
+/// magic "QSBFTBLK" (8) | version u32 LE (= 1) | height u64 LE | hash (32)
+///   | len u32 LE | body (len) | blake2_256 of everything before it (32)
+/// ```
+///
+/// Kept until the height ends ([`BlockStore::drop_below`]); a restart at
+/// the height reads them back ([`BlockStore::load`]). A damaged file is an
+/// error naming it, like the other files here (the lock itself lives in
+/// the signer file: deleting a damaged body file loses no safety).
+#[derive(Debug)]
+pub struct BlockStore {
+    dir: PathBuf,
+}
+
+impl BlockStore {
+    /// Opens (creating) the directory.
+    pub fn open(dir: PathBuf) -> Result<Self, StoreError> {
+        fs::create_dir_all(&dir).map_err(io_err(&dir, "create"))?;
+        Ok(Self { dir })
+    }
+
+    fn path(&self, height: Height, hash: &qstack_core::H256) -> PathBuf {
+        self.dir
+            .join(format!("{height}-{}", hex::encode(hash.as_bytes())))
+    }
+
+    /// Durably keeps `body` (block `hash`, at `height`); keeping it again
+    /// rewrites the same bytes.
+    pub fn keep(
+        &mut self,
+        height: Height,
+        hash: &qstack_core::H256,
+        body: &[u8],
+    ) -> Result<(), StoreError> {
+        let path = self.path(height, hash);
+        let len = u32::try_from(body.len()).map_err(|_| StoreError::Corrupt {
+            path: path.clone(),
+            offset: 0,
+            reason: "block body larger than 4 GiB",
+        })?;
+        let mut out = Vec::with_capacity(body.len().saturating_add(8 + 4 + 8 + 32 + 4 + 32));
+        out.extend_from_slice(&BLOCK_MAGIC);
+        out.extend_from_slice(&BLOCK_VERSION.to_le_bytes());
+        out.extend_from_slice(&height.to_le_bytes());
+        out.extend_from_slice(hash.as_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(body);
+        let sum = blake2_256(&out);
+        out.extend_from_slice(&sum);
+        write_atomic(&path, &out)
+    }
+
+    /// The files here, with the height their name gives (`None`: not one
+    /// of ours, such as a stale temporary file).
+    fn entries(&self) -> Result<Vec<(PathBuf, Option<Height>)>, StoreError> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&self.dir).map_err(io_err(&self.dir, "list"))? {
+            let entry = entry.map_err(io_err(&self.dir, "list"))?;
+            let name = entry.file_name();
+            let height = name
+                .to_str()
+                .filter(|n| !n.ends_with(".tmp"))
+                .and_then(|n| n.split_once('-'))
+                .and_then(|(h, _)| h.parse::<Height>().ok());
+            out.push((entry.path(), height));
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Removes every body kept below `height` (and stray files).
+    pub fn drop_below(&mut self, height: Height) -> Result<(), StoreError> {
+        for (path, at) in self.entries()? {
+            if at.is_none_or(|h| h < height) {
+                fs::remove_file(&path).map_err(io_err(&path, "remove"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The bodies kept for `height`, after dropping those of other heights.
+    pub fn load(&self, height: Height) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut bodies = Vec::new();
+        for (path, at) in self.entries()? {
+            if at != Some(height) {
+                fs::remove_file(&path).map_err(io_err(&path, "remove"))?;
+                continue;
+            }
+            let file = File::open(&path).map_err(io_err(&path, "open"))?;
+            let mut bytes = Vec::new();
+            file.take(BLOCK_MAX_FILE.saturating_add(1))
+                .read_to_end(&mut bytes)
+                .map_err(io_err(&path, "read"))?;
+            bodies.push(decode_block_file(&path, &bytes, height)?);
+        }
+        Ok(bodies)
+    }
+}
+
+fn decode_block_file(path: &Path, bytes: &[u8], height: Height) -> Result<Vec<u8>, StoreError> {
+    if bytes.len() as u64 > BLOCK_MAX_FILE {
+        return Err(corrupt(path, 0, "file far too large for a block body"));
+    }
+    let body_len = bytes
+        .len()
+        .checked_sub(32)
+        .ok_or_else(|| corrupt(path, 0, "too short for a block file"))?;
+    let (head, sum) = bytes.split_at(body_len);
+    if blake2_256(head) != sum {
+        return Err(corrupt(path, body_len, "checksum mismatch"));
+    }
+    let mut rest = head;
+    let magic: [u8; 8] = take_array(&mut rest).ok_or_else(|| corrupt(path, 0, "truncated"))?;
+    if magic != BLOCK_MAGIC {
+        return Err(corrupt(path, 0, "not a kept block file (bad magic)"));
+    }
+    let version = take_u32(&mut rest).ok_or_else(|| corrupt(path, 8, "truncated header"))?;
+    if version != BLOCK_VERSION {
+        return Err(StoreError::UnsupportedVersion {
+            path: path.to_path_buf(),
+            version,
+        });
+    }
+    let at = take_array::<8>(&mut rest)
+        .map(u64::from_le_bytes)
+        .ok_or_else(|| corrupt(path, 12, "truncated header"))?;
+    let _hash: [u8; 32] =
+        take_array(&mut rest).ok_or_else(|| corrupt(path, 20, "truncated header"))?;
+    let len = take_u32(&mut rest).ok_or_else(|| corrupt(path, 52, "truncated header"))?;
+    if at != height || rest.len() != len as usize {
+        return Err(corrupt(path, 52, "header does not match the file"));
+    }
+    Ok(rest.to_vec())
 }
 
 fn read_signer_file(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
@@ -416,7 +731,7 @@ fn read_signer_file(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
 
 fn encode_signer(state: &SignerState) -> Vec<u8> {
     let payload = state.encode();
-    // A SignerState encodes to at most 14 bytes.
+    // A SignerState encodes to at most 96 bytes.
     let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
     let mut out = Vec::with_capacity(payload.len().saturating_add(8 + 4 + 4 + 32));
     out.extend_from_slice(&SIGNER_MAGIC);
@@ -436,7 +751,7 @@ fn decode_signer(path: &Path, bytes: &[u8]) -> Result<SignerState, StoreError> {
         return Err(corrupt(path, 0, "not a signer state file (bad magic)"));
     }
     let version = take_u32(&mut rest).ok_or_else(|| corrupt(path, 8, "truncated header"))?;
-    if version != SIGNER_VERSION {
+    if version != SIGNER_VERSION && version != SIGNER_VERSION_WITHOUT_LOCKS {
         return Err(StoreError::UnsupportedVersion {
             path: path.to_path_buf(),
             version,
@@ -457,8 +772,13 @@ fn decode_signer(path: &Path, bytes: &[u8]) -> Result<SignerState, StoreError> {
     if blake2_256(body) != sum {
         return Err(corrupt(path, body_len, "checksum mismatch"));
     }
-    SignerState::decode_all(&mut &*payload)
-        .map_err(|_| corrupt(path, 16, "checksum matches but the state does not decode"))
+    let decoded = if version == SIGNER_VERSION_WITHOUT_LOCKS {
+        <Option<(Height, Round, Step)>>::decode_all(&mut &*payload)
+            .map(|last| SignerState { last, locks: None })
+    } else {
+        SignerState::decode_all(&mut &*payload)
+    };
+    decoded.map_err(|_| corrupt(path, 16, "checksum matches but the state does not decode"))
 }
 
 // ---------------------------------------------------------------------------

@@ -574,6 +574,7 @@ fn restarted_signer_never_signs_at_or_before_its_mark() {
         3,
         SignerState {
             last: Some((0, 0, Step::Precommit)),
+            locks: None,
         },
     );
     for ev in [
@@ -1297,4 +1298,78 @@ mod gossip {
             .iter()
             .any(|a| matches!(a, crate::Action::ShareBlock { .. })));
     }
+}
+
+/// Node 2 prevotes A in round 0, sees a prevote quorum for it, locks and
+/// precommits A; then it is killed. What it finds on restart: its signer
+/// state and its WAL (what it kept and what it sent), but not A's body, so
+/// `valid(A)` goes unanswered.
+fn restarted_locked_on_a() -> (Fx, Vec<Vec<u8>>) {
+    let mut fx = Fx::new(2);
+    for ev in [
+        prop(0, A, None),
+        Valid(A, true),
+        votes(0, Pv, Some(A), &[0, 3]),
+    ] {
+        fx.apply(&ev);
+    }
+    assert_eq!(fx.core.locked(), Some((A, 0)), "locked before the crash");
+    assert_eq!(fx.own_vote(0, Pc), Some(Some(A)));
+    let wal: Vec<Vec<u8>> = fx
+        .log
+        .iter()
+        .filter_map(|a| match a {
+            BftAction::Kept(m) => Some(m.encode()),
+            BftAction::Broadcast(b) => match Message::decode_strict(b) {
+                Some(Message::Proposal(_) | Message::Vote(_)) => Some(b.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    let mut again = Fx::with_signer(2, fx.core.signer());
+    for m in &wal {
+        again.input(BftInput::Message(m.clone()));
+    }
+    (again, wal)
+}
+
+#[test]
+fn a_restarted_validator_keeps_its_lock_without_the_block_body() {
+    // The security review's H2: round 0 ends undecided for node 2 (one
+    // precommit quorum of mixed values, its timeout); in round 1 the
+    // proposer (byzantine) offers a fresh block B. A node that forgot its
+    // lock prevotes B, and with the byzantine proposer and one more that
+    // never locked, B can be decided while another node committed A.
+    let (mut fx, _) = restarted_locked_on_a();
+    for ev in [
+        votes(0, Pc, None, &[0, 3]),
+        Tick(1000),
+        Tick(2000),
+        prop(1, B, None),
+        Valid(B, true),
+    ] {
+        fx.apply(&ev);
+    }
+    assert_eq!(fx.core.round(), 1);
+    assert_eq!(fx.own_vote(1, Pv), Some(None), "locked on A: nil for B");
+    assert_eq!(fx.core.locked(), Some((A, 0)), "the lock survives");
+    assert_eq!(fx.core.valid(), Some((A, 0)), "the valid value survives");
+}
+
+#[test]
+fn a_restored_lock_is_honoured_without_its_block_body() {
+    // The same node, its body of A still gone: the round-1 proposer
+    // re-proposes A with validRound 0 (the prevotes in its WAL back it).
+    // It prevotes A at once; it checked A before it locked on it.
+    let (mut fx, _) = restarted_locked_on_a();
+    for ev in [votes(0, Pc, None, &[0, 3]), Tick(1000), Tick(2000)] {
+        fx.apply(&ev);
+    }
+    fx.apply(&prop(1, A, Some(0)));
+    assert_eq!(fx.own_vote(1, Pv), Some(Some(A)));
+    // And a precommit quorum for A decides it without the body: the shell
+    // fetches what it imports.
+    fx.apply(&votes(1, Pc, Some(A), &[0, 1, 3]));
+    fx.check(&Committed(A), "restored lock decides");
 }

@@ -5,7 +5,7 @@
 //! runtime checks evidence with them) and are re-exported here unchanged.
 
 use codec::{Decode, DecodeAll, Encode};
-use qstack_core::PublicKey;
+use qstack_core::{PublicKey, H256};
 use std::collections::BTreeSet;
 
 pub use qstack_consensus_primitives::{
@@ -222,14 +222,31 @@ impl Message {
     }
 }
 
-/// The signer's high-water mark: the last (height, round, step) it signed.
-/// It signs only strictly after it, so a restarted validator that reloads
-/// this state can never sign two different messages for one step. The shell
+/// The signer's high-water mark: the last (height, round, step) it signed,
+/// and the Tendermint lock and valid value it signed under. It signs only
+/// strictly after the mark, so a restarted validator that reloads this
+/// state can never sign two different messages for one step; and it
+/// resumes with the lock its precommit promised, so it cannot be talked
+/// into prevoting a conflicting block after a restart (amnesia). The shell
 /// persists it (fsync) before sending anything signed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode)]
 pub struct SignerState {
     /// Last signed (height, round, step), `None` before the first signature.
     pub last: Option<(Height, Round, Step)>,
+    /// The lock and valid value of the height being decided, if either is
+    /// set (a record of an earlier height is stale and ignored).
+    pub locks: Option<Locks>,
+}
+
+/// `lockedValue/lockedRound` and `validValue/validRound` of one height.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode)]
+pub struct Locks {
+    /// The height they belong to.
+    pub height: Height,
+    /// `(lockedValue, lockedRound)`.
+    pub locked: Option<(H256, Round)>,
+    /// `(validValue, validRound)`.
+    pub valid: Option<(H256, Round)>,
 }
 
 /// A signature the signer refused.

@@ -169,6 +169,7 @@ fn a_longest_chain_engine_survives_a_crash() {
             node: 2,
             at: 4_000,
             on_share: false,
+            after_lock: false,
             down: 5_000,
             keep: false,
         }),

@@ -9,13 +9,17 @@ use std::path::Path;
 fn state(h: Height, r: u32, s: Step) -> SignerState {
     SignerState {
         last: Some((h, r, s)),
+        locks: None,
     }
 }
 
 fn vote(height: Height, round: u32) -> Message {
-    let pair = Pair::from_suri(KeyScheme::Sr25519, "//store").expect("dev key");
+    // Key derivation is slow in debug builds: once.
+    static PAIR: std::sync::OnceLock<Pair> = std::sync::OnceLock::new();
+    let pair =
+        PAIR.get_or_init(|| Pair::from_suri(KeyScheme::Sr25519, "//store").expect("dev key"));
     Message::Vote(SignedVote::sign(
-        &pair,
+        pair,
         &H256([7; 32]),
         Vote {
             height,
@@ -161,15 +165,56 @@ fn signer_other_version_is_an_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("signer");
     let mut bytes = encode_signer(&state(1, 0, Step::Propose));
-    bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+    bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
     let n = bytes.len() - 32;
     let sum = blake2_256(&bytes[..n]);
     bytes[n..].copy_from_slice(&sum);
     fs::write(&path, &bytes).expect("write");
     assert!(matches!(
         SignerStore::open(&path),
-        Err(StoreError::UnsupportedVersion { version: 2, .. })
+        Err(StoreError::UnsupportedVersion { version: 3, .. })
     ));
+}
+
+#[test]
+fn signer_keeps_the_lock_and_reads_version_1_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("signer");
+    let (mut store, _) = SignerStore::open(&path).expect("open");
+    let locked = SignerState {
+        last: Some((7, 2, Step::Precommit)),
+        locks: Some(crate::bft::Locks {
+            height: 7,
+            locked: Some((H256([0xA; 32]), 2)),
+            valid: Some((H256([0xA; 32]), 2)),
+        }),
+    };
+    store.persist(&locked).expect("persist");
+    assert_eq!(SignerStore::open(&path).expect("reopen").1, Some(locked));
+    // The valid value moves on at the same mark: allowed.
+    let moved = SignerState {
+        locks: Some(crate::bft::Locks {
+            valid: Some((H256([0xB; 32]), 3)),
+            ..locked.locks.expect("set")
+        }),
+        ..locked
+    };
+    store.persist(&moved).expect("same mark, new valid value");
+    assert_eq!(SignerStore::open(&path).expect("reopen").1, Some(moved));
+    // A file written before locks were kept: the mark, and no lock.
+    let payload = Some((5u64, 1u32, Step::Prevote)).encode();
+    let mut v1 = Vec::new();
+    v1.extend_from_slice(b"QSBFTSIG");
+    v1.extend_from_slice(&1u32.to_le_bytes());
+    v1.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    v1.extend_from_slice(&payload);
+    let sum = blake2_256(&v1);
+    v1.extend_from_slice(&sum);
+    fs::write(&path, &v1).expect("write");
+    assert_eq!(
+        SignerStore::open(&path).expect("v1").1,
+        Some(state(5, 1, Step::Prevote))
+    );
 }
 
 #[test]
@@ -503,4 +548,121 @@ fn the_engines_durable_store_keeps_its_writes_and_resumes_only_its_height() {
         .is_err());
     disk.persist(&Persist::NewLog(5)).expect("new log");
     assert_eq!(disk.wal().height(), Some(5));
+}
+
+#[test]
+fn kept_block_bodies_survive_a_restart_within_their_height_only() {
+    use crate::{Durable, Persist};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut disk, restored) = BftDisk::open(dir.path(), 3).expect("open");
+    assert_eq!(restored.blocks, 0);
+    let (a, b) = (H256([0xA; 32]), H256([0xB; 32]));
+    disk.keep_block(&a, b"body of a").expect("keep a");
+    disk.keep_block(&b, &vec![7u8; 100_000]).expect("keep b");
+    disk.keep_block(&a, b"body of a")
+        .expect("keeping again is fine");
+    // A `Persist::Block` without its body is the shell's bug, refused.
+    assert!(disk.persist(&Persist::Block(a)).is_err());
+    drop(disk);
+    let (mut disk, again) = BftDisk::open(dir.path(), 3).expect("reopen");
+    assert_eq!(again.blocks, 2);
+    let mut bodies = disk.kept_blocks();
+    bodies.sort();
+    assert_eq!(bodies, vec![vec![7u8; 100_000], b"body of a".to_vec()]);
+    assert!(disk.kept_blocks().is_empty(), "handed over once");
+    // A damaged body file is an error naming it.
+    let blocks = dir.path().join("blocks");
+    let file = fs::read_dir(&blocks)
+        .expect("list")
+        .map(|e| e.expect("entry").path())
+        .find(|p| fs::metadata(p).expect("meta").len() < 1000)
+        .expect("a's file");
+    flip_byte(&file, 60);
+    let err = BftDisk::open(dir.path(), 3).expect_err("damaged");
+    assert!(err.to_string().contains(&*file.to_string_lossy()), "{err}");
+    // The height ends: its bodies go.
+    fs::remove_file(&file).expect("remove");
+    let (mut disk, _) = BftDisk::open(dir.path(), 3).expect("reopen");
+    disk.persist(&Persist::NewLog(4)).expect("new log");
+    assert_eq!(fs::read_dir(&blocks).expect("list").count(), 0);
+    disk.keep_block(&a, b"a at 4").expect("keep at 4");
+    drop(disk);
+    // A restart at a later height finds none of an earlier one's.
+    let (_, later) = BftDisk::open(dir.path(), 5).expect("reopen at 5");
+    assert_eq!(later.blocks, 0);
+    assert_eq!(fs::read_dir(&blocks).expect("list").count(), 0);
+}
+
+#[test]
+fn a_full_wal_drops_peers_messages_and_never_stops_the_validator() {
+    // M6: the log's bound used to be an error on the next append, which
+    // ended the validator's engine and came back on every restart.
+    use crate::{Durable, Persist};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut disk, _) = BftDisk::open(dir.path(), 1).expect("open");
+    // Signing is slow in debug builds: one vote per round, copied.
+    let votes: Vec<Message> = (0..80).map(|r| vote(1, r)).collect();
+    let rec = |round: u32, sent: bool| {
+        let m = votes[round as usize].clone();
+        if sent {
+            WalRecord::Sent(m)
+        } else {
+            WalRecord::Received(m)
+        }
+    };
+    let one = frame_len(&rec(0, false));
+    // Room for 64 × 4 peer records per round share... of a 256-record WAL.
+    disk.wal_mut().set_max_bytes(one * 64 * 4);
+    let append = |disk: &mut BftDisk, r: WalRecord| {
+        disk.persist(&Persist::Append(r.encode()))
+            .expect("a full WAL is never an error")
+    };
+    // Round 0's peers get their share (4 records), the rest is dropped.
+    for _ in 0..10 {
+        append(&mut disk, rec(0, false));
+    }
+    assert_eq!(disk.dropped(), 6);
+    // Our own messages still go in, and so do the next round's peers'.
+    append(&mut disk, rec(0, true));
+    append(&mut disk, rec(1, false));
+    assert_eq!(disk.dropped(), 6);
+    // Peers' messages of many rounds fill their 3/4 and stop there.
+    for round in 2..80 {
+        for _ in 0..4 {
+            append(&mut disk, rec(round, false));
+        }
+    }
+    let size = disk.wal().size();
+    assert!(size <= one * 64 * 3 + 2 * one, "peers took {size} bytes");
+    // Own messages fill the rest; past the hard bound they are dropped too.
+    for _ in 0..200 {
+        append(&mut disk, rec(0, true));
+    }
+    assert!(disk.wal().size() <= disk.wal().max_bytes());
+    let dropped = disk.dropped();
+    assert!(dropped > 6 + 60, "{dropped}");
+    // What was logged replays; the budget is rebuilt from it.
+    let logged = disk.wal().size();
+    drop(disk);
+    let (mut disk, again) = BftDisk::open(dir.path(), 1).expect("reopen");
+    assert!(again.resumed);
+    assert_eq!(
+        again
+            .records
+            .iter()
+            .filter(|r| matches!(r, WalRecord::Received(m) if message_round(m) == 0))
+            .count(),
+        4
+    );
+    disk.wal_mut().set_max_bytes(one * 64 * 4);
+    append(&mut disk, rec(0, false));
+    assert_eq!(
+        disk.dropped(),
+        1,
+        "round 0's share stays used after a restart"
+    );
+    assert_eq!(disk.wal().size(), logged);
+    // A new height starts with the whole budget.
+    disk.persist(&Persist::NewLog(2)).expect("new log");
+    assert_eq!(disk.dropped(), 0);
 }

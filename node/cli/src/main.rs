@@ -22,6 +22,46 @@ struct Cli {
 }
 
 /// Options of a running node.
+/// `--rpc-methods`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum RpcMethodsArg {
+    /// `safe` with `--rpc-external`, `unsafe` on loopback.
+    Auto,
+    /// Refuse the operator-only methods.
+    Safe,
+    /// Serve every method.
+    Unsafe,
+}
+
+/// The RPC server's method policy and origins from the flags (the node
+/// warns when it serves unsafe methods on every interface).
+fn rpc_guard(args: &RunArgs) -> Result<(qstack_service::RpcMethods, qstack_service::Cors)> {
+    let methods = match (args.rpc_methods, args.rpc_external) {
+        (RpcMethodsArg::Safe, _) | (RpcMethodsArg::Auto, true) => qstack_service::RpcMethods::Safe,
+        (RpcMethodsArg::Unsafe, _) | (RpcMethodsArg::Auto, false) => {
+            qstack_service::RpcMethods::Unsafe
+        }
+    };
+    let cors = match args.rpc_cors.as_deref().map(str::trim) {
+        None => qstack_service::Cors::default(),
+        Some("all") | Some("*") => qstack_service::Cors::All,
+        Some(list) => {
+            let origins: Vec<String> = list
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_string())
+                .filter(|o| !o.is_empty())
+                .collect();
+            for o in &origins {
+                if !(o.starts_with("http://") || o.starts_with("https://")) && o != "null" {
+                    bail!("--rpc-cors: {o:?} is not an origin (scheme://host[:port], or `all`)");
+                }
+            }
+            qstack_service::Cors::List(origins)
+        }
+    };
+    Ok((methods, cors))
+}
+
 #[derive(Args, Debug, Clone)]
 struct RunArgs {
     /// Development chain: `--chain dev`, one authoring node, RPC on 127.0.0.1:9944.
@@ -38,6 +78,21 @@ struct RunArgs {
     /// Listen for RPC on all interfaces instead of loopback only.
     #[arg(long)]
     rpc_external: bool,
+    /// Which RPC methods to serve: `safe` refuses the operator-only ones
+    /// (`system_peers`, `system_networkState`), `unsafe` serves all, `auto`
+    /// is `safe` with `--rpc-external` and `unsafe` on loopback.
+    #[arg(long, value_enum, default_value_t = RpcMethodsArg::Auto)]
+    rpc_methods: RpcMethodsArg,
+    /// Browser origins allowed to call RPC, comma-separated
+    /// (`http://localhost:*` matches any port), or `all`. Default: localhost
+    /// origins and https://polkadot.js.org. Requests without an Origin
+    /// header (curl, CLI tools) are never refused.
+    #[arg(long)]
+    rpc_cors: Option<String>,
+    /// Calls per minute one RPC connection may make; more are answered
+    /// with error -32005. Default: no limit.
+    #[arg(long)]
+    rpc_rate_limit: Option<std::num::NonZeroU32>,
     /// A human-readable name for this node (logs).
     #[arg(long, default_value = "qstack-node")]
     name: String,
@@ -351,7 +406,11 @@ fn main() -> Result<()> {
                 })
                 .transpose()?;
             let network = network_config(&args, &spec)?;
+            let (rpc_methods, rpc_cors) = rpc_guard(&args)?;
             let config = qstack_service::NodeConfig {
+                rpc_methods,
+                rpc_cors,
+                rpc_rate_limit: args.rpc_rate_limit,
                 network,
                 validator: args.validator || args.dev,
                 db_path: args.base.db_path(&spec)?,

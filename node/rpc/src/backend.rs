@@ -243,6 +243,10 @@ pub enum BackendError {
     /// The runtime call failed (trap, missing API, undecodable input).
     #[error("runtime call failed: {0}")]
     Call(String),
+    /// The node runs as many RPC runtime calls as it allows at once (the
+    /// rest of the executor is kept for import and consensus): retry.
+    #[error("the node is busy: {0}")]
+    Busy(String),
     /// Anything else (database failure); the message is shown to the client.
     #[error("{0}")]
     Other(String),

@@ -56,6 +56,16 @@ pub mod codes {
     /// `state_*`: unknown block or pruned state, failed runtime call, or other
     /// backend failure (Substrate's state `Client` error).
     pub const STATE_CLIENT: i32 = 4003;
+
+    /// The connection made more calls than `--rpc-rate-limit` allows
+    /// (EIP-1474's "limit exceeded").
+    pub const RATE_LIMITED: i32 = -32005;
+    /// The node is busy with the runtime calls it allows RPC at once (import
+    /// and consensus keep the rest): try again shortly.
+    pub const BUSY: i32 = -32006;
+    /// An unsafe method under `--rpc-methods safe` (Substrate's code and
+    /// message).
+    pub const UNSAFE_METHOD: i32 = -32601;
 }
 
 /// Why the server could not start.
@@ -94,21 +104,28 @@ pub(crate) fn internal(message: impl Into<String>) -> ErrorObjectOwned {
     err(codes::INTERNAL_ERROR, message)
 }
 
-/// A backend error as a `state_*` error (4003, as Substrate).
+/// A backend error as a `state_*` error (4003, as Substrate); busy is
+/// [`codes::BUSY`] everywhere.
 pub(crate) fn state_error(e: BackendError) -> ErrorObjectOwned {
-    err(codes::STATE_CLIENT, e.to_string())
+    match e {
+        BackendError::Busy(_) => err(codes::BUSY, e.to_string()),
+        e => err(codes::STATE_CLIENT, e.to_string()),
+    }
 }
 
 /// A backend error as a `chain_*` error.
 pub(crate) fn chain_error(e: BackendError) -> ErrorObjectOwned {
-    err(codes::CHAIN_CLIENT, e.to_string())
+    match e {
+        BackendError::Busy(_) => err(codes::BUSY, e.to_string()),
+        e => err(codes::CHAIN_CLIENT, e.to_string()),
+    }
 }
 
 /// A backend error in the account and payment methods: an unknown block keeps
 /// the state code, anything else is Substrate's `RuntimeError` (1).
 pub(crate) fn runtime_error(message: &str, e: BackendError) -> ErrorObjectOwned {
     match e {
-        BackendError::UnknownBlock(_) => state_error(e),
+        BackendError::UnknownBlock(_) | BackendError::Busy(_) => state_error(e),
         e => err_data(codes::RUNTIME_ERROR, message, e.to_string()),
     }
 }

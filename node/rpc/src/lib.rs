@@ -9,6 +9,7 @@
 
 mod backend;
 pub mod error;
+pub mod guard;
 mod json;
 mod methods;
 mod params;
@@ -22,6 +23,7 @@ pub use backend::{
     RpcBackend, SubmitError, SyncState, SystemInfo, TxStatus,
 };
 pub use error::RpcError;
+pub use guard::{Cors, RpcMethods, UNSAFE_METHODS};
 
 use jsonrpsee::server::{
     BatchRequestConfig, RandomStringIdProvider, Server, ServerConfig, ServerHandle,
@@ -65,6 +67,13 @@ pub struct RpcConfig {
     /// Notifications buffered per connection before a slow subscriber makes
     /// the server wait (and head streams skip ahead).
     pub message_buffer_capacity: NonZeroU32,
+    /// Which methods are served (`--rpc-methods`).
+    pub methods: RpcMethods,
+    /// Which browser origins may call (`--rpc-cors`).
+    pub cors: Cors,
+    /// Calls per minute one connection may make (`--rpc-rate-limit`);
+    /// `None`: no limit (Substrate's default).
+    pub rate_limit: Option<NonZeroU32>,
 }
 
 impl Default for RpcConfig {
@@ -77,6 +86,9 @@ impl Default for RpcConfig {
             max_subscriptions_per_connection: nz(1024),
             max_batch_len: Some(nz(DEFAULT_MAX_BATCH_LEN)),
             message_buffer_capacity: nz(1024),
+            methods: RpcMethods::Unsafe,
+            cors: Cors::default(),
+            rate_limit: None,
         }
     }
 }
@@ -119,7 +131,7 @@ impl RpcHandle {
 /// Must be called inside a tokio runtime (multi-threaded: slow methods run on
 /// its blocking pool).
 pub async fn start(config: RpcConfig, backend: Arc<dyn RpcBackend>) -> Result<RpcHandle, RpcError> {
-    let module = methods::build(backend)?;
+    let module = methods::build(backend, config.methods)?;
     let batch = match config.max_batch_len {
         Some(n) => BatchRequestConfig::Limit(n.get()),
         None => BatchRequestConfig::Unlimited,
@@ -138,8 +150,13 @@ pub async fn start(config: RpcConfig, backend: Arc<dyn RpcBackend>) -> Result<Rp
         addr: config.listen_addr,
         source,
     };
+    let http = tower::ServiceBuilder::new().layer(guard::CorsLayer::new(config.cors.clone()));
+    let rpc = jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
+        .option_layer(config.rate_limit.map(guard::RateLimitLayer::new));
     let server = Server::builder()
         .set_config(server_config)
+        .set_http_middleware(http)
+        .set_rpc_middleware(rpc)
         .build(config.listen_addr)
         .await
         .map_err(bind_err)?;

@@ -160,6 +160,13 @@ mod tests {
     use qstack_network::ConsensusInbox;
     use std::time::Instant;
 
+    /// The multi-node tests time their blocks: they run one at a time (on a
+    /// 2-core machine two clusters at once would measure each other).
+    fn one_cluster_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+        static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn offences(client: &Client) -> u32 {
         let Ok(info) = client.info() else { return 0 };
         let key = qstack_runtime::evidence::OffenceCount::key();
@@ -175,6 +182,7 @@ mod tests {
     /// loopback; the fifth node's inbox is handed back (it runs no engine).
     struct Cluster {
         clients: Vec<Arc<Client>>,
+        txpools: Vec<Arc<TxPool>>,
         nets: Vec<NetworkHandle>,
         outsider: Option<ConsensusInbox>,
         set: ValidatorSet,
@@ -205,8 +213,10 @@ mod tests {
             let mut addresses: Vec<String> = Vec::new();
             let mut nets = Vec::new();
             let mut outsider = None;
+            let mut txpools = Vec::new();
             for (i, client) in clients.iter().enumerate() {
                 let txpool = Arc::new(TxPool::new());
+                txpools.push(txpool.clone());
                 let (suri, scheme) = KEYS[i % 4];
                 let params = BftParams {
                     set: set.clone(),
@@ -254,6 +264,7 @@ mod tests {
             }
             Self {
                 clients,
+                txpools,
                 nets,
                 outsider,
                 set,
@@ -265,6 +276,28 @@ mod tests {
 
         fn finalized(&self, i: usize) -> u32 {
             self.clients[i].info().unwrap().finalized_number
+        }
+
+        /// The time each of validator 0's next `n` blocks took to become
+        /// final (`None` past `limit`).
+        async fn intervals(&self, n: u32, limit: Duration) -> Option<Vec<Duration>> {
+            let start = Instant::now();
+            let mut last = (self.finalized(0), Instant::now());
+            let mut out = Vec::new();
+            while out.len() < n as usize {
+                if start.elapsed() > limit {
+                    return None;
+                }
+                let now = self.finalized(0);
+                if now > last.0 {
+                    // Several at once share the time.
+                    let each = last.1.elapsed() / (now - last.0);
+                    out.extend(std::iter::repeat_n(each, (now - last.0) as usize));
+                    last = (now, Instant::now());
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Some(out)
         }
 
         /// Waits until validator 0 finalises `n` blocks more (or `limit`).
@@ -283,6 +316,7 @@ mod tests {
 
     #[test]
     fn a_double_sign_seen_on_the_network_is_recorded_on_chain() {
+        let _alone = one_cluster_at_a_time();
         let rt = tokio::runtime::Runtime::new().unwrap();
         let (counts, heights, forged) = rt.block_on(async {
             // Long heights: the forged votes land in the height they name.
@@ -393,6 +427,7 @@ mod tests {
 
     #[test]
     fn an_outsider_flooding_junk_is_banned_and_does_not_slow_the_chain() {
+        let _alone = one_cluster_at_a_time();
         let rt = tokio::runtime::Runtime::new().unwrap();
         let (quiet, attacked, banned, scores, sent) = rt.block_on(async {
             let mut c = Cluster::start(300).await;
@@ -550,6 +585,7 @@ mod tests {
 
     #[test]
     fn a_validator_restarted_with_its_bodies_deleted_keeps_its_lock() {
+        let _alone = one_cluster_at_a_time();
         // The security review's H2 at shell level: one real validator (the
         // round-0 proposer of height 1, on its own database, network and
         // BFT store) and a puppet node holding the other three keys. The
@@ -801,5 +837,163 @@ mod tests {
             );
         });
         rt.shutdown_timeout(Duration::from_secs(5));
+    }
+
+    fn median(mut v: Vec<Duration>) -> Duration {
+        v.sort();
+        v[v.len() / 2]
+    }
+
+    #[test]
+    fn an_rpc_storm_does_not_slow_consensus_or_cost_honest_peers() {
+        let _alone = one_cluster_at_a_time();
+        // 100 connections hammer validator 0's RPC with runtime calls,
+        // batches of them and runtime-version subscriptions while the four
+        // validators decide blocks. RPC gets its own few runtime slots, so
+        // import and consensus keep theirs.
+        use jsonrpsee::core::client::{ClientT, SubscriptionClientT};
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let (quiet, stormy, answered, busy, scores) = rt.block_on(async {
+            let mut c = Cluster::start(300).await;
+            let mut inbox = c.outsider.take().unwrap();
+            tokio::spawn(async move { while inbox.recv().await.is_some() {} });
+            assert!(
+                c.blocks(2, Duration::from_secs(60)).await.is_some(),
+                "the chain starts"
+            );
+            let quiet = c
+                .intervals(12, Duration::from_secs(60))
+                .await
+                .expect("quiet blocks");
+            let node = Arc::new(crate::Node {
+                client: c.clients[0].clone(),
+                txpool: c.txpools[0].clone(),
+                spec: ChainSpec::load("local-bft").unwrap(),
+                network: c.nets[0].clone(),
+                calls: Arc::new(crate::CallGate::new(crate::rpc_runtime_slots())),
+            });
+            let rpc = qstack_rpc::start(
+                qstack_rpc::RpcConfig {
+                    listen_addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                    max_connections: std::num::NonZeroU32::new(200).unwrap(),
+                    ..Default::default()
+                },
+                node,
+            )
+            .await
+            .unwrap();
+            let url = format!("ws://{}", rpc.local_addr());
+            let storming = Arc::new(std::sync::atomic::AtomicBool::new(true));
+            let answered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let busy = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let mut storm = Vec::new();
+            for i in 0..100 {
+                let (url, storming, answered, busy) = (
+                    url.clone(),
+                    storming.clone(),
+                    answered.clone(),
+                    busy.clone(),
+                );
+                storm.push(tokio::spawn(async move {
+                    let client = jsonrpsee_ws_client::WsClientBuilder::default()
+                        .request_timeout(Duration::from_secs(60))
+                        .build(&url)
+                        .await
+                        .expect("connects");
+                    // Every tenth connection also follows the runtime version.
+                    let _sub = if i % 10 == 0 {
+                        Some(
+                            client
+                                .subscribe::<serde_json::Value, _>(
+                                    "state_subscribeRuntimeVersion",
+                                    jsonrpsee::rpc_params![],
+                                    "state_unsubscribeRuntimeVersion",
+                                )
+                                .await
+                                .expect("subscribes"),
+                        )
+                    } else {
+                        None
+                    };
+                    let count = |r: Result<serde_json::Value, jsonrpsee::core::ClientError>| match r
+                    {
+                        Ok(_) => {
+                            answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        Err(jsonrpsee::core::ClientError::Call(e))
+                            if e.code() == qstack_rpc::error::codes::BUSY =>
+                        {
+                            busy.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        Err(e) => panic!("storm call failed: {e}"),
+                    };
+                    while storming.load(std::sync::atomic::Ordering::Relaxed) {
+                        count(
+                            client
+                                .request(
+                                    "state_call",
+                                    jsonrpsee::rpc_params!["Metadata_metadata", "0x"],
+                                )
+                                .await,
+                        );
+                        let mut batch = jsonrpsee::core::params::BatchRequestBuilder::new();
+                        for _ in 0..20 {
+                            batch
+                                .insert("state_call", jsonrpsee::rpc_params!["Core_version", "0x"])
+                                .unwrap();
+                        }
+                        if let Ok(out) = client.batch_request::<serde_json::Value>(batch).await {
+                            for r in out {
+                                count(r.map_err(|e| {
+                                    jsonrpsee::core::ClientError::Call(e.into_owned())
+                                }));
+                            }
+                        }
+                    }
+                }));
+            }
+            let stormy = c.intervals(12, Duration::from_secs(120)).await;
+            storming.store(false, std::sync::atomic::Ordering::Relaxed);
+            for t in storm {
+                let _ = tokio::time::timeout(Duration::from_secs(60), t).await;
+            }
+            rpc.stop();
+            let scores: Vec<i32> = c.nets[..4]
+                .iter()
+                .flat_map(|n| {
+                    n.snapshot()
+                        .peers
+                        .into_iter()
+                        .map(|p| p.score)
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            let _ = c.stop.send(true);
+            (
+                quiet,
+                stormy,
+                answered.load(std::sync::atomic::Ordering::Relaxed),
+                busy.load(std::sync::atomic::Ordering::Relaxed),
+                scores,
+            )
+        });
+        rt.shutdown_timeout(Duration::from_secs(5));
+        let stormy = stormy.expect("blocks kept finalising during the storm");
+        let (q, s) = (median(quiet), median(stormy));
+        eprintln!(
+            "p50 block finality: {q:?} quiet, {s:?} under an RPC storm of {answered} answered calls ({busy} told busy)"
+        );
+        assert!(
+            answered > 1000,
+            "the storm was real: {answered} calls answered"
+        );
+        assert!(
+            s <= q * 2,
+            "p50 finality {s:?} under the storm, {q:?} quiet"
+        );
+        assert!(
+            scores.iter().all(|s| *s >= 0),
+            "honest peers were penalised: {scores:?}"
+        );
     }
 }

@@ -17,7 +17,8 @@ pub mod shell;
 mod txpool;
 
 pub use net::{Justify, NetChain};
-pub use rpc::Node;
+pub use qstack_rpc::{Cors, RpcMethods};
+pub use rpc::{rpc_runtime_slots, CallGate, Node, RPC_CALL_FUEL, RPC_RUNTIME_CALLS};
 pub use txpool::TxPool;
 
 use anyhow::{Context, Result};
@@ -40,6 +41,12 @@ pub struct NodeConfig {
     pub pruning: PruningMode,
     /// RPC listen address.
     pub rpc_addr: std::net::SocketAddr,
+    /// Which RPC methods are served.
+    pub rpc_methods: qstack_rpc::RpcMethods,
+    /// Browser origins allowed to call RPC.
+    pub rpc_cors: qstack_rpc::Cors,
+    /// Calls per minute per RPC connection (`None`: no limit).
+    pub rpc_rate_limit: Option<std::num::NonZeroU32>,
     /// Node name.
     pub name: String,
     /// Seal mode override (`--instant-seal`).
@@ -186,11 +193,18 @@ pub async fn run(config: NodeConfig) -> Result<()> {
         txpool: txpool.clone(),
         spec: config.spec.clone(),
         network: network.clone(),
+        calls: Arc::new(rpc::CallGate::new(rpc::rpc_runtime_slots())),
     });
     tracing::info!(target: "qstack", "node name: {}{}", config.name, if config.validator { " (authoring)" } else { " (following)" });
+    if !config.rpc_addr.ip().is_loopback() && config.rpc_methods == RpcMethods::Unsafe {
+        tracing::warn!(target: "qstack", "RPC listens on {} and serves unsafe methods (--rpc-methods unsafe): anyone who can reach it sees this node's peers and network state; use --rpc-methods safe", config.rpc_addr);
+    }
     let rpc = qstack_rpc::start(
         qstack_rpc::RpcConfig {
             listen_addr: config.rpc_addr,
+            methods: config.rpc_methods,
+            cors: config.rpc_cors.clone(),
+            rate_limit: config.rpc_rate_limit,
             ..Default::default()
         },
         node.clone(),

@@ -29,6 +29,94 @@ pub struct Node {
     pub spec: ChainSpec,
     /// The network (peers, sync state; submissions are gossiped).
     pub network: qstack_network::NetworkHandle,
+    /// The runtime calls RPC may run at once.
+    pub calls: Arc<CallGate>,
+}
+
+/// Runtime calls (queries, pool validation of submissions) RPC may run at
+/// once, at most: the executor's other instances and the blocking pool stay
+/// free for block import and consensus however hard RPC is hammered.
+pub const RPC_RUNTIME_CALLS: usize = 4;
+
+/// The RPC runtime slots for this machine: half its cores (at least one, at
+/// most [`RPC_RUNTIME_CALLS`]), so a storm of queries leaves the other half
+/// to import and consensus.
+pub fn rpc_runtime_slots() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    (cores / 2).clamp(1, RPC_RUNTIME_CALLS)
+}
+/// Fuel one RPC runtime query may burn (block execution may use 25 times
+/// as much): a query that loops is cut off in about a second.
+pub const RPC_CALL_FUEL: u64 = 2_000_000_000;
+/// How long an RPC call waits for a free slot before it is told the node
+/// is busy.
+pub const RPC_CALL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A counting gate on RPC's runtime calls ([`RPC_RUNTIME_CALLS`]).
+#[derive(Debug)]
+pub struct CallGate {
+    max: usize,
+    used: parking_lot::Mutex<usize>,
+    freed: parking_lot::Condvar,
+}
+
+impl CallGate {
+    /// A gate letting `max` calls through at once.
+    pub fn new(max: usize) -> Self {
+        Self {
+            max: max.max(1),
+            used: parking_lot::Mutex::new(0),
+            freed: parking_lot::Condvar::new(),
+        }
+    }
+
+    /// Waits up to `wait` for a slot; `Busy` if none frees.
+    pub fn enter(&self, wait: std::time::Duration) -> Result<GateSlot<'_>, BackendError> {
+        let deadline = std::time::Instant::now() + wait;
+        let mut used = self.used.lock();
+        while *used >= self.max {
+            if self.freed.wait_until(&mut used, deadline).timed_out() && *used >= self.max {
+                return Err(BackendError::Busy(format!(
+                    "all {} runtime call slots RPC may use are taken",
+                    self.max
+                )));
+            }
+        }
+        *used += 1;
+        Ok(GateSlot(self))
+    }
+
+    /// Slots taken now.
+    pub fn in_use(&self) -> usize {
+        *self.used.lock()
+    }
+}
+
+/// A slot of a [`CallGate`], given back when dropped.
+#[derive(Debug)]
+pub struct GateSlot<'a>(&'a CallGate);
+
+impl Drop for GateSlot<'_> {
+    fn drop(&mut self) {
+        let mut used = self.0.used.lock();
+        *used = used.saturating_sub(1);
+        self.0.freed.notify_one();
+    }
+}
+
+/// The client's runtime at a block for RPC: a slot of the gate and the
+/// smaller fuel budget.
+pub(crate) struct RpcAt<'a>(pub(crate) &'a Node, pub(crate) H256);
+
+impl RuntimeCaller for RpcAt<'_> {
+    type Error = CallError;
+    fn call_runtime(&self, method: &str, args: &[u8]) -> Result<Vec<u8>, CallError> {
+        let _slot = self.0.calls.enter(RPC_CALL_WAIT).map_err(CallError::Busy)?;
+        self.0
+            .client
+            .call_at_with_fuel(&self.1, method, args, RPC_CALL_FUEL)
+            .map_err(CallError::Client)
+    }
 }
 
 /// The client's runtime at a block, for the runtime's typed API callers.
@@ -39,6 +127,7 @@ pub(crate) struct AtBlock<'a>(pub(crate) &'a Client, pub(crate) H256);
 pub(crate) enum CallError {
     Client(qstack_client::ClientError),
     Output(OutputError),
+    Busy(BackendError),
 }
 
 impl From<OutputError> for CallError {
@@ -61,6 +150,7 @@ fn called<T>(r: Result<T, CallError>) -> Result<T, BackendError> {
     r.map_err(|e| match e {
         CallError::Client(e) => backend_err(e),
         CallError::Output(e) => BackendError::Call(e.to_string()),
+        CallError::Busy(e) => e,
     })
 }
 
@@ -105,6 +195,10 @@ impl Node {
     ) -> Result<H256, SubmitError> {
         let at = self.best();
         let bytes = xt.0.clone();
+        // Validation is a runtime call: it takes one of RPC's slots.
+        let _slot = self.calls.enter(RPC_CALL_WAIT).map_err(|e| {
+            SubmitError::new(qstack_rpc::error::codes::BUSY, "Node busy").with_data(e.to_string())
+        })?;
         let submitted = {
             let mut pool = self.txpool.pool.lock();
             pool.submit(
@@ -192,10 +286,18 @@ impl RpcBackend for Node {
     }
 
     fn call(&self, at: H256, method: &str, input: &[u8]) -> Result<Vec<u8>, BackendError> {
-        self.client.call_at(&at, method, input).map_err(backend_err)
+        let _slot = self.calls.enter(RPC_CALL_WAIT)?;
+        self.client
+            .call_at_with_fuel(&at, method, input, RPC_CALL_FUEL)
+            .map_err(backend_err)
     }
 
     fn runtime_version(&self, at: H256) -> Result<RuntimeVersion, BackendError> {
+        if !self.client.version_cached(&at) {
+            // Computed once per block; only that first call takes a slot.
+            let _slot = self.calls.enter(RPC_CALL_WAIT)?;
+            return self.client.runtime_version(&at).map_err(backend_err);
+        }
         self.client.runtime_version(&at).map_err(backend_err)
     }
 
@@ -327,7 +429,7 @@ impl RpcBackend for Node {
     }
 
     fn account_nonce(&self, who: &AccountId) -> Result<Nonce, BackendError> {
-        let at = AtBlock(&self.client, self.best());
+        let at = RpcAt(self, self.best());
         let onchain = called(apis::client::AccountNonceApi::account_nonce(&at, *who))?;
         // Past the sender's transactions already in the pool, as Substrate's
         // `system_accountNextIndex`: while a pooled transaction provides the
@@ -343,7 +445,7 @@ impl RpcBackend for Node {
     }
 
     fn account_info(&self, who: &AccountId) -> Result<AccountInfo, BackendError> {
-        let at = AtBlock(&self.client, self.best());
+        let at = RpcAt(self, self.best());
         let view = called(apis::client::QstackAccountApi::account_info(&at, *who))?;
         Ok(AccountInfo {
             nonce: view.nonce,
@@ -351,5 +453,60 @@ impl RpcBackend for Node {
             key: view.key,
             settings: view.settings,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn the_gate_lets_its_slots_through_then_says_busy() {
+        let gate = CallGate::new(2);
+        let a = gate.enter(Duration::ZERO).unwrap();
+        let _b = gate.enter(Duration::ZERO).unwrap();
+        assert_eq!(gate.in_use(), 2);
+        let start = Instant::now();
+        let err = gate.enter(Duration::from_millis(50)).unwrap_err();
+        assert!(start.elapsed() >= Duration::from_millis(50));
+        assert!(matches!(err, BackendError::Busy(_)), "{err:?}");
+        // A slot given back lets a waiting call in.
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| gate.enter(Duration::from_secs(10)).map(|_| ()));
+            std::thread::sleep(Duration::from_millis(20));
+            drop(a);
+            waiter.join().unwrap().expect("the freed slot");
+        });
+        assert_eq!(gate.in_use(), 1);
+        assert!((1..=RPC_RUNTIME_CALLS).contains(&rpc_runtime_slots()));
+    }
+
+    #[test]
+    fn rpc_runtime_calls_run_on_a_smaller_fuel_budget() {
+        let spec = ChainSpec::load("dev").unwrap();
+        let executor = Arc::new(
+            qstack_executor::Executor::new(qstack_executor::ExecutorConfig::default()).unwrap(),
+        );
+        let client = crate::client_on(&executor, &spec.genesis_source().unwrap(), None).unwrap();
+        let best = client.info().unwrap().best_hash;
+        // Ordinary queries fit the RPC budget.
+        client
+            .call_at_with_fuel(&best, "Metadata_metadata", &[], RPC_CALL_FUEL)
+            .unwrap();
+        // A call past its budget stops with the budget named, and the
+        // budget never exceeds the executor's own.
+        let err = client
+            .call_at_with_fuel(&best, "Metadata_metadata", &[], 10_000)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("ran out of fuel (10000 units)"),
+            "{err}"
+        );
+        let err = client
+            .call_at_with_fuel(&best, "Metadata_metadata", &[], 1)
+            .unwrap_err();
+        assert!(err.to_string().contains("(1 units)"), "{err}");
+        assert!(RPC_CALL_FUEL < qstack_executor::ExecutorConfig::default().fuel_per_call);
     }
 }

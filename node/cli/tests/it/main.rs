@@ -12,5 +12,6 @@ mod network_e2e;
 mod network_garbage;
 mod node_key_cli;
 mod polkadot_js;
+mod rpc_flags;
 mod tokens_e2e;
 mod tx_call;

@@ -31,7 +31,10 @@ pub(crate) type Res<T> = Result<T, ErrorObjectOwned>;
 type Handler = fn(&Params, &dyn RpcBackend) -> Res<Value>;
 
 /// Builds every method, then `rpc_methods` listing them all.
-pub(crate) fn build(backend: Arc<dyn RpcBackend>) -> Result<Module, RpcError> {
+pub(crate) fn build(
+    backend: Arc<dyn RpcBackend>,
+    methods: crate::RpcMethods,
+) -> Result<Module, RpcError> {
     let mut m = RpcModule::new(Ctx { backend });
     system::register(&mut m)?;
     chain::register(&mut m)?;
@@ -41,6 +44,20 @@ pub(crate) fn build(backend: Arc<dyn RpcBackend>) -> Result<Module, RpcError> {
     account::register(&mut m)?;
     tokens::register(&mut m)?;
 
+    if methods == crate::RpcMethods::Safe {
+        for name in crate::UNSAFE_METHODS {
+            // Still listed (as Substrate does), but refused.
+            let _removed = m.remove_method(name);
+            m.register_method(name, |_, _, _| -> Res<Value> {
+                Err(ErrorObjectOwned::owned(
+                    crate::error::codes::UNSAFE_METHOD,
+                    "RPC call is unsafe to be called externally",
+                    None::<()>,
+                ))
+            })
+            .map_err(reg)?;
+        }
+    }
     let mut names: Vec<&'static str> = m.method_names().collect();
     names.push("rpc_methods");
     names.sort_unstable();

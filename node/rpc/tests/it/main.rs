@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod common;
+mod guard;
 mod methods;
 mod network;
 mod subscriptions;

@@ -1,0 +1,66 @@
+//! The RPC server's guards from the command line: `--rpc-methods`,
+//! `--rpc-cors`, `--rpc-rate-limit`, and the warning `--rpc-external`
+//! gives when it would serve unsafe methods to every interface.
+
+use crate::common::*;
+use serde_json::json;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+/// The status line of a POST from a page at `origin`.
+fn status_from(port: u16, origin: &str) -> String {
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"system_name","params":[]}"#;
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    write!(s, "POST / HTTP/1.1\r\nHost: localhost\r\nOrigin: {origin}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    resp.lines().next().unwrap_or_default().to_string()
+}
+
+#[test]
+fn rpc_flags_limit_methods_origins_and_rates() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::start(
+        dir.path(),
+        &[
+            "--rpc-methods",
+            "safe",
+            "--rpc-cors",
+            "https://wallet.example",
+            "--rpc-rate-limit",
+            "1000",
+        ],
+    );
+    let refused = node.try_rpc("system_peers", json!([])).unwrap();
+    assert_eq!(refused["error"]["code"], -32601, "{refused}");
+    assert!(node.rpc("system_health", json!([])).is_object());
+    assert!(status_from(node.port, "https://wallet.example").contains("200"));
+    assert!(status_from(node.port, "http://localhost:3000").contains("403"));
+    node.interrupt();
+
+    // Bad values are refused before anything starts, saying why.
+    let d = dir.path().to_str().unwrap();
+    let (ok, out) = qstack(&["--dev", "-d", d, "--rpc-cors", "wallet.example"]);
+    assert!(
+        !ok && out.contains("--rpc-cors") && out.contains("not an origin"),
+        "{out}"
+    );
+    let (ok, out) = qstack(&["--dev", "-d", d, "--rpc-methods", "some"]);
+    assert!(!ok && out.contains("--rpc-methods"), "{out}");
+    let (ok, out) = qstack(&["--dev", "-d", d, "--rpc-rate-limit", "0"]);
+    assert!(!ok && out.contains("--rpc-rate-limit"), "{out}");
+
+    // On every interface with unsafe methods: served, with a warning.
+    let base = tempfile::tempdir().unwrap();
+    let open = Node::start(base.path(), &["--rpc-external", "--rpc-methods", "unsafe"]);
+    assert!(open.rpc("system_peers", json!([])).is_array());
+    let log = std::fs::read_to_string(base.path().join(format!("node-{}.log", open.port))).unwrap();
+    assert!(log.contains("serves unsafe methods"), "{log}");
+    open.interrupt();
+    // `auto` with --rpc-external is safe.
+    let base = tempfile::tempdir().unwrap();
+    let auto = Node::start(base.path(), &["--rpc-external"]);
+    let refused = auto.try_rpc("system_networkState", json!([])).unwrap();
+    assert_eq!(refused["error"]["code"], -32601, "{refused}");
+    auto.interrupt();
+}

@@ -8,16 +8,51 @@ use crate::{Action, Engine, Finality, Input, Millis};
 use serde::{Deserialize, Serialize};
 
 /// The `dev` engine's section of a chain spec (`"consensus": {"engine":
-/// "dev", "blockTimeMs": 1000}`).
+/// "dev", "blockTimeMs": 1000, "authorities": ["0x…"]}`).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DevSpec {
     /// Milliseconds between blocks; 0 = a block as soon as transactions arrive.
     #[serde(default)]
     pub block_time_ms: u64,
+    /// The keys that may author (seal) blocks: 0x-hex SCALE public keys of
+    /// any scheme, as BFT validators' are written. Followers import only
+    /// blocks sealed by one of them.
+    #[serde(default)]
+    pub authorities: Vec<String>,
+}
+
+/// The engine id of the dev engine's seal digest item.
+pub const DEV_SEAL_ENGINE: [u8; 4] = *b"qsda";
+
+/// What an authority signs to seal a block: a domain tag, the chain's
+/// genesis hash and the hash of the header without its seal.
+pub fn seal_payload(genesis: &qstack_core::H256, pre_seal_hash: &qstack_core::H256) -> Vec<u8> {
+    use codec::Encode;
+    (b"qstack/dev-seal/v1", genesis, pre_seal_hash).encode()
 }
 
 impl DevSpec {
+    /// The authorities' keys, or which entry is wrong and why.
+    pub fn authority_keys(&self) -> Result<Vec<qstack_core::PublicKey>, String> {
+        if self.authorities.is_empty() {
+            return Err("consensus.authorities: a dev-engine chain must name the key(s) that author its blocks (0x-hex public keys)".into());
+        }
+        self.authorities
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let raw = k.strip_prefix("0x").ok_or_else(|| {
+                    format!("consensus.authorities[{i}]: expected 0x-prefixed hex")
+                })?;
+                let bytes = hex::decode(raw)
+                    .map_err(|e| format!("consensus.authorities[{i}]: invalid hex ({e})"))?;
+                <qstack_core::PublicKey as codec::DecodeAll>::decode_all(&mut &bytes[..])
+                    .map_err(|e| format!("consensus.authorities[{i}]: not a public key: {e}"))
+            })
+            .collect()
+    }
+
     /// The seal mode: `Interval(block_time_ms)`, or `Instant` for 0 or when
     /// `instant_seal` overrides it.
     pub fn seal_mode(&self, instant_seal: bool) -> SealMode {

@@ -152,6 +152,12 @@ impl ChainSpec {
             }
         }
         self.consensus.bft_validators()?;
+        if let ConsensusSpec::Dev(dev) = &self.consensus {
+            dev.authority_keys().map_err(|e| anyhow!("{e}"))?;
+            if self.chain_type == ChainType::Live {
+                bail!("chainType: a Live chain cannot run the dev engine (its authorities alone decide every block and nothing is final by vote); use \"engine\": \"bft\"");
+            }
+        }
         match &self.genesis {
             GenesisSpec::RuntimeGenesis {
                 code: Some(code), ..
@@ -299,6 +305,41 @@ mod tests {
             panic!("dev is built by the runtime");
         };
         assert!(patch.get("evidence").is_none());
+    }
+
+    #[test]
+    fn dev_engine_specs_name_their_authorities_and_are_never_live() {
+        let check = refused_with(LOCAL);
+        check(
+            &|v| v["consensus"]["authorities"] = serde_json::json!([]),
+            "consensus.authorities: a dev-engine chain must name",
+        );
+        check(
+            &|v| v["consensus"]["authorities"] = serde_json::json!(["0x1234"]),
+            "consensus.authorities[0]: not a public key",
+        );
+        check(
+            &|v| v["consensus"]["authorities"] = serde_json::json!(["abc"]),
+            "consensus.authorities[0]: expected 0x-prefixed hex",
+        );
+        check(
+            &|v| v["chainType"] = "Live".into(),
+            "a Live chain cannot run the dev engine",
+        );
+        // A Live BFT chain is fine.
+        let mut bft: serde_json::Value = serde_json::from_str(LOCAL_BFT).unwrap();
+        bft["chainType"] = "Live".into();
+        ChainSpec::from_json(&bft.to_string()).expect("a live BFT chain");
+        // The bundled dev specs name //Alice.
+        let alice = qstack_core::Pair::from_suri(qstack_core::KeyScheme::Sr25519, "//Alice")
+            .unwrap()
+            .public();
+        for c in ["dev", "local"] {
+            let ConsensusSpec::Dev(d) = ChainSpec::load(c).unwrap().consensus else {
+                panic!("{c} is a dev-engine spec")
+            };
+            assert_eq!(d.authority_keys().unwrap(), vec![alice.clone()]);
+        }
     }
 
     #[test]

@@ -107,7 +107,11 @@ pub fn client_on(
 
 /// The engine the chain spec chose, set up.
 enum Chosen {
-    Dev(qstack_consensus::dev::SealMode),
+    Dev(
+        qstack_consensus::dev::SealMode,
+        Vec<qstack_core::PublicKey>,
+        Option<qstack_core::Pair>,
+    ),
     Bft(
         Box<(
             qstack_consensus::bft::BftEngine,
@@ -130,7 +134,20 @@ pub async fn run(config: NodeConfig) -> Result<()> {
     // The engine is set up before the network, whose sync path checks
     // blocks with the engine's verifier.
     let chosen = match &config.spec.consensus {
-        ConsensusSpec::Dev(dev_spec) => Chosen::Dev(dev_spec.seal_mode(config.instant_seal)),
+        ConsensusSpec::Dev(dev_spec) => {
+            let authorities = dev_spec.authority_keys().map_err(anyhow::Error::msg)?;
+            let key = if config.validator {
+                let chain_dir = config.db_path.parent().unwrap_or(&config.db_path);
+                Some(dev::authoring_key(
+                    &chain_dir.join("keystore").join("validator.json"),
+                    config.spec.chain_type,
+                    &authorities,
+                )?)
+            } else {
+                None
+            };
+            Chosen::Dev(dev_spec.seal_mode(config.instant_seal), authorities, key)
+        }
         ConsensusSpec::Bft(BftSpec {
             block_time_ms,
             timeouts,
@@ -168,13 +185,21 @@ pub async fn run(config: NodeConfig) -> Result<()> {
         }
     };
     let justify: Option<Justify> = match &chosen {
-        Chosen::Dev(_) => None,
+        // Dev blocks: the author's seal, by one of the authorities.
+        Chosen::Dev(_, authorities, _) => {
+            let (authorities, genesis) = (authorities.clone(), info.genesis_hash);
+            Some(Arc::new(
+                move |h: &qstack_runtime_primitives::Header, _: Option<&[u8]>| {
+                    dev::check_seal(&authorities, &genesis, h)
+                },
+            ))
+        }
         Chosen::Bft(b) => b.0.verifier().map(bft::justify_with),
     };
     let mut network_config = config.network;
     // The consensus topic, checked by the engine before anything is forwarded.
     network_config.consensus = match &chosen {
-        Chosen::Dev(_) => None,
+        Chosen::Dev(..) => None,
         Chosen::Bft(b) => b.0.gossip_check().map(shell::wire_check),
     };
     let (network, consensus_messages) = qstack_network::start(
@@ -230,14 +255,14 @@ pub async fn run(config: NodeConfig) -> Result<()> {
             )
             .await
         }
-        Chosen::Dev(mode) => {
+        Chosen::Dev(mode, _, key) => {
             dev::run(
                 client,
                 txpool,
                 network,
                 consensus_messages,
                 mode,
-                config.validator,
+                key,
                 config.author,
                 shutdown,
             )

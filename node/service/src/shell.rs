@@ -108,6 +108,9 @@ pub struct ShellConfig {
     /// A peer's block whose timestamp is more than this ahead of our clock
     /// (ms) is checked invalid (`None`: no bound).
     pub max_future_ms: Option<u64>,
+    /// Seal the blocks we build with this key (the dev engine's author
+    /// seal, [`crate::dev::seal`]).
+    pub seal: Option<qstack_core::Pair>,
 }
 
 impl Default for ShellConfig {
@@ -118,6 +121,7 @@ impl Default for ShellConfig {
             pace_ms: 0,
             idle_tick_ms: 200,
             max_future_ms: None,
+            seal: None,
         }
     }
 }
@@ -493,6 +497,7 @@ impl<E: Engine> Shell<E> {
             self.done_tx.clone(),
         );
         let (pace, author) = (self.config.pace_ms, self.config.author_account);
+        let seal = self.config.seal.clone();
         tokio::spawn(async move {
             let parent = match parent {
                 Some(p) => p,
@@ -509,7 +514,12 @@ impl<E: Engine> Shell<E> {
                 tokio::time::sleep(Duration::from_millis((due - now).min(pace))).await;
             }
             let built = tokio::task::spawn_blocking(move || {
-                build_block(&client, &txpool, parent, named, extra, author)
+                let mut ready = build_block(&client, &txpool, parent, named, extra, author)?;
+                if let Some(pair) = &seal {
+                    let genesis = client.info()?.genesis_hash;
+                    crate::dev::seal(pair, &genesis, &mut ready.built.block.header);
+                }
+                Ok::<_, anyhow::Error>(ready)
             })
             .await;
             let done = match built {

@@ -6,6 +6,7 @@ mod common;
 
 mod accounts_e2e;
 mod bft_e2e;
+mod dev_seal;
 mod e2e;
 mod local_testnet;
 mod network_e2e;

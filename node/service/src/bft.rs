@@ -278,6 +278,16 @@ mod tests {
             self.clients[i].info().unwrap().finalized_number
         }
 
+        /// The validators' scores of their peers, but `except`'s.
+        fn scores(&self, except: Option<qstack_network::PeerId>) -> Vec<i32> {
+            self.nets[..4]
+                .iter()
+                .flat_map(|n| n.snapshot().peers)
+                .filter(|p| Some(p.peer_id) != except)
+                .map(|p| p.score)
+                .collect()
+        }
+
         /// The time each of validator 0's next `n` blocks took to become
         /// final (`None` past `limit`).
         async fn intervals(&self, n: u32, limit: Duration) -> Option<Vec<Duration>> {
@@ -499,17 +509,7 @@ mod tests {
             let _ = attacker.await;
             let banned = banned_by(&c);
             // Honest validators' scores of each other.
-            let scores: Vec<i32> = c.nets[..4]
-                .iter()
-                .flat_map(|n| {
-                    n.snapshot()
-                        .peers
-                        .into_iter()
-                        .filter(|p| p.peer_id != outsider)
-                        .map(|p| p.score)
-                        .collect::<Vec<_>>()
-                })
-                .collect();
+            let scores = c.scores(Some(outsider));
             let _ = c.stop.send(true);
             (
                 quiet,
@@ -958,16 +958,7 @@ mod tests {
                 let _ = tokio::time::timeout(Duration::from_secs(60), t).await;
             }
             rpc.stop();
-            let scores: Vec<i32> = c.nets[..4]
-                .iter()
-                .flat_map(|n| {
-                    n.snapshot()
-                        .peers
-                        .into_iter()
-                        .map(|p| p.score)
-                        .collect::<Vec<_>>()
-                })
-                .collect();
+            let scores = c.scores(None);
             let _ = c.stop.send(true);
             (
                 quiet,

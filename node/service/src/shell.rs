@@ -225,6 +225,14 @@ impl<E: Engine> Shell<E> {
         }
     }
 
+    /// A block built or checked here, or a peer's shared one.
+    fn held(&self, hash: &H256) -> Option<&OpaqueBlock> {
+        self.ready
+            .get(hash)
+            .map(|r| &r.built.block)
+            .or_else(|| self.shared.get(hash))
+    }
+
     /// Forgets blocks at or below final block `number`: no proposals any more.
     fn prune(&mut self, number: u32) {
         self.shared.retain(|_, b| b.header.number > number);
@@ -684,12 +692,7 @@ impl<E: Engine> Shell<E> {
                     Vec::new()
                 }
                 Action::ShareBlock { hash, proof } => {
-                    let block = self
-                        .ready
-                        .get(&hash)
-                        .map(|r| &r.built.block)
-                        .or_else(|| self.shared.get(&hash));
-                    match block {
+                    match self.held(&hash) {
                         Some(block) => {
                             let number = block.header.number;
                             let wire = Wire::Block {
@@ -740,12 +743,7 @@ impl<E: Engine> Shell<E> {
                     Vec::new()
                 }
                 Action::Persist(Persist::Block(hash)) => {
-                    let block = self
-                        .ready
-                        .get(&hash)
-                        .map(|r| &r.built.block)
-                        .or_else(|| self.shared.get(&hash));
-                    match block {
+                    match self.held(&hash) {
                         Some(block) => self
                             .durable
                             .keep_block(&hash, &block.encode())

@@ -1,0 +1,278 @@
+//! Four BFT validators as real `qstack` processes on loopback, and an
+//! attacker outside the validator set: a libp2p node in this test process
+//! that joins their network and floods the consensus topic with junk
+//! proposal blocks on the final block, honest headers with substituted
+//! bodies, votes with forged signatures, old-height status messages and
+//! oversized messages. The chain keeps finalising at close to its quiet
+//! rate and every validator ends up banning the attacker.
+
+use crate::common::*;
+use codec::{Decode, Encode};
+use qstack_consensus::bft::{
+    BftEngine, Message, Proposal, SignedProposal, SignedVote, Vote, VoteKind,
+};
+use qstack_core::{KeyScheme, Pair, H256};
+use qstack_runtime_primitives::{OpaqueBlock, OpaqueExtrinsic};
+use qstack_service::chain_spec::{ChainSpec, ConsensusSpec};
+use qstack_service::shell::Wire;
+use serde_json::json;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A block body as a validator shared it, with its proof.
+type Shared = (OpaqueBlock, Vec<u8>);
+
+const KEYS: [(&str, &str); 4] = [
+    ("//Alice", "hybrid"),
+    ("//Bob", "hybrid"),
+    ("//Charlie", "sr25519"),
+    ("//Dave", "falcon512"),
+];
+
+fn finalized(node: &Node) -> u64 {
+    let hash = node.rpc("chain_getFinalizedHead", json!([]));
+    let header = node.rpc("chain_getHeader", json!([hash]));
+    u64::from_str_radix(
+        header["number"].as_str().unwrap().trim_start_matches("0x"),
+        16,
+    )
+    .unwrap()
+}
+
+/// How long `node` takes to finalise `n` more blocks (`None` past `limit`).
+fn time_blocks(node: &Node, n: u64, limit: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    let target = finalized(node) + n;
+    while finalized(node) < target {
+        if start.elapsed() > limit {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some(start.elapsed())
+}
+
+#[test]
+fn an_outsider_flooding_validator_processes_is_banned_and_the_chain_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let spec_path = fast_local_bft(dir);
+    let spec_s = spec_path.to_str().unwrap().to_string();
+    let mut bases = Vec::new();
+    for (i, (suri, scheme)) in KEYS.iter().enumerate() {
+        let base = dir.join(format!("v{i}"));
+        std::fs::create_dir_all(&base).unwrap();
+        let b = base.to_str().unwrap();
+        qstack_ok(&[
+            "key", "insert", "--suri", suri, "--scheme", scheme, "--chain", &spec_s, "-d", b,
+        ]);
+        bases.push(base);
+    }
+    let start = |i: usize, boot: Option<&str>| {
+        let mut args = vec!["--chain", spec_s.as_str(), "--validator"];
+        args.extend_from_slice(&NET);
+        if let Some(b) = boot {
+            args.extend_from_slice(&["--bootnodes", b]);
+        }
+        Node::start_with(&bases[i], &args)
+    };
+    let v0 = start(0, None);
+    let boot = v0.p2p_addr();
+    let mut vs = vec![v0];
+    for i in 1..4 {
+        vs.push(start(i, Some(&boot)));
+    }
+    let addrs: Vec<String> = vs.iter().map(|v| v.p2p_addr()).collect();
+    vs[0].wait_until("the chain starts", Duration::from_secs(120), |n| {
+        finalized(n) >= 2
+    });
+    let quiet = time_blocks(&vs[0], 10, Duration::from_secs(120)).expect("quiet blocks");
+
+    // The attacker: its own client of the chain (it syncs like any node)
+    // and a network that dials every validator.
+    let spec = ChainSpec::load(&spec_s).unwrap();
+    let ConsensusSpec::Bft(bft) = &spec.consensus else {
+        panic!("a bft spec")
+    };
+    let set = spec.consensus.bft_validators().unwrap().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (attacked, banned_by, sent) = rt.block_on(async {
+        let executor = Arc::new(qstack_executor::Executor::new(Default::default()).unwrap());
+        let client = Arc::new(
+            qstack_service::client_on(&executor, &spec.genesis_source().unwrap(), None).unwrap(),
+        );
+        let chain = client.info().unwrap().genesis_hash;
+        let observer = BftEngine::new(
+            bft.timeouts.config(),
+            chain,
+            set.clone(),
+            None,
+            1,
+            Default::default(),
+            Vec::new(),
+        );
+        let (net, mut inbox, _) = qstack_service::bft::loopback_network(
+            client.clone(),
+            Arc::new(qstack_service::TxPool::new()),
+            &observer,
+            &addrs,
+        )
+        .await
+        .unwrap();
+        // Honest bodies it sees, to substitute theirs.
+        let honest: Arc<std::sync::Mutex<Vec<Shared>>> = Default::default();
+        let keep = honest.clone();
+        tokio::spawn(async move {
+            while let Some(m) = inbox.recv().await {
+                if let Ok(Wire::Block { block, proof }) = Wire::decode(&mut &m.bytes[..]) {
+                    let mut k = keep.lock().unwrap();
+                    k.push((block, proof));
+                    let n = k.len();
+                    if n > 4 {
+                        k.drain(..n - 4);
+                    }
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while net.snapshot().peers.len() < 4 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(
+            net.snapshot().peers.len(),
+            4,
+            "the attacker reached every validator"
+        );
+        let flooding = Arc::new(AtomicBool::new(true));
+        let sent = Arc::new(AtomicUsize::new(0));
+        let attacker = {
+            let (net, client, honest, flooding, sent, set) = (
+                net.clone(),
+                client.clone(),
+                honest.clone(),
+                flooding.clone(),
+                sent.clone(),
+                set.clone(),
+            );
+            tokio::spawn(async move {
+                let mallory = Pair::from_suri(KeyScheme::Sr25519, "//Mallory").unwrap();
+                let mut round = 0u8;
+                while flooding.load(Ordering::Relaxed) {
+                    let info = client.info().unwrap();
+                    let height = u64::from(info.finalized_number) + 1;
+                    let mut junk = Vec::new();
+                    // A junk block on the final block, "proposed" by Mallory.
+                    if let Ok(Some(mut header)) = client.header(&info.finalized_hash) {
+                        header.parent_hash = info.finalized_hash;
+                        header.number = info.finalized_number + 1;
+                        header.state_root = H256([round; 32]);
+                        header.extrinsics_root =
+                            qstack_runtime_primitives::opaque_extrinsics_root(&[]);
+                        let block = OpaqueBlock {
+                            header,
+                            extrinsics: Vec::new(),
+                        };
+                        let proposal = Proposal {
+                            height,
+                            round: 0,
+                            value: block.header.hash(),
+                            valid_round: None,
+                            proposer: set.proposer(0),
+                        };
+                        let proof =
+                            Message::Proposal(SignedProposal::sign(&mallory, &chain, proposal))
+                                .encode();
+                        junk.push(Wire::Block { block, proof }.encode());
+                    }
+                    // Honest headers with another body and the honest proof.
+                    let bodies = honest.lock().unwrap().clone();
+                    for (block, proof) in bodies {
+                        let mut block = block;
+                        block.extrinsics.push(OpaqueExtrinsic(vec![4, 1, 2, 3]));
+                        junk.push(Wire::Block { block, proof }.encode());
+                    }
+                    // Votes in every validator's name, signed by Mallory,
+                    // for this height and the next two (its own client may
+                    // lag the validators by a block or two: one of them is
+                    // the height each validator checks against).
+                    for (validator, height) in
+                        (0..4).flat_map(|v| (height..height + 3).map(move |h| (v, h)))
+                    {
+                        let vote = Vote {
+                            height,
+                            round: 0,
+                            kind: VoteKind::Prevote,
+                            value: Some(H256([round; 32])),
+                            validator,
+                        };
+                        junk.push(
+                            Wire::Msg(
+                                Message::Vote(SignedVote::sign(&mallory, &chain, vote)).encode(),
+                            )
+                            .encode(),
+                        );
+                    }
+                    junk.push(Wire::Msg(Message::Status(1).encode()).encode());
+                    junk.push(Wire::Msg(vec![0xEE; 1 << 20]).encode());
+                    for m in junk {
+                        net.broadcast_consensus(m);
+                        sent.fetch_add(1, Ordering::Relaxed);
+                    }
+                    round = round.wrapping_add(1);
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            })
+        };
+        let v0 = &vs[0];
+        let attacked =
+            tokio::task::block_in_place(|| time_blocks(v0, 10, Duration::from_secs(120)));
+        // Flood on until every validator has dropped the attacker (or a minute).
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !net.snapshot().peers.is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        flooding.store(false, Ordering::Relaxed);
+        let _ = attacker.await;
+        let me = net.local_peer_id().to_string();
+        let banned_by = vs
+            .iter()
+            .filter(|v| {
+                let peers = v.rpc("system_peers", json!([]));
+                !peers
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|p| p["peerId"] == me.as_str())
+            })
+            .count();
+        (attacked, banned_by, sent.load(Ordering::Relaxed))
+    });
+    rt.shutdown_timeout(Duration::from_secs(5));
+    eprintln!("10 blocks: {quiet:?} quiet, {attacked:?} under a flood of {sent} junk messages");
+    let attacked = attacked.expect("the chain kept finalising under the flood");
+    assert!(
+        attacked < quiet * 2 + Duration::from_secs(2),
+        "10 blocks took {attacked:?} under attack, {quiet:?} quiet"
+    );
+    assert_eq!(banned_by, 4, "every validator dropped the attacker");
+    // Final means final: the four agree.
+    let n = finalized(&vs[0]);
+    let want = vs[0].hash_at(n);
+    for v in &vs[1..] {
+        v.wait_until("the same final block", Duration::from_secs(30), |v| {
+            finalized(v) >= n
+        });
+        assert_eq!(v.hash_at(n), want);
+    }
+}
+
+/// `local-bft` with fast blocks, written into `dir`.
+fn fast_local_bft(dir: &std::path::Path) -> std::path::PathBuf {
+    let out = qstack_ok(&["build-spec", "--chain", "local-bft"]);
+    let mut spec: serde_json::Value = serde_json::from_str(&out[out.find('{').unwrap()..]).unwrap();
+    spec["consensus"]["blockTimeMs"] = json!(300);
+    let path = dir.join("fast-bft.json");
+    std::fs::write(&path, spec.to_string()).unwrap();
+    path
+}

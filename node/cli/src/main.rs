@@ -36,12 +36,12 @@ enum RpcMethodsArg {
 /// The RPC server's method policy and origins from the flags (the node
 /// warns when it serves unsafe methods on every interface).
 fn rpc_guard(args: &RunArgs) -> Result<(qstack_service::RpcMethods, qstack_service::Cors)> {
-    let methods = match (args.rpc_methods, args.rpc_external) {
-        (RpcMethodsArg::Safe, _) | (RpcMethodsArg::Auto, true) => qstack_service::RpcMethods::Safe,
-        (RpcMethodsArg::Unsafe, _) | (RpcMethodsArg::Auto, false) => {
-            qstack_service::RpcMethods::Unsafe
-        }
+    let choice = match args.rpc_methods {
+        RpcMethodsArg::Auto => None,
+        RpcMethodsArg::Safe => Some(qstack_service::RpcMethods::Safe),
+        RpcMethodsArg::Unsafe => Some(qstack_service::RpcMethods::Unsafe),
     };
+    let methods = qstack_service::rpc_methods_for(choice, args.rpc_external);
     let cors = match args.rpc_cors.as_deref().map(str::trim) {
         None => qstack_service::Cors::default(),
         Some("all") | Some("*") => qstack_service::Cors::All,

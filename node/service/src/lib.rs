@@ -59,6 +59,22 @@ pub struct NodeConfig {
     pub network: qstack_network::NetworkConfig,
 }
 
+/// Substrate's `--rpc-methods`: `Some` as chosen, `None` (`auto`) is
+/// [`RpcMethods::Safe`] when RPC listens beyond loopback (`--rpc-external`)
+/// and [`RpcMethods::Unsafe`] on loopback.
+pub fn rpc_methods_for(choice: Option<RpcMethods>, external: bool) -> RpcMethods {
+    match (choice, external) {
+        (Some(m), _) => m,
+        (None, true) => RpcMethods::Safe,
+        (None, false) => RpcMethods::Unsafe,
+    }
+}
+
+/// The warning a node serving unsafe methods beyond loopback logs at start.
+pub fn unsafe_exposure(addr: std::net::SocketAddr, methods: RpcMethods) -> Option<String> {
+    (!addr.ip().is_loopback() && methods == RpcMethods::Unsafe).then(|| format!("RPC listens on {addr} and serves unsafe methods (--rpc-methods unsafe): anyone who can reach it sees this node's peers and network state; use --rpc-methods safe"))
+}
+
 /// Opens the chain's database at `db_path` and the client over it, writing
 /// genesis on first use. `pruning: None` keeps an existing database's mode
 /// (default mode for a new one).
@@ -221,8 +237,8 @@ pub async fn run(config: NodeConfig) -> Result<()> {
         calls: Arc::new(rpc::CallGate::new(rpc::rpc_runtime_slots())),
     });
     tracing::info!(target: "qstack", "node name: {}{}", config.name, if config.validator { " (authoring)" } else { " (following)" });
-    if !config.rpc_addr.ip().is_loopback() && config.rpc_methods == RpcMethods::Unsafe {
-        tracing::warn!(target: "qstack", "RPC listens on {} and serves unsafe methods (--rpc-methods unsafe): anyone who can reach it sees this node's peers and network state; use --rpc-methods safe", config.rpc_addr);
+    if let Some(warning) = unsafe_exposure(config.rpc_addr, config.rpc_methods) {
+        tracing::warn!(target: "qstack", "{warning}");
     }
     let rpc = qstack_rpc::start(
         qstack_rpc::RpcConfig {
@@ -273,4 +289,26 @@ pub async fn run(config: NodeConfig) -> Result<()> {
     rpc.stop();
     rpc.stopped().await;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rpc_methods_auto_is_safe_beyond_loopback_and_unsafe_exposure_warns() {
+        assert_eq!(rpc_methods_for(None, true), RpcMethods::Safe);
+        assert_eq!(rpc_methods_for(None, false), RpcMethods::Unsafe);
+        for external in [false, true] {
+            for m in [RpcMethods::Safe, RpcMethods::Unsafe] {
+                assert_eq!(rpc_methods_for(Some(m), external), m);
+            }
+        }
+        let any: std::net::SocketAddr = "0.0.0.0:9944".parse().unwrap();
+        let local: std::net::SocketAddr = "127.0.0.1:9944".parse().unwrap();
+        let warning = unsafe_exposure(any, RpcMethods::Unsafe).expect("warns");
+        assert!(warning.contains("0.0.0.0:9944") && warning.contains("--rpc-methods safe"));
+        assert_eq!(unsafe_exposure(any, RpcMethods::Safe), None);
+        assert_eq!(unsafe_exposure(local, RpcMethods::Unsafe), None);
+    }
 }

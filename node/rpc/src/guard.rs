@@ -303,6 +303,23 @@ where
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// Any Origin header text: an answer, never a panic; and an origin
+        /// the default list allows is a localhost one or polkadot.js apps.
+        #[test]
+        fn any_origin_gets_an_answer(origin in ".{0,64}") {
+            if Cors::default().allows(&origin) {
+                proptest::prop_assert!(
+                    origin.starts_with("http://localhost")
+                        || origin.starts_with("http://127.0.0.1")
+                        || origin.starts_with("https://localhost")
+                        || origin.starts_with("https://127.0.0.1")
+                        || origin == "https://polkadot.js.org"
+                );
+            }
+        }
+    }
+
     #[test]
     fn origins_match_exactly_or_by_any_port() {
         let cors = Cors::default();

@@ -666,3 +666,39 @@ fn a_full_wal_drops_peers_messages_and_never_stops_the_validator() {
     disk.persist(&Persist::NewLog(2)).expect("new log");
     assert_eq!(disk.dropped(), 0);
 }
+
+#[test]
+fn a_kept_block_file_damaged_at_any_byte_or_cut_anywhere_is_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = BlockStore::open(dir.path().join("blocks")).expect("open");
+    let hash = H256([0xC; 32]);
+    store.keep(7, &hash, b"a block body").expect("keep");
+    let path = store.path(7, &hash);
+    let bytes = fs::read(&path).expect("read");
+    assert_eq!(
+        decode_block_file(&path, &bytes, 7).expect("intact"),
+        b"a block body"
+    );
+    // Of another height than its name says: refused.
+    assert!(decode_block_file(&path, &bytes, 8).is_err());
+    for at in 0..bytes.len() {
+        let mut bad = bytes.clone();
+        bad[at] ^= 0x01;
+        assert!(decode_block_file(&path, &bad, 7).is_err(), "byte {at}");
+    }
+    for len in 0..bytes.len() {
+        assert!(
+            decode_block_file(&path, &bytes[..len], 7).is_err(),
+            "cut at {len}"
+        );
+    }
+}
+
+proptest::proptest! {
+    /// Any bytes at all: an answer, never a panic (the decoder reads files
+    /// a crash or a disk may have damaged).
+    #[test]
+    fn the_kept_block_decoder_takes_any_bytes(bytes in proptest::collection::vec(proptest::arbitrary::any::<u8>(), 0..256)) {
+        let _ = decode_block_file(Path::new("fuzz"), &bytes, 7);
+    }
+}

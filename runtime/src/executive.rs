@@ -72,16 +72,56 @@ pub enum BlockError {
     },
 }
 
-/// Base weight of an extrinsic by signature scheme (signature checks dominate);
-/// `None` for an unsigned one. A multi-signed extrinsic pays
-/// [`signatures_weight`] instead.
+/// Measured native time of one signature verification, by scheme, in
+/// nanoseconds: `cargo bench -p pallet-evidence` (`check_evidence`, two
+/// verifications of a double precommit; the upper end of criterion's
+/// interval, halved): sr25519 81.0–88.6 µs, Falcon-512 29.3–31.0 µs,
+/// ML-DSA-44 71.5–76.8 µs, hybrid 91.1–94.6 µs per pair. Verification runs
+/// natively in the host whatever executes the runtime.
+pub mod verify_ns {
+    /// sr25519.
+    pub const SR25519: u64 = 44_300;
+    /// Falcon-512.
+    pub const FALCON512: u64 = 15_500;
+    /// ML-DSA-44.
+    pub const MLDSA44: u64 = 38_400;
+    /// Falcon-512 and ML-DSA-44.
+    pub const HYBRID: u64 = 47_300;
+}
+
+/// Declared signature weight over measured verification time: 3/2 (the
+/// security review asked for at least ×1.5 on host cryptography; ML-DSA
+/// was declared below its measured cost before).
+pub const SIGNATURE_MARGIN: (u64, u64) = (3, 2);
+
+/// Weight of what every signed extrinsic costs besides its signature and
+/// its call: decoding, nonce or ticket, fee withdrawal and split, the
+/// event, the extrinsic's record. `benches/multisig.rs`: a single hybrid
+/// transfer applies in 62 µs natively of which 44 µs verify, so 18 µs,
+/// charged twice over for Wasm execution.
+pub const SIGNED_OVERHEAD_WEIGHT: u64 = 36_000_000;
+
+/// Declared weight (ps) of one signature check of `scheme`.
+pub fn verify_weight(scheme: KeyScheme) -> u64 {
+    let ns = match scheme {
+        KeyScheme::Sr25519 => verify_ns::SR25519,
+        KeyScheme::Falcon512 => verify_ns::FALCON512,
+        KeyScheme::MlDsa44 => verify_ns::MLDSA44,
+        KeyScheme::Hybrid => verify_ns::HYBRID,
+    };
+    let (num, den) = SIGNATURE_MARGIN;
+    // ns → ps, with the margin, rounded up.
+    ns.saturating_mul(1_000).saturating_mul(num).div_ceil(den)
+}
+
+/// Base weight of an extrinsic by signature scheme: its signature check
+/// ([`verify_weight`]) and [`SIGNED_OVERHEAD_WEIGHT`]; `None` for an
+/// unsigned one. A multi-signed extrinsic pays [`signature_weight`]
+/// instead.
 pub fn base_weight(scheme: Option<KeyScheme>) -> u64 {
     match scheme {
         None => 1_000_000,
-        Some(KeyScheme::Sr25519) => 45_000_000,
-        Some(KeyScheme::Falcon512) => 15_000_000,
-        Some(KeyScheme::MlDsa44) => 30_000_000,
-        Some(KeyScheme::Hybrid) => 45_000_000,
+        Some(s) => verify_weight(s).saturating_add(SIGNED_OVERHEAD_WEIGHT),
     }
 }
 
@@ -104,8 +144,11 @@ pub fn signature_weight(signature: &ExtrinsicSignature) -> u64 {
         }
         ExtrinsicSignature::Multi(entries) => entries
             .iter()
-            .map(|e| base_weight(Some(e.signature.scheme())).saturating_add(MULTISIG_SIGNER_WEIGHT))
-            .fold(base_weight(None), u64::saturating_add),
+            .map(|e| verify_weight(e.signature.scheme()).saturating_add(MULTISIG_SIGNER_WEIGHT))
+            .fold(
+                base_weight(None).saturating_add(SIGNED_OVERHEAD_WEIGHT),
+                u64::saturating_add,
+            ),
     }
 }
 

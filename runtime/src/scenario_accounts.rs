@@ -268,18 +268,17 @@ fn multisig_fees_scale_with_signatures() {
         w1,
         executive::base_weight(Some(KeyScheme::Sr25519)) + call_weight
     );
+    // One overhead, and per signer its scheme's check and its share.
     assert_eq!(
         w2,
         executive::base_weight(None)
-            + executive::base_weight(Some(KeyScheme::Sr25519))
-            + executive::base_weight(Some(KeyScheme::Falcon512))
+            + executive::SIGNED_OVERHEAD_WEIGHT
+            + executive::verify_weight(KeyScheme::Sr25519)
+            + executive::verify_weight(KeyScheme::Falcon512)
             + 2 * per
             + call_weight
     );
-    assert_eq!(
-        w3,
-        w2 + executive::base_weight(Some(KeyScheme::Hybrid)) + per
-    );
+    assert_eq!(w3, w2 + executive::verify_weight(KeyScheme::Hybrid) + per);
     assert!(f3 > f2);
     // What applying it costs is what was quoted.
     let mut t = t;

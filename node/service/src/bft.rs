@@ -872,7 +872,7 @@ mod tests {
                 network: c.nets[0].clone(),
                 calls: Arc::new(crate::CallGate::new(crate::rpc_runtime_slots())),
             });
-            let rpc = qstack_rpc::start(
+            let rpc = crate::RpcServer::start(
                 qstack_rpc::RpcConfig {
                     listen_addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
                     max_connections: std::num::NonZeroU32::new(200).unwrap(),
@@ -957,7 +957,7 @@ mod tests {
             for t in storm {
                 let _ = tokio::time::timeout(Duration::from_secs(60), t).await;
             }
-            rpc.stop();
+            rpc.stop().await;
             let scores = c.scores(None);
             let _ = c.stop.send(true);
             (

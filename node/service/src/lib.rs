@@ -18,7 +18,7 @@ mod txpool;
 
 pub use net::{Justify, NetChain};
 pub use qstack_rpc::{Cors, RpcMethods};
-pub use rpc::{rpc_runtime_slots, CallGate, Node, RPC_CALL_FUEL, RPC_RUNTIME_CALLS};
+pub use rpc::{rpc_runtime_slots, CallGate, Node, RpcServer, RPC_CALL_FUEL, RPC_RUNTIME_CALLS};
 pub use txpool::TxPool;
 
 use anyhow::{Context, Result};
@@ -240,7 +240,7 @@ pub async fn run(config: NodeConfig) -> Result<()> {
     if let Some(warning) = unsafe_exposure(config.rpc_addr, config.rpc_methods) {
         tracing::warn!(target: "qstack", "{warning}");
     }
-    let rpc = qstack_rpc::start(
+    let rpc = RpcServer::start(
         qstack_rpc::RpcConfig {
             listen_addr: config.rpc_addr,
             methods: config.rpc_methods,
@@ -286,8 +286,7 @@ pub async fn run(config: NodeConfig) -> Result<()> {
         }
     };
     tracing::info!(target: "qstack", "shutting down");
-    rpc.stop();
-    rpc.stopped().await;
+    rpc.stop().await;
     result
 }
 

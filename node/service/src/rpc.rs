@@ -33,6 +33,68 @@ pub struct Node {
     pub calls: Arc<CallGate>,
 }
 
+/// The JSON-RPC server on a runtime of its own (one worker thread, a few
+/// blocking threads): however hard RPC is hammered, its tasks never queue
+/// in front of the network's and the consensus shell's, and it can take at
+/// most about two threads' worth of the machine.
+pub struct RpcServer {
+    handle: Option<qstack_rpc::RpcHandle>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+/// Blocking threads of the RPC runtime (database and runtime reads).
+const RPC_BLOCKING_THREADS: usize = 8;
+
+impl RpcServer {
+    /// Starts the server on its own runtime (call from any tokio runtime).
+    pub async fn start(
+        config: qstack_rpc::RpcConfig,
+        backend: Arc<dyn qstack_rpc::RpcBackend>,
+    ) -> anyhow::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(RPC_BLOCKING_THREADS)
+            .thread_name("qstack-rpc")
+            .enable_all()
+            .build()?;
+        let handle = runtime.spawn(qstack_rpc::start(config, backend)).await??;
+        Ok(Self {
+            handle: Some(handle),
+            runtime: Some(runtime),
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.handle.as_ref().map_or_else(
+            || std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
+            |h| h.local_addr(),
+        )
+    }
+
+    /// Stops the server and its runtime.
+    pub async fn stop(mut self) {
+        if let Some(h) = self.handle.take() {
+            h.stop();
+            h.stopped().await;
+        }
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl Drop for RpcServer {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            h.stop();
+        }
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
 /// Runtime calls (queries, pool validation of submissions) RPC may run at
 /// once, at most: the executor's other instances and the blocking pool stay
 /// free for block import and consensus however hard RPC is hammered.

@@ -178,6 +178,17 @@ mod tests {
             .unwrap_or(0)
     }
 
+    /// The bundled `local-bft` spec, its timeouts and its validator set.
+    fn local_bft() -> (ChainSpec, BftConfig, ValidatorSet) {
+        let spec = ChainSpec::load("local-bft").unwrap();
+        let ConsensusSpec::Bft(BftSpec { timeouts, .. }) = &spec.consensus else {
+            panic!("local-bft is a bft spec")
+        };
+        let config = timeouts.config();
+        let set = spec.consensus.bft_validators().unwrap().unwrap();
+        (spec, config, set)
+    }
+
     /// Four validators of `local-bft` and a fifth, keyless node, all on
     /// loopback; the fifth node's inbox is handed back (it runs no engine).
     struct Cluster {
@@ -193,12 +204,7 @@ mod tests {
 
     impl Cluster {
         async fn start(block_time_ms: u64) -> Self {
-            let spec = ChainSpec::load("local-bft").unwrap();
-            let ConsensusSpec::Bft(BftSpec { timeouts, .. }) = &spec.consensus else {
-                panic!("local-bft is a bft spec")
-            };
-            let config = timeouts.config();
-            let set = spec.consensus.bft_validators().unwrap().unwrap();
+            let (spec, config, set) = local_bft();
             let genesis = spec.genesis_source().unwrap();
             let executor = Arc::new(Executor::new(ExecutorConfig::default()).unwrap());
             let dir = tempfile::tempdir().unwrap();
@@ -598,12 +604,7 @@ mod tests {
         // committed A. It must prevote nil.
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
-            let spec = ChainSpec::load("local-bft").unwrap();
-            let ConsensusSpec::Bft(BftSpec { timeouts, .. }) = &spec.consensus else {
-                panic!("local-bft is a bft spec")
-            };
-            let config = timeouts.config();
-            let set = spec.consensus.bft_validators().unwrap().unwrap();
+            let (spec, config, set) = local_bft();
             let genesis = spec.genesis_source().unwrap();
             let executor = Arc::new(Executor::new(ExecutorConfig::default()).unwrap());
             let dir = tempfile::tempdir().unwrap();

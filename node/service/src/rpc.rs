@@ -355,11 +355,11 @@ impl RpcBackend for Node {
     }
 
     fn runtime_version(&self, at: H256) -> Result<RuntimeVersion, BackendError> {
-        if !self.client.version_cached(&at) {
-            // Computed once per block; only that first call takes a slot.
-            let _slot = self.calls.enter(RPC_CALL_WAIT)?;
-            return self.client.runtime_version(&at).map_err(backend_err);
-        }
+        // Computed once per block; only that first call takes a slot.
+        let _slot = match self.client.version_cached(&at) {
+            true => None,
+            false => Some(self.calls.enter(RPC_CALL_WAIT)?),
+        };
         self.client.runtime_version(&at).map_err(backend_err)
     }
 

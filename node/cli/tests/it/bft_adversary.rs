@@ -23,28 +23,11 @@ use std::time::{Duration, Instant};
 /// A block body as a validator shared it, with its proof.
 type Shared = (OpaqueBlock, Vec<u8>);
 
-const KEYS: [(&str, &str); 4] = [
-    ("//Alice", "hybrid"),
-    ("//Bob", "hybrid"),
-    ("//Charlie", "sr25519"),
-    ("//Dave", "falcon512"),
-];
-
-fn finalized(node: &Node) -> u64 {
-    let hash = node.rpc("chain_getFinalizedHead", json!([]));
-    let header = node.rpc("chain_getHeader", json!([hash]));
-    u64::from_str_radix(
-        header["number"].as_str().unwrap().trim_start_matches("0x"),
-        16,
-    )
-    .unwrap()
-}
-
 /// How long `node` takes to finalise `n` more blocks (`None` past `limit`).
 fn time_blocks(node: &Node, n: u64, limit: Duration) -> Option<Duration> {
     let start = Instant::now();
-    let target = finalized(node) + n;
-    while finalized(node) < target {
+    let target = node.finalized() + n;
+    while node.finalized() < target {
         if start.elapsed() > limit {
             return None;
         }
@@ -57,41 +40,22 @@ fn time_blocks(node: &Node, n: u64, limit: Duration) -> Option<Duration> {
 fn an_outsider_flooding_validator_processes_is_banned_and_the_chain_goes_on() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let spec_path = fast_local_bft(dir);
-    let spec_s = spec_path.to_str().unwrap().to_string();
-    let mut bases = Vec::new();
-    for (i, (suri, scheme)) in KEYS.iter().enumerate() {
-        let base = dir.join(format!("v{i}"));
-        std::fs::create_dir_all(&base).unwrap();
-        let b = base.to_str().unwrap();
-        qstack_ok(&[
-            "key", "insert", "--suri", suri, "--scheme", scheme, "--chain", &spec_s, "-d", b,
-        ]);
-        bases.push(base);
-    }
-    let start = |i: usize, boot: Option<&str>| {
-        let mut args = vec!["--chain", spec_s.as_str(), "--validator"];
-        args.extend_from_slice(&NET);
-        if let Some(b) = boot {
-            args.extend_from_slice(&["--bootnodes", b]);
-        }
-        Node::start_with(&bases[i], &args)
-    };
-    let v0 = start(0, None);
-    let boot = v0.p2p_addr();
+    let mut net = BftNet::new(dir);
+    let v0 = net.start(0);
+    net.boot = Some(v0.p2p_addr());
     let mut vs = vec![v0];
     for i in 1..4 {
-        vs.push(start(i, Some(&boot)));
+        vs.push(net.start(i));
     }
     let addrs: Vec<String> = vs.iter().map(|v| v.p2p_addr()).collect();
     vs[0].wait_until("the chain starts", Duration::from_secs(120), |n| {
-        finalized(n) >= 2
+        n.finalized() >= 2
     });
     let quiet = time_blocks(&vs[0], 10, Duration::from_secs(120)).expect("quiet blocks");
 
     // The attacker: its own client of the chain (it syncs like any node)
     // and a network that dials every validator.
-    let spec = ChainSpec::load(&spec_s).unwrap();
+    let spec = ChainSpec::load(&net.spec).unwrap();
     let ConsensusSpec::Bft(bft) = &spec.consensus else {
         panic!("a bft spec")
     };
@@ -273,42 +237,12 @@ fn an_outsider_flooding_validator_processes_is_banned_and_the_chain_goes_on() {
     );
     assert_eq!(banned_by, 4, "every validator dropped the attacker");
     // Final means final: the four agree.
-    let n = finalized(&vs[0]);
+    let n = vs[0].finalized();
     let want = vs[0].hash_at(n);
     for v in &vs[1..] {
         v.wait_until("the same final block", Duration::from_secs(30), |v| {
-            finalized(v) >= n
+            v.finalized() >= n
         });
         assert_eq!(v.hash_at(n), want);
     }
-}
-
-/// `local-bft` with fast blocks, written into `dir`.
-fn fast_local_bft(dir: &std::path::Path) -> std::path::PathBuf {
-    let out = qstack_ok(&["build-spec", "--chain", "local-bft"]);
-    let mut spec: serde_json::Value = serde_json::from_str(&out[out.find('{').unwrap()..]).unwrap();
-    spec["consensus"]["blockTimeMs"] = json!(300);
-    let path = dir.join("fast-bft.json");
-    std::fs::write(&path, spec.to_string()).unwrap();
-    path
-}
-
-/// The finalised number of the node with RPC on `port` (`None` if it does
-/// not answer).
-fn finalized_at(port: u16) -> Option<u64> {
-    use std::io::{Read, Write};
-    let call = |method: &str, params: serde_json::Value| -> Option<serde_json::Value> {
-        let body =
-            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        write!(s, "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).ok()?;
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).ok()?;
-        let v: serde_json::Value = serde_json::from_str(resp.split("\r\n\r\n").nth(1)?).ok()?;
-        Some(v["result"].clone())
-    };
-    let hash = call("chain_getFinalizedHead", json!([]))?;
-    let header = call("chain_getHeader", json!([hash]))?;
-    u64::from_str_radix(header["number"].as_str()?.trim_start_matches("0x"), 16).ok()
 }

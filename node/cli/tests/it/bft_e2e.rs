@@ -9,57 +9,10 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-const KEYS: [(&str, &str); 4] = [
-    ("//Alice", "hybrid"),
-    ("//Bob", "hybrid"),
-    ("//Charlie", "sr25519"),
-    ("//Dave", "falcon512"),
-];
-
-/// `local-bft` with fast blocks and short timeouts, written into `dir`.
-fn fast_bft_spec(dir: &Path) -> PathBuf {
-    let out = qstack_ok(&["build-spec", "--chain", "local-bft"]);
-    let mut spec: serde_json::Value = serde_json::from_str(&out[out.find('{').unwrap()..]).unwrap();
-    spec["consensus"]["blockTimeMs"] = json!(200);
-    spec["consensus"]["timeouts"] = json!({
-        "proposeMs": 1500, "prevoteMs": 500, "precommitMs": 500, "incrementMs": 250
-    });
-    let path = dir.join("fast-bft.json");
-    std::fs::write(&path, spec.to_string()).unwrap();
-    path
-}
-
-fn finalized_number(node: &Node) -> u64 {
-    let hash = node.rpc("chain_getFinalizedHead", json!([]));
-    let header = node.rpc("chain_getHeader", json!([hash]));
-    u64::from_str_radix(
-        header["number"].as_str().unwrap().trim_start_matches("0x"),
-        16,
-    )
-    .unwrap()
-}
-
-struct Net {
-    spec: String,
-    bases: Vec<PathBuf>,
-    boot: Option<String>,
-}
-
-impl Net {
-    fn start(&self, i: usize) -> Node {
-        let mut args = vec!["--chain", self.spec.as_str(), "--validator"];
-        args.extend_from_slice(&NET);
-        if let Some(b) = &self.boot {
-            args.extend_from_slice(&["--bootnodes", b]);
-        }
-        Node::start_with(&self.bases[i], &args)
-    }
-}
-
 fn wait_finalized(nodes: &[&Node], at_least: u64, secs: u64, what: &str) {
     for n in nodes {
         n.wait_until(what, Duration::from_secs(secs), |n| {
-            finalized_number(n) >= at_least
+            n.finalized() >= at_least
         });
     }
     // Same block at that height everywhere (final means final).
@@ -99,29 +52,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn four_validators_tolerate_one_stop_at_two_resume_and_never_double_sign() {
     let tmp = tempfile::tempdir().unwrap();
     let dir: &Path = tmp.path();
-    let spec = fast_bft_spec(dir);
-    let mut net = Net {
-        spec: spec.to_str().unwrap().to_string(),
-        bases: Vec::new(),
-        boot: None,
-    };
-    for (i, (suri, scheme)) in KEYS.iter().enumerate() {
-        let base = dir.join(format!("v{i}"));
-        std::fs::create_dir_all(&base).unwrap();
-        qstack_ok(&[
-            "key",
-            "insert",
-            "--suri",
-            suri,
-            "--scheme",
-            scheme,
-            "--chain",
-            &net.spec,
-            "-d",
-            base.to_str().unwrap(),
-        ]);
-        net.bases.push(base);
-    }
+    let mut net = BftNet::new(dir);
     let v0 = net.start(0);
     net.boot = Some(v0.p2p_addr());
     let mut vs: Vec<Option<Node>> = vec![
@@ -147,7 +78,7 @@ fn four_validators_tolerate_one_stop_at_two_resume_and_never_double_sign() {
 
     // One down (3 of 4 > 2/3): blocks continue.
     vs[3].take().unwrap().kill9();
-    let now = finalized_number(&v0);
+    let now = v0.finalized();
     {
         let three: Vec<&Node> = std::iter::once(&v0).chain(vs.iter().flatten()).collect();
         wait_finalized(&three, now + 3, 60, "three validators continue");
@@ -156,14 +87,14 @@ fn four_validators_tolerate_one_stop_at_two_resume_and_never_double_sign() {
     // Two down (2 of 4): blocks stop, and no fork appears.
     vs[2].take().unwrap().kill9();
     std::thread::sleep(Duration::from_secs(3));
-    let stalled = finalized_number(&v0);
+    let stalled = v0.finalized();
     std::thread::sleep(Duration::from_secs(6));
     assert!(
-        finalized_number(&v0) <= stalled + 1,
+        v0.finalized() <= stalled + 1,
         "two of four validators cannot commit"
     );
     let v1 = vs[1].as_ref().unwrap();
-    let top = finalized_number(&v0).min(finalized_number(v1));
+    let top = v0.finalized().min(v1.finalized());
     for n in 1..=top {
         assert_eq!(v0.hash_at(n), v1.hash_at(n), "no fork at #{n}");
     }
@@ -181,7 +112,7 @@ fn four_validators_tolerate_one_stop_at_two_resume_and_never_double_sign() {
     std::thread::sleep(Duration::from_millis(350));
     vs[1].take().unwrap().kill9();
     vs[1] = Some(net.start(1));
-    let now = finalized_number(&v0);
+    let now = v0.finalized();
     {
         let all: Vec<&Node> = std::iter::once(&v0).chain(vs.iter().flatten()).collect();
         wait_finalized(&all, now + 3, 90, "blocks continue after a restart");

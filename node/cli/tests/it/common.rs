@@ -52,15 +52,12 @@ impl Node {
     }
 
     pub fn try_rpc(&self, method: &str, params: Value) -> Option<Value> {
-        let body =
-            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-        write!(s, "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).ok()?;
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).ok()?;
-        let json = resp.split("\r\n\r\n").nth(1)?;
-        serde_json::from_str(json).ok()
+        rpc_at(self.port, method, params)
+    }
+
+    /// The number of the node's final block.
+    pub fn finalized(&self) -> u64 {
+        finalized_at(self.port).expect("the node answers chain_getFinalizedHead")
     }
 
     pub fn rpc(&self, method: &str, params: Value) -> Value {
@@ -171,6 +168,90 @@ impl Node {
     /// The node's WebSocket RPC URL.
     pub fn ws(&self) -> String {
         format!("ws://127.0.0.1:{}", self.port)
+    }
+}
+
+/// The whole JSON-RPC response to one call to the node with RPC on `port`
+/// (`None` if it does not answer).
+pub fn rpc_at(port: u16, method: &str, params: Value) -> Option<Value> {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+    write!(s, "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).ok()?;
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).ok()?;
+    let json = resp.split("\r\n\r\n").nth(1)?;
+    serde_json::from_str(json).ok()
+}
+
+/// The number of the final block of the node with RPC on `port`.
+pub fn finalized_at(port: u16) -> Option<u64> {
+    let hash = rpc_at(port, "chain_getFinalizedHead", json!([]))?["result"].clone();
+    let header = rpc_at(port, "chain_getHeader", json!([hash]))?;
+    u64::from_str_radix(
+        header["result"]["number"]
+            .as_str()?
+            .trim_start_matches("0x"),
+        16,
+    )
+    .ok()
+}
+
+/// The validators of `local-bft` (hybrid, hybrid, sr25519, Falcon keys).
+pub const BFT_KEYS: [(&str, &str); 4] = [
+    ("//Alice", "hybrid"),
+    ("//Bob", "hybrid"),
+    ("//Charlie", "sr25519"),
+    ("//Dave", "falcon512"),
+];
+
+/// Four `local-bft` validators' base paths under `dir`, each with its key
+/// in its keystore, on a spec with fast blocks and short timeouts; `start`
+/// runs one (later ones dial `boot`, once set).
+pub struct BftNet {
+    pub spec: String,
+    pub bases: Vec<std::path::PathBuf>,
+    pub boot: Option<String>,
+}
+
+impl BftNet {
+    pub fn new(dir: &Path) -> Self {
+        let out = qstack_ok(&["build-spec", "--chain", "local-bft"]);
+        let mut spec: Value = serde_json::from_str(&out[out.find('{').unwrap()..]).unwrap();
+        spec["consensus"]["blockTimeMs"] = json!(200);
+        spec["consensus"]["timeouts"] = json!({
+            "proposeMs": 1500, "prevoteMs": 500, "precommitMs": 500, "incrementMs": 250
+        });
+        let path = dir.join("fast-bft.json");
+        std::fs::write(&path, spec.to_string()).unwrap();
+        let spec = path.to_str().unwrap().to_string();
+        let bases = BFT_KEYS
+            .iter()
+            .enumerate()
+            .map(|(i, (suri, scheme))| {
+                let base = dir.join(format!("v{i}"));
+                std::fs::create_dir_all(&base).unwrap();
+                let b = base.to_str().unwrap();
+                qstack_ok(&[
+                    "key", "insert", "--suri", suri, "--scheme", scheme, "--chain", &spec, "-d", b,
+                ]);
+                base
+            })
+            .collect();
+        Self {
+            spec,
+            bases,
+            boot: None,
+        }
+    }
+
+    pub fn start(&self, i: usize) -> Node {
+        let mut args = vec!["--chain", self.spec.as_str(), "--validator"];
+        args.extend_from_slice(&NET);
+        if let Some(b) = &self.boot {
+            args.extend_from_slice(&["--bootnodes", b]);
+        }
+        Node::start_with(&self.bases[i], &args)
     }
 }
 

@@ -349,9 +349,8 @@ pub struct BftDisk {
     blocks: BlockStore,
     /// Bodies found at open, handed to the shell once.
     restored_blocks: Vec<Vec<u8>>,
-    /// Bytes of peers' messages logged this height, per round and in all.
+    /// Bytes of peers' messages logged this height, per round.
     others: BTreeMap<Round, u64>,
-    others_total: u64,
     /// Records not logged because the WAL was at its budget (this height).
     dropped: u64,
 }
@@ -416,7 +415,6 @@ impl BftDisk {
                 *at = at.saturating_add(len);
             }
         }
-        let others_total = others.values().fold(0u64, |a, b| a.saturating_add(*b));
         let restored = Restored {
             signer: stored.unwrap_or_default(),
             resumed,
@@ -430,7 +428,6 @@ impl BftDisk {
                 blocks,
                 restored_blocks,
                 others,
-                others_total,
                 dropped: 0,
             },
             restored,
@@ -452,6 +449,11 @@ impl BftDisk {
         self.dropped
     }
 
+    /// Bytes of peers' messages logged this height (a few rounds' sums).
+    fn others_total(&self) -> u64 {
+        self.others.values().fold(0u64, |a, b| a.saturating_add(*b))
+    }
+
     /// Logs `record` if it fits its budget; a record that does not is
     /// dropped (counted, reported once per height), never an error.
     fn append_within_budget(&mut self, record: &WalRecord) -> Result<(), String> {
@@ -462,7 +464,7 @@ impl BftDisk {
                 let round = message_round(m);
                 let used = self.others.get(&round).copied().unwrap_or(0);
                 let fits = used.saturating_add(len) <= share(max, WAL_OTHERS_PER_ROUND)
-                    && self.others_total.saturating_add(len) <= share(max, WAL_OTHERS_TOTAL);
+                    && self.others_total().saturating_add(len) <= share(max, WAL_OTHERS_TOTAL);
                 if !fits {
                     self.drop_record(
                         record,
@@ -479,7 +481,6 @@ impl BftDisk {
                 if let Some(round) = peer_round {
                     let at = self.others.entry(round).or_default();
                     *at = at.saturating_add(len);
-                    self.others_total = self.others_total.saturating_add(len);
                 }
                 Ok(())
             }
@@ -539,7 +540,6 @@ impl crate::Durable for BftDisk {
                     .truncate_for(*height)
                     .map_err(|e| format!("starting the WAL of height {height}: {e}"))?;
                 self.others.clear();
-                self.others_total = 0;
                 self.dropped = 0;
                 self.blocks
                     .drop_below(*height)

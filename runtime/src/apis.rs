@@ -42,7 +42,7 @@ pub struct RuntimeDispatchInfo {
 }
 
 /// Everything a wallet needs about an account (`QstackAccountApi_account_info`,
-/// version 2: v1 had the first three fields only).
+/// version 3: v1 had the first three fields only, v2 no reserve).
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
 pub struct AccountView {
     /// Next nonce.
@@ -53,6 +53,11 @@ pub struct AccountView {
     pub key: Option<PublicKey>,
     /// Keys, signer list, tickets and deposit rules (accounts pallet).
     pub settings: AccountSettings,
+    /// Objects the account pays an owner reserve for.
+    pub owned: u32,
+    /// The part of `free` it cannot send away: the account reserve plus
+    /// the owner reserve of each object (fees may still use the latter).
+    pub reserve: Balance,
 }
 
 pub use qstack_support::apis::{ApiError, RawBytes};
@@ -128,13 +133,19 @@ qstack_support::runtime_apis! { export = crate::wasm::call;
             => genesis::PRESETS.iter().map(|s| String::from(*s)).collect();
     }
     /// Everything a wallet needs about an account.
-    QstackAccountApi: 2 {
+    QstackAccountApi: 3 {
         /// Nonce, native balance, master key and account settings.
         client fn account_info(account: AccountId) -> AccountView => AccountView {
             nonce: system::account_nonce(&account),
             free: tokens::free_balance(&account),
             key: system::account_key(&account),
             settings: accounts::settings(&account),
+            owned: system::owned::owner_count(&account),
+            reserve: if tokens::free_balance(&account) == 0 {
+                0
+            } else {
+                tokens::required_reserve(&account)
+            },
         };
     }
     /// Issued tokens and balances.

@@ -443,7 +443,12 @@ fn apply_inner(bytes: &[u8]) -> ApplyExtrinsicResult {
     // The call runs in its own storage transaction: on error every write of
     // the call is undone, while the fee and nonce (or ticket) above stay.
     storage::start_transaction();
-    let outcome = checked.call.dispatch_as(origin, signed_with);
+    let mut outcome = checked.call.dispatch_as(origin, signed_with);
+    // Every object the call stored is paid for: an account whose owner
+    // count rose must cover its reserve, or the whole call is undone.
+    if outcome.is_ok() {
+        outcome = tokens::settle_reserves();
+    }
     match outcome {
         Ok(()) => storage::commit_transaction(),
         Err(_) => storage::rollback_transaction(),

@@ -68,9 +68,13 @@ mod tests {
         let a = Address::from(AccountId([3; 32])).to_string();
         let mut t = TestExternalities::new();
         t.execute_with(|| {
-            let json = format!(r#"{{"balances":{{"balances":[["{a}", "340282366920938463463374607431768211455"]]}}}}"#);
+            // The largest endowment: all the supply but the treasury's
+            // existential deposit, which genesis creates.
+            let max = u128::MAX - tokens::EXISTENTIAL_DEPOSIT;
+            let json = format!(r#"{{"balances":{{"balances":[["{a}", "{max}"]]}}}}"#);
             build_state(json.as_bytes()).unwrap();
-            assert_eq!(tokens::free_balance(&AccountId([3; 32])), u128::MAX);
+            assert_eq!(tokens::free_balance(&AccountId([3; 32])), max);
+            assert_eq!(tokens::total_issuance(), u128::MAX);
             crate::try_state().unwrap();
         });
         let mut t = TestExternalities::new();
@@ -93,7 +97,8 @@ mod tests {
         let mut t = TestExternalities::new();
         t.execute_with(|| {
             let json = format!(
-                r#"{{"tokens":{{"authorFeePercent":50,"treasury":"{b}","issued":[
+                r#"{{"balances":{{"balances":[["{a}","2000000000000"]]}},
+                "tokens":{{"authorFeePercent":50,"treasury":"{b}","issued":[
                 {{"issuer":"{a}","code":"USD","name":"US Dollar","symbol":"USD","decimals":2,
                   "maxSupply":"1000","holders":[["{a}","400"],["{b}",600]]}}]}}}}"#
             );

@@ -28,6 +28,8 @@ mod scenario_notary;
 #[cfg(test)]
 mod scenario_replay;
 #[cfg(test)]
+mod scenario_reserves;
+#[cfg(test)]
 mod scenario_tests;
 #[cfg(feature = "std")]
 pub mod signing;
@@ -147,12 +149,20 @@ const fn parse_u32(s: &str) -> u32 {
     v
 }
 
-/// Fee charged for every transaction.
-pub const BASE_FEE: Balance = 1_000_000;
-/// Fee per byte of the encoded extrinsic (PQ signatures make length bind first).
-pub const BYTE_FEE: Balance = 1_000;
-/// Weight units per unit of fee.
-pub const WEIGHT_PER_FEE: u64 = 1_000;
+/// Fee charged for every transaction: 0.0001 QS (12 decimals).
+///
+/// With [`BYTE_FEE`] and [`WEIGHT_PER_FEE`] this prices an sr25519
+/// transfer at about 0.0016 QS and a full block at 3.7 QS (full of the
+/// cheapest transactions, bound by weight) to 52 QS (bound by length), so
+/// keeping one-second blocks full for a day costs 0.3 to 4.5 million QS
+/// (`economics` tests compute both from these constants). Permanent state
+/// is priced by the reserves of the tokens pallet instead.
+pub const BASE_FEE: Balance = 100_000_000;
+/// Fee per byte of the encoded extrinsic (PQ signatures make length bind
+/// first): 0.00001 QS, Polkadot's order of magnitude per byte.
+pub const BYTE_FEE: Balance = 10_000_000;
+/// Weight (picoseconds) per unit of fee.
+pub const WEIGHT_PER_FEE: u64 = 10;
 /// Maximum block weight (picoseconds of reference execution time): a third
 /// of the bundled specs' one-second block time, so a validator checks a full
 /// block well within its prevote timeout, even twice over (a block with a
@@ -218,7 +228,20 @@ impl RuntimeCall {
 
 /// Runs every pallet's invariant checks.
 pub fn try_state() -> Result<(), &'static str> {
-    AllPallets::try_state()
+    AllPallets::try_state()?;
+    // The owner ledger is exactly what the pallets say each account owns.
+    let owned = AllPallets::owned_objects();
+    let ledger: alloc::collections::BTreeMap<_, _> =
+        system::OwnerCount::iter().into_iter().collect();
+    let owned: alloc::collections::BTreeMap<_, _> =
+        owned.into_iter().filter(|(_, n)| *n > 0).collect();
+    if owned != ledger {
+        return Err("the owner ledger differs from the objects the pallets store");
+    }
+    if system::ReserveDue::exists() {
+        return Err("reserve checks were left pending in state");
+    }
+    Ok(())
 }
 
 #[cfg(test)]

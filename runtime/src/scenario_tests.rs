@@ -13,6 +13,11 @@ use qstack_runtime_primitives::{
     TransactionValidityError,
 };
 
+/// The account reserve (existential deposit) of [`Chain::new`].
+pub(crate) const TEST_ED: Balance = 1_000;
+/// The owner reserve of [`Chain::new`].
+pub(crate) const TEST_OWNER_RESERVE: Balance = 1_000_000;
+
 pub(crate) struct Chain {
     pub ext: TestExternalities,
     pub genesis: H256,
@@ -31,7 +36,13 @@ impl Chain {
             .iter()
             .map(|(p, b)| format!(r#"["{}", "{}"]"#, Address::from(p.account_id()), b))
             .collect();
-        let json = format!(r#"{{"balances":{{"balances":[{}]}}}}"#, balances.join(","));
+        // Small reserves keep these tests' arithmetic readable (the
+        // reserve scenarios use the defaults).
+        let json = format!(
+            r#"{{"balances":{{"balances":[{}]}},
+                "tokens":{{"reserves":{{"account":"{TEST_ED}","owner":"{TEST_OWNER_RESERVE}"}}}}}}"#,
+            balances.join(",")
+        );
         Self::from_genesis_json(&json)
     }
 
@@ -260,11 +271,11 @@ fn every_rejection_has_its_own_error() {
 fn failed_call_keeps_fee_and_rolls_back_writes() {
     let alice = dev(KeyScheme::Sr25519, "Alice");
     let bob = dev(KeyScheme::Sr25519, "Bob");
-    let mut chain = Chain::new(&[(&alice, 100_000_000)]);
+    let mut chain = Chain::new(&[(&alice, 100_000_000_000)]);
     chain.start_block();
     let xt = sign(
         &alice,
-        transfer(&bob, 99_999_999_999),
+        transfer(&bob, 99_999_999_999_999),
         &chain.ctx(),
         &TxOptions::nonce(0),
     );
@@ -277,7 +288,7 @@ fn failed_call_keeps_fee_and_rolls_back_writes() {
         )))
     );
     chain.finish();
-    let fee = chain.with(|| 100_000_000 - tokens::free_balance(&alice.account_id()));
+    let fee = chain.with(|| 100_000_000_000 - tokens::free_balance(&alice.account_id()));
     assert!(fee > 0);
     chain.with(|| assert_eq!(system::account_nonce(&alice.account_id()), 1));
     assert!(chain.events().iter().any(|e| matches!(
@@ -557,7 +568,7 @@ fn fees_are_split_between_the_named_author_and_the_treasury() {
             tokens::free_balance(&author.account_id()),
             10u128.pow(12) + to_author
         );
-        assert_eq!(tokens::free_balance(&treasury), fee - to_author);
+        assert_eq!(tokens::free_balance(&treasury), TEST_ED + fee - to_author);
         // Fees move value; none is created or destroyed.
         assert_eq!(tokens::total_issuance(), issuance);
     });

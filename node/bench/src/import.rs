@@ -200,6 +200,12 @@ pub(crate) fn genesis_with(senders: &[Pair], asset: AssetKind) -> Result<Genesis
         ]));
     }
     if asset == AssetKind::Token {
+        // The issuer pays the owner reserve of the token and of every
+        // holding it creates at genesis (1e6 QS covers five million).
+        list.push(serde_json::json!([
+            Address::from(bench_issuer()?.account_id()).to_string(),
+            "1000000000000000000"
+        ]));
         let holders: Vec<_> = senders
             .iter()
             .map(|p| {

@@ -232,6 +232,11 @@ pub struct AccountInfo {
     pub key: Option<PublicKey>,
     /// Regular key, master-key state, signer list, tickets, deposit rules.
     pub settings: AccountSettings,
+    /// Objects the account pays an owner reserve for.
+    pub owned: u32,
+    /// The part of `free` locked as reserve (0 for an account that does
+    /// not exist).
+    pub reserve: Balance,
 }
 
 /// Why the backend could not answer.

@@ -7,7 +7,7 @@
 use crate::json;
 use qstack_core::{AccountId, Address, Balance, PublicKey};
 use qstack_runtime_primitives::tokens::{TokenBalance, TokenDetails};
-use qstack_runtime_primitives::{AccountSettings, AssetId};
+use qstack_runtime_primitives::AssetId;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
@@ -227,6 +227,8 @@ pub struct AccountInfoView {
     pub nonce: u32,
     /// Free native balance.
     pub free: Amount,
+    /// What of `free` is locked as reserve.
+    pub reserve: ReserveView,
     /// The registered master key (also `keys.master`), kept for older
     /// clients.
     pub key: Option<KeyView>,
@@ -240,6 +242,18 @@ pub struct AccountInfoView {
     pub tickets: TicketsView,
     /// Deposit rules.
     pub deposit: DepositView,
+}
+
+/// `account_info.reserve`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReserveView {
+    /// Objects the account pays an owner reserve for.
+    pub owned: u32,
+    /// The account reserve plus the owner reserves: cannot be sent away.
+    pub locked: Amount,
+    /// `free` minus `locked` (zero when fees have eaten into the reserve).
+    pub spendable: Amount,
 }
 
 /// `account_info.keys`.
@@ -326,19 +340,19 @@ pub struct DepositRequestView {
 
 impl AccountInfoView {
     /// The view of account `who`.
-    pub fn new(
-        who: AccountId,
-        nonce: u32,
-        free: Balance,
-        key: Option<&PublicKey>,
-        s: &AccountSettings,
-    ) -> Self {
-        let key = key.map(KeyView::from);
+    pub fn new(who: AccountId, info: &crate::backend::AccountInfo) -> Self {
+        let s = &info.settings;
+        let key = info.key.as_ref().map(KeyView::from);
         Self {
             address: Addr(who),
             account_id: json::hex(who.as_bytes()),
-            nonce,
-            free: Amount(free),
+            nonce: info.nonce,
+            free: Amount(info.free),
+            reserve: ReserveView {
+                owned: info.owned,
+                locked: Amount(info.reserve),
+                spendable: Amount(info.free.saturating_sub(info.reserve)),
+            },
             key: key.clone(),
             keys: KeysView {
                 master: key,

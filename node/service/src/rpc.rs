@@ -514,6 +514,8 @@ impl RpcBackend for Node {
             free: view.free,
             key: view.key,
             settings: view.settings,
+            owned: view.owned,
+            reserve: view.reserve,
         })
     }
 }

@@ -90,6 +90,8 @@ fn spend_request(
         return Err(Error::DepositAmountMismatch);
     }
     requests.remove(i);
+    // The request's owner reserve goes back to its sender.
+    pallet_system::owned::release(from, 1);
     store_requests(from, &requests);
     deposit_event(Event::DepositRequestUsed {
         from: *from,
@@ -144,6 +146,7 @@ pub fn do_preauthorize(who: &AccountId, sender: AccountId) -> Result<(), Error> 
         .try_insert(at, sender)
         .map_err(|_| Error::TooManyPreauthorized)?;
     Preauthorized::insert(who, &senders);
+    pallet_system::owned::acquire(who, 1);
     deposit_event(Event::Preauthorized {
         account: *who,
         sender,
@@ -158,6 +161,7 @@ pub fn do_unauthorize(who: &AccountId, sender: AccountId) -> Result<(), Error> {
         return Err(Error::NotPreauthorized);
     };
     senders.remove(at);
+    pallet_system::owned::release(who, 1);
     if senders.is_empty() {
         Preauthorized::remove(who);
     } else {
@@ -173,6 +177,9 @@ pub fn do_unauthorize(who: &AccountId, sender: AccountId) -> Result<(), Error> {
 /// Turns token refusal on with an allow-list, or off with `None`.
 pub fn do_set_allowed_assets(who: &AccountId, assets: Option<Vec<AssetId>>) -> Result<(), Error> {
     let Some(mut assets) = assets else {
+        if AllowedAssets::contains_key(who) {
+            pallet_system::owned::release(who, 1);
+        }
         AllowedAssets::remove(who);
         deposit_event(Event::AllowedAssetsSet {
             account: *who,
@@ -192,6 +199,10 @@ pub fn do_set_allowed_assets(who: &AccountId, assets: Option<Vec<AssetId>>) -> R
     }
     let count = u32::try_from(assets.len()).map_err(|_| Error::TooManyAllowedAssets)?;
     let assets = BoundedVec::try_from_vec(assets).map_err(|_| Error::TooManyAllowedAssets)?;
+    // The allow-list is one object, whatever its length.
+    if !AllowedAssets::contains_key(who) {
+        pallet_system::owned::acquire(who, 1);
+    }
     AllowedAssets::insert(who, &assets);
     deposit_event(Event::AllowedAssetsSet {
         account: *who,
@@ -232,6 +243,7 @@ pub fn do_request_deposit(
         })
         .map_err(|_| Error::TooManyRequests)?;
     DepositRequests::insert(from, &requests);
+    pallet_system::owned::acquire(from, 1);
     deposit_event(Event::DepositRequested {
         from: *from,
         to,
@@ -268,6 +280,8 @@ pub fn do_cancel_deposit_request(
 ) -> Result<(), Error> {
     let (mut requests, i) = find_request(from, &to, &asset)?;
     requests.remove(i);
+    // The request's owner reserve goes back to its sender.
+    pallet_system::owned::release(from, 1);
     store_requests(from, &requests);
     deposit_event(Event::DepositRequestCancelled {
         from: *from,
@@ -311,6 +325,8 @@ pub fn do_reject_deposit_request(
 ) -> Result<(), Error> {
     let (mut requests, i) = find_request(&from, to, &asset)?;
     requests.remove(i);
+    // The request's owner reserve goes back to its sender.
+    pallet_system::owned::release(&from, 1);
     store_requests(&from, &requests);
     deposit_event(Event::DepositRequestRejected {
         from,

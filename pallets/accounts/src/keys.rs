@@ -19,6 +19,9 @@ pub fn do_set_regular_key(who: &AccountId, key: PublicKey) -> Result<(), Error> 
     if key_id == *who {
         return Err(Error::RegularKeyIsMaster);
     }
+    if !RegularKey::contains_key(who) {
+        pallet_system::owned::acquire(who, 1);
+    }
     RegularKey::insert(who, &key);
     deposit_event(Event::RegularKeySet {
         account: *who,
@@ -37,6 +40,7 @@ pub fn do_remove_regular_key(who: &AccountId) -> Result<(), Error> {
         return Err(Error::NoAlternativeKey);
     }
     RegularKey::remove(who);
+    pallet_system::owned::release(who, 1);
     deposit_event(Event::RegularKeyRemoved { account: *who });
     Ok(())
 }

@@ -96,6 +96,38 @@ impl qstack_support::Pallet for Pallet {
     fn try_state() -> Result<(), &'static str> {
         try_state()
     }
+    fn owned_objects(out: &mut alloc::collections::BTreeMap<AccountId, u32>) {
+        owned_objects(out)
+    }
+}
+
+/// The objects each account pays an owner reserve for in this pallet: its
+/// regular key, its signer list (one object), each ticket, each
+/// pre-authorised sender, its allow-list (one object) and each open
+/// deposit request it made.
+pub fn owned_objects(out: &mut alloc::collections::BTreeMap<AccountId, u32>) {
+    let mut add = |who: AccountId, n: usize| {
+        let e = out.entry(who).or_insert(0);
+        *e = e.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+    };
+    for (who, _) in RegularKey::iter() {
+        add(who, 1);
+    }
+    for (who, _) in SignerLists::iter() {
+        add(who, 1);
+    }
+    for (who, t) in Tickets::iter() {
+        add(who, t.len());
+    }
+    for (who, p) in Preauthorized::iter() {
+        add(who, p.len());
+    }
+    for (who, _) in AllowedAssets::iter() {
+        add(who, 1);
+    }
+    for (who, r) in DepositRequests::iter() {
+        add(who, r.len());
+    }
 }
 
 impl qstack_support::PalletEvent for Event {}

@@ -49,6 +49,11 @@ pub fn do_set_signers(
     signers.sort_unstable_by_key(|s| s.account);
     let count = u32::try_from(signers.len()).map_err(|_| Error::TooManySigners)?;
     let signers = BoundedVec::try_from_vec(signers).map_err(|_| Error::TooManySigners)?;
+    // A signer list is one object, whatever its length (the XRP Ledger's
+    // MultiSignReserve).
+    if !SignerLists::contains_key(who) {
+        pallet_system::owned::acquire(who, 1);
+    }
     SignerLists::insert(who, &SignerList { quorum, signers });
     deposit_event(Event::SignerListSet {
         account: *who,
@@ -67,6 +72,7 @@ pub fn do_remove_signers(who: &AccountId) -> Result<(), Error> {
         return Err(Error::NoAlternativeKey);
     }
     SignerLists::remove(who);
+    pallet_system::owned::release(who, 1);
     deposit_event(Event::SignerListRemoved { account: *who });
     Ok(())
 }

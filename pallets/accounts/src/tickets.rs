@@ -30,6 +30,7 @@ pub fn do_create_tickets(who: &AccountId, count: u32) -> Result<(), Error> {
         tickets.try_push(t).map_err(|_| Error::TooManyTickets)?;
     }
     Tickets::insert(who, &tickets);
+    pallet_system::owned::acquire(who, count);
     pallet_system::Account::mutate(who, |a| {
         a.get_or_insert_with(Default::default).nonce = end;
     });
@@ -55,6 +56,7 @@ pub fn use_ticket(who: &AccountId, ticket: Nonce) -> bool {
         return false;
     };
     tickets.remove(i);
+    pallet_system::owned::release(who, 1);
     if tickets.is_empty() {
         Tickets::remove(who);
     } else {

@@ -249,6 +249,66 @@ storage! { pallet = "System";
     pub BlockWeight: value u64;
     /// Bytes of extrinsics so far in this block.
     pub AllExtrinsicsLen: value u32;
+    /// Objects each account owns and pays a reserve for (the XRP Ledger's
+    /// `OwnerCount`): its regular key, signer list, tickets, holdings it
+    /// created, allowances, tokens it issued, … (absent = none). The native
+    /// token's reserve rule reads it; see [`owned`].
+    pub OwnerCount: map Blake2_128Concat AccountId => u32 [default];
+    /// Accounts whose owner count rose during the call being dispatched:
+    /// the executive checks their reserves when the call ends (per-call
+    /// scratch, never left in state).
+    pub ReserveDue: value Vec<AccountId> [unlisted];
+}
+
+/// The owner ledger: how many objects each account pays a reserve for.
+/// A pallet that stores an object on someone's behalf calls [`acquire`]
+/// for the payer, and [`release`] when the object is removed. Whether the
+/// payer can afford it is checked once, when the call ends (the executive
+/// asks the native token's reserve rule about every account in
+/// [`ReserveDue`]); a call whose payer cannot afford its objects fails and
+/// all its writes are undone.
+pub mod owned {
+    use super::{OwnerCount, ReserveDue};
+    use alloc::vec::Vec;
+    use qstack_core::AccountId;
+
+    /// The number of objects `who` owns.
+    pub fn owner_count(who: &AccountId) -> u32 {
+        OwnerCount::get(who).unwrap_or(0)
+    }
+
+    /// `who` now owns `n` more objects; its reserve is checked when the
+    /// call ends.
+    pub fn acquire(who: &AccountId, n: u32) {
+        if n == 0 {
+            return;
+        }
+        OwnerCount::insert(who, &owner_count(who).saturating_add(n));
+        let mut due = ReserveDue::get().unwrap_or_default();
+        if !due.contains(who) {
+            due.push(*who);
+            ReserveDue::put(&due);
+        }
+    }
+
+    /// `who` owns `n` objects fewer (never below zero).
+    pub fn release(who: &AccountId, n: u32) {
+        let left = owner_count(who).saturating_sub(n);
+        if left == 0 {
+            OwnerCount::remove(who);
+        } else {
+            OwnerCount::insert(who, &left);
+        }
+    }
+
+    /// The accounts whose count rose since the last call, and forgets them.
+    pub fn take_due() -> Vec<AccountId> {
+        let due = ReserveDue::get().unwrap_or_default();
+        if !due.is_empty() {
+            ReserveDue::kill();
+        }
+        due
+    }
 }
 
 /// Key of the folded events value (`System.Events`).

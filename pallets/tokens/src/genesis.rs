@@ -5,8 +5,13 @@
 //!  "tokens": {"authorFeePercent": 20, "treasury": "q…",
 //!             "issued": [{"issuer": "q…", "code": "USD", "name": "US Dollar",
 //!                         "symbol": "USD", "decimals": 2, "maxSupply": "1000000",
-//!                         "holders": [["q…", "5000"]]}]}}
+//!                         "holders": [["q…", "5000"]]}],
+//!             "reserves": {"account": "1000000000000", "owner": "200000000000"}}}
 //! ```
+//!
+//! `reserves` (optional; defaults 1 QS and 0.2 QS, the XRP Ledger's) are the account
+//! reserve (existential deposit) and the owner reserve per object; an
+//! issuer of genesis tokens must be endowed with its reserve.
 //!
 //! `balances` is the native endowment (Substrate's shape, kept so existing
 //! specs and tools work); `tokens` sets the fee split (percent of each fee to
@@ -14,7 +19,7 @@
 //! treasury account) and pre-issued tokens. Amounts may be JSON numbers or
 //! decimal strings (u128 exceeds JSON numbers).
 
-use crate::{issued, native, FeeConfig, FeeSplit, EXISTENTIAL_DEPOSIT};
+use crate::{issued, native, FeeConfig, FeeSplit, ReserveConfig, Reserves};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -56,6 +61,19 @@ pub struct TokensConfig {
     /// Tokens that exist from genesis.
     #[serde(default)]
     pub issued: Vec<IssuedConfig>,
+    /// The account and owner reserves (defaults: [`Reserves::default`]).
+    #[serde(default)]
+    pub reserves: Option<ReservesConfig>,
+}
+
+/// `tokens.reserves`.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ReservesConfig {
+    /// The account reserve (existential deposit): at least 1.
+    pub account: Amount,
+    /// The owner reserve per object (may be 0).
+    pub owner: Amount,
 }
 
 /// A token issued at genesis.
@@ -83,16 +101,30 @@ pub struct IssuedConfig {
 /// Writes the endowments, the fee split and the pre-issued tokens, with the
 /// same checks as the calls. Errors name the field.
 pub fn build(config: &GenesisConfig) -> Result<(), GenesisError> {
+    let reserves = match &config.tokens.reserves {
+        None => Reserves::default(),
+        Some(r) => {
+            if r.account.0 == 0 {
+                return Err(GenesisError::new(
+                    "tokens.reserves.account",
+                    "the account reserve (existential deposit) must be at least 1",
+                ));
+            }
+            Reserves {
+                account: r.account.0,
+                owner: r.owner.0,
+            }
+        }
+    };
+    ReserveConfig::put(&reserves);
+    let ed = reserves.account;
     for (i, (addr, amount)) in config.balances.balances.iter().enumerate() {
         let path = format!("balances.balances[{i}]");
         let who = account(addr, &path)?;
-        if amount.0 < EXISTENTIAL_DEPOSIT {
+        if amount.0 < ed {
             return Err(GenesisError::new(
                 path,
-                format!(
-                    "{} is below the existential deposit {EXISTENTIAL_DEPOSIT}",
-                    amount.0
-                ),
+                format!("{} is below the existential deposit {ed}", amount.0),
             ));
         }
         native::endow(&who, amount.0).map_err(|e| GenesisError::from_error(path, &e))?;
@@ -112,6 +144,14 @@ pub fn build(config: &GenesisConfig) -> Result<(), GenesisError> {
         fees.treasury = account(treasury, "tokens.treasury")?;
     }
     FeeSplit::put(&fees);
+    // The treasury exists from genesis (as Substrate's treasury pallet
+    // creates its account), so the treasury's share of even the first
+    // fees, each below the existential deposit, is kept rather than burned.
+    let short = ed.saturating_sub(native::free_balance(&fees.treasury));
+    if short > 0 {
+        native::endow(&fees.treasury, short)
+            .map_err(|e| GenesisError::from_error("tokens.treasury", &e))?;
+    }
     for (i, token) in t.issued.iter().enumerate() {
         let path = format!("tokens.issued[{i}]");
         let issuer = account(&token.issuer, &format!("{path}.issuer"))?;
@@ -131,6 +171,20 @@ pub fn build(config: &GenesisConfig) -> Result<(), GenesisError> {
             let who = account(addr, &holder)?;
             issued::genesis_mint(&issuer, &code, &who, amount.0)
                 .map_err(|e| GenesisError::from_error(holder, &e))?;
+        }
+    }
+    for who in pallet_system::owned::take_due() {
+        if crate::ensure_reserve(&who).is_err() {
+            return Err(GenesisError::new(
+                "tokens.issued",
+                format!(
+                    "{} owns {} objects (tokens it issued, holdings it created) and needs a \
+                     native balance of {} for their reserve; endow it in balances.balances",
+                    who,
+                    pallet_system::owned::owner_count(&who),
+                    crate::required_reserve(&who)
+                ),
+            ));
         }
     }
     Ok(())

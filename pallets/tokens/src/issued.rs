@@ -2,13 +2,15 @@
 //! freezing, pause, global freeze and no-freeze. Every function checks first
 //! and writes last, so an error leaves state untouched.
 
+use crate::reserve::holding_payer;
 use crate::{
     check_deposit, deposit_event, ensure, Allowance, AllowanceCount, Error, Event, HoldingCount,
-    Holdings, Token, TokenCount, MAX_ALLOWANCES_PER_OWNER, MAX_DECIMALS, MAX_HOLDINGS_PER_ACCOUNT,
-    MAX_NAME_LEN, MAX_SYMBOL_LEN, MAX_TOKENS_PER_ISSUER,
+    HoldingSponsor, Holdings, Token, TokenCount, MAX_ALLOWANCES_PER_OWNER, MAX_DECIMALS,
+    MAX_HOLDINGS_PER_ACCOUNT, MAX_NAME_LEN, MAX_SYMBOL_LEN, MAX_TOKENS_PER_ISSUER,
 };
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
+use pallet_system::owned;
 use qstack_core::{AccountId, Balance};
 use qstack_runtime_primitives::tokens::{Holding, TokenDetails};
 use qstack_runtime_primitives::{AssetId, DispatchError, TokenCode};
@@ -61,6 +63,7 @@ pub(crate) fn issue(
     let count = TokenCount::get(issuer).unwrap_or(0);
     ensure(count < MAX_TOKENS_PER_ISSUER, Error::TooManyTokens)?;
     TokenCount::insert(issuer, &count.saturating_add(1));
+    owned::acquire(issuer, 1);
     Token::insert(
         issuer,
         &code,
@@ -114,10 +117,15 @@ impl Slot {
     }
 
     /// Writes the holding, removing it when empty, and keeps the account's
-    /// holding count and the token's holder count in step.
-    fn write(self, asset: &AssetId, token: &mut TokenDetails) {
+    /// holding count, the token's holder count and the owner ledger in
+    /// step: a new holding is paid for by `payer` (the holder itself, or
+    /// the sender or issuer that created it, recorded as its sponsor); a
+    /// removed one releases whoever paid.
+    fn write(self, asset: &AssetId, token: &mut TokenDetails, payer: &AccountId) {
         match (self.existed, self.holding.is_empty()) {
             (true, true) => {
+                owned::release(&holding_payer(&self.who, asset), 1);
+                HoldingSponsor::remove(&self.who, asset);
                 Holdings::remove(&self.who, asset);
                 HoldingCount::mutate(&self.who, |c| {
                     *c = c.map(|n| n.saturating_sub(1)).filter(|n| *n > 0)
@@ -126,6 +134,10 @@ impl Slot {
             }
             (true, false) => Holdings::insert(&self.who, asset, &self.holding),
             (false, false) => {
+                owned::acquire(payer, 1);
+                if *payer != self.who {
+                    HoldingSponsor::insert(&self.who, asset, payer);
+                }
                 Holdings::insert(&self.who, asset, &self.holding);
                 HoldingCount::mutate(&self.who, |c| *c = Some(c.unwrap_or(0).saturating_add(1)));
                 token.holders = token.holders.saturating_add(1);
@@ -162,7 +174,7 @@ pub(crate) fn mint(
         check_deposit(issuer, dest, &asset, amount, dest_tag)?;
     }
     t.supply = supply;
-    to.write(&asset, &mut t);
+    to.write(&asset, &mut t, issuer);
     put_token(issuer, code, &t);
     deposit_event(Event::Minted {
         asset,
@@ -192,7 +204,7 @@ pub fn genesis_mint(
     to.holding.free = to.holding.free.checked_add(amount).ok_or(Error::Overflow)?;
     to.ensure_room()?;
     t.supply = supply;
-    to.write(&asset, &mut t);
+    to.write(&asset, &mut t, issuer);
     put_token(issuer, code, &t);
     Ok(())
 }
@@ -214,7 +226,7 @@ pub(crate) fn burn(
         .checked_sub(amount)
         .ok_or(Error::InsufficientBalance)?;
     t.supply = t.supply.saturating_sub(amount);
-    from.write(&asset, &mut t);
+    from.write(&asset, &mut t, who);
     put_token(issuer, code, &t);
     deposit_event(Event::Burned {
         asset,
@@ -256,8 +268,8 @@ pub(crate) fn transfer(
             .ok_or(Error::Overflow)?;
         recipient.ensure_room()?;
         check_deposit(from, to, &asset, amount, dest_tag)?;
-        sender.write(&asset, &mut t);
-        recipient.write(&asset, &mut t);
+        sender.write(&asset, &mut t, from);
+        recipient.write(&asset, &mut t, from);
         put_token(issuer, code, &t);
     }
     deposit_event(Event::Transfer {
@@ -309,9 +321,11 @@ fn set_allowance(
             Allowance::insert(&key, spender, &amount);
             if !existed {
                 AllowanceCount::mutate(owner, |c| *c = Some(c.unwrap_or(0).saturating_add(1)));
+                owned::acquire(owner, 1);
             }
         }
         (true, false) => {
+            owned::release(owner, 1);
             Allowance::remove(&key, spender);
             AllowanceCount::mutate(owner, |c| {
                 *c = c.map(|n| n.saturating_sub(1)).filter(|n| *n > 0)
@@ -371,7 +385,7 @@ pub(crate) fn freeze(
         .checked_add(amount)
         .ok_or(Error::Overflow)?;
     let frozen = slot.holding.frozen;
-    slot.write(&asset, &mut t);
+    slot.write(&asset, &mut t, holder);
     deposit_event(Event::Frozen {
         asset,
         holder: *holder,
@@ -403,7 +417,7 @@ pub(crate) fn unfreeze(
         .checked_add(amount)
         .ok_or(Error::Overflow)?;
     let frozen = slot.holding.frozen;
-    slot.write(&asset, &mut t);
+    slot.write(&asset, &mut t, holder);
     deposit_event(Event::Unfrozen {
         asset,
         holder: *holder,
@@ -414,6 +428,35 @@ pub(crate) fn unfreeze(
 }
 
 /// A token-wide switch an issuer flips.
+/// Gives `who`'s whole holding (free and frozen) back to the issuer, which
+/// redeems it (as on the XRP Ledger, tokens that return to their issuer
+/// cease to exist: the supply falls), and removes the holding. Pause,
+/// freezes and deposit rules do not apply: the issuer gets back what it
+/// issued, and the holder is rid of what it never asked for.
+pub(crate) fn give_back(
+    issuer: &AccountId,
+    code: &TokenCode,
+    who: &AccountId,
+) -> Result<(), DispatchError> {
+    let mut t = token(issuer, code)?;
+    let asset = asset_of(issuer, code);
+    let mut slot = Slot::read(who, &asset);
+    ensure(slot.existed, Error::NothingHeld)?;
+    let Holding { free, frozen } = slot.holding;
+    let amount = free.checked_add(frozen).ok_or(Error::Overflow)?;
+    t.supply = t.supply.saturating_sub(amount);
+    slot.holding = Holding::default();
+    slot.write(&asset, &mut t, who);
+    put_token(issuer, code, &t);
+    deposit_event(Event::GivenBack {
+        asset,
+        holder: *who,
+        free,
+        frozen,
+    });
+    Ok(())
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Flag {
     Paused,

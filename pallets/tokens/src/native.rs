@@ -1,8 +1,8 @@
 //! The native token: balances, total issuance, existential deposit, fees.
 
+use crate::reserve::{check_left, existential_deposit};
 use crate::{
     check_deposit, deposit_event, ensure, fees, Account, AccountData, Error, Event, TotalIssuance,
-    EXISTENTIAL_DEPOSIT,
 };
 use qstack_core::{AccountId, Balance};
 use qstack_runtime_primitives::{AssetId, DispatchError};
@@ -31,7 +31,7 @@ pub fn endow(who: &AccountId, amount: Balance) -> Result<(), Error> {
     let new = free_balance(who)
         .checked_add(amount)
         .ok_or(Error::Overflow)?;
-    ensure(new >= EXISTENTIAL_DEPOSIT, Error::ExistentialDeposit)?;
+    ensure(new >= existential_deposit(), Error::ExistentialDeposit)?;
     let issuance = total_issuance()
         .checked_add(amount)
         .ok_or(Error::Overflow)?;
@@ -41,7 +41,8 @@ pub fn endow(who: &AccountId, amount: Balance) -> Result<(), Error> {
 }
 
 /// Moves `value` from `from` to `to`, keeping both at zero or at least the
-/// existential deposit. Writes nothing on error.
+/// existential deposit, and the sender at its reserve if it owns objects.
+/// Writes nothing on error.
 pub(crate) fn transfer(
     from: &AccountId,
     to: &AccountId,
@@ -52,13 +53,10 @@ pub(crate) fn transfer(
     let left = free_balance(from)
         .checked_sub(value)
         .ok_or(Error::InsufficientBalance)?;
-    ensure(
-        left == 0 || left >= EXISTENTIAL_DEPOSIT,
-        Error::ExistentialDeposit,
-    )?;
+    check_left(from, left)?;
     if from != to {
         let new_to = free_balance(to).checked_add(value).ok_or(Error::Overflow)?;
-        ensure(new_to >= EXISTENTIAL_DEPOSIT, Error::ExistentialDeposit)?;
+        ensure(new_to >= existential_deposit(), Error::ExistentialDeposit)?;
         check_deposit(from, to, &AssetId::Native, value, dest_tag)?;
         set_free(from, left);
         set_free(to, new_to);
@@ -76,15 +74,24 @@ pub(crate) fn transfer(
 /// Takes a transaction fee from `who` and shares it between the block author
 /// (named by the header digest, see `AUTHOR_ENGINE_ID`) and the treasury by
 /// the genesis split. Fails without touching state if the balance is short.
-/// May empty the account: dust below the existential deposit is swept into
-/// the fee rather than left as an unusable account.
+/// May empty an account that owns nothing: dust below the existential
+/// deposit is swept into the fee rather than left as an unusable account.
+/// The fee may come out of the owner reserve (so an account at its reserve
+/// can still pay to remove objects), never out of the account reserve of an
+/// account that owns objects.
 pub fn withdraw_fee(who: &AccountId, fee: Balance) -> Result<(), Error> {
     let bal = free_balance(who);
     let mut left = bal.checked_sub(fee).ok_or(Error::InsufficientBalance)?;
     let mut taken = fee;
-    if left != 0 && left < EXISTENTIAL_DEPOSIT {
-        taken = bal;
-        left = 0;
+    if left < existential_deposit() {
+        ensure(
+            pallet_system::owned::owner_count(who) == 0,
+            Error::InsufficientBalance,
+        )?;
+        if left != 0 {
+            taken = bal;
+            left = 0;
+        }
     }
     set_free(who, left);
     let config = crate::FeeSplit::get().unwrap_or_default();
@@ -123,7 +130,7 @@ fn credit_fee_share(payer: &AccountId, to: &AccountId, amount: Balance) -> bool 
     let Some(new) = free_balance(to).checked_add(amount) else {
         return false;
     };
-    if new < EXISTENTIAL_DEPOSIT {
+    if new < existential_deposit() {
         return false;
     }
     if payer != to && check_deposit(payer, to, &AssetId::Native, amount, None).is_err() {
@@ -135,8 +142,9 @@ fn credit_fee_share(payer: &AccountId, to: &AccountId, amount: Balance) -> bool 
 
 pub(crate) fn try_state() -> Result<(), &'static str> {
     let mut sum: Balance = 0;
+    let ed = existential_deposit();
     for (_, data) in Account::iter() {
-        if data.free < EXISTENTIAL_DEPOSIT {
+        if data.free < ed {
             return Err("native account below the existential deposit");
         }
         sum = sum

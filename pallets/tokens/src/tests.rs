@@ -45,11 +45,26 @@ fn snapshot() -> Vec<(Vec<u8>, Vec<u8>)> {
     out
 }
 
-/// Dispatches `c` signed by `who`; a refused call must leave state untouched
-/// (the pallet checks before it writes, so other pallets can rely on it).
+/// The account reserve (existential deposit) these tests run with.
+const ED: Balance = 1_000;
+
+/// Native funds an account of a [`Test`] gets to pay its reserves when the
+/// test endows it with nothing.
+const ISSUER_FUNDS: Balance = 1_000_000;
+
+/// Dispatches `c` signed by `who` as the executive does (the call, then the
+/// reserve check of every account whose owner count rose, all undone on
+/// error); a refused call must leave state untouched (the pallet checks
+/// before it writes, so other pallets can rely on it).
 fn call(who: AccountId, c: Call) -> Result<(), DispatchError> {
     let before = snapshot();
-    let r = dispatch(Origin::Signed(who), c);
+    storage::start_transaction();
+    let r = dispatch(Origin::Signed(who), c).and_then(|()| settle_reserves());
+    if r.is_ok() {
+        storage::commit_transaction();
+    } else {
+        storage::rollback_transaction();
+    }
     if r.is_err() {
         assert!(before == snapshot(), "a refused call wrote to state: {r:?}");
     }
@@ -133,8 +148,27 @@ impl Test {
         } = self;
         pallet_system::testing::Scenario::new()
             .with(move || {
+                // Small reserves keep the arithmetic readable; reserve
+                // tests set their own.
+                ReserveConfig::put(&Reserves {
+                    account: ED,
+                    owner: 0,
+                });
                 for (who, amount) in &endowed {
                     endow(who, *amount).expect("endow");
+                }
+                // A test about issued tokens (one that endows nobody) funds
+                // A–D, which pay the reserves of what they create;
+                // issuers are funded in every test.
+                let funded: Vec<AccountId> = if endowed.is_empty() {
+                    vec![A, B, C, D]
+                } else {
+                    tokens.iter().map(|(issuer, _, _)| *issuer).collect()
+                };
+                for who in funded {
+                    if free_balance(&who) == 0 {
+                        endow(&who, ISSUER_FUNDS).expect("endow");
+                    }
                 }
                 for (issuer, c, max) in &tokens {
                     call(*issuer, issue_call(*c, *max)).expect("issue");
@@ -152,8 +186,27 @@ impl Test {
                     .expect("mint");
                 }
             })
-            .run::<Pallet>(f)
+            .run::<Pallet>(move || {
+                f();
+                check_owner_ledger();
+            })
     }
+}
+
+/// The owner ledger equals the objects this pallet and the accounts pallet
+/// store, and no reserve check was left pending.
+fn check_owner_ledger() {
+    let mut owned = alloc::collections::BTreeMap::new();
+    owned_objects(&mut owned);
+    pallet_accounts::owned_objects(&mut owned);
+    owned.retain(|_, n| *n > 0);
+    let ledger: alloc::collections::BTreeMap<_, _> =
+        pallet_system::OwnerCount::iter().into_iter().collect();
+    assert_eq!(owned, ledger, "owner ledger");
+    assert!(
+        !pallet_system::ReserveDue::exists(),
+        "reserve checks left pending"
+    );
 }
 
 // ---------- native token ----------
@@ -169,17 +222,14 @@ fn native_transfer_boundaries() {
         // One over the balance.
         assert_eq!(call(A, t(B, 10_001)), err(Error::InsufficientBalance));
         // Creates B below the existential deposit; leaves A below it.
-        assert_eq!(
-            call(A, t(B, EXISTENTIAL_DEPOSIT - 1)),
-            err(Error::ExistentialDeposit)
-        );
+        assert_eq!(call(A, t(B, ED - 1)), err(Error::ExistentialDeposit));
         assert_eq!(call(A, t(B, 9_500)), err(Error::ExistentialDeposit));
         assert_eq!(call(A, t(B, 0)), err(Error::ZeroAmount));
         assert_eq!(
             dispatch(Origin::None, t(B, 1_000)),
             Err(DispatchError::BadOrigin)
         );
-        call(A, t(B, EXISTENTIAL_DEPOSIT)).unwrap();
+        call(A, t(B, ED)).unwrap();
         call(
             A,
             Call::Transfer {
@@ -634,6 +684,7 @@ fn holdings_per_account_are_capped() {
         // B holds MAX tokens from distinct issuers.
         for i in 0..MAX_HOLDINGS_PER_ACCOUNT {
             let issuer = numbered(10, i);
+            endow(&issuer, ISSUER_FUNDS).unwrap();
             call(issuer, issue_call(usd(), None)).unwrap();
             call(
                 issuer,
@@ -1219,9 +1270,18 @@ fn try_state_catches_broken_books() {
             HoldingCount::insert(&C, &1);
             assert!(try_state().is_err());
             HoldingCount::remove(&C);
-            Account::insert(&C, &AccountData { free: 5 });
+            let dust = numbered(20, 1);
+            Account::insert(&dust, &AccountData { free: 5 });
             assert!(try_state().is_err());
-            Account::remove(&C);
+            Account::remove(&dust);
+            // An owner of objects without a native account.
+            pallet_system::OwnerCount::insert(&dust, &1);
+            assert!(try_state().unwrap_err().contains("native account"));
+            pallet_system::OwnerCount::remove(&dust);
+            // A sponsor for a holding that does not exist.
+            HoldingSponsor::insert(&C, &usd_a, &A);
+            assert!(try_state().unwrap_err().contains("sponsor"));
+            HoldingSponsor::remove(&C, &usd_a);
             Allowance::insert(&(usd_a, B), &C, &0);
             assert!(try_state().is_err());
             Allowance::remove(&(usd_a, B), &C);
@@ -1290,6 +1350,247 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+// ---------- reserves ----------
+
+/// Owner reserve in the reserve tests.
+const OWNER: Balance = 10_000;
+
+fn with_reserves(owner: Balance) {
+    ReserveConfig::put(&Reserves { account: ED, owner });
+}
+
+fn owns(who: AccountId) -> u32 {
+    pallet_system::owned::owner_count(&who)
+}
+
+fn native(dest: AccountId, value: Balance) -> Call {
+    Call::Transfer {
+        dest,
+        value,
+        dest_tag: None,
+    }
+}
+
+#[test]
+fn every_object_locks_the_owner_reserve_until_removed() {
+    // A can afford exactly two objects beyond its account reserve.
+    Test::new().endow(A, ED + 2 * OWNER).run(|| {
+        with_reserves(OWNER);
+        call(A, issue_call(usd(), None)).unwrap();
+        assert_eq!(owns(A), 1);
+        assert_eq!(required_reserve(&A), ED + OWNER);
+        call(A, approve(B, 5)).unwrap();
+        assert_eq!(owns(A), 2);
+        // A third object is refused, and nothing of the call stays.
+        assert_eq!(call(A, approve(C, 5)), err(Error::InsufficientReserve));
+        assert_eq!(owns(A), 2);
+        assert_eq!(allowance(&asset(A, usd()), &A, &C), 0);
+        // The reserve cannot be sent away, nor the account emptied.
+        assert_eq!(call(A, native(B, 1)), err(Error::InsufficientReserve));
+        assert_eq!(call(A, native(B, ED + 2 * OWNER)), err(Error::OwnsObjects));
+        // Removing an object releases its share at once.
+        call(A, approve(B, 0)).unwrap();
+        assert_eq!(owns(A), 1);
+        call(A, native(B, OWNER)).unwrap();
+        assert_eq!(free_balance(&A), ED + OWNER);
+    });
+}
+
+#[test]
+fn fees_may_use_the_owner_reserve_but_never_remove_an_owner() {
+    Test::new().endow(A, ED + OWNER).run(|| {
+        with_reserves(OWNER);
+        call(A, issue_call(usd(), None)).unwrap();
+        // A fee may be paid out of the owner reserve...
+        withdraw_fee(&A, OWNER).unwrap();
+        assert_eq!(free_balance(&A), ED);
+        // ...but not out of the account reserve of an account that owns
+        // objects: that would remove the account under its objects.
+        let before = snapshot();
+        assert_eq!(withdraw_fee(&A, 1), Err(Error::InsufficientBalance));
+        assert!(before == snapshot());
+        // The account is below its reserve: it can create nothing more.
+        assert_eq!(call(A, approve(B, 1)), err(Error::InsufficientReserve));
+    });
+}
+
+#[test]
+fn an_unsolicited_holding_is_paid_for_by_its_creator() {
+    Test::new()
+        .endow(A, ED + 10 * OWNER)
+        .endow(B, ED + OWNER)
+        .run(|| {
+            with_reserves(OWNER);
+            call(A, issue_call(usd(), None)).unwrap();
+            let mint = |dest, amount| Call::Mint {
+                code: usd(),
+                dest,
+                amount,
+                dest_tag: None,
+            };
+            // The issuer pays for the holding it creates in B's account;
+            // B, which asked for nothing, pays nothing.
+            call(A, mint(B, 100)).unwrap();
+            assert_eq!((owns(A), owns(B)), (2, 0));
+            assert_eq!(HoldingSponsor::get(&B, &asset(A, usd())), Some(A));
+            // C has no native account: minting to it still works (A pays).
+            call(A, mint(C, 1)).unwrap();
+            assert_eq!((owns(A), owns(C)), (3, 0));
+            // B passes part of its holding to D: B creates D's holding and
+            // pays for it.
+            call(B, transfer_token(A, usd(), D, 40)).unwrap();
+            assert_eq!((owns(B), owns(A)), (1, 3));
+            // B sends the rest: its own holding goes, releasing A's reserve.
+            call(B, transfer_token(A, usd(), D, 60)).unwrap();
+            assert_eq!((owns(A), owns(B)), (2, 1));
+            // D empties its holding into C's (which exists): B is released.
+            call(D, transfer_token(A, usd(), C, 100)).unwrap();
+            assert_eq!(owns(B), 0);
+            assert_eq!(HoldingSponsor::get(&D, &asset(A, usd())), None);
+            // C holds with nothing native: it cannot create a holding for
+            // anyone (it could not pay its reserve).
+            assert_eq!(
+                call(C, transfer_token(A, usd(), B, 1)),
+                err(Error::InsufficientReserve)
+            );
+        });
+}
+
+#[test]
+fn frozen_dust_costs_the_issuer_and_the_holder_can_give_it_back() {
+    // The review's attack (M3): an issuer fills a victim's holding slots
+    // with frozen dust. Each slot now locks the issuer's owner reserve, and
+    // the victim gives the dust back, freeing the slot.
+    let victim = D;
+    Test::new()
+        .endow(A, ED + (MAX_HOLDINGS_PER_ACCOUNT as Balance + 64) * OWNER)
+        .run(|| {
+            with_reserves(OWNER);
+            let codes: Vec<TokenCode> = (0..MAX_HOLDINGS_PER_ACCOUNT / 2)
+                .map(|i| code(&format!("T{i:02}")))
+                .collect();
+            // Two issuers so that 128 slots fill (64 tokens each).
+            endow(&B, ED + (MAX_HOLDINGS_PER_ACCOUNT as Balance + 64) * OWNER).unwrap();
+            for issuer in [A, B] {
+                for c in &codes {
+                    call(issuer, issue_call(*c, None)).unwrap();
+                    call(
+                        issuer,
+                        Call::Mint {
+                            code: *c,
+                            dest: victim,
+                            amount: 1,
+                            dest_tag: None,
+                        },
+                    )
+                    .unwrap();
+                    call(
+                        issuer,
+                        Call::Freeze {
+                            code: *c,
+                            holder: victim,
+                            amount: None,
+                        },
+                    )
+                    .unwrap();
+                }
+            }
+            let half = MAX_HOLDINGS_PER_ACCOUNT / 2;
+            // The attack cost each issuer a reserve per slot it filled.
+            assert_eq!(owns(A), 2 * half);
+            assert_eq!(owns(victim), 0);
+            assert_eq!(HoldingCount::get(&victim), Some(MAX_HOLDINGS_PER_ACCOUNT));
+            // Pausing and globally freezing cannot keep it there.
+            let first = codes[0];
+            call(A, Call::Pause { code: first }).unwrap();
+            call(A, Call::GlobalFreeze { code: first }).unwrap();
+            call(
+                victim,
+                Call::GiveBack {
+                    issuer: A,
+                    code: first,
+                },
+            )
+            .unwrap();
+            assert_eq!(holding(victim, A, first), Holding::default());
+            assert_eq!(supply(A, first), 0);
+            assert_eq!(owns(A), 2 * half - 1);
+            assert_eq!(
+                HoldingCount::get(&victim),
+                Some(MAX_HOLDINGS_PER_ACCOUNT - 1)
+            );
+            assert!(events().contains(&Event::GivenBack {
+                asset: asset(A, first),
+                holder: victim,
+                free: 0,
+                frozen: 1,
+            }));
+            // The slot is free for a token the victim wants.
+            endow(&C, ED + 2 * OWNER).unwrap();
+            call(C, issue_call(usd(), None)).unwrap();
+            call(
+                C,
+                Call::Mint {
+                    code: usd(),
+                    dest: victim,
+                    amount: 5,
+                    dest_tag: None,
+                },
+            )
+            .unwrap();
+            // Nothing to give back twice.
+            assert_eq!(
+                call(
+                    victim,
+                    Call::GiveBack {
+                        issuer: A,
+                        code: first
+                    }
+                ),
+                err(Error::NothingHeld)
+            );
+        });
+}
+
+#[test]
+fn reserves_come_from_genesis() {
+    let alice = qstack_core::Address::from(A).to_string();
+    pallet_system::testing::Scenario::new()
+        .genesis::<Pallet>(&format!(
+            r#"{{"balances": {{"balances": [["{alice}", "5000"]]}},
+                "tokens": {{"reserves": {{"account": "5000", "owner": "7"}}}}}}"#
+        ))
+        .run::<Pallet>(|| {
+            assert_eq!(
+                reserves(),
+                Reserves {
+                    account: 5_000,
+                    owner: 7
+                }
+            );
+            assert_eq!(required_reserve(&A), 5_000);
+        });
+    // A genesis issuer must be endowed with the reserve of what it owns.
+    qstack_io::TestExternalities::new().execute_with(|| {
+        let patch = qstack_support::genesis::parse_patch(&format!(
+            r#"{{"balances": {{"balances": [["{alice}", "5000"]]}},
+                "tokens": {{"reserves": {{"account": "5000", "owner": "7"}},
+                           "issued": [{{"issuer": "{alice}", "code": "USD", "name": "US Dollar",
+                                        "symbol": "USD", "decimals": 2,
+                                        "holders": [["{alice}", "10"]]}}]}}}}"#
+        ))
+        .unwrap();
+        let e = qstack_support::genesis::build::<Pallet>(&patch).unwrap_err();
+        assert!(e.contains("needs a native balance of 5014"), "{e}");
+        let zero = qstack_support::genesis::parse_patch(
+            r#"{"tokens": {"reserves": {"account": "0", "owner": "7"}}}"#,
+        )
+        .unwrap();
+        let e = qstack_support::genesis::build::<Pallet>(&zero).unwrap_err();
+        assert!(e.contains("tokens.reserves.account"), "{e}");
+    });
+}
+
 mod prop {
     //! Any sequence of token operations keeps every supply equal to the sum
     //! of its balances, changes a supply only by what is minted or burned,
@@ -1353,6 +1654,10 @@ mod prop {
             who: usize,
             amount: Balance,
         },
+        GiveBack {
+            token: usize,
+            who: usize,
+        },
     }
 
     fn amount() -> impl Strategy<Value = Balance> {
@@ -1400,6 +1705,7 @@ mod prop {
             1 => (t(), prop_oneof![2 => Just(0u8), 4 => Just(1), 2 => Just(2), 4 => Just(3), 1 => Just(4)])
                 .prop_map(|(token, which)| Op::Flag { token, which }),
             1 => (i(), 0u128..3_000).prop_map(|(who, amount)| Op::Fee { who, amount }),
+            1 => (t(), i()).prop_map(|(token, who)| Op::GiveBack { token, who }),
         ]
     }
 
@@ -1537,6 +1843,10 @@ mod prop {
                 };
                 (issuer, c)
             }
+            Op::GiveBack { token, who } => {
+                let (issuer, code) = tok(token);
+                (acc(who), Call::GiveBack { issuer, code })
+            }
             Op::Fee { .. } => return None,
         })
     }
@@ -1568,6 +1878,8 @@ mod prop {
                 .mint(B, "EUR", D, 500)
                 .run(|| {
                     pallet_system::DigestItems::put(&Digest::with_author(&D));
+                    // Every object locks 100: reserves bind within these balances.
+                    ReserveConfig::put(&Reserves { account: ED, owner: 100 });
                     for op in &ops {
                         let before = books();
                         let supplies: Vec<Balance> =
@@ -1599,19 +1911,27 @@ mod prop {
                                     h0.frozen + amount.unwrap_or(h0.free),
                                 Op::Unfreeze { token, holder, amount } if targeted(token, holder) =>
                                     h0.frozen - amount.unwrap_or(h0.frozen),
+                                // The whole holding goes back to the issuer.
+                                Op::GiveBack { token, who } if targeted(token, who) => 0,
                                 _ => h0.frozen,
                             };
                             assert_eq!(h1.frozen, expected_frozen, "{:?}", op);
-                            if !matches!(op, Op::Unfreeze { .. }) {
+                            if !matches!(op, Op::Unfreeze { .. } | Op::GiveBack { .. }) {
                                 assert!(h1.total() >= h0.frozen, "frozen amount moved: {:?}", op);
                             }
                         }
-                        // Supplies change only by mint and burn, by their amount.
+                        // Supplies change only by mint, burn and give-back, by
+                        // their amount.
                         for (t, s0) in supplies.iter().enumerate() {
                             let (i, c) = tok(t);
+                            let given_back = |who: usize| {
+                                before.iter().find(|(a, w, _)| *a == asset(i, c) && *w == acc(who))
+                                    .map_or(0, |(_, _, h)| h.total())
+                            };
                             let expected = match *op {
                                 Op::Mint { token, amount, .. } if ok && token == t => s0 + amount,
                                 Op::Burn { token, amount, .. } if ok && token == t => s0 - amount,
+                                Op::GiveBack { token, who } if ok && token == t => s0 - given_back(who),
                                 _ => *s0,
                             };
                             assert_eq!(supply(i, c), expected, "{:?}", op);

@@ -34,6 +34,8 @@ pub use qstack_runtime_primitives::storage;
 pub use scale_info;
 
 #[doc(hidden)]
+pub use qstack_core::AccountId as __AccountId;
+#[doc(hidden)]
 pub use qstack_core::BlockNumber as __BlockNumber;
 #[doc(hidden)]
 pub use qstack_runtime_primitives::ApiId as __ApiId;
@@ -213,6 +215,11 @@ pub trait Pallet {
     fn try_state() -> Result<(), &'static str> {
         Ok(())
     }
+    /// Adds to `out`, per account, the objects of this pallet that account
+    /// pays an owner reserve for (what it told the owner ledger). The
+    /// runtime's invariants check that the ledger equals the sum over all
+    /// pallets.
+    fn owned_objects(_out: &mut BTreeMap<AccountId, u32>) {}
 }
 
 /// Key of a pallet's stored storage version (FRAME's layout:

@@ -313,6 +313,14 @@ macro_rules! compose_runtime {
                 Ok(())
             }
 
+            /// Per account, the objects it pays an owner reserve for, summed
+            /// over every pallet.
+            pub fn owned_objects() -> $crate::alloc::collections::BTreeMap<$crate::__AccountId, u32> {
+                let mut out = $crate::alloc::collections::BTreeMap::new();
+                $( <$m::Pallet as $crate::Pallet>::owned_objects(&mut out); )*
+                out
+            }
+
             /// Every pallet's metadata description.
             pub fn metadata() -> $crate::alloc::vec::Vec<$crate::PalletMeta> {
                 $crate::alloc::vec![$( $crate::metadata::pallet_meta::<$m::Pallet>() ),*]

@@ -1,6 +1,6 @@
 //! `qstack tx token …`: issued-token transactions (issue, mint, burn,
 //! transfer, approve, transfer-from, allowances, freeze, pause, global
-//! freeze, no-freeze), signed locally and submitted like `qstack tx transfer`.
+//! freeze, no-freeze, give-back), signed locally and submitted like `qstack tx transfer`.
 //!
 //! Amounts are integers in the token's smallest unit. A token is named by
 //! `--issuer` and `--code`; the issuer's own commands take `--code` only
@@ -236,6 +236,15 @@ pub enum TokenCommand {
         /// Confirm: this cannot be undone.
         #[arg(long)]
         yes: bool,
+    },
+    /// Give your whole holding of a token (free and frozen) back to its
+    /// issuer, which redeems it: the holding, its slot and its reserve go.
+    /// Works while the token is paused or frozen.
+    GiveBack {
+        #[command(flatten)]
+        signer: Signer,
+        #[command(flatten)]
+        token: TokenArg,
     },
 }
 
@@ -506,6 +515,11 @@ pub async fn run(cmd: TokenCommand) -> Result<()> {
                 C::NoFreeze { code: code(&c)? },
                 format!("give up freezing {c} for good"),
             )
+        }
+        TokenCommand::GiveBack { signer, token } => {
+            let (issuer, code) = token.parse()?;
+            let what = format!("give back all {} to its issuer", token.code);
+            (signer, C::GiveBack { issuer, code }, what)
         }
     };
     send(RuntimeCall::Tokens(call), &signer.send, &what).await

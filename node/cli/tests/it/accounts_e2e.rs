@@ -177,7 +177,7 @@ fn two_of_three_multisig_transfer_with_signatures_in_another_order() {
         "--to",
         &multi,
         "--amount",
-        "1000000000000",
+        "10000000000000",
         "--rpc",
         &rpc,
     ]);

@@ -303,11 +303,16 @@ fn issue_approve_transfer_from_freeze_and_a_refused_transfer() {
 #[test]
 fn fees_are_split_between_the_author_and_the_treasury() {
     let dir = tempfile::tempdir().unwrap();
-    let eve = address("//Eve", "sr25519");
+    // The author must exist to take its share (a share that would leave it
+    // below the existential deposit goes to the treasury): Charlie is
+    // funded in the dev spec, and the treasury from genesis.
+    let eve = address("//Charlie", "sr25519");
     let node = Node::start(dir.path(), &["--instant-seal", "--author", &eve]);
     let treasury = qstack_core::Address::from(tokens::fees::default_treasury()).to_base58();
     let bob = address("//Bob", "sr25519");
-    assert_eq!(crate::common::free_of(&node, &eve), 0);
+    let eve_before = crate::common::free_of(&node, &eve);
+    let treasury_before = crate::common::free_of(&node, &treasury);
+    assert_eq!(treasury_before, tokens::EXISTENTIAL_DEPOSIT);
     let out = qstack_ok(&[
         "tx",
         "transfer",
@@ -354,6 +359,9 @@ fn fees_are_split_between_the_author_and_the_treasury() {
     assert_eq!(*to_author, amount / 100 * 20 + amount % 100 * 20 / 100);
     assert_eq!(*to_author + *to_treasury, *amount);
     assert_eq!(*burned, 0);
-    assert_eq!(crate::common::free_of(&node, &eve), *to_author);
-    assert_eq!(crate::common::free_of(&node, &treasury), *to_treasury);
+    assert_eq!(crate::common::free_of(&node, &eve), eve_before + *to_author);
+    assert_eq!(
+        crate::common::free_of(&node, &treasury),
+        treasury_before + *to_treasury
+    );
 }

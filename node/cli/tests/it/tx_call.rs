@@ -12,12 +12,12 @@ fn a_call_from_metadata_and_json_moves_funds_and_sets_account_rules() {
     let ws = node.ws();
     let erin = address("//Erin", "sr25519");
     let before = free_of(&node, &erin);
-    let args = json!({"dest": erin, "value": "1000000000000", "dest_tag": 3}).to_string();
+    let args = json!({"dest": erin, "value": "10000000000000", "dest_tag": 3}).to_string();
     let out = qstack_ok(&[
         "tx", "call", "Tokens", "transfer", &args, "--from", "//Alice", "--rpc", &ws,
     ]);
     assert!(out.contains("In block #"), "{out}");
-    assert_eq!(free_of(&node, &erin), before + 1_000_000_000_000);
+    assert_eq!(free_of(&node, &erin), before + 10_000_000_000_000);
 
     // A call with an enum argument, signed by the new account itself.
     qstack_ok(&[

@@ -49,8 +49,12 @@ fn call(
 }
 
 fn genesis(exec: &Executor, mode: Mode, endowed: &[Pair]) -> TestExternalities {
+    // Bob, whom the tests pay, exists from genesis: a transfer below the
+    // existential deposit (1 QS) could not create his account.
+    let bob = dev(KeyScheme::Sr25519, "Bob");
     let list: Vec<String> = endowed
         .iter()
+        .chain((!endowed.iter().any(|p| p.account_id() == bob.account_id())).then_some(&bob))
         .map(|p| {
             format!(
                 r#"["{}", "1000000000000000"]"#,

@@ -58,8 +58,10 @@ fn query_info(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
     }))
 }
 
-/// `{"address","accountId","nonce","free","key", "keys","flags","signerList",
-/// "tickets","deposit"}`. A key is `{"scheme","publicKey"}` with the raw key
+/// `{"address","accountId","nonce","free","reserve","key", "keys","flags",
+/// "signerList","tickets","deposit"}`; `reserve` is `{"owned","locked",
+/// "spendable"}` (objects it pays a reserve for, the part of `free` it
+/// cannot send away, and the rest). A key is `{"scheme","publicKey"}` with the raw key
 /// bytes (Falcon then ML-DSA for a hybrid key); `key` is the registered master
 /// key (also `keys.master`), kept for older clients.
 fn account_info(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
@@ -68,11 +70,5 @@ fn account_info(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
     let info = b
         .account_info(&who)
         .map_err(|e| runtime_error("Unable to query account.", e))?;
-    Ok(to_value(AccountInfoView::new(
-        who,
-        info.nonce,
-        info.free,
-        info.key.as_ref(),
-        &info.settings,
-    )))
+    Ok(to_value(AccountInfoView::new(who, &info)))
 }

@@ -543,6 +543,8 @@ async fn account_info_with_and_without_key() {
                     approved: true,
                 }],
             },
+            owned: 7,
+            reserve: 2_400_000_000_000,
         },
     );
     let address = Address::from(who).to_base58();
@@ -558,6 +560,7 @@ async fn account_info_with_and_without_key() {
         "accountId": hex(who.as_bytes()),
         "nonce": 3,
         "free": "12345678901234567890123",
+        "reserve": { "owned": 7, "locked": "2400000000000", "spendable": "12345678898834567890123" },
         "key": master,
         "keys": {
             "master": master,
@@ -598,6 +601,7 @@ async fn account_info_with_and_without_key() {
             "accountId": hex(nobody.as_bytes()),
             "nonce": 0,
             "free": "0",
+            "reserve": { "owned": 0, "locked": "0", "spendable": "0" },
             "key": null,
             "keys": { "master": null, "masterDisabled": false, "regular": null },
             "flags": {

@@ -66,7 +66,15 @@ impl Test {
 
     /// Runs `f` on fresh state, then the invariant checks.
     pub fn run(self, f: impl FnOnce()) {
-        self.0.run::<Pallet>(f)
+        self.0.run::<Pallet>(|| {
+            f();
+            // The owner ledger counts exactly this pallet's objects.
+            let mut owned = alloc::collections::BTreeMap::new();
+            crate::owned_objects(&mut owned);
+            let ledger: alloc::collections::BTreeMap<_, _> =
+                pallet_system::OwnerCount::iter().into_iter().collect();
+            assert_eq!(owned, ledger, "owner ledger");
+        })
     }
 }
 

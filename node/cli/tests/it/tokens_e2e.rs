@@ -365,3 +365,100 @@ fn fees_are_split_between_the_author_and_the_treasury() {
         treasury_before + *to_treasury
     );
 }
+
+/// What `account_info` says of `who`'s reserve: (owned, locked, spendable).
+fn reserve_of(node: &Node, who: &str) -> (u64, u128, u128) {
+    let info = node.rpc("account_info", json!([who]));
+    let r = &info["reserve"];
+    let amount = |v: &Value| v.as_str().unwrap().parse::<u128>().unwrap();
+    (
+        r["owned"].as_u64().unwrap(),
+        amount(&r["locked"]),
+        amount(&r["spendable"]),
+    )
+}
+
+#[test]
+fn reserves_and_give_back_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::start(dir.path(), &["--instant-seal"]);
+    let alice = address("//Alice", "sr25519");
+    let dave = address("//Dave", "sr25519");
+    let r = tokens::Reserves::default();
+    let (owned, locked, _) = reserve_of(&node, &dave);
+    assert_eq!((owned, locked), (0, r.account));
+
+    // Alice issues a token and mints frozen dust to Dave: the token and
+    // Dave's holding lock Alice's reserve, not Dave's.
+    token_tx_ok(
+        &node,
+        "//Alice",
+        &[
+            "issue", "--code", "USD", "--name", "US Dollar", "--symbol", "USD", "--decimals", "2",
+        ],
+    );
+    token_tx_ok(
+        &node,
+        "//Alice",
+        &["mint", "--code", "USD", "--to", &dave, "--amount", "1"],
+    );
+    token_tx_ok(
+        &node,
+        "//Alice",
+        &["freeze", "--code", "USD", "--holder", &dave, "--all"],
+    );
+    token_tx_ok(&node, "//Alice", &["pause", "--code", "USD"]);
+    let (owned, locked, _) = reserve_of(&node, &alice);
+    assert_eq!((owned, locked), (2, r.account + 2 * r.owner));
+    assert_eq!(reserve_of(&node, &dave).0, 0);
+    assert_eq!(usd_of(&node, &dave, &alice), (0, 1));
+
+    // Dave gives the frozen dust back, though the token is paused: his
+    // slot and Alice's reserve are free again, and the supply falls.
+    token_tx_ok(
+        &node,
+        "//Dave",
+        &["give-back", "--issuer", &alice, "--code", "USD"],
+    );
+    assert_eq!(usd_of(&node, &dave, &alice), (0, 0));
+    assert_eq!(reserve_of(&node, &alice).0, 1);
+    let info = node.rpc("token_info", json!([alice, "USD"]));
+    assert_eq!(info["totalSupply"], "0");
+    // Twice is refused, with the reason.
+    let (ok, out) = token_tx(
+        &node,
+        "//Dave",
+        &["give-back", "--issuer", &alice, "--code", "USD"],
+    );
+    assert!(!ok && out.contains("Tokens.NothingHeld"), "{out}");
+
+    // A fresh account funded with exactly the account reserve cannot pay
+    // for an object: the call fails with the reason and nothing is stored.
+    let poor = address("//Poor", "sr25519");
+    qstack_ok(&[
+        "tx",
+        "transfer",
+        "--from",
+        "//Alice",
+        "--to",
+        &poor,
+        "--amount",
+        &(r.account + r.owner / 2).to_string(),
+        "--rpc",
+        &node.ws(),
+    ]);
+    let (ok, out) = qstack(&[
+        "tx",
+        "create-tickets",
+        "--from",
+        "//Poor",
+        "--count",
+        "1",
+        "--rpc",
+        &node.ws(),
+    ]);
+    assert!(!ok && out.contains("Tokens.InsufficientReserve"), "{out}");
+    let info = node.rpc("account_info", json!([poor]));
+    assert_eq!(info["tickets"]["count"], 0, "{info}");
+    assert_eq!(info["reserve"]["owned"], 0, "{info}");
+}

@@ -24,6 +24,7 @@ use qstack_runtime_primitives::{
     InvalidTransaction, MultiAddress, SignedPayload, TransactionSource, TransactionValidity,
     TransactionValidityError, ValidTransaction,
 };
+use qstack_support::{db_weight, DbAccess};
 
 storage_instance!(
     /// `Executive.ExtrinsicData`: this block's applied extrinsics (scratch, removed at finalisation).
@@ -101,6 +102,18 @@ pub const SIGNATURE_MARGIN: (u64, u64) = (3, 2);
 /// charged twice over for Wasm execution.
 pub const SIGNED_OVERHEAD_WEIGHT: u64 = 36_000_000;
 
+/// Storage every signed extrinsic touches besides its call's (checked by
+/// the executive's tests on every extrinsic they apply): block limits and
+/// counters, nonce or ticket, master key and account flags, fee withdrawal
+/// and its split to author and treasury, the reserve check, the event.
+pub const SIGNED_OVERHEAD_DB: DbAccess = DbAccess::new(44, 26);
+
+/// Storage an unsigned extrinsic (an inherent) touches besides its call's.
+pub const UNSIGNED_OVERHEAD_DB: DbAccess = DbAccess::new(10, 10);
+
+/// Storage each signer of a multi-signature touches: its listed key.
+pub const MULTISIG_SIGNER_DB: DbAccess = DbAccess::new(2, 1);
+
 /// Declared weight (ps) of one signature check of `scheme`.
 pub fn verify_weight(scheme: KeyScheme) -> u64 {
     let ns = match scheme {
@@ -120,8 +133,10 @@ pub fn verify_weight(scheme: KeyScheme) -> u64 {
 /// instead.
 pub fn base_weight(scheme: Option<KeyScheme>) -> u64 {
     match scheme {
-        None => 1_000_000,
-        Some(s) => verify_weight(s).saturating_add(SIGNED_OVERHEAD_WEIGHT),
+        None => 1_000_000u64.saturating_add(db_weight(UNSIGNED_OVERHEAD_DB)),
+        Some(s) => verify_weight(s)
+            .saturating_add(SIGNED_OVERHEAD_WEIGHT)
+            .saturating_add(db_weight(SIGNED_OVERHEAD_DB)),
     }
 }
 
@@ -144,9 +159,15 @@ pub fn signature_weight(signature: &ExtrinsicSignature) -> u64 {
         }
         ExtrinsicSignature::Multi(entries) => entries
             .iter()
-            .map(|e| verify_weight(e.signature.scheme()).saturating_add(MULTISIG_SIGNER_WEIGHT))
+            .map(|e| {
+                verify_weight(e.signature.scheme())
+                    .saturating_add(MULTISIG_SIGNER_WEIGHT)
+                    .saturating_add(db_weight(MULTISIG_SIGNER_DB))
+            })
             .fold(
-                base_weight(None).saturating_add(SIGNED_OVERHEAD_WEIGHT),
+                1_000_000u64
+                    .saturating_add(SIGNED_OVERHEAD_WEIGHT)
+                    .saturating_add(db_weight(SIGNED_OVERHEAD_DB)),
                 u64::saturating_add,
             ),
     }
@@ -392,8 +413,12 @@ fn migrations() {
 /// Applies one extrinsic to the current block. Atomic: if the extrinsic is
 /// not includable (outer `Err`), no state changes at all.
 pub fn apply_extrinsic(bytes: &[u8]) -> ApplyExtrinsicResult {
+    #[cfg(test)]
+    let before = qstack_io::counters::get();
     storage::start_transaction();
     let r = apply_inner(bytes);
+    #[cfg(test)]
+    db_check::overhead(bytes, before);
     if r.is_ok() {
         storage::commit_transaction();
     } else {
@@ -443,7 +468,11 @@ fn apply_inner(bytes: &[u8]) -> ApplyExtrinsicResult {
     // The call runs in its own storage transaction: on error every write of
     // the call is undone, while the fee and nonce (or ticket) above stay.
     storage::start_transaction();
+    #[cfg(test)]
+    let (call, before) = (checked.call.clone(), qstack_io::counters::get());
     let mut outcome = checked.call.dispatch_as(origin, signed_with);
+    #[cfg(test)]
+    db_check::call(&call, call.db_access(), before);
     // Every object the call stored is paid for: an account whose owner
     // count rose must cover its reserve, or the whole call is undone.
     if outcome.is_ok() {
@@ -630,4 +659,84 @@ pub fn query_info(bytes: &[u8], len: u32) -> (u64, u8, Balance) {
         Err(_) => base_weight(None),
     };
     (weight, 0, compute_fee(len, weight))
+}
+
+/// The executive's tests check, on every extrinsic they apply, that a call
+/// touched no more storage than it declares and that the rest of the
+/// extrinsic stayed within its overhead's declaration.
+#[cfg(test)]
+mod db_check {
+    use super::*;
+    use qstack_io::counters::{self, StorageOps};
+    use std::cell::Cell;
+
+    std::thread_local! {
+        /// The storage operations of the last call dispatched.
+        static CALL_OPS: Cell<StorageOps> = const { Cell::new(StorageOps { reads: 0, writes: 0 }) };
+    }
+
+    fn since(before: StorageOps) -> StorageOps {
+        let now = counters::get();
+        StorageOps {
+            reads: now.reads.saturating_sub(before.reads),
+            writes: now.writes.saturating_sub(before.writes),
+        }
+    }
+
+    fn report() -> bool {
+        std::env::var_os("QSTACK_DB_REPORT").is_some()
+    }
+
+    pub(super) fn call(call: &RuntimeCall, declared: DbAccess, before: StorageOps) {
+        let ops = since(before);
+        CALL_OPS.with(|c| c.set(ops));
+        if report() {
+            std::eprintln!(
+                "db-access call {call:?} reads {} writes {}",
+                ops.reads,
+                ops.writes
+            );
+            return;
+        }
+        assert!(
+            ops.reads <= u64::from(declared.reads) && ops.writes <= u64::from(declared.writes),
+            "{call:?} made {} reads and {} writes; it declares {declared:?}",
+            ops.reads,
+            ops.writes
+        );
+    }
+
+    pub(super) fn overhead(bytes: &[u8], before: StorageOps) {
+        let total = since(before);
+        let call = CALL_OPS.with(|c| c.replace(StorageOps::default()));
+        let ops = StorageOps {
+            reads: total.reads.saturating_sub(call.reads),
+            writes: total.writes.saturating_sub(call.writes),
+        };
+        let Ok(xt) = Extrinsic::decode_strict(bytes, RuntimeCall::is_known) else {
+            return;
+        };
+        let declared = match &xt.signature {
+            None => UNSIGNED_OVERHEAD_DB,
+            Some((_, ExtrinsicSignature::Multi(entries), _)) => entries
+                .iter()
+                .fold(SIGNED_OVERHEAD_DB, |d, _| d.plus(MULTISIG_SIGNER_DB)),
+            Some(_) => SIGNED_OVERHEAD_DB,
+        };
+        if report() {
+            std::eprintln!(
+                "db-access overhead signed {} reads {} writes {}",
+                xt.signature.is_some(),
+                ops.reads,
+                ops.writes
+            );
+            return;
+        }
+        assert!(
+            ops.reads <= u64::from(declared.reads) && ops.writes <= u64::from(declared.writes),
+            "an extrinsic's overhead made {} reads and {} writes; it declares {declared:?}",
+            ops.reads,
+            ops.writes
+        );
+    }
 }

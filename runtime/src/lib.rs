@@ -149,20 +149,20 @@ const fn parse_u32(s: &str) -> u32 {
     v
 }
 
-/// Fee charged for every transaction: 0.0001 QS (12 decimals).
+/// Fee charged for every transaction: 0.001 QS (12 decimals).
 ///
 /// With [`BYTE_FEE`] and [`WEIGHT_PER_FEE`] this prices an sr25519
-/// transfer at about 0.0016 QS and a full block at 3.7 QS (full of the
+/// transfer at about 0.003 QS and a full block at 1.8 QS (full of the
 /// cheapest transactions, bound by weight) to 52 QS (bound by length), so
-/// keeping one-second blocks full for a day costs 0.3 to 4.5 million QS
+/// keeping one-second blocks full for a day costs 0.16 to 4.5 million QS
 /// (`economics` tests compute both from these constants). Permanent state
 /// is priced by the reserves of the tokens pallet instead.
-pub const BASE_FEE: Balance = 100_000_000;
+pub const BASE_FEE: Balance = 1_000_000_000;
 /// Fee per byte of the encoded extrinsic (PQ signatures make length bind
 /// first): 0.00001 QS, Polkadot's order of magnitude per byte.
 pub const BYTE_FEE: Balance = 10_000_000;
 /// Weight (picoseconds) per unit of fee.
-pub const WEIGHT_PER_FEE: u64 = 10;
+pub const WEIGHT_PER_FEE: u64 = 1;
 /// Maximum block weight (picoseconds of reference execution time): a third
 /// of the bundled specs' one-second block time, so a validator checks a full
 /// block well within its prevote timeout, even twice over (a block with a

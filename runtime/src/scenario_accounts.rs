@@ -269,10 +269,13 @@ fn multisig_fees_scale_with_signatures() {
         executive::base_weight(Some(KeyScheme::Sr25519)) + call_weight
     );
     // One overhead, and per signer its scheme's check and its share.
+    let db = |d| qstack_support::db_weight(d);
+    let per = per + db(executive::MULTISIG_SIGNER_DB);
     assert_eq!(
         w2,
-        executive::base_weight(None)
+        1_000_000
             + executive::SIGNED_OVERHEAD_WEIGHT
+            + db(executive::SIGNED_OVERHEAD_DB)
             + executive::verify_weight(KeyScheme::Sr25519)
             + executive::verify_weight(KeyScheme::Falcon512)
             + 2 * per

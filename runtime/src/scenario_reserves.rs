@@ -118,13 +118,7 @@ fn what_a_day_of_full_blocks_and_a_gigabyte_of_state_cost() {
     let remark = RuntimeCall::System(system::Call::Remark { remark: vec![0] });
     let xt = sign(&alice, remark.clone(), &ctx, &TxOptions::nonce(1));
     let len = xt.encode().len() as u32;
-    let weight = executive::base_weight(Some(KeyScheme::Sr25519)) + {
-        use qstack_support::Dispatch;
-        match &remark {
-            RuntimeCall::System(c) => c.weight(),
-            _ => unreachable!(),
-        }
-    };
+    let weight = executive::base_weight(Some(KeyScheme::Sr25519)) + remark.weight();
     let fee = executive::compute_fee(len, weight);
     let per_block = (MAX_BLOCK_WEIGHT / weight).min(u64::from(MAX_BLOCK_LENGTH / len));
     let cheapest_block = fee * Balance::from(per_block as u32);

@@ -709,8 +709,14 @@ fn issued_token_lifecycle_through_signed_transactions() {
         events.contains(&RuntimeEvent::System(system::Event::ExtrinsicFailed {
             dispatch_error: tokens::Error::InsufficientBalance.into(),
             weight: executive::base_weight(Some(KeyScheme::Falcon512))
-                + tokens::weights::TRANSFER_TOKEN
-                + crate::accounts::weights::DEPOSIT_CHECK_WEIGHT,
+                + RuntimeCall::Tokens(tokens::Call::TransferToken {
+                    issuer: issuer.account_id(),
+                    code: usd(),
+                    dest: dest.account_id(),
+                    amount: 1,
+                    dest_tag: None,
+                })
+                .weight(),
         }))
     );
     // The runtime API answers what the RPC serves.
@@ -877,7 +883,9 @@ fn signature_weights_cover_measured_verification_with_the_margin() {
         // A signed extrinsic pays its check and the per-transaction work.
         assert_eq!(
             executive::base_weight(Some(scheme)),
-            declared + SIGNED_OVERHEAD_WEIGHT
+            declared
+                + SIGNED_OVERHEAD_WEIGHT
+                + qstack_support::db_weight(executive::SIGNED_OVERHEAD_DB)
         );
     }
     // A hybrid check costs more than either of its halves alone.

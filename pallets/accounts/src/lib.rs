@@ -251,6 +251,27 @@ impl Dispatch for Call {
     fn weight(&self) -> u64 {
         weights::call_weight(self)
     }
+    /// Storage touched, at most: the most any test path made (every
+    /// dispatch in the tests is checked against this), plus a quarter.
+    fn db_access(&self) -> qstack_support::DbAccess {
+        use qstack_support::DbAccess as D;
+        match self {
+            Call::SetRegularKey { .. } => D::new(8, 7),
+            Call::RemoveRegularKey => D::new(8, 5),
+            Call::DisableMaster => D::new(8, 4),
+            Call::EnableMaster => D::new(7, 4),
+            Call::SetSigners { .. } => D::new(8, 7),
+            Call::RemoveSigners => D::new(8, 5),
+            Call::CreateTickets { .. } => D::new(10, 8),
+            Call::SetRequireDestTag { .. } | Call::SetDepositAuth { .. } => D::new(5, 4),
+            Call::Preauthorize { .. } => D::new(8, 7),
+            Call::Unauthorize { .. } => D::new(6, 5),
+            Call::SetAllowedAssets { .. } => D::new(8, 7),
+            Call::RequestDeposit { .. } => D::new(8, 7),
+            Call::CancelDepositRequest { .. } | Call::RejectDepositRequest { .. } => D::new(6, 5),
+            Call::ApproveDeposit { .. } => D::new(5, 4),
+        }
+    }
     fn is_known(index: u8) -> bool {
         index <= 15
     }

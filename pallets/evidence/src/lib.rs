@@ -165,6 +165,24 @@ impl Dispatch for Call {
     fn weight(&self) -> u64 {
         weights::call_weight(self)
     }
+    /// Storage touched, at most: a fixed part (the once-per-block flag,
+    /// the offence count, the validator sets), and per piece of evidence
+    /// the offences already stored at its height (counted by iterating
+    /// them: a key and a value each, up to [`MAX_OFFENCES_PER_HEIGHT`])
+    /// and the new record.
+    fn db_access(&self) -> qstack_support::DbAccess {
+        let Call::Report { evidence } = self;
+        let n = u32::try_from(evidence.len()).unwrap_or(u32::MAX);
+        let per = qstack_support::DbAccess::new(
+            2u32.saturating_mul(MAX_OFFENCES_PER_HEIGHT.saturating_add(1))
+                .saturating_add(8),
+            4,
+        );
+        qstack_support::DbAccess::new(
+            8u32.saturating_add(per.reads.saturating_mul(n)),
+            6u32.saturating_add(per.writes.saturating_mul(n)),
+        )
+    }
     fn is_known(index: u8) -> bool {
         index == 0
     }

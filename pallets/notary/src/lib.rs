@@ -158,6 +158,11 @@ impl Dispatch for Call {
             Call::Notarise { .. } => NOTARISE_WEIGHT,
         }
     }
+    /// The record, the sender's count and the event (tests' most plus a
+    /// quarter).
+    fn db_access(&self) -> qstack_support::DbAccess {
+        qstack_support::DbAccess::new(8, 5)
+    }
     fn is_known(index: u8) -> bool {
         index == 0
     }

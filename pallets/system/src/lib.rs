@@ -105,6 +105,15 @@ impl Dispatch for Call {
             Call::SetCode { code } => 10_000_000u64.saturating_add(per_byte(code.len(), 1_000)),
         }
     }
+    /// Storage touched, at most: a remark's event; the code, its version
+    /// and the runtime-upgrade record for `set_code`.
+    fn db_access(&self) -> qstack_support::DbAccess {
+        use qstack_support::DbAccess as D;
+        match self {
+            Call::Remark { .. } => D::new(4, 3),
+            Call::SetCode { .. } => D::new(8, 6),
+        }
+    }
     fn is_known(index: u8) -> bool {
         matches!(index, 0 | 2)
     }

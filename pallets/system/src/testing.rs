@@ -23,17 +23,46 @@ pub const TEST_VERSION: RuntimeVersion = RuntimeVersion {
 };
 
 /// Dispatches `call` from `origin` (signed with the master key).
-pub fn dispatch<C: Dispatch>(origin: Origin, call: C) -> Result<(), DispatchError> {
+pub fn dispatch<C: Dispatch + core::fmt::Debug>(
+    origin: Origin,
+    call: C,
+) -> Result<(), DispatchError> {
     dispatch_as(origin, SignedWith::Master, call)
 }
 
-/// Dispatches `call` from `origin`, signed `with`.
-pub fn dispatch_as<C: Dispatch>(
+/// Dispatches `call` from `origin`, signed `with`, and checks that it
+/// touched no more storage than it declares ([`Dispatch::db_access`]): its
+/// weight pays for no more. Every pallet's tests dispatch through here, so
+/// every call is checked on every path its tests take.
+pub fn dispatch_as<C: Dispatch + core::fmt::Debug>(
     origin: Origin,
     with: SignedWith,
     call: C,
 ) -> Result<(), DispatchError> {
-    call.dispatch(&DispatchContext::new(origin, &TEST_VERSION).signed_with(with))
+    let declared = call.db_access();
+    let name = alloc::format!("{call:?}");
+    let before = qstack_io::counters::get();
+    let r = call.dispatch(&DispatchContext::new(origin, &TEST_VERSION).signed_with(with));
+    let after = qstack_io::counters::get();
+    let (reads, writes) = (
+        after.reads.saturating_sub(before.reads),
+        after.writes.saturating_sub(before.writes),
+    );
+    // `QSTACK_DB_REPORT=1` prints every dispatch's count instead (to
+    // calibrate the declarations).
+    if std::env::var_os("QSTACK_DB_REPORT").is_some() {
+        let head = name.split([' ', '(', '{']).next().unwrap_or_default();
+        std::eprintln!(
+            "db-access {head} reads {reads} writes {writes} ok {}",
+            r.is_ok()
+        );
+        return r;
+    }
+    assert!(
+        reads <= u64::from(declared.reads) && writes <= u64::from(declared.writes),
+        "{name} made {reads} reads and {writes} writes; it declares {declared:?}"
+    );
+    r
 }
 
 /// Every key and value in state, in key order.

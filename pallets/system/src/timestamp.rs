@@ -88,6 +88,10 @@ impl Dispatch for Call {
     fn weight(&self) -> u64 {
         5_000_000
     }
+    /// The time, the once-per-block flag and the previous time.
+    fn db_access(&self) -> qstack_support::DbAccess {
+        qstack_support::DbAccess::new(4, 3)
+    }
     fn is_known(index: u8) -> bool {
         index == 0
     }

@@ -346,6 +346,32 @@ pub mod weights {
 }
 
 impl Dispatch for Call {
+    /// Storage touched, at most: the most any test path made (every
+    /// dispatch in the tests is checked against this), plus a quarter.
+    /// Deposit rules of the recipient (flags, allow-list, pre-authorised
+    /// senders, requests) are in the counts of calls that credit another
+    /// account.
+    fn db_access(&self) -> qstack_support::DbAccess {
+        use qstack_support::DbAccess as D;
+        match self {
+            Call::Transfer { .. } => D::new(14, 6),
+            Call::Issue { .. } => D::new(9, 8),
+            Call::Mint { .. } => D::new(14, 10),
+            Call::Burn { .. } => D::new(9, 9),
+            Call::TransferToken { .. } => D::new(18, 15),
+            Call::Approve { .. }
+            | Call::IncreaseAllowance { .. }
+            | Call::DecreaseAllowance { .. } => D::new(11, 8),
+            Call::TransferFrom { .. } => D::new(22, 18),
+            Call::Freeze { .. } | Call::Unfreeze { .. } => D::new(6, 4),
+            Call::Pause { .. }
+            | Call::Unpause { .. }
+            | Call::GlobalFreeze { .. }
+            | Call::GlobalUnfreeze { .. }
+            | Call::NoFreeze { .. } => D::new(4, 4),
+            Call::GiveBack { .. } => D::new(9, 9),
+        }
+    }
     fn is_known(index: u8) -> bool {
         index <= 16
     }

@@ -24,7 +24,7 @@ pub mod overlay;
 mod wasm;
 
 #[cfg(feature = "std")]
-pub use native::{set_and_run_with_externalities, with_externalities, Externalities};
+pub use native::{counters, set_and_run_with_externalities, with_externalities, Externalities};
 #[cfg(feature = "std")]
 pub use overlay::{OverlayExt, OverlayedChanges, TestExternalities};
 

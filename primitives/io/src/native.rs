@@ -45,6 +45,46 @@ pub trait Externalities {
 
 thread_local! {
     static CURRENT: Cell<Option<*mut (dyn Externalities + 'static)>> = const { Cell::new(None) };
+    static READS: Cell<u64> = const { Cell::new(0) };
+    static WRITES: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Storage operations the native runtime made on this thread: what a
+/// call's declared database weight must cover (tests compare the two).
+pub mod counters {
+    use super::{READS, WRITES};
+
+    /// Reads (`get`, `read`, `exists`, `next_key`) and writes (`set`,
+    /// `clear`, each key `clear_prefix` removed) since the last [`reset`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct StorageOps {
+        /// Reads.
+        pub reads: u64,
+        /// Writes.
+        pub writes: u64,
+    }
+
+    /// Starts counting from zero.
+    pub fn reset() {
+        READS.with(|c| c.set(0));
+        WRITES.with(|c| c.set(0));
+    }
+
+    /// The operations since the last [`reset`].
+    pub fn get() -> StorageOps {
+        StorageOps {
+            reads: READS.with(|c| c.get()),
+            writes: WRITES.with(|c| c.get()),
+        }
+    }
+
+    pub(crate) fn read() {
+        READS.with(|c| c.set(c.get().saturating_add(1)));
+    }
+
+    pub(crate) fn write(n: u64) {
+        WRITES.with(|c| c.set(c.get().saturating_add(n)));
+    }
 }
 
 /// Runs `f` with `ext` installed as the thread's externalities, restoring the
@@ -97,9 +137,11 @@ fn ext<R>(f: impl FnOnce(&mut dyn Externalities) -> R) -> R {
 }
 
 pub(crate) fn storage_get(key: &[u8]) -> Option<Vec<u8>> {
+    counters::read();
     ext(|e| e.storage(key))
 }
 pub(crate) fn storage_read(key: &[u8], out: &mut [u8], offset: u32) -> Option<u32> {
+    counters::read();
     let v = ext(|e| e.storage(key))?;
     let start = (offset as usize).min(v.len());
     let rest = v.get(start..).unwrap_or_default();
@@ -110,18 +152,25 @@ pub(crate) fn storage_read(key: &[u8], out: &mut [u8], offset: u32) -> Option<u3
     Some(v.len() as u32)
 }
 pub(crate) fn storage_set(key: &[u8], value: &[u8]) {
+    counters::write(1);
     ext(|e| e.set_storage(key, value))
 }
 pub(crate) fn storage_clear(key: &[u8]) {
+    counters::write(1);
     ext(|e| e.clear_storage(key))
 }
 pub(crate) fn storage_exists(key: &[u8]) -> bool {
+    counters::read();
     ext(|e| e.exists_storage(key))
 }
 pub(crate) fn storage_clear_prefix(prefix: &[u8], limit: Option<u32>) -> ClearPrefixResult {
-    ext(|e| e.clear_prefix(prefix, limit))
+    counters::read();
+    let r = ext(|e| e.clear_prefix(prefix, limit));
+    counters::write(u64::from(r.removed));
+    r
 }
 pub(crate) fn storage_next_key(key: &[u8]) -> Option<Vec<u8>> {
+    counters::read();
     ext(|e| e.next_storage_key(key))
 }
 pub(crate) fn storage_root() -> [u8; 32] {

@@ -238,10 +238,19 @@ macro_rules! compose_runtime {
         }
 
         impl RuntimeCall {
-            /// The call's weight.
+            /// The call's weight: its compute weight plus its storage
+            /// accesses at the database weights.
             pub fn weight(&self) -> u64 {
                 match self {
-                    $( RuntimeCall::$name(c) => $crate::Dispatch::weight(c), )*
+                    $( RuntimeCall::$name(c) => $crate::Dispatch::weight(c)
+                        .saturating_add($crate::db_weight($crate::Dispatch::db_access(c))), )*
+                }
+            }
+
+            /// The most storage the call touches.
+            pub fn db_access(&self) -> $crate::DbAccess {
+                match self {
+                    $( RuntimeCall::$name(c) => $crate::Dispatch::db_access(c), )*
                 }
             }
 

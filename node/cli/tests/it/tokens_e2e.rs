@@ -394,7 +394,15 @@ fn reserves_and_give_back_from_the_cli() {
         &node,
         "//Alice",
         &[
-            "issue", "--code", "USD", "--name", "US Dollar", "--symbol", "USD", "--decimals", "2",
+            "issue",
+            "--code",
+            "USD",
+            "--name",
+            "US Dollar",
+            "--symbol",
+            "USD",
+            "--decimals",
+            "2",
         ],
     );
     token_tx_ok(

@@ -25,7 +25,11 @@
 //!      with `blake2_256("falcon512" ++ seed)`;
 //!    - mldsa44: FIPS 204 `ML-DSA.KeyGen_internal` with
 //!      `ξ = blake2_256("mldsa44" ++ seed)`;
-//!    - hybrid: the falcon512 key and the mldsa44 key of that same seed.
+//!    - hybrid: the falcon512 key of `blake2_256("qstack-hybrid/falcon512/" ++
+//!      seed)` and the mldsa44 key of `blake2_256("qstack-hybrid/mldsa44/" ++
+//!      seed)`, so a hybrid key never shares a half with the single-scheme
+//!      keys of the same seed (a leaked Falcon-only key of a reused raw seed
+//!      leaves the hybrid key whole).
 //!
 //! # Signing
 //!
@@ -135,12 +139,27 @@ pub struct MlDsa44Pair {
     public: Box<MlDsaPublic>,
 }
 
-/// A hybrid key pair: the Falcon-512 and ML-DSA-44 pairs of one seed.
+/// A hybrid key pair: a Falcon-512 and an ML-DSA-44 pair derived from one
+/// seed apart from the single-scheme keys of that seed.
 #[derive(Clone)]
 pub struct HybridPair {
+    seed: [u8; 32],
     falcon: Falcon512Pair,
     mldsa: MlDsa44Pair,
 }
+
+/// The seeds of a hybrid key's halves (step 4 of the derivation rule):
+/// separated from the seed itself, so neither half is the single-scheme key
+/// of the same seed (security review L1).
+fn hybrid_half_seeds(seed: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
+    (
+        blake2_256_parts(&[HYBRID_DOMAIN, b"falcon512/", seed]),
+        blake2_256_parts(&[HYBRID_DOMAIN, b"mldsa44/", seed]),
+    )
+}
+
+/// Domain of [`hybrid_half_seeds`].
+const HYBRID_DOMAIN: &[u8] = b"qstack-hybrid/";
 
 /// A key pair of any scheme. Holds secret material: its `Debug` shows only
 /// the scheme and the address.
@@ -174,10 +193,14 @@ impl Pair {
             KeyScheme::Sr25519 => Pair::Sr25519(Sr25519Pair::from_seed(seed)),
             KeyScheme::Falcon512 => Pair::Falcon512(Falcon512Pair::from_seed(seed)),
             KeyScheme::MlDsa44 => Pair::MlDsa44(MlDsa44Pair::from_seed(seed)),
-            KeyScheme::Hybrid => Pair::Hybrid(HybridPair {
-                falcon: Falcon512Pair::from_seed(seed),
-                mldsa: MlDsa44Pair::from_seed(seed),
-            }),
+            KeyScheme::Hybrid => {
+                let (falcon, mldsa) = hybrid_half_seeds(seed);
+                Pair::Hybrid(HybridPair {
+                    seed: *seed,
+                    falcon: Falcon512Pair::from_seed(&falcon),
+                    mldsa: MlDsa44Pair::from_seed(&mldsa),
+                })
+            }
         }
     }
 
@@ -279,7 +302,7 @@ impl Pair {
             Pair::Sr25519(p) => p.seed,
             Pair::Falcon512(p) => p.seed,
             Pair::MlDsa44(p) => p.seed,
-            Pair::Hybrid(p) => p.falcon.seed,
+            Pair::Hybrid(p) => p.seed,
         }
     }
 }
@@ -640,16 +663,28 @@ mod tests {
 
     #[test]
     fn a_hybrid_signature_cannot_be_stripped_to_one_scheme() {
-        // Security review L1: the halves of a hybrid key are the Falcon and
+        // Security review L1: the halves of a hybrid key were the Falcon and
         // ML-DSA keys the same seed gives those schemes, so a half signed in
-        // the plain context would verify as a single-scheme signature.
+        // the plain context would verify as a single-scheme signature. The
+        // halves are now keys of their own; and even a single-scheme key
+        // with a hybrid's half (built here from the half's seed) does not
+        // accept the half's signature.
         let seed = [7u8; 32];
         let hybrid = Pair::from_seed(KeyScheme::Hybrid, &seed);
-        let falcon = Pair::from_seed(KeyScheme::Falcon512, &seed);
-        let mldsa = Pair::from_seed(KeyScheme::MlDsa44, &seed);
         let PublicKey::Hybrid(fk, mk) = hybrid.public() else {
             panic!("a hybrid key")
         };
+        assert_ne!(
+            PublicKey::Falcon512(fk.clone()),
+            Pair::from_seed(KeyScheme::Falcon512, &seed).public()
+        );
+        assert_ne!(
+            PublicKey::MlDsa44(mk.clone()),
+            Pair::from_seed(KeyScheme::MlDsa44, &seed).public()
+        );
+        let (fseed, mseed) = hybrid_half_seeds(&seed);
+        let falcon = Pair::from_seed(KeyScheme::Falcon512, &fseed);
+        let mldsa = Pair::from_seed(KeyScheme::MlDsa44, &mseed);
         assert_eq!(PublicKey::Falcon512(fk.clone()), falcon.public());
         assert_eq!(PublicKey::MlDsa44(mk.clone()), mldsa.public());
         let msg = b"transfer 100 to Bob";

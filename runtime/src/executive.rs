@@ -434,7 +434,7 @@ fn apply_inner(bytes: &[u8]) -> ApplyExtrinsicResult {
     let used_len = system::AllExtrinsicsLen::get().unwrap_or(0);
     let new_weight = used_weight.saturating_add(checked.weight);
     let new_len = used_len.saturating_add(checked.len);
-    if new_weight > MAX_BLOCK_WEIGHT || new_len > MAX_BLOCK_LENGTH {
+    if new_weight > system::max_block_weight(MAX_BLOCK_WEIGHT) || new_len > MAX_BLOCK_LENGTH {
         return Err(invalid(InvalidTransaction::ExhaustsResources));
     }
     let index = ExtrinsicCount::get().unwrap_or(0);

@@ -168,3 +168,44 @@ fn what_a_day_of_full_blocks_and_a_gigabyte_of_state_cost() {
     );
     chain.finish();
 }
+
+#[test]
+fn a_blocks_weight_is_a_third_of_the_chains_block_time() {
+    // A 3 ms block time: at most 1 ms of weight per block, however much the
+    // runtime's own limit would allow.
+    let alice = dev(KeyScheme::Sr25519, "Alice");
+    let mut chain = Chain::from_genesis_json(&format!(
+        r#"{{"balances":{{"balances":[["{}", "{}"]]}}, "system": {{"blockTimeMs": 3}}}}"#,
+        qstack_core::Address::from(alice.account_id()),
+        1_000 * QS
+    ));
+    let limit = chain.with(|| system::max_block_weight(MAX_BLOCK_WEIGHT));
+    assert_eq!(limit, system::weight_limit_for(3));
+    assert_eq!(limit, 1_000_000_000);
+    chain.start_block();
+    let ctx = chain.ctx();
+    let mut applied = 0u32;
+    let refused = loop {
+        let remark = RuntimeCall::System(system::Call::Remark { remark: vec![0] });
+        let xt = sign(&alice, remark, &ctx, &TxOptions::nonce(applied));
+        match chain.apply(&xt) {
+            Ok(Ok(())) => applied += 1,
+            other => break other,
+        }
+        assert!(applied < 100, "the limit never bound");
+    };
+    assert_eq!(
+        refused,
+        Err(
+            qstack_runtime_primitives::TransactionValidityError::Invalid(
+                qstack_runtime_primitives::InvalidTransaction::ExhaustsResources
+            )
+        )
+    );
+    let used = chain.with(|| system::BlockWeight::get().unwrap_or(0));
+    assert!(
+        used <= limit && applied >= 1,
+        "{applied} remarks, {used} ps"
+    );
+    chain.finish();
+}

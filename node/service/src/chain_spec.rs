@@ -195,6 +195,23 @@ impl ChainSpec {
                     obj.entry("evidence")
                         .or_insert_with(|| serde_json::json!({ "validators": validators }));
                 }
+                // A block's weight is a third of the block time at most
+                // (the runtime caps it), unless the patch says otherwise.
+                let block_time_ms = match &self.consensus {
+                    ConsensusSpec::Bft(b) => b.block_time_ms,
+                    ConsensusSpec::Dev(d) => d.block_time_ms,
+                };
+                if let (None, Some(obj)) = (code, patch.as_object_mut()) {
+                    if let Some(system) = obj
+                        .entry("system")
+                        .or_insert_with(|| serde_json::json!({}))
+                        .as_object_mut()
+                    {
+                        system
+                            .entry("blockTimeMs")
+                            .or_insert_with(|| serde_json::json!(block_time_ms));
+                    }
+                }
                 GenesisSource::Runtime {
                     code: match code {
                         Some(hex) => decode_hex("genesis.runtimeGenesis.code", hex)?,
@@ -305,6 +322,27 @@ mod tests {
             panic!("dev is built by the runtime");
         };
         assert!(patch.get("evidence").is_none());
+    }
+
+    #[test]
+    fn every_runtime_genesis_caps_block_weight_by_the_block_time() {
+        let exec = qstack_executor::Executor::new(Default::default()).unwrap();
+        for (name, ms) in [("dev", 1000), ("local", 2000), ("local-bft", 1000)] {
+            let s = ChainSpec::load(name).unwrap();
+            let source = s.genesis_source().unwrap();
+            let GenesisSource::Runtime { patch, .. } = &source else {
+                panic!("{name} is built by the runtime");
+            };
+            assert_eq!(patch["system"]["blockTimeMs"], ms, "{name}: {patch}");
+            // The runtime stores the limit: a third of the block time.
+            let storage = qstack_client::genesis_storage(&exec, &source).unwrap();
+            let key = qstack_runtime_primitives::storage::item_prefix("System", "BlockWeightLimit");
+            let stored = storage.get(key.as_slice()).expect("limit stored");
+            assert_eq!(
+                <u64 as codec::Decode>::decode(&mut &stored[..]).unwrap(),
+                qstack_runtime::system::weight_limit_for(ms)
+            );
+        }
     }
 
     #[test]

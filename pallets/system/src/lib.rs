@@ -59,6 +59,13 @@ impl qstack_support::Pallet for Pallet {
     type Error = Error;
     type Genesis = GenesisConfig;
 
+    fn build_genesis(config: &GenesisConfig) -> Result<(), qstack_support::GenesisError> {
+        match config.block_time_ms {
+            None | Some(0) => {}
+            Some(ms) => BlockWeightLimit::put(&weight_limit_for(ms)),
+        }
+        Ok(())
+    }
     fn storage() -> Vec<qstack_support::storage::EntryMeta> {
         storage_metadata()
     }
@@ -70,11 +77,33 @@ impl qstack_support::Pallet for Pallet {
     }
 }
 
-/// System genesis: no fields yet (accepted for the shape of Substrate's
-/// chain specs).
+/// System genesis: `{"blockTimeMs": 1000}` (the node fills it in from the
+/// chain spec's `consensus.blockTimeMs`), which caps a block's weight at a
+/// third of the block time, so a validator can check a full block well
+/// within one block time (Substrate keeps a block's weight to a third of
+/// its slot the same way).
 #[derive(Clone, PartialEq, Eq, Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GenesisConfig {}
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GenesisConfig {
+    /// Target block time in milliseconds; absent or 0 (blocks on demand):
+    /// only the runtime's own limit applies.
+    #[serde(default)]
+    pub block_time_ms: Option<u64>,
+}
+
+/// Picoseconds in a millisecond.
+const PS_PER_MS: u64 = 1_000_000_000;
+
+/// The weight limit (ps) of a block `block_time_ms` long: a third of it.
+pub fn weight_limit_for(block_time_ms: u64) -> u64 {
+    block_time_ms.saturating_mul(PS_PER_MS) / 3
+}
+
+/// The most weight a block may carry: `ceiling` (the runtime's limit), or
+/// less if the chain's block time calls for it.
+pub fn max_block_weight(ceiling: u64) -> u64 {
+    BlockWeightLimit::get().map_or(ceiling, |l| l.min(ceiling))
+}
 
 impl qstack_support::PalletEvent for Event {}
 
@@ -263,6 +292,9 @@ storage! { pallet = "System";
     /// created, allowances, tokens it issued, … (absent = none). The native
     /// token's reserve rule reads it; see [`owned`].
     pub OwnerCount: map Blake2_128Concat AccountId => u32 [default];
+    /// A third of the chain's block time, in weight (set at genesis from
+    /// `system.blockTimeMs`; absent = the runtime's own limit only).
+    pub BlockWeightLimit: value u64;
     /// Accounts whose owner count rose during the call being dispatched:
     /// the executive checks their reserves when the call ends (per-call
     /// scratch, never left in state).

@@ -6,6 +6,7 @@
 //! structs the binary embeds as they are.
 
 pub mod bft;
+pub mod db;
 pub mod import;
 pub mod sync;
 
@@ -20,6 +21,8 @@ pub enum BenchmarkCommand {
     Sync(sync::SyncArgs),
     /// BFT: four validators in one process; blocks/s, finality latency and finalised transfers/s under load.
     Bft(bft::BftArgs),
+    /// Database: one trie read and one write (with its share of the commit) on RocksDB, against the runtime's declared database weights.
+    Db(db::DbArgs),
 }
 
 /// Runs a benchmark command.
@@ -28,5 +31,6 @@ pub fn run(cmd: BenchmarkCommand) -> Result<()> {
         BenchmarkCommand::Import(args) => import::run(args),
         BenchmarkCommand::Sync(args) => sync::run(args),
         BenchmarkCommand::Bft(args) => bft::run(args),
+        BenchmarkCommand::Db(args) => db::run(args),
     }
 }

@@ -2,7 +2,6 @@
 //! freezing, pause, global freeze and no-freeze. Every function checks first
 //! and writes last, so an error leaves state untouched.
 
-use crate::reserve::holding_payer;
 use crate::{
     check_deposit, deposit_event, ensure, Allowance, AllowanceCount, Error, Event, HoldingCount,
     HoldingSponsor, Holdings, Token, TokenCount, MAX_ALLOWANCES_PER_OWNER, MAX_DECIMALS,
@@ -124,8 +123,15 @@ impl Slot {
     fn write(self, asset: &AssetId, token: &mut TokenDetails, payer: &AccountId) {
         match (self.existed, self.holding.is_empty()) {
             (true, true) => {
-                owned::release(&holding_payer(&self.who, asset), 1);
-                HoldingSponsor::remove(&self.who, asset);
+                // One read finds the payer; the sponsor entry is cleared
+                // only where there is one (no blind write per removal).
+                match HoldingSponsor::get(&self.who, asset) {
+                    Some(sponsor) => {
+                        owned::release(&sponsor, 1);
+                        HoldingSponsor::remove(&self.who, asset);
+                    }
+                    None => owned::release(&self.who, 1),
+                }
                 Holdings::remove(&self.who, asset);
                 HoldingCount::mutate(&self.who, |c| {
                     *c = c.map(|n| n.saturating_sub(1)).filter(|n| *n > 0)

@@ -942,7 +942,7 @@ pub fn owned_objects(out: &mut alloc::collections::BTreeMap<AccountId, u32>) {
         add(issuer, n);
     }
     for (holder, asset, _) in Holdings::iter() {
-        add(HoldingSponsor::get(&holder, &asset).unwrap_or(holder), 1);
+        add(reserve::holding_payer(&holder, &asset), 1);
     }
     for (owner, n) in AllowanceCount::iter() {
         add(owner, n);

@@ -25,6 +25,23 @@ fn token_tx_ok(node: &Node, from: &str, args: &[&str]) -> String {
     out
 }
 
+/// Alice issues "US Dollar" (USD, 2 decimals), with `extra` flags.
+fn issue_usd(node: &Node, extra: &[&str]) {
+    let mut args = vec![
+        "issue",
+        "--code",
+        "USD",
+        "--name",
+        "US Dollar",
+        "--symbol",
+        "USD",
+        "--decimals",
+        "2",
+    ];
+    args.extend_from_slice(extra);
+    token_tx_ok(node, "//Alice", &args);
+}
+
 /// The issued-token entry of `token_balances(who)`, as (free, frozen).
 fn usd_of(node: &Node, who: &str, issuer: &str) -> (u128, u128) {
     let answer = node.rpc("token_balances", json!([who]));
@@ -92,23 +109,7 @@ fn issue_approve_transfer_from_freeze_and_a_refused_transfer() {
 
     // Alice issues USD; nothing exists yet.
     assert_eq!(node.rpc("token_info", json!([alice, "USD"])), Value::Null);
-    token_tx_ok(
-        &node,
-        "//Alice",
-        &[
-            "issue",
-            "--code",
-            "USD",
-            "--name",
-            "US Dollar",
-            "--symbol",
-            "USD",
-            "--decimals",
-            "2",
-            "--max-supply",
-            "1000000",
-        ],
-    );
+    issue_usd(&node, &["--max-supply", "1000000"]);
     let info = node.rpc("token_info", json!([alice, "USD"]));
     assert_eq!(info["name"], "US Dollar");
     assert_eq!(info["totalSupply"], "0");
@@ -390,21 +391,7 @@ fn reserves_and_give_back_from_the_cli() {
 
     // Alice issues a token and mints frozen dust to Dave: the token and
     // Dave's holding lock Alice's reserve, not Dave's.
-    token_tx_ok(
-        &node,
-        "//Alice",
-        &[
-            "issue",
-            "--code",
-            "USD",
-            "--name",
-            "US Dollar",
-            "--symbol",
-            "USD",
-            "--decimals",
-            "2",
-        ],
-    );
+    issue_usd(&node, &[]);
     token_tx_ok(
         &node,
         "//Alice",

@@ -140,6 +140,17 @@ impl Slot {
             }
             (true, false) => Holdings::insert(&self.who, asset, &self.holding),
             (false, false) => {
+                // A pseudo-account (a pool) neither sponsors others' holdings
+                // nor is sponsored: a pool's own holdings are its own (it
+                // keeps no reserve), and an LP token minted to a depositor
+                // is the depositor's object.
+                let payer = if *payer != self.who
+                    && (crate::pseudo::is_pseudo(payer) || crate::pseudo::is_pseudo(&self.who))
+                {
+                    &self.who
+                } else {
+                    payer
+                };
                 owned::acquire(payer, 1);
                 if *payer != self.who {
                     HoldingSponsor::insert(&self.who, asset, payer);
@@ -163,6 +174,7 @@ pub(crate) fn mint(
     dest: &AccountId,
     amount: Balance,
     dest_tag: Option<u32>,
+    rules: bool,
 ) -> Result<(), DispatchError> {
     ensure(amount > 0, Error::ZeroAmount)?;
     let mut t = token(issuer, code)?;
@@ -176,7 +188,7 @@ pub(crate) fn mint(
     let mut to = Slot::read(dest, &asset);
     to.holding.free = to.holding.free.checked_add(amount).ok_or(Error::Overflow)?;
     to.ensure_room()?;
-    if dest != issuer {
+    if rules && dest != issuer {
         check_deposit(issuer, dest, &asset, amount, dest_tag)?;
     }
     t.supply = supply;
@@ -249,10 +261,12 @@ pub(crate) fn transfer(
     to: &AccountId,
     amount: Balance,
     dest_tag: Option<u32>,
+    rules: bool,
 ) -> Result<(), DispatchError> {
     ensure(amount > 0, Error::ZeroAmount)?;
     let mut t = token(issuer, code)?;
     ensure(!t.paused, Error::Paused)?;
+    crate::pseudo::check_backed(issuer, from)?;
     // Global freeze: the token circulates only between holders and issuer.
     ensure(
         !t.global_freeze || from == issuer || to == issuer,
@@ -273,7 +287,9 @@ pub(crate) fn transfer(
             .checked_add(amount)
             .ok_or(Error::Overflow)?;
         recipient.ensure_room()?;
-        check_deposit(from, to, &asset, amount, dest_tag)?;
+        if rules {
+            check_deposit(from, to, &asset, amount, dest_tag)?;
+        }
         sender.write(&asset, &mut t, from);
         recipient.write(&asset, &mut t, from);
         put_token(issuer, code, &t);
@@ -357,7 +373,7 @@ pub(crate) fn transfer_from(
         .checked_sub(amount)
         .ok_or(Error::InsufficientAllowance)?;
     // Writes only if every check passes; then spending the allowance cannot fail.
-    transfer(issuer, code, owner, dest, amount, dest_tag)?;
+    transfer(issuer, code, owner, dest, amount, dest_tag, true)?;
     set_allowance(&asset, owner, spender, true, left);
     deposit_event(Event::Approval {
         asset,

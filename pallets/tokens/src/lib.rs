@@ -30,6 +30,7 @@ extern crate alloc;
 pub mod fees;
 mod issued;
 mod native;
+pub mod pseudo;
 pub mod reserve;
 #[cfg(test)]
 mod tests;
@@ -504,6 +505,17 @@ pub enum Error {
     /// The signer holds none of this token.
     #[codec(index = 29)]
     NothingHeld,
+    /// A token backed by pool assets (an LP token) cannot move: a backing
+    /// asset is paused or globally frozen, or frozen for the sender.
+    #[codec(index = 30)]
+    BackingFrozen,
+    /// The account already belongs to another pallet's object.
+    #[codec(index = 31)]
+    PseudoExists,
+    /// An amount of this asset is frozen for the account: the asset cannot
+    /// enter or leave a pool for it.
+    #[codec(index = 32)]
+    Frozen,
 }
 
 qstack_runtime_primitives::impl_module_error!(Error, PALLET_INDEX);
@@ -697,6 +709,11 @@ storage! { pallet = "Tokens";
     /// the sender or issuer whose transfer or mint created it (an
     /// unsolicited holding costs its creator, not the holder).
     pub HoldingSponsor: double_map Blake2_128Concat AccountId, Blake2_128Concat AssetId => AccountId;
+    /// Accounts of other pallets' objects (AMM pools), with the assets that
+    /// back the tokens they issue: no key signs for them, they keep no
+    /// reserve, and a token they issue moves only when its backing assets
+    /// could (see [`pseudo`]).
+    pub PseudoAccount: map Blake2_128Concat AccountId => Vec<AssetId>;
 }
 
 fn deposit_event(e: Event) {
@@ -767,9 +784,9 @@ pub fn transfer(
     dest_tag: Option<u32>,
 ) -> Result<(), DispatchError> {
     match asset {
-        AssetId::Native => native::transfer(from, to, amount, dest_tag),
+        AssetId::Native => native::transfer(from, to, amount, dest_tag, true),
         AssetId::Issued { issuer, code } => {
-            issued::transfer(issuer, code, from, to, amount, dest_tag)
+            issued::transfer(issuer, code, from, to, amount, dest_tag, true)
         }
     }
 }
@@ -834,7 +851,7 @@ fn dispatch(call: Call, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> 
             dest,
             value,
             dest_tag,
-        } => native::transfer(&who, &dest, value, dest_tag),
+        } => native::transfer(&who, &dest, value, dest_tag, true),
         Call::Issue {
             code,
             name,
@@ -847,7 +864,7 @@ fn dispatch(call: Call, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> 
             dest,
             amount,
             dest_tag,
-        } => issued::mint(&who, &code, &dest, amount, dest_tag),
+        } => issued::mint(&who, &code, &dest, amount, dest_tag, true),
         Call::Burn {
             issuer,
             code,
@@ -859,7 +876,7 @@ fn dispatch(call: Call, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> 
             dest,
             amount,
             dest_tag,
-        } => issued::transfer(&issuer, &code, &who, &dest, amount, dest_tag),
+        } => issued::transfer(&issuer, &code, &who, &dest, amount, dest_tag, true),
         Call::Approve {
             issuer,
             code,
@@ -927,6 +944,7 @@ fn dispatch(call: Call, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> 
 pub fn try_state() -> Result<(), &'static str> {
     native::try_state()?;
     issued::try_state()?;
+    pseudo::try_state()?;
     reserve::try_state()
 }
 

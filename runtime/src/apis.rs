@@ -6,15 +6,15 @@
 //! ([`client`]) the node's RPC uses.
 
 use crate::executive::{self, BlockError};
-use crate::{accounts, evidence, genesis, metadata, system, tokens, Extrinsic, VERSION};
+use crate::{accounts, amm, evidence, genesis, metadata, system, tokens, Extrinsic, VERSION};
 use alloc::string::String;
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use qstack_core::{AccountId, Balance, Nonce, PublicKey, H256};
 use qstack_runtime_primitives::tokens::{TokenBalance, TokenDetails};
 use qstack_runtime_primitives::{
-    AccountSettings, ApplyExtrinsicResult, AssetId, Header, OpaqueBlock, OpaqueExtrinsic,
-    RuntimeVersion, TokenCode, TransactionSource, TransactionValidity,
+    AccountSettings, ApplyExtrinsicResult, AssetId, DispatchError, Header, OpaqueBlock,
+    OpaqueExtrinsic, RuntimeVersion, TokenCode, TransactionSource, TransactionValidity,
 };
 use qstack_support::InherentData;
 use scale_info::TypeInfo;
@@ -167,6 +167,20 @@ qstack_support::runtime_apis! { export = crate::wasm::call;
         /// order), or `None` on a chain that keeps none (dev). The node hands
         /// a change to its engine, in force two blocks later.
         node fn config() -> Option<Vec<u8>> => evidence::consensus_config();
+    }
+    /// AMM pools and swap quotes.
+    AmmApi: 1 {
+        /// The pool of two assets (in either order), if it exists.
+        client fn amm_pool(a: AssetId, b: AssetId) -> Option<pallet_amm::PoolInfo>
+            => amm::pool_info(a, b);
+        /// Every pool.
+        client fn amm_pools() -> Vec<pallet_amm::PoolInfo> => amm::pools();
+        /// What a swap along `path` would do now, exactly as the call
+        /// computes it: for `exact_in`, the output of selling `amount`;
+        /// otherwise the input that buys `amount`. `who` pays its own fee
+        /// (the auction slot holder's is lower).
+        client fn amm_quote(path: Vec<AssetId>, amount: Balance, exact_in: bool, who: Option<AccountId>)
+            -> Result<Balance, DispatchError> => amm::quote(&path, amount, exact_in, who);
     }
     /// Notarised document hashes.
     NotaryApi: 1 {

@@ -44,6 +44,7 @@ pub use qstack_support::Dispatch;
 use scale_info::TypeInfo;
 
 pub use pallet_accounts as accounts;
+pub use pallet_amm as amm;
 pub use pallet_evidence as evidence;
 pub use pallet_notary as notary;
 pub use pallet_system as system;
@@ -183,6 +184,7 @@ qstack_support::compose_runtime! {
     3 => Accounts: accounts,
     4 => Evidence: evidence,
     5 => Notary: notary,
+    6 => Amm: amm,
 }
 
 /// One event with its phase, as stored in `System.Events`.

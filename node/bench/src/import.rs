@@ -14,7 +14,7 @@ use qstack_client::{Client, GenesisSource};
 use qstack_core::{Address, KeyScheme, Pair};
 use qstack_executor::{Executor, ExecutorConfig};
 use qstack_runtime::signing::{sign, ChainContext, TxOptions};
-use qstack_runtime::{tokens, RuntimeCall};
+use qstack_runtime::{amm, tokens, RuntimeCall};
 use qstack_runtime_primitives::{Digest, OpaqueBlock};
 use qstack_service::chain_spec::ChainSpec;
 use qstack_service::client_on;
@@ -29,6 +29,10 @@ pub enum AssetKind {
     Native,
     /// A token issued at genesis (`tokens.transfer_token`).
     Token,
+    /// Swaps between the native token and that token through one AMM pool
+    /// (`amm.swap_exact_in`, alternating directions), created in a first
+    /// block that is imported but not counted.
+    Swap,
 }
 
 impl AssetKind {
@@ -36,6 +40,7 @@ impl AssetKind {
         match self {
             AssetKind::Native => "native",
             AssetKind::Token => "token",
+            AssetKind::Swap => "swap",
         }
     }
 }
@@ -59,12 +64,13 @@ pub struct ImportArgs {
         default_value = "sr25519,falcon512,mldsa44,hybrid"
     )]
     schemes: Vec<String>,
-    /// What to transfer (comma-separated): the native token, an issued token, or both.
+    /// What to transfer (comma-separated): the native token, an issued
+    /// token, AMM swaps between the two.
     #[arg(
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "native,token"
+        default_value = "native,token,swap"
     )]
     assets: Vec<AssetKind>,
     /// Blocks to generate and import per scheme.
@@ -137,7 +143,7 @@ pub fn run(args: ImportArgs) -> Result<()> {
         );
     }
     if args.assets.is_empty() {
-        bail!("--assets: name at least one of native, token");
+        bail!("--assets: name at least one of native, token, swap");
     }
     let mut results = Vec::new();
     for (scheme, asset) in schemes
@@ -199,15 +205,18 @@ pub(crate) fn genesis_with(senders: &[Pair], asset: AssetKind) -> Result<Genesis
             "1000000000000000000"
         ]));
     }
-    if asset == AssetKind::Token {
+    if asset != AssetKind::Native {
         // The issuer pays the owner reserve of the token and of every
         // holding it creates at genesis (1e6 QS covers five million).
         list.push(serde_json::json!([
             Address::from(bench_issuer()?.account_id()).to_string(),
             "1000000000000000000"
         ]));
+        // For swaps the issuer also holds the token, to seed the pool.
+        let issuer = bench_issuer()?;
         let holders: Vec<_> = senders
             .iter()
+            .chain((asset == AssetKind::Swap).then_some(&issuer))
             .map(|p| {
                 serde_json::json!([
                     Address::from(p.public().account_id()).to_string(),
@@ -260,6 +269,7 @@ fn bench_scheme(
     let transfers = u64::from(args.blocks) * u64::from(args.txs_per_block);
     let bytes: usize = blocks
         .iter()
+        .skip(usize::from(asset == AssetKind::Swap))
         .flat_map(|b| b.extrinsics.iter().skip(1))
         .map(|x| x.0.len())
         .sum();
@@ -320,36 +330,76 @@ pub(crate) fn generate(
     let mut parent = info.best_hash;
     let mut blocks = Vec::new();
     let n = senders.len();
-    for b in 0..count {
+    let bnc = qstack_runtime_primitives::AssetId::Issued { issuer, code };
+    let native = qstack_runtime_primitives::AssetId::Native;
+    let time = |b: u32| (1_700_000_000_000u64 + u64::from(b) * 1000).encode();
+    if asset == AssetKind::Swap {
+        // The pool every swap trades against: 1e17 of each side.
+        let create = RuntimeCall::Amm(amm::Call::CreatePool {
+            asset_a: native,
+            asset_b: bnc,
+            amount_a: 100_000_000_000_000_000,
+            amount_b: 100_000_000_000_000_000,
+            fee: 300,
+        });
+        let xt = sign(&bench_issuer()?, create, &ctx, &TxOptions::nonce(0));
+        let mut inherents = BTreeMap::new();
+        inherents.insert(qstack_runtime::timestamp::INHERENT_IDENTIFIER, time(0));
+        let built = client.build_block(
+            &parent,
+            &inherents,
+            Digest::default(),
+            &[Arc::new(xt.encode())],
+        )?;
+        if built.included.len() != 1 {
+            bail!(
+                "the benchmark's pool was not created: {:?}",
+                built.rejected.first()
+            );
+        }
+        parent = built.block.header.hash();
+        blocks.push(built.block.clone());
+        client.commit_built(built, None, true)?;
+        ensure_all_succeeded(client, &parent, 1)?;
+    }
+    let first = u32::from(asset == AssetKind::Swap);
+    for b in first..first + count {
         let txs: Vec<Arc<Vec<u8>>> = (0..per_block as usize)
             .map(|i| {
-                let k = (b as usize * per_block as usize + i) % n;
+                let k = ((b - first) as usize * per_block as usize + i) % n;
                 let (from, to) = (&senders[k], &senders[(k + 1) % n]);
                 let dest = to.public().account_id();
-                let call = RuntimeCall::Tokens(match asset {
-                    AssetKind::Native => tokens::Call::Transfer {
+                let call = match asset {
+                    AssetKind::Native => RuntimeCall::Tokens(tokens::Call::Transfer {
                         dest,
                         value: 1_000_000,
                         dest_tag: None,
-                    },
-                    AssetKind::Token => tokens::Call::TransferToken {
+                    }),
+                    AssetKind::Token => RuntimeCall::Tokens(tokens::Call::TransferToken {
                         issuer,
                         code,
                         dest,
                         amount: 1_000_000,
                         dest_tag: None,
-                    },
-                });
+                    }),
+                    // Alternate directions so the price stays near 1.
+                    AssetKind::Swap => RuntimeCall::Amm(amm::Call::SwapExactIn {
+                        path: if (k + b as usize).is_multiple_of(2) {
+                            vec![native, bnc]
+                        } else {
+                            vec![bnc, native]
+                        },
+                        amount_in: 1_000_000,
+                        min_out: 1,
+                    }),
+                };
                 let xt = sign(from, call, &ctx, &TxOptions::nonce(nonces[k]));
                 nonces[k] += 1;
                 Arc::new(xt.encode())
             })
             .collect();
         let mut inherents = BTreeMap::new();
-        inherents.insert(
-            qstack_runtime::timestamp::INHERENT_IDENTIFIER,
-            (1_700_000_000_000u64 + u64::from(b) * 1000).encode(),
-        );
+        inherents.insert(qstack_runtime::timestamp::INHERENT_IDENTIFIER, time(b));
         let built = client.build_block(&parent, &inherents, Digest::default(), &txs)?;
         if built.included.len() != txs.len() {
             bail!(

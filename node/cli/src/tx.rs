@@ -7,6 +7,7 @@
 //! for the signers of a multi-signing account (`qstack tx multisign`).
 
 pub mod accounts;
+pub mod amm;
 pub mod token;
 
 use crate::key::SchemeArg;
@@ -56,6 +57,9 @@ pub enum TxCommand {
     /// Issued tokens: issue, mint, burn, transfer, approve, freeze, pause, …
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// AMM pools: create, deposit, withdraw, swap, vote on the fee, bid.
+    #[command(subcommand)]
+    Amm(amm::AmmCommand),
     /// Account keys, multi-signing, tickets and deposit rules.
     #[command(flatten)]
     Accounts(AccountsTxCommand),
@@ -230,6 +234,7 @@ pub async fn run(cmd: TxCommand) -> Result<()> {
             send_on(&chain, decoded, &send, &format!("{pallet}.{call} {args}")).await
         }
         TxCommand::Token(cmd) => token::run(cmd).await,
+        TxCommand::Amm(cmd) => amm::run(cmd).await,
         TxCommand::Accounts(cmd) => accounts::run(cmd).await,
     }
 }

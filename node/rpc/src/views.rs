@@ -437,3 +437,100 @@ mod tests {
         );
     }
 }
+
+/// A fee vote in `amm_pool`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VoteView {
+    /// The voter.
+    pub account: Addr,
+    /// Its fee (units of 1/100,000).
+    pub fee: u32,
+}
+
+/// The auction slot in `amm_pool`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlotView {
+    /// The holder (trades at a tenth of the fee).
+    pub owner: Addr,
+    /// When it expires (ms since the epoch, the chain's clock).
+    pub expires: u64,
+    /// LP tokens it paid.
+    pub price: Amount,
+}
+
+/// `amm_pool`, and each entry of `amm_pools`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolView {
+    /// The two assets, in canonical order.
+    pub assets: [AssetView; 2],
+    /// The pool's account (no key signs for it).
+    pub account: Addr,
+    /// Its LP token.
+    pub lp_token: AssetView,
+    /// LP tokens in circulation.
+    pub lp_supply: Amount,
+    /// Its balances of the two assets.
+    pub reserves: [Amount; 2],
+    /// Trading fee, units of 1/100,000 (1000 = 1%).
+    pub trading_fee: u32,
+    /// Who created it (pays its owner reserve).
+    pub creator: Addr,
+    /// Fee votes.
+    pub votes: Vec<VoteView>,
+    /// The auction slot, if sold and not expired at the last sale.
+    pub auction_slot: Option<SlotView>,
+    /// Σ price·Δt (ms) of each asset in the other, 64.64 fixed point,
+    /// wrapping: read twice and divide the difference by the time between.
+    pub price_cumulative: [Amount; 2],
+    /// When the accumulators were last advanced (ms).
+    pub last_update: u64,
+}
+
+impl PoolView {
+    /// The view of `info`.
+    pub fn new(info: &qstack_runtime::amm::PoolInfo) -> Self {
+        let p = &info.pool;
+        let [a, b] = info.assets;
+        Self {
+            assets: [AssetView(a), AssetView(b)],
+            account: Addr(p.account),
+            lp_token: AssetView(p.lp_asset()),
+            lp_supply: Amount(info.lp_supply),
+            reserves: p.reserves.map(Amount),
+            trading_fee: p.fee,
+            creator: Addr(p.creator),
+            votes: p
+                .votes
+                .iter()
+                .map(|v| VoteView {
+                    account: Addr(v.account),
+                    fee: v.fee,
+                })
+                .collect(),
+            auction_slot: p.slot.map(|s| SlotView {
+                owner: Addr(s.owner),
+                expires: s.expires,
+                price: Amount(s.price),
+            }),
+            price_cumulative: p.price_cumulative.map(Amount),
+            last_update: p.last_update,
+        }
+    }
+}
+
+/// `amm_quote`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteView {
+    /// The assets the swap passes through.
+    pub path: Vec<AssetView>,
+    /// Whether `amountIn` was given (and `amountOut` computed) or the other way round.
+    pub exact_in: bool,
+    /// What is sold.
+    pub amount_in: Amount,
+    /// What is bought.
+    pub amount_out: Amount,
+}

@@ -581,11 +581,7 @@ pub fn quote(
 
 /// Carries out a planned swap: the first pool is paid by `who`, each next
 /// pool by the one before, `who` by the last.
-fn execute(who: &AccountId, path: &[AssetId], hops: Vec<Hop>) -> Result<(), DispatchError> {
-    let first = path.first().ok_or(Error::BadPath)?;
-    let last = path.last().ok_or(Error::BadPath)?;
-    pseudo::usable_by(first, who)?;
-    pseudo::usable_by(last, who)?;
+fn execute(who: &AccountId, hops: Vec<Hop>) -> Result<(), DispatchError> {
     for h in &hops {
         ensure_usable_pool(&h.pair, &h.pool.account)?;
     }
@@ -638,6 +634,15 @@ fn ensure_usable_pool(pair: &Pair, pool: &AccountId) -> Result<(), DispatchError
     Ok(())
 }
 
+/// The signer can move what it sells and what it buys (a freeze, pause
+/// or global freeze is checked before anything is priced).
+fn ensure_ends_usable(who: &AccountId, path: &[AssetId]) -> Result<(), DispatchError> {
+    for end in [path.first(), path.last()].into_iter().flatten() {
+        pseudo::usable_by(end, who)?;
+    }
+    Ok(())
+}
+
 /// Sells exactly `amount_in` along `path`; returns what it bought.
 pub(crate) fn swap_exact_in(
     who: &AccountId,
@@ -645,10 +650,11 @@ pub(crate) fn swap_exact_in(
     amount_in: Balance,
     min_out: Balance,
 ) -> Result<Balance, DispatchError> {
+    ensure_ends_usable(who, path)?;
     let hops = plan(Some(who), path, amount_in, true)?;
     let out = last_out(&hops);
     ensure(out >= min_out, Error::Slippage)?;
-    execute(who, path, hops)?;
+    execute(who, hops)?;
     Ok(out)
 }
 
@@ -659,10 +665,11 @@ pub(crate) fn swap_exact_out(
     amount_out: Balance,
     max_in: Balance,
 ) -> Result<Balance, DispatchError> {
+    ensure_ends_usable(who, path)?;
     let hops = plan(Some(who), path, amount_out, false)?;
     let paid = first_in(&hops);
     ensure(paid <= max_in, Error::Slippage)?;
-    execute(who, path, hops)?;
+    execute(who, hops)?;
     Ok(paid)
 }
 

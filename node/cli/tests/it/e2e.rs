@@ -262,10 +262,11 @@ fn benchmark_import_generates_imports_and_reports_every_scheme() {
         .iter()
         .map(|r| (r["scheme"].as_str().unwrap(), r["asset"].as_str().unwrap()))
         .collect();
-    // Every scheme, each with native and issued-token transfers.
+    // Every scheme, each with native and issued-token transfers and AMM
+    // swaps (every one of which succeeded: the benchmark checks the events).
     let expected: Vec<_> = ["sr25519", "falcon512", "mldsa44", "hybrid"]
         .into_iter()
-        .flat_map(|s| [(s, "native"), (s, "token")])
+        .flat_map(|s| [(s, "native"), (s, "token"), (s, "swap")])
         .collect();
     assert_eq!(runs, expected);
     for r in results {

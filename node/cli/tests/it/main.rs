@@ -5,6 +5,7 @@
 mod common;
 
 mod accounts_e2e;
+mod amm_e2e;
 mod bft_adversary;
 mod bft_e2e;
 mod dev_seal;

@@ -2,6 +2,7 @@
 //! `account_*` and `token_*` methods.
 
 mod account;
+mod amm;
 mod author;
 mod chain;
 mod state;
@@ -43,6 +44,7 @@ pub(crate) fn build(
     transaction::register(&mut m)?;
     account::register(&mut m)?;
     tokens::register(&mut m)?;
+    amm::register(&mut m)?;
 
     if methods == crate::RpcMethods::Safe {
         for name in crate::UNSAFE_METHODS {

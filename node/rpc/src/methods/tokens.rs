@@ -29,7 +29,7 @@ pub(super) fn register(m: &mut Module) -> Result<(), RpcError> {
     Ok(())
 }
 
-fn required<'a>(args: &'a Args, i: usize, name: &str) -> Res<&'a Value> {
+pub(super) fn required<'a>(args: &'a Args, i: usize, name: &str) -> Res<&'a Value> {
     args.get(i)
         .ok_or_else(|| crate::error::invalid_params(format!("missing `{name}` (param {i})")))
 }
@@ -42,8 +42,12 @@ fn code_param(args: &Args, i: usize) -> Res<TokenCode> {
     TokenCode::parse(s).map_err(|e| args.bad(i, e))
 }
 
-fn asset_param(args: &Args, i: usize) -> Res<AssetId> {
-    let v = required(args, i, "asset")?;
+pub(super) fn asset_param(args: &Args, i: usize) -> Res<AssetId> {
+    asset_value(args, i, required(args, i, "asset")?)
+}
+
+/// An asset (`"native"` or `{"issuer", "code"}`) in parameter `i`.
+pub(super) fn asset_value(args: &Args, i: usize, v: &Value) -> Res<AssetId> {
     match v {
         Value::String(s) if s == "native" => Ok(AssetId::Native),
         Value::Object(o) => {

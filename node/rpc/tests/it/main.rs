@@ -1,6 +1,7 @@
 //! The RPC server over real loopback sockets, against the in-memory test
 //! backend: every method's JSON shape, the subscriptions, and bad input.
 
+mod amm;
 mod bad_input;
 mod common;
 mod guard;

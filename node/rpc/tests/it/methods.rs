@@ -69,6 +69,9 @@ async fn rpc_methods_lists_every_method_sorted() {
         "token_info",
         "token_balances",
         "token_allowance",
+        "amm_pool",
+        "amm_pools",
+        "amm_quote",
     ] {
         assert!(methods.contains(&name), "{name} missing from {methods:?}");
     }

@@ -1119,10 +1119,25 @@ fn the_auction_slot_discounts_and_refunds() {
         let supply = info(QS, usd()).lp_supply;
         let floor = f::min_slot_price(supply, 1_000).unwrap();
         let price = f::outbid_price(1_000, 2, floor).unwrap();
-        let (a0, b0) = (lp(QS, usd(), A), lp(QS, usd(), B));
+        // B has sold all its LP tokens: the refund makes it a new holding
+        // (the most storage a bid touches).
+        let p = info(QS, usd()).pool;
+        let all = lp(QS, usd(), B);
+        call(
+            B,
+            pallet_tokens::Call::TransferToken {
+                issuer: p.account,
+                code: p.lp_code,
+                dest: C,
+                amount: all,
+                dest_tag: None,
+            },
+        )
+        .unwrap();
+        let a0 = lp(QS, usd(), A);
         bid(A, None, Some(price)).unwrap();
         assert_eq!(lp(QS, usd(), A), a0 - price);
-        assert_eq!(lp(QS, usd(), B), b0 + 850);
+        assert_eq!(lp(QS, usd(), B), 850);
         assert!(matches!(
             events().last(),
             Some(Event::SlotBought { refund: 850, .. })
@@ -1132,7 +1147,7 @@ fn the_auction_slot_discounts_and_refunds() {
         set_time(1_000_000 + 9_000_000 + f::SLOT_MILLIS);
         let supply = info(QS, usd()).lp_supply;
         let floor = f::min_slot_price(supply, 1_000).unwrap();
-        bid(C, None, None).unwrap_err();
+        bid(numbered(5), None, None).unwrap_err();
         bid(B, None, Some(floor)).unwrap();
         assert!(matches!(
             events().last(),

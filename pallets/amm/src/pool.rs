@@ -69,7 +69,7 @@ fn lp_code(account: &AccountId) -> TokenCode {
     data.extend_from_slice(&account.0);
     let h = qstack_io::hashing::blake2_256(&data);
     let mut code = [0u8; 20];
-    code[0] = 0x03;
+    code[0] = pallet_tokens::pseudo::BACKED_CODE_PREFIX;
     for (d, s) in code.iter_mut().skip(1).zip(h.iter()) {
         *d = *s;
     }

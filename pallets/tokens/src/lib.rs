@@ -359,11 +359,11 @@ impl Dispatch for Call {
             Call::Issue { .. } => D::new(9, 8),
             Call::Mint { .. } => D::new(14, 10),
             Call::Burn { .. } => D::new(9, 9),
-            Call::TransferToken { .. } => D::new(18, 15),
+            Call::TransferToken { .. } => D::new(24, 15),
             Call::Approve { .. }
             | Call::IncreaseAllowance { .. }
             | Call::DecreaseAllowance { .. } => D::new(11, 8),
-            Call::TransferFrom { .. } => D::new(22, 18),
+            Call::TransferFrom { .. } => D::new(28, 18),
             Call::Freeze { .. } | Call::Unfreeze { .. } => D::new(6, 4),
             Call::Pause { .. }
             | Call::Unpause { .. }

@@ -21,6 +21,16 @@ use qstack_runtime_primitives::AssetId;
 /// Most assets backing one pseudo-account's tokens.
 pub const MAX_BACKING: usize = 2;
 
+/// The first byte of every backed token's 160-bit code (the XRP Ledger's
+/// LP token prefix): a transfer of any other code never looks for backing.
+pub const BACKED_CODE_PREFIX: u8 = 0x03;
+
+/// Whether `code` could be a backed token's (only such codes cost the
+/// lookup of their issuer's backing).
+pub fn may_be_backed(code: &qstack_runtime_primitives::TokenCode) -> bool {
+    matches!(code, qstack_runtime_primitives::TokenCode::Hex(h) if h.first() == Some(&BACKED_CODE_PREFIX))
+}
+
 /// Makes `who` a pseudo-account whose tokens are backed by `backing`. Its
 /// deposit rule becomes "pre-authorised senders only", with none: no
 /// transfer call can pay into it, so its balances change only through
@@ -104,7 +114,7 @@ pub(crate) fn try_state() -> Result<(), &'static str> {
 }
 
 /// Issues `issuer`'s backed token (an LP token): the checks of `issue`,
-/// no supply cap.
+/// no supply cap, and a code starting with [`BACKED_CODE_PREFIX`].
 pub fn issue_backed(
     issuer: &AccountId,
     code: qstack_runtime_primitives::TokenCode,
@@ -113,6 +123,7 @@ pub fn issue_backed(
     decimals: u8,
 ) -> Result<(), Error> {
     ensure(is_pseudo(issuer), Error::UnknownToken)?;
+    ensure(may_be_backed(&code), Error::BadTokenCode)?;
     crate::issued::issue(issuer, code, name, symbol, decimals, None)
 }
 

@@ -14,7 +14,7 @@ use qstack_core::AccountId;
 use qstack_io::TestExternalities;
 use qstack_runtime_primitives::{AssetId, TokenCode};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const ISSUER: AccountId = AccountId([1; 32]);
 const LP: AccountId = AccountId([2; 32]);
@@ -159,23 +159,7 @@ fn populated() -> TestExternalities {
 static RUNS: AtomicU64 = AtomicU64::new(0);
 
 fn timed(ext: &mut TestExternalities, iters: u64, f: impl Fn(u64)) -> Duration {
-    let mut total = Duration::ZERO;
-    let mut done = 0;
-    while done < iters {
-        let chunk = (iters - done).min(1_000);
-        let first = RUNS.fetch_add(chunk, Ordering::Relaxed);
-        ext.execute_with(|| {
-            let start = Instant::now();
-            for n in first..first + chunk {
-                f(n);
-            }
-            total += start.elapsed();
-            pallet_system::EventRecord::clear(None);
-            pallet_system::EventCount::kill();
-        });
-        done += chunk;
-    }
-    total
+    pallet_system::testing::timed_runs(ext, iters, &RUNS, f)
 }
 
 fn bench(c: &mut Criterion, name: &str, f: impl Fn(u64) + Copy) {

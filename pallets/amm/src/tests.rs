@@ -224,6 +224,20 @@ fn deposit(who: AccountId, a: AssetId, b: AssetId, mode: DepositMode) -> Result<
     )
 }
 
+/// `who` buys exactly `lp` LP tokens of the QS/USD pool at any price.
+fn buy_lp(who: AccountId, lp: Balance) -> Result<(), DispatchError> {
+    deposit(
+        who,
+        QS,
+        usd(),
+        DepositMode::LpOut {
+            lp,
+            max_a: u128::MAX,
+            max_b: u128::MAX,
+        },
+    )
+}
+
 fn withdraw(
     who: AccountId,
     a: AssetId,
@@ -678,17 +692,7 @@ fn deposits_take_only_the_proportional_part() {
 fn withdrawals_in_every_form() {
     run(|| {
         create(A, QS, usd(), 4_000_000, 1_000_000, 1_000).unwrap();
-        deposit(
-            B,
-            QS,
-            usd(),
-            DepositMode::LpOut {
-                lp: 100_000,
-                max_a: u128::MAX,
-                max_b: u128::MAX,
-            },
-        )
-        .unwrap();
+        buy_lp(B, 100_000).unwrap();
         // Proportional: 1_000 of 2_100_000 LP → ⌊1000·4.2e6/2.1e6⌋ = 2000 QS, 500 USD.
         let (qs0, usd0) = (bal(QS, B), bal(usd(), B));
         withdraw(
@@ -806,17 +810,7 @@ fn withdrawals_in_every_form() {
 fn frozen_or_paused_assets_stay_out_of_pools() {
     run(|| {
         create(A, QS, usd(), 1_000_000, 1_000_000, 0).unwrap();
-        deposit(
-            B,
-            QS,
-            usd(),
-            DepositMode::LpOut {
-                lp: 1_000,
-                max_a: u128::MAX,
-                max_b: u128::MAX,
-            },
-        )
-        .unwrap();
+        buy_lp(B, 1_000).unwrap();
         // The issuer freezes some of B's USD: B can neither trade nor
         // deposit nor withdraw, and B's LP token cannot move.
         call(
@@ -895,19 +889,7 @@ fn frozen_or_paused_assets_stay_out_of_pools() {
         );
         call(ISSUER, TCall::Unpause { code: code("USD") }).unwrap();
         call(ISSUER, TCall::GlobalFreeze { code: code("USD") }).unwrap();
-        assert_eq!(
-            deposit(
-                C,
-                QS,
-                usd(),
-                DepositMode::LpOut {
-                    lp: 10,
-                    max_a: u128::MAX,
-                    max_b: u128::MAX
-                }
-            ),
-            terr(pallet_tokens::Error::GlobalFrozen)
-        );
+        assert_eq!(buy_lp(C, 10), terr(pallet_tokens::Error::GlobalFrozen));
         call(ISSUER, TCall::GlobalUnfreeze { code: code("USD") }).unwrap();
         // LP tokens move freely again.
         call(
@@ -944,17 +926,7 @@ fn fee_vote_weights_slots_and_replaces_the_smallest() {
         for k in 1..=7u32 {
             let who = numbered(k);
             fund(who);
-            deposit(
-                who,
-                QS,
-                usd(),
-                DepositMode::LpOut {
-                    lp: 1_000 * u128::from(k),
-                    max_a: u128::MAX,
-                    max_b: u128::MAX,
-                },
-            )
-            .unwrap();
+            buy_lp(who, 1_000 * u128::from(k)).unwrap();
             vote(who, 100 * k).unwrap();
         }
         let p = info(QS, usd()).pool;
@@ -966,30 +938,10 @@ fn fee_vote_weights_slots_and_replaces_the_smallest() {
         // A ninth holder with as much as the smallest is not admitted…
         let ninth = numbered(9);
         fund(ninth);
-        deposit(
-            ninth,
-            QS,
-            usd(),
-            DepositMode::LpOut {
-                lp: 1_000,
-                max_a: u128::MAX,
-                max_b: u128::MAX,
-            },
-        )
-        .unwrap();
+        buy_lp(ninth, 1_000).unwrap();
         assert_eq!(vote(ninth, 0), err(Error::VoteNotAdmitted));
         // …with one more LP unit it displaces the smallest (holder 1).
-        deposit(
-            ninth,
-            QS,
-            usd(),
-            DepositMode::LpOut {
-                lp: 1,
-                max_a: u128::MAX,
-                max_b: u128::MAX,
-            },
-        )
-        .unwrap();
+        buy_lp(ninth, 1).unwrap();
         vote(ninth, 0).unwrap();
         let p = info(QS, usd()).pool;
         assert!(p.votes.iter().all(|v| v.account != numbered(1)));
@@ -1018,33 +970,13 @@ fn fee_vote_ties_go_to_the_lower_fee_then_the_lower_account() {
         for k in 1..=7u32 {
             let who = numbered(k);
             fund(who);
-            deposit(
-                who,
-                QS,
-                usd(),
-                DepositMode::LpOut {
-                    lp: 500,
-                    max_a: u128::MAX,
-                    max_b: u128::MAX,
-                },
-            )
-            .unwrap();
+            buy_lp(who, 500).unwrap();
             // Fees: 1 and 2 vote 300, the rest 700.
             vote(who, if k <= 2 { 300 } else { 700 }).unwrap();
         }
         let newcomer = numbered(30);
         fund(newcomer);
-        deposit(
-            newcomer,
-            QS,
-            usd(),
-            DepositMode::LpOut {
-                lp: 501,
-                max_a: u128::MAX,
-                max_b: u128::MAX,
-            },
-        )
-        .unwrap();
+        buy_lp(newcomer, 501).unwrap();
         vote(newcomer, 10).unwrap();
         // Lowest fee first among equals, then the lower account id: 1.
         let v = info(QS, usd()).pool.votes;
@@ -1076,17 +1008,7 @@ fn fee_vote_ties_go_to_the_lower_fee_then_the_lower_account() {
 fn the_auction_slot_discounts_and_refunds() {
     run(|| {
         create(A, QS, usd(), 1_000_000, 1_000_000, 1_000).unwrap();
-        deposit(
-            B,
-            QS,
-            usd(),
-            DepositMode::LpOut {
-                lp: 100_000,
-                max_a: u128::MAX,
-                max_b: u128::MAX,
-            },
-        )
-        .unwrap();
+        buy_lp(B, 100_000).unwrap();
         let supply = info(QS, usd()).lp_supply;
         let floor = f::min_slot_price(supply, 1_000).unwrap();
         let bid = |who, min_price, max_price| {

@@ -203,3 +203,33 @@ impl Scenario {
         });
     }
 }
+
+/// Times `iters` runs of `f(n)` inside `ext`, for criterion's
+/// `iter_custom`: in chunks of 1,000, clearing the block's events between
+/// chunks (outside the timer) as a new block would. `n` counts on from
+/// `runs` over every call, so a benchmark can give each run fresh accounts.
+pub fn timed_runs(
+    ext: &mut qstack_io::TestExternalities,
+    iters: u64,
+    runs: &core::sync::atomic::AtomicU64,
+    f: impl Fn(u64),
+) -> std::time::Duration {
+    use core::sync::atomic::Ordering;
+    let mut total = std::time::Duration::ZERO;
+    let mut done = 0;
+    while done < iters {
+        let chunk = iters.saturating_sub(done).min(1_000);
+        let first = runs.fetch_add(chunk, Ordering::Relaxed);
+        ext.execute_with(|| {
+            let start = std::time::Instant::now();
+            for n in first..first.saturating_add(chunk) {
+                f(n);
+            }
+            total = total.saturating_add(start.elapsed());
+            EventRecord::clear(None);
+            EventCount::kill();
+        });
+        done = done.saturating_add(chunk);
+    }
+    total
+}

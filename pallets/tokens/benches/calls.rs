@@ -11,8 +11,8 @@ use pallet_tokens::{endow, withdraw_fee, Call};
 use qstack_core::AccountId;
 use qstack_io::TestExternalities;
 use qstack_runtime_primitives::{Digest, TokenCode};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
 
 const A: AccountId = AccountId([1; 32]);
 const B: AccountId = AccountId([2; 32]);
@@ -102,23 +102,7 @@ static RUNS: AtomicU64 = AtomicU64::new(0);
 /// Times `iters` runs of `f(n)` in chunks, clearing the block's events
 /// between chunks (outside the timer) as a new block would.
 fn timed(ext: &mut TestExternalities, iters: u64, f: impl Fn(u64)) -> Duration {
-    let mut total = Duration::ZERO;
-    let mut done = 0;
-    while done < iters {
-        let chunk = (iters - done).min(1_000);
-        let first = RUNS.fetch_add(chunk, Ordering::Relaxed);
-        ext.execute_with(|| {
-            let start = Instant::now();
-            for n in first..first + chunk {
-                f(n);
-            }
-            total += start.elapsed();
-            pallet_system::EventRecord::clear(None);
-            pallet_system::EventCount::kill();
-        });
-        done += chunk;
-    }
-    total
+    pallet_system::testing::timed_runs(ext, iters, &RUNS, f)
 }
 
 fn bench(c: &mut Criterion, name: &str, f: impl Fn(u64) + Copy) {

@@ -24,6 +24,22 @@ fn amm_ok(node: &Node, from: &str, args: &[&str]) -> String {
     out
 }
 
+/// Bob's `qstack tx amm swap --path PATH` with `[amount flag, amount,
+/// limit flag, limit]`.
+fn swap(node: &Node, path: &str, amounts: [&str; 4]) -> (bool, String) {
+    let mut args = vec!["swap", "--path", path];
+    args.extend_from_slice(&amounts);
+    amm_tx(node, "//Bob", &args)
+}
+
+fn swap_ok(node: &Node, path: &str, amounts: [&str; 4]) {
+    let (ok, out) = swap(node, path, amounts);
+    assert!(
+        ok && out.contains("In block"),
+        "swap {amounts:?} failed:\n{out}"
+    );
+}
+
 fn token_ok(node: &Node, from: &str, args: &[&str]) {
     let ws = node.ws();
     let mut all = vec!["tx", "token"];
@@ -159,13 +175,10 @@ fn create_swap_both_ways_vote_bid_and_withdraw_all() {
     let out_usd = amount(&q["amountOut"]);
     assert!(out_usd > 0 && out_usd < 1_000_000, "{q}");
     let usd0 = usd_of(&node, &bob, &usd);
-    let (ok, out) = amm_tx(
+    let (ok, out) = swap(
         &node,
-        "//Bob",
-        &[
-            "swap",
-            "--path",
-            &format!("native,{usd_cli}"),
+        &format!("native,{usd_cli}"),
+        [
             "--amount-in",
             "1000000000000",
             "--min-out",
@@ -174,13 +187,10 @@ fn create_swap_both_ways_vote_bid_and_withdraw_all() {
     );
     assert!(!ok && out.contains("Amm.Slippage"), "{out}");
     assert_eq!(usd_of(&node, &bob, &usd), usd0);
-    amm_ok(
+    swap_ok(
         &node,
-        "//Bob",
-        &[
-            "swap",
-            "--path",
-            &format!("native,{usd_cli}"),
+        &format!("native,{usd_cli}"),
+        [
             "--amount-in",
             "1000000000000",
             "--min-out",
@@ -193,13 +203,10 @@ fn create_swap_both_ways_vote_bid_and_withdraw_all() {
     let back = json!([usd, "native"]);
     let q = quote(&node, back, 500_000_000_000, false, &bob);
     let cost = amount(&q["amountIn"]);
-    let (ok, out) = amm_tx(
+    let (ok, out) = swap(
         &node,
-        "//Bob",
-        &[
-            "swap",
-            "--path",
-            &format!("{usd_cli},native"),
+        &format!("{usd_cli},native"),
+        [
             "--amount-out",
             "500000000000",
             "--max-in",
@@ -208,13 +215,10 @@ fn create_swap_both_ways_vote_bid_and_withdraw_all() {
     );
     assert!(!ok && out.contains("Amm.Slippage"), "{out}");
     let usd1 = usd_of(&node, &bob, &usd);
-    amm_ok(
+    swap_ok(
         &node,
-        "//Bob",
-        &[
-            "swap",
-            "--path",
-            &format!("{usd_cli},native"),
+        &format!("{usd_cli},native"),
+        [
             "--amount-out",
             "500000000000",
             "--max-in",
@@ -229,18 +233,10 @@ fn create_swap_both_ways_vote_bid_and_withdraw_all() {
         "//Alice",
         &["freeze", "--code", "USD", "--holder", &bob, "--amount", "1"],
     );
-    let (ok, out) = amm_tx(
+    let (ok, out) = swap(
         &node,
-        "//Bob",
-        &[
-            "swap",
-            "--path",
-            &format!("native,{usd_cli}"),
-            "--amount-in",
-            "1000000000000",
-            "--min-out",
-            "0",
-        ],
+        &format!("native,{usd_cli}"),
+        ["--amount-in", "1000000000000", "--min-out", "0"],
     );
     assert!(!ok && out.contains("Tokens.Frozen"), "{out}");
 

@@ -2,6 +2,7 @@
 //! of the same code, and every executor error kind.
 
 mod accounts;
+mod amm;
 mod evidence;
 
 use codec::{Decode, Encode};

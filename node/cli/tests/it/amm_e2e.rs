@@ -227,6 +227,39 @@ fn create_swap_both_ways_vote_bid_and_withdraw_all() {
     );
     assert_eq!(usd_of(&node, &bob, &usd), usd1 - cost);
 
+    // Bob adds liquidity in proportion (only that part of his offer is
+    // taken) and takes it all out again.
+    amm_ok(
+        &node,
+        "//Bob",
+        &[
+            "deposit",
+            "--asset-a",
+            "native",
+            "--asset-b",
+            &usd_cli,
+            "--max-a",
+            "1000000000000",
+            "--max-b",
+            "1000000",
+        ],
+    );
+    let bob_lp = usd_of(&node, &bob, &lp);
+    assert!(bob_lp > 0);
+    amm_ok(
+        &node,
+        "//Bob",
+        &[
+            "withdraw",
+            "--asset-a",
+            &usd_cli,
+            "--asset-b",
+            "native",
+            "--all",
+        ],
+    );
+    assert_eq!(usd_of(&node, &bob, &lp), 0);
+
     // Alice freezes 1 cent of Bob's USD: Bob cannot trade in the pool.
     token_ok(
         &node,

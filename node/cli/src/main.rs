@@ -15,6 +15,11 @@ use std::path::PathBuf;
 #[derive(Parser, Debug)]
 #[command(name = "qstack", version, about)]
 struct Cli {
+    /// Log filter directives added to the default (`info`) or to
+    /// `RUST_LOG`, comma-separated `target=level` as in Substrate
+    /// (`-l qstack::rpc=debug,libp2p=warn`).
+    #[arg(short = 'l', long = "log", global = true, value_delimiter = ',')]
+    log: Vec<String>,
     #[command(subcommand)]
     command: Option<Command>,
     #[command(flatten)]
@@ -72,6 +77,10 @@ struct RunArgs {
     chain: Option<String>,
     #[command(flatten)]
     base: BaseArgs,
+    /// Keep the chain in a new temporary directory, deleted when the node
+    /// stops (instead of `--base-path`).
+    #[arg(long, conflicts_with = "base_path")]
+    tmp: bool,
     /// JSON-RPC port (HTTP and WebSocket), on 127.0.0.1.
     #[arg(long, default_value_t = 9944)]
     rpc_port: u16,
@@ -237,6 +246,9 @@ enum Command {
         /// Chain spec: `dev`, `local` or a path.
         #[arg(long, default_value = "dev")]
         chain: String,
+        /// The development chain (the same as `--chain dev`).
+        #[arg(long, conflicts_with = "chain")]
+        dev: bool,
         #[command(flatten)]
         base: BaseArgs,
         /// Do not ask for confirmation.
@@ -314,23 +326,33 @@ fn parse_pruning(s: &str) -> Result<PruningMode> {
     }
 }
 
-fn init_logging(default: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+fn init_logging(default: &str, extra: &[String]) -> Result<()> {
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    for d in extra.iter().filter(|d| !d.trim().is_empty()) {
+        let directive = d.trim().parse().map_err(|e| {
+            anyhow::anyhow!("-l/--log: {d:?} is not a `target=level` directive: {e}")
+        })?;
+        filter = filter.add_directive(directive);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+    Ok(())
 }
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
     // Benchmarks print their own figures; per-block logs would drown them.
     // Benign by design: every validator announces the same committed block.
-    init_logging(match cli.command {
-        Some(Command::Benchmark(_)) => "warn,libp2p_gossipsub::behaviour=error",
-        _ => "info,libp2p_gossipsub::behaviour=error",
-    });
+    init_logging(
+        match cli.command {
+            Some(Command::Benchmark(_)) => "warn,libp2p_gossipsub::behaviour=error",
+            _ => "info,libp2p_gossipsub::behaviour=error",
+        },
+        &cli.log,
+    )?;
     match cli.command {
         Some(Command::Key(cmd)) => key::run(cmd),
         Some(Command::Tx(cmd)) => tokio::runtime::Runtime::new()?.block_on(tx::run(cmd)),
@@ -363,8 +385,13 @@ fn main() -> Result<()> {
             blocks::import(&spec, &base.db_path(&spec)?, pruning, &input, quiet).map(|_| ())
         }
         Some(Command::Benchmark(cmd)) => qstack_bench::run(cmd),
-        Some(Command::PurgeChain { chain, base, yes }) => {
-            let spec = ChainSpec::load(&chain)?;
+        Some(Command::PurgeChain {
+            chain,
+            dev,
+            base,
+            yes,
+        }) => {
+            let spec = ChainSpec::load(if dev { "dev" } else { &chain })?;
             let db = base.db_path(&spec)?;
             if !db.exists() {
                 println!("{} does not exist; nothing to purge", db.display());
@@ -384,7 +411,19 @@ fn main() -> Result<()> {
             Ok(())
         }
         None => {
-            let args = cli.run;
+            let mut args = cli.run;
+            // Held until the node stops; dropping it deletes the directory.
+            let _tmp = if args.tmp {
+                let dir = tempfile::Builder::new().prefix("qstack-").tempdir()?;
+                eprintln!(
+                    "Temporary base path {} (deleted on exit)",
+                    dir.path().display()
+                );
+                args.base.base_path = Some(dir.path().to_path_buf());
+                Some(dir)
+            } else {
+                None
+            };
             let chain = match (&args.chain, args.dev) {
                 (Some(c), _) => c.clone(),
                 (None, true) => "dev".to_string(),

@@ -14,6 +14,7 @@ mod local_testnet;
 mod network_e2e;
 mod network_garbage;
 mod node_key_cli;
+mod operator_flags;
 mod polkadot_js;
 mod rpc_flags;
 mod tokens_e2e;

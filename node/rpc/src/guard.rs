@@ -347,3 +347,87 @@ mod tests {
         assert!(!list.allows("https://app.example:8443"));
     }
 }
+
+/// `GET /health` and `GET /health/readiness` on the RPC port, as Substrate
+/// serves them for load balancers and orchestrators: `/health` answers
+/// `system_health`'s JSON (`{"peers", "isSyncing", "shouldHavePeers"}`);
+/// `/health/readiness` is 200 when the node is not syncing and has peers
+/// (or needs none, as a dev chain), 500 otherwise. Everything else goes on
+/// to the JSON-RPC server.
+#[derive(Clone)]
+pub struct HealthLayer {
+    backend: Arc<dyn crate::backend::RpcBackend>,
+}
+
+impl HealthLayer {
+    /// Health answered from `backend`'s in-memory system info.
+    pub fn new(backend: Arc<dyn crate::backend::RpcBackend>) -> Self {
+        Self { backend }
+    }
+}
+
+impl<S> tower::Layer<S> for HealthLayer {
+    type Service = HealthService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        HealthService {
+            inner,
+            backend: self.backend.clone(),
+        }
+    }
+}
+
+/// See [`HealthLayer`].
+#[derive(Clone)]
+pub struct HealthService<S> {
+    inner: S,
+    backend: Arc<dyn crate::backend::RpcBackend>,
+}
+
+fn health_response(status: http::StatusCode, body: String) -> HttpResponse {
+    let mut response = HttpResponse::new(HttpBody::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+impl<S, B> tower::Service<HttpRequest<B>> for HealthService<S>
+where
+    S: tower::Service<HttpRequest<B>, Response = HttpResponse>,
+    S::Error: Into<BoxError> + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = HttpResponse;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, BoxError>> + Send + 'static>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, request: HttpRequest<B>) -> Self::Future {
+        if request.method() == http::Method::GET {
+            let path = request.uri().path();
+            if path == "/health" || path == "/health/readiness" {
+                let info = self.backend.system_info();
+                let body = serde_json::json!({
+                    "peers": info.peers,
+                    "isSyncing": info.is_syncing,
+                    "shouldHavePeers": info.should_have_peers,
+                })
+                .to_string();
+                let ready = !info.is_syncing && (info.peers > 0 || !info.should_have_peers);
+                let status = if path == "/health" || ready {
+                    http::StatusCode::OK
+                } else {
+                    http::StatusCode::INTERNAL_SERVER_ERROR
+                };
+                return Box::pin(std::future::ready(Ok(health_response(status, body))));
+            }
+        }
+        let call = self.inner.call(request);
+        Box::pin(async move { call.await.map_err(Into::into) })
+    }
+}

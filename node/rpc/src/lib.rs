@@ -131,6 +131,7 @@ impl RpcHandle {
 /// Must be called inside a tokio runtime (multi-threaded: slow methods run on
 /// its blocking pool).
 pub async fn start(config: RpcConfig, backend: Arc<dyn RpcBackend>) -> Result<RpcHandle, RpcError> {
+    let health = guard::HealthLayer::new(backend.clone());
     let module = methods::build(backend, config.methods)?;
     let batch = match config.max_batch_len {
         Some(n) => BatchRequestConfig::Limit(n.get()),
@@ -150,7 +151,9 @@ pub async fn start(config: RpcConfig, backend: Arc<dyn RpcBackend>) -> Result<Rp
         addr: config.listen_addr,
         source,
     };
-    let http = tower::ServiceBuilder::new().layer(guard::CorsLayer::new(config.cors.clone()));
+    let http = tower::ServiceBuilder::new()
+        .layer(guard::CorsLayer::new(config.cors.clone()))
+        .layer(health);
     let rpc = jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
         .option_layer(config.rate_limit.map(guard::RateLimitLayer::new));
     let server = Server::builder()

@@ -692,3 +692,45 @@ async fn stop_closes_the_port() {
     let refused = tokio::net::TcpStream::connect(addr).await.is_err();
     assert!(refused, "still listening after stop");
 }
+
+#[tokio::test]
+async fn health_endpoints_answer_get_for_load_balancers() {
+    use crate::common::exchange;
+    let backend = TestBackend::new();
+    backend.update_system(|s| {
+        s.peers = 0;
+        s.is_syncing = false;
+        s.should_have_peers = true;
+    });
+    let node = Node::start_with(backend, |_| {}).await;
+    let addr = node.addr();
+    let get = |path: &str| {
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").into_bytes()
+    };
+    let (status, body) = exchange(addr, &get("/health")).await;
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v,
+        json!({"peers": 0, "isSyncing": false, "shouldHavePeers": true})
+    );
+    // No peers on a chain that needs them: not ready.
+    let (status, _) = exchange(addr, &get("/health/readiness")).await;
+    assert_eq!(status, 500);
+    node.backend.update_system(|s| s.peers = 2);
+    let (status, _) = exchange(addr, &get("/health/readiness")).await;
+    assert_eq!(status, 200);
+    node.backend.update_system(|s| s.is_syncing = true);
+    let (status, _) = exchange(addr, &get("/health/readiness")).await;
+    assert_eq!(status, 500);
+    // A dev chain needs no peers.
+    node.backend.update_system(|s| {
+        s.is_syncing = false;
+        s.peers = 0;
+        s.should_have_peers = false;
+    });
+    let (status, _) = exchange(addr, &get("/health/readiness")).await;
+    assert_eq!(status, 200);
+    // JSON-RPC is unchanged.
+    assert_eq!(node.ok("system_name", json!([])).await, json!("qstack"));
+}

@@ -102,6 +102,25 @@ struct RunArgs {
     /// with error -32005. Default: no limit.
     #[arg(long)]
     rpc_rate_limit: Option<std::num::NonZeroU32>,
+    /// Most simultaneous RPC connections (default 100).
+    #[arg(long)]
+    rpc_max_connections: Option<std::num::NonZeroU32>,
+    /// Largest RPC request, in MB (default 16).
+    #[arg(long)]
+    rpc_max_request_size: Option<std::num::NonZeroU32>,
+    /// Largest RPC response, in MB (default 16).
+    #[arg(long)]
+    rpc_max_response_size: Option<std::num::NonZeroU32>,
+    /// Most subscriptions one WebSocket connection may hold (default 1024).
+    #[arg(long)]
+    rpc_max_subscriptions_per_connection: Option<std::num::NonZeroU32>,
+    /// Most calls in one JSON-RPC batch (default 100).
+    #[arg(long)]
+    rpc_max_batch_request_len: Option<std::num::NonZeroU32>,
+    /// Notifications buffered per RPC connection before a slow subscriber
+    /// is made to wait.
+    #[arg(long)]
+    rpc_message_buffer_capacity_per_connection: Option<std::num::NonZeroU32>,
     /// A human-readable name for this node (logs).
     #[arg(long, default_value = "qstack-node")]
     name: String,
@@ -446,10 +465,28 @@ fn main() -> Result<()> {
                 .transpose()?;
             let network = network_config(&args, &spec)?;
             let (rpc_methods, rpc_cors) = rpc_guard(&args)?;
+            let mb = |flag: &str, v: Option<std::num::NonZeroU32>| {
+                v.map(|n| {
+                    n.checked_mul(
+                        std::num::NonZeroU32::new(1 << 20).unwrap_or(std::num::NonZeroU32::MIN),
+                    )
+                    .ok_or_else(|| anyhow::anyhow!("{flag}: at most 4095 MB"))
+                })
+                .transpose()
+            };
+            let rpc_limits = qstack_service::RpcLimits {
+                max_connections: args.rpc_max_connections,
+                max_request_size: mb("--rpc-max-request-size", args.rpc_max_request_size)?,
+                max_response_size: mb("--rpc-max-response-size", args.rpc_max_response_size)?,
+                max_subscriptions_per_connection: args.rpc_max_subscriptions_per_connection,
+                max_batch_len: args.rpc_max_batch_request_len,
+                message_buffer_capacity: args.rpc_message_buffer_capacity_per_connection,
+            };
             let config = qstack_service::NodeConfig {
                 rpc_methods,
                 rpc_cors,
                 rpc_rate_limit: args.rpc_rate_limit,
+                rpc_limits,
                 network,
                 validator: args.validator || args.dev,
                 db_path: args.base.db_path(&spec)?,

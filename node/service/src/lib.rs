@@ -31,6 +31,49 @@ use qstack_storage::{PruningMode, Store, StoreConfig};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// Substrate's RPC limit flags (`--rpc-max-connections`, …); each `None`
+/// keeps the server's default.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RpcLimits {
+    /// Most simultaneous connections.
+    pub max_connections: Option<std::num::NonZeroU32>,
+    /// Largest request, bytes.
+    pub max_request_size: Option<std::num::NonZeroU32>,
+    /// Largest response, bytes.
+    pub max_response_size: Option<std::num::NonZeroU32>,
+    /// Most subscriptions per WebSocket connection.
+    pub max_subscriptions_per_connection: Option<std::num::NonZeroU32>,
+    /// Most calls in one batch.
+    pub max_batch_len: Option<std::num::NonZeroU32>,
+    /// Notifications buffered per connection.
+    pub message_buffer_capacity: Option<std::num::NonZeroU32>,
+}
+
+impl RpcLimits {
+    /// `base` with every limit that is set.
+    pub fn apply(&self, mut base: qstack_rpc::RpcConfig) -> qstack_rpc::RpcConfig {
+        if let Some(n) = self.max_connections {
+            base.max_connections = n;
+        }
+        if let Some(n) = self.max_request_size {
+            base.max_request_size = n;
+        }
+        if let Some(n) = self.max_response_size {
+            base.max_response_size = n;
+        }
+        if let Some(n) = self.max_subscriptions_per_connection {
+            base.max_subscriptions_per_connection = n;
+        }
+        if let Some(n) = self.max_batch_len {
+            base.max_batch_len = Some(n);
+        }
+        if let Some(n) = self.message_buffer_capacity {
+            base.message_buffer_capacity = n;
+        }
+        base
+    }
+}
+
 /// What `qstack` runs with.
 pub struct NodeConfig {
     /// The chain.
@@ -47,6 +90,8 @@ pub struct NodeConfig {
     pub rpc_cors: qstack_rpc::Cors,
     /// Calls per minute per RPC connection (`None`: no limit).
     pub rpc_rate_limit: Option<std::num::NonZeroU32>,
+    /// The RPC server's size and count limits (`None`: its defaults).
+    pub rpc_limits: RpcLimits,
     /// Node name.
     pub name: String,
     /// Seal mode override (`--instant-seal`).
@@ -246,7 +291,7 @@ pub async fn run(config: NodeConfig) -> Result<()> {
             methods: config.rpc_methods,
             cors: config.rpc_cors.clone(),
             rate_limit: config.rpc_rate_limit,
-            ..Default::default()
+            ..config.rpc_limits.apply(qstack_rpc::RpcConfig::default())
         },
         node.clone(),
     )

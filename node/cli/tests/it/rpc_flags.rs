@@ -1,5 +1,5 @@
 //! The RPC server's guards from the command line: `--rpc-methods`,
-//! `--rpc-cors` and `--rpc-rate-limit`.
+//! `--rpc-cors`, `--rpc-rate-limit` and the size and count limits.
 
 use crate::common::*;
 use serde_json::json;
@@ -14,6 +14,20 @@ fn status_from(port: u16, origin: &str) -> String {
     let mut resp = String::new();
     s.read_to_string(&mut resp).unwrap();
     resp.lines().next().unwrap_or_default().to_string()
+}
+
+/// POSTs `body`; the status line and the body.
+fn http_post(port: u16, body: &str) -> (String, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let _ = write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let status = out.lines().next().unwrap_or_default().to_string();
+    (status, out)
 }
 
 #[test]
@@ -48,6 +62,36 @@ fn rpc_flags_limit_methods_origins_and_rates() {
     assert!(!ok && out.contains("--rpc-methods"), "{out}");
     let (ok, out) = qstack(&["--dev", "-d", d, "--rpc-rate-limit", "0"]);
     assert!(!ok && out.contains("--rpc-rate-limit"), "{out}");
+
+    let (ok, out) = qstack(&["--dev", "-d", d, "--rpc-max-request-size", "5000"]);
+    assert!(!ok && out.contains("--rpc-max-request-size"), "{out}");
+
+    // Size and count limits (Substrate's flags): a batch of three against
+    // a limit of two is refused whole; a 2 MB request against 1 MB gets 413.
+    let node = Node::start(
+        dir.path(),
+        &[
+            "--rpc-max-batch-request-len",
+            "2",
+            "--rpc-max-request-size",
+            "1",
+        ],
+    );
+    let call = json!({"jsonrpc": "2.0", "id": 1, "method": "system_name", "params": []});
+    let (_, body) = http_post(node.port, &json!([call, call, call]).to_string());
+    assert!(
+        body.contains("-32010") || body.to_lowercase().contains("batch"),
+        "{body}"
+    );
+    let (_, body) = http_post(node.port, &json!([call, call]).to_string());
+    assert!(body.contains("qstack"), "{body}");
+    let big = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"system_name","params":[],"x":"{}"}}"#,
+        "a".repeat(2 << 20)
+    );
+    let (status, _) = http_post(node.port, &big);
+    assert!(status.contains("413"), "{status}");
+    node.interrupt();
 
     // (`--rpc-external` binds every interface, which tests do not: its
     // `auto` policy and warning are unit-tested in qstack-service.)

@@ -2,11 +2,8 @@
 //! a transaction: a regular key of another scheme, a disabled master key,
 //! tickets, and a multi-signature whose signers' keys ride inline.
 
-use super::{build_in_both, call, dev, executor, genesis, Mode};
-use codec::{Decode, Encode};
+use super::{build_in_both, dev, executor, genesis, import_in_wasm, Mode};
 use qstack_core::{KeyScheme, H256};
-use qstack_io::OverlayedChanges;
-use qstack_runtime::executive::BlockError;
 use qstack_runtime::signing::{
     multi_signed, payload, sign, sign_regular, signer_signature, ChainContext, SignForm, TxOptions,
 };
@@ -95,19 +92,5 @@ fn wasm_and_native_agree_on_regular_keys_tickets_and_multisig() {
     );
 
     // Import path: re-executes in Wasm on the parent state; roots check.
-    let mut overlay = OverlayedChanges::default();
-    let out = call(
-        &exec,
-        Mode::Wasm,
-        &mut overlay,
-        &wasm_state,
-        "Core_execute_block",
-        &wasm_block.encode(),
-    );
-    assert_eq!(
-        Result::<(), BlockError>::decode(&mut &out[..]).unwrap(),
-        Ok(())
-    );
-    native_state.overlay = overlay;
-    assert_eq!(native_state.root(), wasm_block.header.state_root.0);
+    import_in_wasm(&exec, &wasm_state, &mut native_state, &wasm_block);
 }

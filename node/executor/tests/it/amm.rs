@@ -2,12 +2,9 @@
 //! arithmetic (256-bit products, square roots, the auction's decay) gives
 //! the same state root in both, and the Wasm import of the block accepts it.
 
-use super::{build_in_both, call, dev, executor, genesis, Mode};
-use codec::{Decode, Encode};
+use super::{build_in_both, dev, executor, genesis, import_in_wasm, Mode};
 use qstack_core::{KeyScheme, H256};
-use qstack_io::OverlayedChanges;
 use qstack_runtime::amm::{self, DepositMode, WithdrawMode};
-use qstack_runtime::executive::BlockError;
 use qstack_runtime::signing::{sign, ChainContext, TxOptions};
 use qstack_runtime::{tokens, RuntimeCall};
 use qstack_runtime_primitives::{AssetId, Header, TokenCode};
@@ -131,19 +128,5 @@ fn wasm_and_native_agree_on_every_amm_call() {
         Default::default(),
         &signed,
     );
-    let mut overlay = OverlayedChanges::default();
-    let out = call(
-        &exec,
-        Mode::Wasm,
-        &mut overlay,
-        &wasm_state,
-        "Core_execute_block",
-        &wasm_block.encode(),
-    );
-    assert_eq!(
-        Result::<(), BlockError>::decode(&mut &out[..]).unwrap(),
-        Ok(())
-    );
-    native_state.overlay = overlay;
-    assert_eq!(native_state.root(), wasm_block.header.state_root.0);
+    import_in_wasm(&exec, &wasm_state, &mut native_state, &wasm_block);
 }

@@ -141,6 +141,32 @@ fn build_in_both(
     wasm_block
 }
 
+/// The import path: `block` re-executes in Wasm on `wasm_state` and its
+/// roots check; the resulting state is `native_state`'s from then on, and
+/// its root is the block's.
+fn import_in_wasm(
+    exec: &Executor,
+    wasm_state: &TestExternalities,
+    native_state: &mut TestExternalities,
+    block: &Block,
+) {
+    let mut overlay = OverlayedChanges::default();
+    let out = call(
+        exec,
+        Mode::Wasm,
+        &mut overlay,
+        wasm_state,
+        "Core_execute_block",
+        &block.encode(),
+    );
+    assert_eq!(
+        Result::<(), BlockError>::decode(&mut &out[..]).unwrap(),
+        Ok(())
+    );
+    native_state.overlay = overlay;
+    assert_eq!(native_state.root(), block.header.state_root.0);
+}
+
 /// Builds block 1 from inherent data (a timestamp plus `data`) and `signed`.
 fn build_block_with(
     exec: &Executor,
@@ -206,21 +232,7 @@ fn wasm_and_native_agree_on_a_block_of_every_scheme() {
     assert_eq!(wasm_block.extrinsics.len(), 1 + KeyScheme::ALL.len());
 
     // Import path: the block re-executes in Wasm on the parent state and its roots check.
-    let mut overlay = OverlayedChanges::default();
-    let out = call(
-        &exec,
-        Mode::Wasm,
-        &mut overlay,
-        &wasm_state,
-        "Core_execute_block",
-        &wasm_block.encode(),
-    );
-    assert_eq!(
-        Result::<(), BlockError>::decode(&mut &out[..]).unwrap(),
-        Ok(())
-    );
-    native_state.overlay = overlay;
-    assert_eq!(native_state.root(), wasm_block.header.state_root.0);
+    import_in_wasm(&exec, &wasm_state, &mut native_state, &wasm_block);
 
     // A tampered state root is caught on import.
     let mut bad = wasm_block.clone();

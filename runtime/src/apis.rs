@@ -6,7 +6,7 @@
 //! ([`client`]) the node's RPC uses.
 
 use crate::executive::{self, BlockError};
-use crate::{accounts, amm, evidence, genesis, metadata, system, tokens, Extrinsic, VERSION};
+use crate::{accounts, amm, did, evidence, genesis, metadata, system, tokens, Extrinsic, VERSION};
 use alloc::string::String;
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
@@ -181,6 +181,21 @@ qstack_support::runtime_apis! { export = crate::wasm::call;
         /// (the auction slot holder's is lower).
         client fn amm_quote(path: Vec<AssetId>, amount: Balance, exact_in: bool, who: Option<AccountId>)
             -> Result<Balance, DispatchError> => amm::quote(&path, amount, exact_in, who);
+    }
+    /// DIDs, credentials and messages (the `did_*` and `vc_*` RPC read them).
+    DidApi: 1 {
+        /// A DID's record (document and metadata), deactivated ones included.
+        client fn did_record(did: did::Did) -> Option<did::DidRecord> => did::Dids::get(&did);
+        /// The DID `who` would create next.
+        client fn did_next(who: AccountId) -> did::Did => did::document::next_did(&who);
+        /// A credential and its status.
+        client fn did_credential(hash: H256) -> Option<(did::Credential, did::CredentialStatus)>
+            => did::credential::status(&hash);
+        /// The messages waiting in a DID's inbox.
+        client fn did_inbox(to: did::Did) -> Vec<(u64, did::Message)> => did::message::inbox(&to);
+        /// A whole status list's bits (131,072, least significant first).
+        client fn did_status_list(lead: did::Did, list: u32, purpose: did::Purpose) -> Vec<u8>
+            => did::credential::status_list(&lead, list, purpose);
     }
     /// Notarised document hashes.
     NotaryApi: 1 {

@@ -45,6 +45,7 @@ use scale_info::TypeInfo;
 
 pub use pallet_accounts as accounts;
 pub use pallet_amm as amm;
+pub use pallet_did as did;
 pub use pallet_evidence as evidence;
 pub use pallet_notary as notary;
 pub use pallet_system as system;
@@ -185,6 +186,7 @@ qstack_support::compose_runtime! {
     4 => Evidence: evidence,
     5 => Notary: notary,
     6 => Amm: amm,
+    7 => Did: did,
 }
 
 /// One event with its phase, as stored in `System.Events`.

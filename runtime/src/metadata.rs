@@ -314,7 +314,7 @@ mod tests {
                     .map(move |f| format!("{}_{}", a.name, f.name))
             })
             .collect();
-        assert_eq!(described.len(), 12, "{described:?}");
+        assert_eq!(described.len(), 17, "{described:?}");
         for name in &described {
             assert!(
                 crate::apis::METHODS.contains(&name.as_str()),

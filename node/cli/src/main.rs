@@ -2,6 +2,7 @@
 //! tools around it. Argument parsing and wiring only.
 
 mod blocks;
+mod did;
 mod key;
 mod tx;
 
@@ -210,6 +211,9 @@ enum Command {
     /// Sign and submit transactions to a node over RPC.
     #[command(subcommand)]
     Tx(tx::TxCommand),
+    /// DIDs, verifiable credentials and encrypted messages between DIDs.
+    #[command(subcommand)]
+    Did(did::DidCommand),
     /// Print a chain spec (with `--raw`, genesis as storage: freezes the genesis hash).
     BuildSpec {
         /// Chain spec: `dev`, `local` or a path.
@@ -375,6 +379,7 @@ fn main() -> Result<()> {
     match cli.command {
         Some(Command::Key(cmd)) => key::run(cmd),
         Some(Command::Tx(cmd)) => tokio::runtime::Runtime::new()?.block_on(tx::run(cmd)),
+        Some(Command::Did(cmd)) => tokio::runtime::Runtime::new()?.block_on(did::run(cmd)),
         Some(Command::BuildSpec { chain, raw }) => {
             let spec = ChainSpec::load(&chain)?;
             let executor = qstack_executor::Executor::new(Default::default())?;

@@ -211,6 +211,15 @@ impl Chain {
         })
     }
 
+    /// Calls any JSON-RPC method with positional parameters.
+    pub async fn rpc(&self, method: &str, params: Vec<Value>) -> Result<Value> {
+        let mut p = jsonrpsee::core::params::ArrayParams::new();
+        for v in params {
+            p.insert(v).map_err(|e| Error::Response(e.to_string()))?;
+        }
+        Ok(self.client.request(method, p).await?)
+    }
+
     /// `account_info` of `who` (balance, nonce, keys, settings as JSON).
     pub async fn account_info(&self, who: &AccountId) -> Result<Value> {
         Ok(self

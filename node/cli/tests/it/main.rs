@@ -9,6 +9,7 @@ mod amm_e2e;
 mod bft_adversary;
 mod bft_e2e;
 mod dev_seal;
+mod did_e2e;
 mod e2e;
 mod local_testnet;
 mod network_e2e;

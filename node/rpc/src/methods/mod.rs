@@ -5,6 +5,7 @@ mod account;
 mod amm;
 mod author;
 mod chain;
+mod did;
 mod state;
 mod system;
 mod tokens;
@@ -45,6 +46,7 @@ pub(crate) fn build(
     account::register(&mut m)?;
     tokens::register(&mut m)?;
     amm::register(&mut m)?;
+    did::register(&mut m)?;
 
     if methods == crate::RpcMethods::Safe {
         for name in crate::UNSAFE_METHODS {

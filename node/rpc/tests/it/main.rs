@@ -4,6 +4,7 @@
 mod amm;
 mod bad_input;
 mod common;
+mod did;
 mod guard;
 mod methods;
 mod network;

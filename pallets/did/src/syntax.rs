@@ -263,6 +263,68 @@ mod tests {
         assert_eq!(parse_did_url(&format_did(&did)), Ok((did, None)));
     }
 
+    const ALPHABET: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+    /// Base58 by long division, independently of the bs58 crate.
+    fn base58_16(s: &[u8]) -> Option<[u8; 16]> {
+        let mut n: Vec<u8> = Vec::new();
+        for &c in s {
+            let mut carry = ALPHABET.iter().position(|&a| a == c)? as u32;
+            for b in n.iter_mut().rev() {
+                let v = u32::from(*b) * 58 + carry;
+                *b = v as u8;
+                carry = v >> 8;
+            }
+            while carry > 0 {
+                n.insert(0, carry as u8);
+                carry >>= 8;
+            }
+        }
+        let mut out = alloc::vec![0u8; s.iter().take_while(|&&c| c == b'1').count()];
+        out.extend(n);
+        out.try_into().ok()
+    }
+
+    /// The ABNF and the method, written again without the parser's code.
+    fn oracle(s: &str) -> Option<[u8; 16]> {
+        let id = s.strip_prefix("did:qs:")?.as_bytes();
+        let mut decoded = Vec::new();
+        let mut i = 0;
+        while i < id.len() {
+            if id[i] == b'%' {
+                let h = core::str::from_utf8(id.get(i + 1..i + 3)?).ok()?;
+                if !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return None;
+                }
+                decoded.push(u8::from_str_radix(h, 16).ok()?);
+                i += 3;
+            } else if id[i].is_ascii_alphanumeric() || b".-_:".contains(&id[i]) {
+                decoded.push(id[i]);
+                i += 1;
+            } else {
+                return None;
+            }
+        }
+        base58_16(&decoded)
+    }
+
+    proptest::proptest! {
+        /// The fuzz target's input space, bounded: the parser accepts
+        /// exactly what the oracle accepts, with the same bytes.
+        #[test]
+        fn the_parser_agrees_with_the_abnf_oracle(
+            prefix in proptest::sample::select(vec!["did:qs:", "did:qs:1", "did:QS:", "did:", ""]),
+            body in "[1-9A-HJ-NP-Za-km-z%0-9a-f:._ -]{0,30}",
+            canonical in proptest::array::uniform16(proptest::num::u8::ANY),
+        ) {
+            let s = alloc::format!("{prefix}{body}");
+            proptest::prop_assert_eq!(parse_did(&s).ok().map(|d| d.0), oracle(&s), "{}", s);
+            let c = format_did(&Did(canonical));
+            proptest::prop_assert_eq!(parse_did(&c).ok().map(|d| d.0), Some(canonical));
+            proptest::prop_assert_eq!(oracle(&c), Some(canonical));
+        }
+    }
+
     #[test]
     fn fragments_and_uris() {
         assert!(valid_fragment(b"key-1"));

@@ -8,7 +8,7 @@
 //! `verify` checks a credential or presentation against chain state;
 //! issuers `revoke` (or suspend and lift); the holder may `reject`.
 //! Messages: `send` encrypts to the recipient's ML-KEM-768 key and posts
-//! it; `receive` decrypts the inbox.
+//! it; `receive` decrypts the inbox; `clear` removes a message.
 
 pub mod vc;
 
@@ -277,6 +277,18 @@ pub enum DidCommand {
         /// The recipient's key id.
         #[arg(long, default_value = "kem-1")]
         key_id: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Remove a message from a DID's inbox (as its recipient, or as the
+    /// account that paid for it); its deposit returns to that account.
+    Clear {
+        /// The recipient DID.
+        #[arg(long)]
+        did: String,
+        /// The message's number (`receive` prints it).
+        #[arg(long)]
+        seq: u64,
         #[command(flatten)]
         send: SendArgs,
     },
@@ -800,6 +812,20 @@ pub async fn run(cmd: DidCommand) -> Result<()> {
                 call,
                 &args,
                 &format!("encrypted message to {}", format_did(&to)),
+            )
+            .await
+        }
+        DidCommand::Clear {
+            did,
+            seq,
+            send: args,
+        } => {
+            let to = did_arg(&did, "--did")?;
+            let call = RuntimeCall::Did(did::Call::Clear { to, seq });
+            send(
+                call,
+                &args,
+                &format!("clear message #{seq} of {}", format_did(&to)),
             )
             .await
         }

@@ -290,6 +290,24 @@ fn issuers_issue_two_of_three_the_holder_presents_one_claim_and_a_revocation_sho
         ],
     );
     assert!(!ok && out.contains("Did.NotAuthorized"), "{out}");
+    // Dave clears the message he read.
+    let (ok, out) = did_cmd(
+        &node,
+        Some("//Dave"),
+        &["clear", "--did", &holder, "--seq", "1"],
+    );
+    assert!(!ok && out.contains("Did.UnknownMessage"), "{out}");
+    did_ok(
+        &node,
+        Some("//Dave"),
+        &["clear", "--did", &holder, "--seq", "0"],
+    );
+    assert_eq!(node.rpc("did_messages", json!([holder])), json!([]));
+    let out = did_ok(&node, None, &["show", &issuers[0]]);
+    assert!(
+        out.contains("\"didDocument\"") && out.contains(&issuers[0]),
+        "{out}"
+    );
 
     // Charlie deactivates his DID: it resolves as deactivated, for good.
     did_ok(

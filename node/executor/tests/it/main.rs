@@ -3,6 +3,7 @@
 
 mod accounts;
 mod amm;
+mod did;
 mod evidence;
 
 use codec::{Decode, Encode};

@@ -1,12 +1,14 @@
 //! The qstack node's benchmarks, behind `qstack benchmark …`: block import
 //! per key scheme against bare signature verification ([`import`]), sync
 //! over loopback libp2p against direct import ([`sync`]), and four BFT
-//! validators in one process under a steady transfer load ([`bft`]). Each
+//! validators in one process under a steady transfer load ([`bft`]), DID
+//! resolution over RPC ([`did`]). Each
 //! prints a table, or with `--json` one JSON object; the options are clap
 //! structs the binary embeds as they are.
 
 pub mod bft;
 pub mod db;
+pub mod did;
 pub mod import;
 pub mod sync;
 
@@ -23,6 +25,8 @@ pub enum BenchmarkCommand {
     Bft(bft::BftArgs),
     /// Database: one trie read and one write (with its share of the commit) on RocksDB, against the runtime's declared database weights.
     Db(db::DbArgs),
+    /// DID resolution: `did_resolve` latency over JSON-RPC on a dev node holding many DIDs, against a bare RPC round trip.
+    Did(did::DidArgs),
 }
 
 /// Runs a benchmark command.
@@ -32,5 +36,6 @@ pub fn run(cmd: BenchmarkCommand) -> Result<()> {
         BenchmarkCommand::Sync(args) => sync::run(args),
         BenchmarkCommand::Bft(args) => bft::run(args),
         BenchmarkCommand::Db(args) => db::run(args),
+        BenchmarkCommand::Did(args) => did::run(args),
     }
 }

@@ -790,8 +790,13 @@ pub async fn run(cmd: DidCommand) -> Result<()> {
                 .flatten()
                 .find(|m| m["id"] == json!(want) && m["keyScheme"] == json!("mlkem768"))
                 .and_then(|m| m["publicKeyMultibase"].as_str())
-                .and_then(|s| s.strip_prefix('z'))
-                .and_then(|s| bs58::decode(s).into_vec().ok())
+                .and_then(|s| s.strip_prefix('u'))
+                .and_then(|s| {
+                    use base64::Engine;
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD
+                        .decode(s)
+                        .ok()
+                })
                 .and_then(|b| b.get(1..).map(<[u8]>::to_vec))
                 .ok_or_else(|| anyhow!("{} has no ML-KEM-768 key #{key_id}", format_did(&to)))?;
             let sealed = vc::seal(&public, &from, &to, key_id.as_bytes(), message.as_bytes())?;

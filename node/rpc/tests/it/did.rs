@@ -119,7 +119,7 @@ fn check_did_core(doc: &Value) {
             .count();
         assert_eq!(materials, 1, "exactly one key material: {m}");
         if let Some(mb) = m.get("publicKeyMultibase") {
-            assert!(mb.as_str().unwrap().starts_with('z'), "base58btc multibase");
+            assert!(mb.as_str().unwrap().starts_with('u'), "base64url multibase");
         }
         ids.push(mid.to_string());
     }

@@ -163,9 +163,11 @@ pub fn run(args: DidArgs) -> Result<()> {
         while chain.rpc("did_resolve", vec![json!(last)]).await?["didDocument"].is_null() {
             if Instant::now() > deadline {
                 let info = chain.account_info(&who).await?;
+                let pending = chain.rpc("author_pendingExtrinsics", vec![]).await?;
                 bail!(
-                    "the DIDs were not all created within 60 s (the creator's nonce is {}, from {first_nonce})",
-                    info["nonce"]
+                    "the DIDs were not all created within 60 s (the creator's nonce is {}, from {first_nonce}; {} in the pool)",
+                    info["nonce"],
+                    pending.as_array().map_or(0, Vec::len)
                 );
             }
             tokio::time::sleep(Duration::from_millis(200)).await;

@@ -643,6 +643,13 @@ impl<E: Engine> Shell<E> {
             best,
             own: true,
         });
+        // Transactions that became ready while this block was built or
+        // imported announced themselves then, to a busy engine, and no later
+        // arrival may come to wake it: tell it again now that it is free.
+        let count = self.txpool.pool.lock().status().ready;
+        if count > 0 {
+            inputs.push(Input::TransactionsReady { count });
+        }
         Ok(inputs)
     }
 

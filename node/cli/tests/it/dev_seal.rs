@@ -61,3 +61,69 @@ fn only_the_specs_authorities_author_dev_engine_blocks() {
     assert!(last.starts_with("0x0571736461"), "{logs:?}");
     producer.interrupt();
 }
+
+/// Instant seal leaves nothing behind: transactions that arrive while a
+/// block is being built or imported are sealed in the next block even if
+/// no further transaction arrives to wake the engine (before, a burst left
+/// the last few in the pool for good).
+#[test]
+fn instant_seal_includes_every_transaction_of_a_burst() {
+    use codec::Encode;
+    use qstack_core::{KeyScheme, Pair};
+    use qstack_runtime::signing::{sign, ChainContext, TxOptions};
+    use qstack_runtime::{tokens, RuntimeCall};
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::start(dir.path(), &["--instant-seal"]);
+    let alice = Pair::from_suri(KeyScheme::Sr25519, "//Alice").unwrap();
+    let bob = Pair::from_suri(KeyScheme::Sr25519, "//Bob")
+        .unwrap()
+        .account_id();
+    let genesis = node.rpc("chain_getBlockHash", serde_json::json!([0]));
+    let mut hash = [0u8; 32];
+    hex::decode_to_slice(
+        genesis.as_str().unwrap().trim_start_matches("0x"),
+        &mut hash,
+    )
+    .unwrap();
+    let ctx = ChainContext::new(qstack_core::H256(hash));
+    const BURST: u32 = 120;
+    for n in 0..BURST {
+        let call = RuntimeCall::Tokens(tokens::Call::Transfer {
+            dest: bob,
+            value: 1_000_000_000_000,
+            dest_tag: None,
+        });
+        let xt = sign(&alice, call, &ctx, &TxOptions::nonce(n));
+        node.rpc(
+            "author_submitExtrinsic",
+            serde_json::json!([format!("0x{}", hex::encode(xt.encode()))]),
+        );
+        if n == 0 {
+            // The first carries Alice's key; the pool checks the rest
+            // against it once it is in state.
+            node.wait_until(
+                "the first transfer",
+                std::time::Duration::from_secs(30),
+                |n| {
+                    n.rpc(
+                        "account_info",
+                        serde_json::json!([
+                            qstack_core::Address::from(alice.account_id()).to_string()
+                        ]),
+                    )["nonce"]
+                        == 1
+                },
+            );
+        }
+    }
+    let who = qstack_core::Address::from(alice.account_id()).to_string();
+    node.wait_until(
+        "every transfer sealed",
+        std::time::Duration::from_secs(60),
+        |n| n.rpc("account_info", serde_json::json!([who]))["nonce"] == BURST,
+    );
+    assert_eq!(
+        node.rpc("author_pendingExtrinsics", serde_json::json!([])),
+        serde_json::json!([])
+    );
+}

@@ -275,6 +275,26 @@ fn issuers_issue_two_of_three_the_holder_presents_one_claim_and_a_revocation_sho
         !ok && out.contains("does not decrypt") && !out.contains("hello Dave"),
         "{out}"
     );
+    // A tampered copy (one ciphertext byte flipped), posted by Alice's
+    // account as her DID: the chain accepts the bytes, Dave's key refuses them.
+    post_tampered(&node, &inbox[0], &issuers[0], &holder);
+    let (ok, out) = did_cmd(
+        &node,
+        None,
+        &["receive", "--did", &holder, "--key", "//Dave"],
+    );
+    assert!(
+        !ok && out.contains("#0 from")
+            && out.contains("hello Dave")
+            && out.contains("#1 from")
+            && out.contains("changed on the way"),
+        "{out}"
+    );
+    did_ok(
+        &node,
+        Some("//Alice"),
+        &["clear", "--did", &holder, "--seq", "1"],
+    );
     // Only an authentication account of the sending DID may send as it.
     let (ok, out) = did_cmd(
         &node,
@@ -324,6 +344,56 @@ fn issuers_issue_two_of_three_the_holder_presents_one_claim_and_a_revocation_sho
         &["deactivate", "--did", &issuers[2]],
     );
     assert!(!ok && out.contains("deactivated"), "{out}");
+}
+
+/// Posts `message` (as `did_messages` lists it) again with one ciphertext
+/// byte flipped, signed by Alice's account.
+fn post_tampered(node: &Node, message: &Value, from: &str, to: &str) {
+    use codec::Encode;
+    use qstack_core::{KeyScheme, Pair};
+    use qstack_runtime::did::{self, parse_did};
+    use qstack_runtime::signing::{sign, ChainContext, TxOptions};
+    let bytes =
+        |k: &str| hex::decode(message[k].as_str().unwrap().trim_start_matches("0x")).unwrap();
+    let mut ciphertext = bytes("ciphertext");
+    ciphertext[3] ^= 1;
+    let alice = Pair::from_suri(KeyScheme::Sr25519, "//Alice").unwrap();
+    let who = qstack_core::Address::from(alice.account_id()).to_string();
+    let nonce = node
+        .rpc("system_accountNextIndex", json!([who]))
+        .as_u64()
+        .unwrap() as u32;
+    let genesis = bytes_of(&node.rpc("chain_getBlockHash", json!([0])));
+    let call = qstack_runtime::RuntimeCall::Did(did::Call::Send {
+        to: parse_did(to).unwrap(),
+        message: did::Message {
+            from: parse_did(from).unwrap(),
+            key: b"kem-1".to_vec(),
+            kem_ciphertext: bytes("kemCiphertext"),
+            nonce: bytes("nonce").try_into().unwrap(),
+            ciphertext,
+            sent: 0,
+            payer: Default::default(),
+            deposit: 0,
+        },
+    });
+    let ctx = ChainContext::new(qstack_core::H256(genesis.try_into().unwrap()));
+    let mut opts = TxOptions::nonce(nonce);
+    opts.include_key = false;
+    let xt = sign(&alice, call, &ctx, &opts);
+    node.rpc(
+        "author_submitExtrinsic",
+        json!([format!("0x{}", hex::encode(xt.encode()))]),
+    );
+    node.wait_until(
+        "the tampered message",
+        std::time::Duration::from_secs(30),
+        |n| n.rpc("did_messages", json!([to])).as_array().unwrap().len() == 2,
+    );
+}
+
+fn bytes_of(v: &Value) -> Vec<u8> {
+    hex::decode(v.as_str().unwrap().trim_start_matches("0x")).unwrap()
 }
 
 fn hex_of(b: &[u8]) -> String {

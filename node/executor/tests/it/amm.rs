@@ -2,10 +2,9 @@
 //! arithmetic (256-bit products, square roots, the auction's decay) gives
 //! the same state root in both, and the Wasm import of the block accepts it.
 
-use super::{build_in_both, dev, executor, genesis, import_in_wasm, Mode};
+use super::{build_in_both, dev, executor, genesis, import_in_wasm, signed_in_order, Mode};
 use qstack_core::{KeyScheme, H256};
 use qstack_runtime::amm::{self, DepositMode, WithdrawMode};
-use qstack_runtime::signing::{sign, ChainContext, TxOptions};
 use qstack_runtime::{tokens, RuntimeCall};
 use qstack_runtime_primitives::{AssetId, Header, TokenCode};
 
@@ -17,7 +16,6 @@ fn wasm_and_native_agree_on_every_amm_call() {
     let wasm_state = genesis(&exec, Mode::Wasm, std::slice::from_ref(&alice));
     let mut native_state = genesis(&exec, Mode::Native, std::slice::from_ref(&alice));
     let genesis_hash = Header::genesis(H256(*wasm_state.backend.root())).hash();
-    let ctx = ChainContext::new(genesis_hash);
     let code = |s: &str| TokenCode::parse(s).unwrap();
     let issued = |s: &str| AssetId::Issued {
         issuer: a,
@@ -108,18 +106,7 @@ fn wasm_and_native_agree_on_every_amm_call() {
             mode: WithdrawMode::All { min_a: 0, min_b: 0 },
         }),
     ]);
-    let signed: Vec<_> = calls
-        .into_iter()
-        .enumerate()
-        .map(|(n, c)| {
-            sign(
-                &alice,
-                c,
-                &ctx,
-                &TxOptions::nonce(u32::try_from(n).unwrap()),
-            )
-        })
-        .collect();
+    let signed = signed_in_order(&alice, calls, genesis_hash);
 
     let wasm_block = build_in_both(
         &exec,

@@ -4,14 +4,13 @@
 //! bits, a message, a deactivation; the same state root in both, and the
 //! Wasm import of the block accepts it.
 
-use super::{build_in_both, dev, executor, genesis, import_in_wasm, Mode};
+use super::{build_in_both, dev, executor, genesis, import_in_wasm, signed_in_order, Mode};
 use qstack_core::{KeyScheme, H256};
 use qstack_runtime::did::document::{did_for, update_payload, KeyProof};
 use qstack_runtime::did::{
     self, rel, Document, IssuerProof, KeyMaterial, Message, Op, Purpose, Registration, Service,
     StatusRef, VerificationMethod,
 };
-use qstack_runtime::signing::{sign, ChainContext, TxOptions};
 use qstack_runtime::RuntimeCall;
 use qstack_runtime_primitives::Header;
 
@@ -24,7 +23,6 @@ fn wasm_and_native_agree_on_every_did_call() {
     let wasm_state = genesis(&exec, Mode::Wasm, std::slice::from_ref(&alice));
     let mut native_state = genesis(&exec, Mode::Native, std::slice::from_ref(&alice));
     let genesis_hash = Header::genesis(H256(*wasm_state.backend.root())).hash();
-    let ctx = ChainContext::new(genesis_hash);
     let doc = |kem: bool| {
         let mut methods = vec![
             VerificationMethod {
@@ -132,18 +130,7 @@ fn wasm_and_native_agree_on_every_did_call() {
             proof: None,
         }),
     ];
-    let signed: Vec<_> = calls
-        .into_iter()
-        .enumerate()
-        .map(|(n, c)| {
-            sign(
-                &alice,
-                c,
-                &ctx,
-                &TxOptions::nonce(u32::try_from(n).unwrap()),
-            )
-        })
-        .collect();
+    let signed = signed_in_order(&alice, calls, genesis_hash);
     let wasm_block = build_in_both(
         &exec,
         (&wasm_state, &native_state),

@@ -109,6 +109,16 @@ fn transfers(genesis_hash: H256, senders: &[Pair]) -> Vec<Extrinsic> {
         .collect()
 }
 
+/// `calls`, each signed by `who` with the next nonce from 0.
+fn signed_in_order(who: &Pair, calls: Vec<RuntimeCall>, genesis_hash: H256) -> Vec<Extrinsic> {
+    let ctx = ChainContext::new(genesis_hash);
+    calls
+        .into_iter()
+        .enumerate()
+        .map(|(n, c)| sign(who, c, &ctx, &TxOptions::nonce(u32::try_from(n).unwrap())))
+        .collect()
+}
+
 /// Builds block 1 with a timestamp plus `data` and `signed`, in Wasm on
 /// `wasm_state` and natively on `native_state`: every extrinsic must apply and
 /// both must agree on the results and the header (state root). Returns the

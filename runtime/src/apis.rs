@@ -41,6 +41,26 @@ pub struct RuntimeDispatchInfo {
     pub partial_fee: Balance,
 }
 
+/// Substrate's `InclusionFee`: the fee's parts before the tip.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
+pub struct InclusionFee {
+    /// The fee every extrinsic pays.
+    pub base_fee: Balance,
+    /// The fee for its length.
+    pub len_fee: Balance,
+    /// The fee for its weight (qstack has no fee multiplier).
+    pub adjusted_weight_fee: Balance,
+}
+
+/// Substrate's `FeeDetails` (answer of `TransactionPaymentApi_query_fee_details`).
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
+pub struct FeeDetails {
+    /// The inclusion fee; `None` for an unsigned extrinsic.
+    pub inclusion_fee: Option<InclusionFee>,
+    /// The tip.
+    pub tip: Balance,
+}
+
 /// Everything a wallet needs about an account (`QstackAccountApi_account_info`,
 /// version 3: v1 had the first three fields only, v2 no reserve).
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
@@ -119,6 +139,19 @@ qstack_support::runtime_apis! { export = crate::wasm::call;
                 },
                 class,
                 partial_fee,
+            }
+        };
+        /// The fee's parts: base, length and weight fee (none for an
+        /// unsigned extrinsic), and the tip.
+        node fn query_fee_details(xt: OpaqueExtrinsic, len: u32) -> FeeDetails => {
+            let (parts, tip) = executive::query_fee_details(&xt.0, len);
+            FeeDetails {
+                inclusion_fee: parts.map(|(base_fee, len_fee, adjusted_weight_fee)| InclusionFee {
+                    base_fee,
+                    len_fee,
+                    adjusted_weight_fee,
+                }),
+                tip,
             }
         };
     }

@@ -661,6 +661,33 @@ pub fn query_info(bytes: &[u8], len: u32) -> (u64, u8, Balance) {
     (weight, 0, compute_fee(len, weight))
 }
 
+/// `TransactionPaymentApi_query_fee_details`: the parts of an extrinsic's
+/// fee — (base, length, weight) for a signed one, `None` for an unsigned
+/// one, which pays nothing — and its tip.
+pub fn query_fee_details(bytes: &[u8], len: u32) -> (Option<(Balance, Balance, Balance)>, Balance) {
+    let Ok(xt) = Extrinsic::decode_strict(bytes, RuntimeCall::is_known) else {
+        // As `query_info`: what a signed extrinsic of that length would pay.
+        return (Some(fee_parts(len, base_weight(None))), 0);
+    };
+    match &xt.signature {
+        None => (None, 0),
+        Some((_, s, extra)) => {
+            let weight = signature_weight(s).saturating_add(xt.function.weight());
+            (Some(fee_parts(len, weight)), extra.tip)
+        }
+    }
+}
+
+/// [`compute_fee`] in its three parts (base, length, weight), which add up
+/// to it.
+fn fee_parts(len: u32, weight: u64) -> (Balance, Balance, Balance) {
+    (
+        BASE_FEE,
+        BYTE_FEE.saturating_mul(Balance::from(len)),
+        Balance::from(weight / WEIGHT_PER_FEE),
+    )
+}
+
 /// The executive's tests check, on every extrinsic they apply, that a call
 /// touched no more storage than it declares and that the rest of the
 /// extrinsic stayed within its overhead's declaration.

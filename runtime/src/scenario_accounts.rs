@@ -283,6 +283,25 @@ fn multisig_fees_scale_with_signatures() {
     );
     assert_eq!(w3, w2 + executive::verify_weight(KeyScheme::Hybrid) + per);
     assert!(f3 > f2);
+    // `query_fee_details`: base, length and weight fees add up to the
+    // quote; the tip is reported apart.
+    let (parts, tip) = executive::query_fee_details(&three, three.len() as u32);
+    let (base, len_fee, weight_fee) = parts.expect("a signed extrinsic pays");
+    assert_eq!((base + len_fee + weight_fee, tip), (f3, 0));
+    assert_eq!(len_fee, crate::BYTE_FEE * three.len() as u128);
+    assert_eq!(base, crate::BASE_FEE);
+    let mut tipped = by_id(1);
+    tipped.tip = 77;
+    let tipped = sign(&t.m, call.clone(), &t.chain.ctx(), &tipped).encode();
+    let (parts, tip) = executive::query_fee_details(&tipped, tipped.len() as u32);
+    let (_, _, f) = info(&tipped);
+    assert_eq!(parts.map(|(b, l, w)| b + l + w), Some(f));
+    assert_eq!(tip, 77);
+    let unsigned = crate::Extrinsic::new_unsigned(call.clone()).encode();
+    assert_eq!(
+        executive::query_fee_details(&unsigned, unsigned.len() as u32),
+        (None, 0)
+    );
     // What applying it costs is what was quoted.
     let mut t = t;
     let m = t.m.account_id();

@@ -16,6 +16,7 @@ use jsonrpsee::types::Params;
 
 pub(super) fn register(m: &mut Module) -> Result<(), RpcError> {
     blocking(m, "payment_queryInfo", query_info)?;
+    blocking(m, "payment_queryFeeDetails", query_fee_details)?;
     blocking(m, "account_info", account_info)?;
     Ok(())
 }
@@ -55,6 +56,32 @@ fn query_info(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
         },
         class,
         partial_fee: Amount(info.partial_fee),
+    }))
+}
+
+/// `payment_queryFeeDetails(extrinsic, at?)`: Substrate's `FeeDetails`,
+/// `{"inclusionFee": {"baseFee", "lenFee", "adjustedWeightFee"} | null,
+/// "tip"}`, amounts as decimal strings (as `partialFee`); `inclusionFee`
+/// is `null` for an unsigned extrinsic, which pays nothing.
+fn query_fee_details(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
+    const FAILED: &str = "Unable to query fee details.";
+    let args = Args::new(p, &["extrinsic", "at"])?;
+    let xt = args.bytes(0)?;
+    check_framing(&xt).map_err(|e| err_data(codes::DECODE_ERROR, FAILED, e))?;
+    let at = at_or_best(b, args.opt_hash(1)?);
+    let len = u32::try_from(xt.len())
+        .map_err(|_| err_data(codes::DECODE_ERROR, FAILED, "extrinsic too long".into()))?;
+    let d = answer(
+        FAILED,
+        TransactionPaymentApi::query_fee_details(&At(b, at), OpaqueExtrinsic(xt), len),
+    )?;
+    Ok(serde_json::json!({
+        "inclusionFee": d.inclusion_fee.map(|f| serde_json::json!({
+            "baseFee": f.base_fee.to_string(),
+            "lenFee": f.len_fee.to_string(),
+            "adjustedWeightFee": f.adjusted_weight_fee.to_string(),
+        })),
+        "tip": d.tip.to_string(),
     }))
 }
 

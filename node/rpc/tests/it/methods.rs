@@ -65,6 +65,7 @@ async fn rpc_methods_lists_every_method_sorted() {
         "author_unwatchExtrinsic",
         "author_pendingExtrinsics",
         "payment_queryInfo",
+        "payment_queryFeeDetails",
         "account_info",
         "token_info",
         "token_balances",
@@ -461,6 +462,56 @@ async fn upgrade_sized_extrinsic_is_accepted() {
     xt.extend_from_slice(&body);
     let hash = node.ok("author_submitExtrinsic", json!([hex(&xt)])).await;
     assert_eq!(hash, json!(hex(&blake2_256(&xt))));
+}
+
+#[tokio::test]
+async fn payment_query_fee_details() {
+    use qstack_runtime::apis::{FeeDetails, InclusionFee};
+    let node = Node::start().await;
+    let details = FeeDetails {
+        inclusion_fee: Some(InclusionFee {
+            base_fee: 1_000_000_000,
+            len_fee: 1_230_000_000,
+            adjusted_weight_fee: u128::MAX,
+        }),
+        tip: 77,
+    };
+    node.backend.set_call(
+        "TransactionPaymentApi_query_fee_details",
+        Ok(details.encode()),
+    );
+    let xt = framed(b"\x84signed");
+    assert_eq!(
+        node.ok("payment_queryFeeDetails", json!([hex(&xt)])).await,
+        json!({
+            "inclusionFee": {
+                "baseFee": "1000000000",
+                "lenFee": "1230000000",
+                "adjustedWeightFee": u128::MAX.to_string(),
+            },
+            "tip": "77",
+        })
+    );
+    let (_, method, input) = node.backend.call_log().pop().expect("a call");
+    assert_eq!(method, "TransactionPaymentApi_query_fee_details");
+    let mut want = xt.clone();
+    want.extend_from_slice(&(xt.len() as u32).to_le_bytes());
+    assert_eq!(input, want, "(extrinsic as is, u32 length)");
+    // Unsigned: no inclusion fee.
+    let unsigned = FeeDetails {
+        inclusion_fee: None,
+        tip: 0,
+    };
+    node.backend.set_call(
+        "TransactionPaymentApi_query_fee_details",
+        Ok(unsigned.encode()),
+    );
+    assert_eq!(
+        node.ok("payment_queryFeeDetails", json!([hex(&xt)])).await,
+        json!({"inclusionFee": null, "tip": "0"})
+    );
+    let (code, _) = node.fails("payment_queryFeeDetails", json!(["0x00"])).await;
+    assert_eq!(code, 2);
 }
 
 #[tokio::test]

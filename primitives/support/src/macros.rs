@@ -401,6 +401,12 @@ macro_rules! runtime_apis {
     (@describe node $method:ident ($($arg:ident : $aty:ty),*) $ret:ty, $docs:expr) => {
         None
     };
+    (@client client $name:expr) => {
+        Some($name)
+    };
+    (@client node $name:expr) => {
+        None
+    };
     (export = $export:path;
         $(
             $(#[doc = $adoc:literal])*
@@ -416,6 +422,12 @@ macro_rules! runtime_apis {
         /// Every entry point this runtime exports, `<Api>_<method>`.
         pub const METHODS: &[&str] = &[
             $($( concat!(stringify!($api), "_", stringify!($method)), )*)*
+        ];
+
+        /// Each entry point, `Some` when it is a `client fn` (described in
+        /// metadata V15 and callable by clients), `None` for a `node fn`.
+        pub const CLIENT_METHODS: &[Option<&str>] = &[
+            $($( $crate::runtime_apis!(@client $kind concat!(stringify!($api), "_", stringify!($method))), )*)*
         ];
 
         const __API_COUNT: usize = [$(stringify!($api)),*].len();

@@ -6,7 +6,7 @@
 //! ([`client`]) the node's RPC uses.
 
 use crate::executive::{self, BlockError};
-use crate::{accounts, amm, did, evidence, genesis, metadata, system, tokens, Extrinsic, VERSION};
+use crate::{accounts, amm, did, genesis, metadata, staking, system, tokens, Extrinsic, VERSION};
 use alloc::string::String;
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
@@ -197,9 +197,10 @@ qstack_support::runtime_apis! { export = crate::wasm::call;
     Consensus: 1 {
         /// The engine's configuration in this block's state, engine-defined
         /// SCALE (the BFT validator set: `Vec<{public, power}>` in index
-        /// order), or `None` on a chain that keeps none (dev). The node hands
-        /// a change to its engine, in force two blocks later.
-        node fn config() -> Option<Vec<u8>> => evidence::consensus_config();
+        /// order, the staking pallet's active set), or `None` on a chain
+        /// that keeps none (dev). The node hands a change to its engine, in
+        /// force two blocks later.
+        node fn config() -> Option<Vec<u8>> => staking::consensus_config();
     }
     /// AMM pools and swap quotes.
     AmmApi: 1 {
@@ -229,6 +230,24 @@ qstack_support::runtime_apis! { export = crate::wasm::call;
         /// A whole status list's bits (131,072, least significant first).
         client fn did_status_list(lead: did::Did, list: u32, purpose: did::Purpose) -> Vec<u8>
             => did::credential::status_list(&lead, list, purpose);
+    }
+    /// Validators, delegations, inflation and rewards (the `staking_*` RPC).
+    StakingApi: 1 {
+        /// Every validator (any status), by owner.
+        client fn staking_validators() -> Vec<(AccountId, staking::ValidatorInfo)>
+            => staking::Validators::iter();
+        /// One validator.
+        client fn staking_validator(owner: AccountId) -> Option<staking::ValidatorInfo>
+            => staking::Validators::get(&owner);
+        /// The active set (index order).
+        client fn staking_set() -> Vec<staking::SetMember> => staking::CurrentSet::get().unwrap_or_default();
+        /// `who`'s delegations: (validator, delegation, tokens it is worth,
+        /// rewards pending), then its unbondings (validator, entry).
+        client fn staking_delegations(who: AccountId) -> staking::api::DelegationsView
+            => staking::api::delegations_of(&who);
+        /// The parameters, phases, the phase in force, the minted total and
+        /// what the next block would mint.
+        client fn staking_inflation() -> staking::api::InflationView => staking::api::inflation();
     }
     /// Notarised document hashes.
     NotaryApi: 1 {

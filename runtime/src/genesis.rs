@@ -9,18 +9,20 @@
 //!                         "holders": [["q…", "5000"]]}]}}
 //! ```
 //!
-//! and, on a BFT chain, the validator set evidence is checked against
-//! (until the staking pallet owns it), in the chain spec's
-//! `consensus.validators` shape:
+//! and, on a BFT chain, the staking pallet's validators, parameters and
+//! inflation phases (`pallet_staking::genesis`; the node fills
+//! `validators` from the chain spec's `consensus.validators` when the patch
+//! names none):
 //!
 //! ```json
-//! {"evidence": {"validators": [{"publicKey": "0x…SCALE PublicKey…", "power": 1}, …]}}
+//! {"staking": {"validators": [{"publicKey": "0x…SCALE PublicKey…", "power": 1}, …],
+//!              "params": {"unbondPeriod": 100}, "inflation": [...]}}
 //! ```
 //!
 //! Each section belongs to a pallet, which owns its typed configuration and
 //! its checks (`pallet_tokens::genesis`: `balances` is the native endowment
 //! in Substrate's shape, `tokens` the fee split and pre-issued tokens;
-//! `pallet_evidence::GenesisConfig`); a section no pallet reads is refused.
+//! `pallet_staking::GenesisConfig`); a section no pallet reads is refused.
 //! Amounts may be JSON numbers or decimal strings (u128 exceeds JSON numbers).
 
 use crate::{system, AllPallets, VERSION};

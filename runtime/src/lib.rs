@@ -48,6 +48,7 @@ pub use pallet_amm as amm;
 pub use pallet_did as did;
 pub use pallet_evidence as evidence;
 pub use pallet_notary as notary;
+pub use pallet_staking as staking;
 pub use pallet_system as system;
 pub use pallet_system::timestamp;
 pub use pallet_tokens as tokens;
@@ -187,6 +188,7 @@ qstack_support::compose_runtime! {
     5 => Notary: notary,
     6 => Amm: amm,
     7 => Did: did,
+    8 => Staking: staking,
 }
 
 /// One event with its phase, as stored in `System.Events`.

@@ -8,6 +8,7 @@ use crate::signing::{sign, TxOptions};
 use crate::{apis, evidence, executive, Extrinsic, RuntimeCall, RuntimeEvent};
 use alloc::collections::BTreeMap;
 use codec::{Decode, Encode};
+use qstack_consensus_primitives::CommitCertificate;
 use qstack_consensus_primitives::{Evidence, Proposal, SignedProposal, SignedVote, Vote, VoteKind};
 use qstack_core::{KeyScheme, Pair, H256};
 use qstack_runtime_primitives::{
@@ -20,10 +21,12 @@ fn validators() -> Vec<Pair> {
     vec![
         dev(KeyScheme::Sr25519, "Validator0"),
         dev(KeyScheme::Hybrid, "Validator1"),
+        dev(KeyScheme::Sr25519, "Validator2"),
     ]
 }
 
-/// A chain whose genesis names `validators` in the chain spec's shape.
+/// A chain whose genesis names `validators` in the chain spec's shape (the
+/// staking pallet's, each bonding 1 QS from its own endowed account).
 fn bft_chain(validators: &[Pair]) -> Chain {
     let list: Vec<String> = validators
         .iter()
@@ -34,10 +37,39 @@ fn bft_chain(validators: &[Pair]) -> Chain {
             )
         })
         .collect();
-    Chain::from_genesis_json(&format!(
-        r#"{{"evidence":{{"validators":[{}]}}}}"#,
+    let balances: Vec<String> = validators
+        .iter()
+        .map(|p| {
+            format!(
+                r#"["{}","1000000000000000"]"#,
+                qstack_core::Address::from(p.account_id())
+            )
+        })
+        .collect();
+    let mut chain = Chain::from_genesis_json(&format!(
+        r#"{{"balances":{{"balances":[{}]}},"staking":{{"validators":[{}]}}}}"#,
+        balances.join(","),
         list.join(",")
-    ))
+    ));
+    chain.signers = validators.to_vec();
+    chain
+}
+
+/// The commit certificate of block `height` (hash `value`) signed by every
+/// validator of `chain`, as the node passes it (`parjust0`).
+fn last_commit(chain: &Chain, height: u64, value: H256) -> CommitCertificate {
+    let mut c = CommitCertificate {
+        height,
+        round: 0,
+        value,
+        precommits: Vec::new(),
+    };
+    for (i, p) in chain.signers.iter().enumerate() {
+        let vote = c.precommit(i as u32);
+        c.precommits
+            .push((i as u32, p.sign(&vote.sign_bytes(&chain.genesis))));
+    }
+    c
 }
 
 fn double_vote(chain: &Chain, v: u32, pair: &Pair, height: u64) -> Evidence {
@@ -86,6 +118,17 @@ fn start_block_offering(chain: &mut Chain, offered: Option<Vec<Evidence>>) -> Ve
     data.insert(crate::timestamp::INHERENT_IDENTIFIER, chain.now.encode());
     if let Some(offered) = offered {
         data.insert(evidence::INHERENT_IDENTIFIER, offered.encode());
+    }
+    if chain.number >= 2 && !chain.signers.is_empty() {
+        let cert = last_commit(chain, u64::from(chain.number - 1), chain.parent);
+        data.insert(
+            qstack_consensus_primitives::PARENT_JUSTIFICATION_INHERENT,
+            cert.encode(),
+        );
+        data.insert(
+            qstack_consensus_primitives::PROPOSER_INHERENT,
+            0u32.encode(),
+        );
     }
     chain.with(|| {
         executive::initialize_block(&header);
@@ -157,7 +200,11 @@ fn evidence_offered_by_the_author_is_filtered_recorded_and_not_repeated() {
     );
     let offered = vec![same, good[0].clone(), foreign, good[1].clone()];
     let inherents = start_block_offering(&mut chain, Some(offered));
-    assert_eq!(inherents.len(), 2, "timestamp and one report");
+    assert_eq!(
+        inherents.len(),
+        3,
+        "timestamp, one report and the parent's commit"
+    );
     assert_eq!(reported(&inherents), Some(good.clone()));
     chain.finish();
     let offender = |i: usize| vals[i].account_id();
@@ -185,6 +232,24 @@ fn evidence_offered_by_the_author_is_filtered_recorded_and_not_repeated() {
         assert_eq!(since.len(), 2);
         assert_eq!(since[0].0, offender(0));
         assert_eq!(since[1].0, offender(1));
+        // Both are slashed 20 % of their 1 QS bond and leave the set.
+        for i in 0..2 {
+            let v = crate::staking::Validators::get(&offender(i)).expect("validator");
+            assert_eq!(v.tokens, 800_000_000_000, "validator {i}");
+            assert!(matches!(
+                v.status,
+                crate::staking::Status::Inactive {
+                    reason: crate::staking::InactiveReason::DoubleSign,
+                    ..
+                }
+            ));
+        }
+        let set: Vec<_> = crate::staking::CurrentSet::get()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| m.owner)
+            .collect();
+        assert_eq!(set, vec![offender(2)]);
     });
     // Offered again in block 3: already recorded, so no report at all.
     let inherents = start_block_offering(&mut chain, Some(good.clone()));
@@ -285,25 +350,24 @@ fn genesis_refuses_a_bad_validator_list() {
             assert!(e.contains(needle), "{needle:?} not in {e:?}");
         };
         bad(
-            r#"{"evidence":{"validators":[{"publicKey":"0x00","power":1}]}}"#,
-            "evidence.validators[0].publicKey: not a SCALE public key",
+            r#"{"staking":{"validators":[{"publicKey":"0x00","power":1}]}}"#,
+            "staking.validators[0].publicKey: not a SCALE public key",
         );
         bad(
-            r#"{"evidence":{"validators":[{"publicKey":"00","power":1}]}}"#,
-            "evidence.validators[0].publicKey: expected 0x-hex",
+            r#"{"staking":{"validators":[{"publicKey":"00","power":1}]}}"#,
+            "staking.validators[0].publicKey: expected 0x-hex",
         );
         let k = format!("0x00{}", "11".repeat(32));
         bad(
-            &format!(r#"{{"evidence":{{"validators":[{{"publicKey":"{k}","power":0}}]}}}}"#),
-            "evidence.validators[0].power",
+            &format!(r#"{{"staking":{{"validators":[{{"publicKey":"{k}","power":0}}]}}}}"#),
+            "staking.validators[0].selfBond: below minSelfBond",
         );
         bad(
-            &format!(
-                r#"{{"evidence":{{"validators":[{{"publicKey":"{k}","power":1}},{{"publicKey":"{k}","power":1}}]}}}}"#
-            ),
-            "evidence.validators[1].publicKey: listed twice",
+            &format!(r#"{{"staking":{{"validators":[{{"publicKey":"{k}","power":1}}]}}}}"#),
+            "cannot pay it from its genesis balance",
         );
-        bad(r#"{"evidence":{"set":[]}}"#, "unknown field");
+        bad(r#"{"staking":{"set":[]}}"#, "unknown field");
+        bad(r#"{"evidence":{"validators":[]}}"#, "evidence");
     });
 }
 
@@ -313,11 +377,13 @@ fn consensus_config_hands_the_node_the_genesis_validator_set() {
     let mut chain = bft_chain(&pairs);
     let out = chain.with(|| apis::dispatch("Consensus_config", &[]).expect("served"));
     let config = Option::<Vec<u8>>::decode(&mut &out[..]).expect("Option<Vec<u8>>");
-    let set = Vec::<evidence::Validator>::decode(&mut &config.expect("a bft chain has one")[..])
-        .expect("the validator list");
-    let expect: Vec<evidence::Validator> = pairs
+    let set = Vec::<crate::staking::EngineValidator>::decode(
+        &mut &config.expect("a bft chain has one")[..],
+    )
+    .expect("the validator list");
+    let expect: Vec<crate::staking::EngineValidator> = pairs
         .iter()
-        .map(|p| evidence::Validator {
+        .map(|p| crate::staking::EngineValidator {
             public: p.public(),
             power: 1,
         })

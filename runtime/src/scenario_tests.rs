@@ -24,6 +24,9 @@ pub(crate) struct Chain {
     pub parent: H256,
     pub number: u32,
     pub now: u64,
+    /// The BFT validators, by index, whose commit of each parent a block
+    /// built by the inherent builder carries (none: not a BFT chain).
+    pub signers: Vec<Pair>,
 }
 
 pub(crate) fn dev(scheme: KeyScheme, name: &str) -> Pair {
@@ -59,6 +62,7 @@ impl Chain {
             parent: genesis,
             number: 0,
             now: 1_700_000_000_000,
+            signers: Vec::new(),
         }
     }
 

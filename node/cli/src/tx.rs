@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod amm;
+pub mod staking;
 pub mod token;
 
 use crate::key::SchemeArg;
@@ -60,6 +61,10 @@ pub enum TxCommand {
     /// AMM pools: create, deposit, withdraw, swap, vote on the fee, bid.
     #[command(subcommand)]
     Amm(amm::AmmCommand),
+    /// Validators and delegation: create-validator, bond, delegate, unbond,
+    /// redelegate, revoke, activate, set-commission, withdraw-rewards.
+    #[command(subcommand)]
+    Staking(staking::StakingCommand),
     /// Account keys, multi-signing, tickets and deposit rules.
     #[command(flatten)]
     Accounts(AccountsTxCommand),
@@ -235,6 +240,7 @@ pub async fn run(cmd: TxCommand) -> Result<()> {
         }
         TxCommand::Token(cmd) => token::run(cmd).await,
         TxCommand::Amm(cmd) => amm::run(cmd).await,
+        TxCommand::Staking(cmd) => staking::run(cmd).await,
         TxCommand::Accounts(cmd) => accounts::run(cmd).await,
     }
 }

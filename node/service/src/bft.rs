@@ -4,17 +4,22 @@
 //! replayed on restart) and runs it. Everything BFT-specific lives in the
 //! engine: proposals share their block's body, `CheckBlock` is `valid(v)`,
 //! a decision imports the block with its commit certificate (final at once),
-//! caught double signs go into the blocks this node proposes, and synced
-//! blocks' certificates are checked by the engine's [`qstack_consensus::bft::BftVerifier`].
+//! caught double signs go into the blocks this node proposes. Here: the
+//! engine starts on the runtime's genesis validator set ([`genesis_set`]),
+//! and synced blocks' certificates are checked against the set the chain
+//! itself scheduled for their height ([`ChainSets`], [`justify_from_chain`]),
+//! falling back to the engine's [`BftVerifier`] where the chain names none.
 
+use crate::rpc::AtBlock;
 use crate::shell::{Shell, ShellConfig};
 use crate::TxPool;
 use anyhow::{Context, Result};
+use codec::DecodeAll;
 use qstack_client::Client;
 use qstack_consensus::bft::store::BftDisk;
-use qstack_consensus::bft::{BftConfig, BftEngine, ValidatorSet};
-use qstack_consensus::{Engine, Verifier};
-use qstack_core::{AccountId, Pair};
+use qstack_consensus::bft::{BftConfig, BftEngine, BftVerifier, Validator, ValidatorSet};
+use qstack_consensus::Engine;
+use qstack_core::{AccountId, Pair, H256};
 use qstack_network::{ConsensusInbox, NetworkHandle};
 use qstack_runtime_primitives::Header;
 use std::path::PathBuf;
@@ -23,7 +28,9 @@ use std::time::Duration;
 
 /// Everything the BFT engine runs with.
 pub struct BftParams {
-    /// The validator set (from the chain spec until staking lands).
+    /// The chain spec's validator set (`consensus.validators`): the default
+    /// the runtime's genesis set is derived from; where the runtime names a
+    /// set at genesis, that one is run ([`genesis_set`]).
     pub set: ValidatorSet,
     /// Timeouts.
     pub config: BftConfig,
@@ -39,20 +46,164 @@ pub struct BftParams {
     pub max_clock_drift_ms: u64,
 }
 
-/// The network's justification check from an engine's verifier.
-pub fn justify_with(verifier: Arc<dyn Verifier>) -> crate::Justify {
-    Arc::new(move |h: &Header, j: Option<&[u8]>| verifier.verify(&h.hash(), u64::from(h.number), j))
+/// The runtime's consensus configuration in block `hash`'s state (on BFT,
+/// SCALE `Vec<Validator>` in index order, as [`BftEngine::encode_config`]
+/// makes it); `None` where it names none (no validators, a runtime without
+/// the API) or it cannot be read here (logged: this node's trouble, never
+/// the block's).
+fn chain_config(client: &Client, hash: &H256) -> Option<Vec<u8>> {
+    match qstack_runtime::apis::client::Consensus::config(&AtBlock(client, *hash)) {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::debug!(target: "qstack::bft", "no consensus configuration at {hash}: {e:?}");
+            None
+        }
+    }
+}
+
+/// A configuration as the engine reads it (`Input::Config`): a valid set.
+fn decode_set(config: &[u8]) -> Result<ValidatorSet, String> {
+    let list = <Vec<Validator> as DecodeAll>::decode_all(&mut &config[..])
+        .map_err(|e| format!("does not decode as a validator list: {e}"))?;
+    ValidatorSet::new(list).map_err(|e| format!("is no valid validator set: {e:?}"))
+}
+
+/// The validator set of a synced block's height as the chain itself
+/// scheduled it, however far the engine has got: the runtime's
+/// `Consensus_config` in the state of the block's grandparent (a set the
+/// runtime names at height n is in force from n + 2, as the shell hands it
+/// to the engine), genesis for heights 1 and 2. The last configuration
+/// decoded is kept with its set: sets change rarely, so a sync decodes each
+/// once, not once a block.
+#[derive(Debug, Default)]
+pub struct ChainSets {
+    last: parking_lot::Mutex<Option<(Vec<u8>, Arc<ValidatorSet>)>>,
+}
+
+impl ChainSets {
+    /// The block whose state names the set of height `number`, for a block
+    /// whose parent is `parent`: the parent itself at height 1 (genesis),
+    /// else the parent's parent (`parent_of`: a stored block's parent,
+    /// `None` if it is not stored).
+    pub fn source_of(
+        number: u32,
+        parent: H256,
+        parent_of: impl FnOnce(&H256) -> Option<H256>,
+    ) -> Option<H256> {
+        if number <= 1 {
+            Some(parent)
+        } else {
+            parent_of(&parent)
+        }
+    }
+
+    /// The set in force at height `number` for a block whose parent is
+    /// `parent` ([`Self::source_of`] with `parent_of`), from `config_at`
+    /// (the runtime's configuration in a block's state). `None` where the
+    /// chain does not say: the parent is not stored, the runtime names no
+    /// set, or names one that is not valid (logged); the caller then falls
+    /// back to the engine's sets.
+    pub fn set_of_height(
+        &self,
+        number: u32,
+        parent: H256,
+        parent_of: impl FnOnce(&H256) -> Option<H256>,
+        config_at: impl FnOnce(&H256) -> Option<Vec<u8>>,
+    ) -> Option<Arc<ValidatorSet>> {
+        let source = Self::source_of(number, parent, parent_of)?;
+        let config = config_at(&source)?;
+        let mut last = self.last.lock();
+        if let Some((bytes, set)) = last.as_ref() {
+            if *bytes == config {
+                return Some(set.clone());
+            }
+        }
+        match decode_set(&config) {
+            Ok(set) => {
+                let set = Arc::new(set);
+                *last = Some((config, set.clone()));
+                Some(set)
+            }
+            Err(e) => {
+                tracing::warn!(target: "qstack::bft", "the consensus configuration at {source} (for #{number}) {e}; checking with the engine's validator sets");
+                None
+            }
+        }
+    }
+}
+
+/// The network's check of a synced block: its commit certificate, for
+/// exactly this block and height, against the validator set the chain
+/// scheduled for the block's height ([`ChainSets`], read from `client`),
+/// so a node syncing from genesis never checks a block against a set its
+/// engine has not caught up to; where the chain names none, `verifier`'s
+/// answer (the engine's sets).
+pub fn justify_from_chain(client: Arc<Client>, verifier: Arc<BftVerifier>) -> crate::Justify {
+    let sets = ChainSets::default();
+    Arc::new(move |h: &Header, j: Option<&[u8]>| {
+        let (hash, number) = (h.hash(), u64::from(h.number));
+        let parent_of = |p: &H256| match client.header(p) {
+            Ok(header) => header.map(|x| x.parent_hash),
+            Err(e) => {
+                tracing::debug!(target: "qstack::bft", "cannot read the header of {p}: {e}");
+                None
+            }
+        };
+        let scheduled = sets.set_of_height(h.number, h.parent_hash, parent_of, |at| {
+            chain_config(&client, at)
+        });
+        match scheduled {
+            Some(set) => BftVerifier::check_against(&verifier.chain(), &set, &hash, number, j)
+                .map(|_| ())
+                .map_err(|e| {
+                    format!(
+                        "{e} (checked against the validator set the chain scheduled for #{number})"
+                    )
+                }),
+            None => verifier.check(&hash, number, j).map(|_| ()),
+        }
+    })
+}
+
+/// The validator set of height 1: the runtime's (`Consensus_config` in the
+/// genesis state, `genesis`) where it names a valid one (the staking pallet
+/// holds it, derived from the chain spec's list), else the chain spec's
+/// `spec_set`. A runtime set that differs from the spec's is run, with a
+/// warning: the chain's word is what every node checks blocks against.
+pub fn genesis_set(client: &Client, genesis: &H256, spec_set: &ValidatorSet) -> ValidatorSet {
+    let Some(config) = chain_config(client, genesis) else {
+        return spec_set.clone();
+    };
+    match decode_set(&config) {
+        Ok(set) if set.validators() == spec_set.validators() => set,
+        Ok(set) => {
+            tracing::warn!(
+                target: "qstack::bft",
+                "the runtime's genesis validator set ({} validators, total power {}) differs from the chain spec's consensus.validators ({} validators, total power {}): running on the runtime's",
+                set.len(),
+                set.total_power(),
+                spec_set.len(),
+                spec_set.total_power()
+            );
+            set
+        }
+        Err(e) => {
+            tracing::warn!(target: "qstack::bft", "the runtime's genesis consensus configuration {e}: running on the chain spec's consensus.validators");
+            spec_set.clone()
+        }
+    }
 }
 
 /// Starts a node's network on a free loopback port, for benchmarks and
 /// tests that run several nodes in one process: no Kademlia, no mDNS, the
-/// `boot` addresses dialled; the consensus topic on, checked by `engine`'s gossip check, and
-/// synced blocks checked by its verifier. Returns the handle, the consensus
-/// inbox and the node's dial address.
+/// `boot` addresses dialled; the consensus topic on, checked by `engine`'s
+/// gossip check, and synced blocks checked by [`justify_from_chain`] (with
+/// `engine`'s verifier where the chain names no set). Returns the handle,
+/// the consensus inbox and the node's dial address.
 pub async fn loopback_network(
     client: Arc<Client>,
     txpool: Arc<TxPool>,
-    engine: &impl Engine,
+    engine: &BftEngine,
     boot: &[String],
 ) -> Result<(NetworkHandle, ConsensusInbox, String)> {
     let mut cfg = qstack_network::NetworkConfig::new(
@@ -63,14 +214,14 @@ pub async fn loopback_network(
     cfg.mdns = false;
     cfg.consensus = engine.gossip_check().map(crate::shell::wire_check);
     cfg.boot_nodes = boot.iter().map(|b| b.parse()).collect::<Result<_, _>>()?;
-    let justify = engine.verifier().map(justify_with);
+    let justify = justify_from_chain(client.clone(), engine.bft_verifier());
     let (net, msgs) = qstack_network::start(
         cfg,
         Arc::new(crate::NetChain {
             client,
             txpool: Some(txpool),
             finalize_on_import: true,
-            justify,
+            justify: Some(justify),
         }),
     )?;
     let address = net
@@ -81,16 +232,19 @@ pub async fn loopback_network(
 }
 
 /// The BFT engine of a node whose last final block is `client`'s, with its
-/// durable store opened (the WAL replayed if it is of the height it resumes).
+/// durable store opened (the WAL replayed if it is of the height it
+/// resumes), on the genesis validator set the runtime names
+/// ([`genesis_set`]; the spec's where it names none).
 pub fn engine(client: &Client, params: &BftParams) -> Result<(BftEngine, BftDisk)> {
     let info = client.info()?;
-    let height = u64::from(info.finalized_number) + 1;
+    let height = u64::from(info.finalized_number).saturating_add(1);
     let (disk, restored) = BftDisk::open(&params.dir, height)
         .with_context(|| format!("opening the BFT store in {}", params.dir.display()))?;
+    let set = genesis_set(client, &info.genesis_hash, &params.set);
     if let Some(k) = &params.key {
-        match params.set.index_of(&k.public()) {
+        match set.index_of(&k.public()) {
             Some(i) => {
-                tracing::info!(target: "qstack::bft", "validator #{i} of {}", params.set.len())
+                tracing::info!(target: "qstack::bft", "validator #{i} of {} (at genesis)", set.len())
             }
             None => {
                 tracing::warn!(target: "qstack::bft", "--validator: our key is not in the validator set; observing only")
@@ -103,7 +257,7 @@ pub fn engine(client: &Client, params: &BftParams) -> Result<(BftEngine, BftDisk
     let engine = BftEngine::new(
         params.config.clone(),
         info.genesis_hash,
-        params.set.clone(),
+        set,
         params.key.clone(),
         height,
         restored.signer,
@@ -187,6 +341,245 @@ mod tests {
         let config = timeouts.config();
         let set = spec.consensus.bft_validators().unwrap().unwrap();
         (spec, config, set)
+    }
+
+    /// The commit certificate of block `hash` at `number`, signed by
+    /// `signers` (index in the set they sign for, key).
+    fn certificate(chain: H256, hash: H256, number: u64, signers: &[(u32, &Pair)]) -> Vec<u8> {
+        let mut cert = qstack_consensus::bft::CommitCertificate {
+            height: number,
+            round: 0,
+            value: hash,
+            precommits: Vec::new(),
+        };
+        for (index, pair) in signers {
+            let signature = pair.sign(&cert.precommit(*index).sign_bytes(&chain));
+            cert.precommits.push((*index, signature));
+        }
+        cert.encode()
+    }
+
+    fn set_of(pairs: &[&Pair]) -> ValidatorSet {
+        ValidatorSet::new(
+            pairs
+                .iter()
+                .map(|p| Validator {
+                    public: p.public(),
+                    power: 1,
+                })
+                .collect(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_set_of_a_height_is_read_at_its_grandparent_and_decoded_once() {
+        let pairs: Vec<Pair> = (0..5)
+            .map(|i| Pair::from_suri(KeyScheme::Sr25519, &format!("//set{i}")).unwrap())
+            .collect();
+        let early = set_of(&[&pairs[0], &pairs[1], &pairs[2], &pairs[3]]);
+        let later = set_of(&[&pairs[1], &pairs[2], &pairs[3], &pairs[4]]);
+        // A chain G ← B1 ← … ← B6 whose runtime names `later` from B4's
+        // state on (in force from #6), `early` before.
+        let block = |n: u8| H256([n; 32]);
+        let parent_of = |h: &H256| (h.0[0] >= 1 && h.0[0] <= 6).then(|| block(h.0[0] - 1));
+        let reads = std::cell::RefCell::new(Vec::new());
+        let config_at = |h: &H256| {
+            reads.borrow_mut().push(h.0[0]);
+            let set = if h.0[0] >= 4 { &later } else { &early };
+            Some(BftEngine::encode_config(set.validators()))
+        };
+        let sets = ChainSets::default();
+        let of = |number: u32| {
+            sets.set_of_height(number, block(number as u8 - 1), parent_of, config_at)
+                .map(|s| s.validators().to_vec())
+        };
+        // Heights 1 and 2: genesis (block 0); then the grandparent.
+        assert_eq!(of(1), Some(early.validators().to_vec()));
+        assert_eq!(of(2), Some(early.validators().to_vec()));
+        assert_eq!(of(5), Some(early.validators().to_vec()));
+        assert_eq!(of(6), Some(later.validators().to_vec()));
+        assert_eq!(*reads.borrow(), vec![0, 0, 3, 4]);
+        // The same configuration again is the set decoded before.
+        let a = sets
+            .set_of_height(7, block(6), parent_of, config_at)
+            .unwrap();
+        let b = sets
+            .set_of_height(7, block(6), parent_of, config_at)
+            .unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        // An unknown parent, a runtime that names no set or a garbage one:
+        // the chain does not say (the caller asks the engine).
+        assert!(sets
+            .set_of_height(9, H256([99; 32]), parent_of, config_at)
+            .is_none());
+        assert!(sets
+            .set_of_height(3, block(2), parent_of, |_| None)
+            .is_none());
+        assert!(sets
+            .set_of_height(3, block(2), parent_of, |_| Some(vec![1, 2, 3]))
+            .is_none());
+        assert!(sets
+            .set_of_height(3, block(2), parent_of, |_| Some(
+                Vec::<Validator>::new().encode()
+            ))
+            .is_none());
+    }
+
+    #[test]
+    fn a_synced_block_is_checked_against_the_set_the_chain_scheduled_not_the_engines() {
+        // local-bft whose runtime names another genesis set than the
+        // spec's: Dave with power 2 (the others 1). The section the node
+        // fills with the spec's validators is patched, whichever pallet's.
+        let (spec, config, spec_set) = local_bft();
+        let pairs: Vec<Pair> = KEYS
+            .iter()
+            .map(|(suri, scheme)| Pair::from_suri(*scheme, suri).unwrap())
+            .collect();
+        let (alice, bob, charlie, dave) = (&pairs[0], &pairs[1], &pairs[2], &pairs[3]);
+        let hex_of = |p: &Pair| format!("0x{}", hex::encode(p.public().encode()));
+        let mut source = spec.genesis_source().unwrap();
+        let qstack_client::GenesisSource::Runtime { patch, .. } = &mut source else {
+            panic!("local-bft is built by the runtime")
+        };
+        let listed = patch
+            .as_object_mut()
+            .unwrap()
+            .values_mut()
+            .find_map(|section| section.get_mut("validators"))
+            .and_then(|v| v.as_array_mut())
+            .expect("the node names the genesis validators");
+        let entry = listed
+            .iter_mut()
+            .find(|v| v["publicKey"] == hex_of(dave).as_str())
+            .expect("Dave is a validator");
+        entry["power"] = serde_json::json!(2);
+        let executor = Arc::new(Executor::new(ExecutorConfig::default()).unwrap());
+        let client = Arc::new(client_on(&executor, &source, None).unwrap());
+        let genesis = client.info().unwrap().genesis_hash;
+
+        // The engine starts on the chain's genesis set, not the spec's.
+        let dir = tempfile::tempdir().unwrap();
+        let params = BftParams {
+            set: spec_set.clone(),
+            config,
+            block_time_ms: 1000,
+            key: Some(dave.clone()),
+            dir: dir.path().join("bft"),
+            author: None,
+            max_clock_drift_ms: 5_000,
+        };
+        let (engine, _disk) = engine(&client, &params).unwrap();
+        let chain_set = engine.core().validators().clone();
+        assert_ne!(chain_set.validators(), spec_set.validators());
+        let at = |set: &ValidatorSet, p: &Pair| set.index_of(&p.public()).unwrap();
+        assert_eq!(chain_set.power(at(&chain_set, dave)), 2);
+        assert_eq!(engine.core().me(), Some(at(&chain_set, dave)));
+
+        // A node whose engine still runs on the spec's set (a stale one).
+        let stale = Arc::new(BftVerifier::new(genesis, spec_set.clone()));
+        let justify = justify_from_chain(client.clone(), stale.clone());
+        // Built as the shell builds (the parent's certificate passed on:
+        // the runtime wants it from #2 on).
+        let build = |parent: H256| {
+            let inherents = crate::shell::inherent_data(&client, &parent, Vec::new()).unwrap();
+            client
+                .build_block(
+                    &parent,
+                    &inherents,
+                    qstack_runtime_primitives::Digest::default(),
+                    &[],
+                )
+                .unwrap()
+        };
+        // Signed by three of a set, named by their index in it.
+        let signed = |set: &ValidatorSet, hash: H256, number: u64, by: [&Pair; 3]| {
+            let mut signers: Vec<(u32, &Pair)> = by.iter().map(|p| (at(set, p), *p)).collect();
+            signers.sort_by_key(|(i, _)| *i);
+            certificate(genesis, hash, number, &signers)
+        };
+        let one = build(genesis);
+        let header = one.block.header.clone();
+        let hash = header.hash();
+        // Alice, Bob and Charlie hold 3 of the spec's 4 but 3 of the
+        // chain's 5: a quorum only of the stale set. Accepted by it, refused
+        // here, saying against which set.
+        let by_spec = signed(&spec_set, hash, 1, [alice, bob, charlie]);
+        assert!(stale.check(&hash, 1, Some(&by_spec)).is_ok());
+        let why = justify(&header, Some(&by_spec)).unwrap_err();
+        assert!(why.contains("the chain scheduled for #1"), "{why}");
+        // With Dave, a quorum of the set the chain scheduled: accepted.
+        let by_chain = signed(&chain_set, hash, 1, [alice, bob, dave]);
+        assert_eq!(justify(&header, Some(&by_chain)), Ok(()));
+        // And the checks of every certificate still apply.
+        assert!(justify(&header, None).is_err());
+        let mut other = header.clone();
+        other.state_root = H256([7; 32]);
+        assert!(justify(&other, Some(&by_chain)).is_err(), "another block");
+        // Further up the chain: #2 reads genesis, #3 reads #1.
+        client
+            .commit_built(one, Some(by_chain.clone()), true)
+            .unwrap();
+        let two = build(hash);
+        let (h2, hash2) = (two.block.header.clone(), two.block.header.hash());
+        let cert2 = signed(&chain_set, hash2, 2, [alice, bob, dave]);
+        assert_eq!(justify(&h2, Some(&cert2)), Ok(()));
+        client.commit_built(two, Some(cert2), true).unwrap();
+        let h3 = build(hash2).block.header;
+        let hash3 = h3.hash();
+        assert_eq!(
+            justify(
+                &h3,
+                Some(&signed(&chain_set, hash3, 3, [bob, charlie, dave]))
+            ),
+            Ok(())
+        );
+        assert!(justify(
+            &h3,
+            Some(&signed(&spec_set, hash3, 3, [alice, bob, charlie]))
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn where_the_chain_names_no_set_the_engines_verifier_decides() {
+        // The dev runtime keeps no consensus configuration.
+        let spec = ChainSpec::load("dev").unwrap();
+        let executor = Arc::new(Executor::new(ExecutorConfig::default()).unwrap());
+        let client = Arc::new(client_on(&executor, &spec.genesis_source().unwrap(), None).unwrap());
+        let genesis = client.info().unwrap().genesis_hash;
+        let pairs: Vec<Pair> = (0..4)
+            .map(|i| Pair::from_suri(KeyScheme::Sr25519, &format!("//set{i}")).unwrap())
+            .collect();
+        let refs: Vec<&Pair> = pairs.iter().collect();
+        let verifier = Arc::new(BftVerifier::new(genesis, set_of(&refs)));
+        let justify = justify_from_chain(client.clone(), verifier);
+        let inherents = std::collections::BTreeMap::from([(
+            qstack_runtime::timestamp::INHERENT_IDENTIFIER,
+            crate::clock::block_time(&client, &genesis).encode(),
+        )]);
+        let header = client
+            .build_block(
+                &genesis,
+                &inherents,
+                qstack_runtime_primitives::Digest::default(),
+                &[],
+            )
+            .unwrap()
+            .block
+            .header;
+        let hash = header.hash();
+        let signers: Vec<(u32, &Pair)> = (0..3).map(|i| (i, &pairs[i as usize])).collect();
+        assert_eq!(
+            justify(&header, Some(&certificate(genesis, hash, 1, &signers))),
+            Ok(())
+        );
+        assert!(justify(&header, Some(&certificate(genesis, hash, 1, &signers[..2]))).is_err());
+        // And the engine's genesis set is the spec's.
+        assert_eq!(
+            genesis_set(&client, &genesis, &set_of(&refs)),
+            set_of(&refs)
+        );
     }
 
     /// Four validators of `local-bft` and a fifth, keyless node, all on

@@ -186,14 +186,22 @@ impl ChainSpec {
         Ok(match &self.genesis {
             GenesisSpec::RuntimeGenesis { code, patch } => {
                 let mut patch = patch.clone();
-                // The runtime checks double-sign evidence against the BFT
-                // set: the spec's validators, unless the patch names them
-                // (or pins other code, which may not know the field).
+                // The staking pallet's genesis validators (the set the
+                // engine starts with, bonded from their owners' balances):
+                // the spec's validators, unless the patch names them (or
+                // pins other code, which may not know the field).
                 if let (ConsensusSpec::Bft(BftSpec { validators, .. }), None, Some(obj)) =
                     (&self.consensus, code, patch.as_object_mut())
                 {
-                    obj.entry("evidence")
-                        .or_insert_with(|| serde_json::json!({ "validators": validators }));
+                    if let Some(staking) = obj
+                        .entry("staking")
+                        .or_insert_with(|| serde_json::json!({}))
+                        .as_object_mut()
+                    {
+                        staking
+                            .entry("validators")
+                            .or_insert_with(|| serde_json::json!(validators));
+                    }
                 }
                 // A block's weight is a third of the block time at most
                 // (the runtime caps it), unless the patch says otherwise.
@@ -302,12 +310,12 @@ mod tests {
     }
 
     #[test]
-    fn a_bft_genesis_gives_the_runtime_its_validators_for_evidence() {
+    fn a_bft_genesis_gives_the_staking_pallet_its_validators() {
         let s = ChainSpec::load("local-bft").unwrap();
         let GenesisSource::Runtime { patch, .. } = s.genesis_source().unwrap() else {
             panic!("local-bft is built by the runtime");
         };
-        let v = &patch["evidence"]["validators"];
+        let v = &patch["staking"]["validators"];
         assert_eq!(v.as_array().map(Vec::len), Some(4), "{patch}");
         assert_eq!(v[3]["power"], 1);
         // The runtime accepts it: the genesis builds and stores the set.
@@ -321,7 +329,7 @@ mod tests {
         let GenesisSource::Runtime { patch, .. } = dev else {
             panic!("dev is built by the runtime");
         };
-        assert!(patch.get("evidence").is_none());
+        assert!(patch.get("staking").is_none());
     }
 
     #[test]

@@ -255,7 +255,10 @@ pub async fn run(config: NodeConfig) -> Result<()> {
                 },
             ))
         }
-        Chosen::Bft(b) => b.0.verifier().map(bft::justify_with),
+        // BFT blocks: their commit certificate, against the validator set
+        // the chain scheduled for their height (the engine's sets where the
+        // chain names none).
+        Chosen::Bft(b) => Some(bft::justify_from_chain(client.clone(), b.0.bft_verifier())),
     };
     let mut network_config = config.network;
     // The consensus topic, checked by the engine before anything is forwarded.

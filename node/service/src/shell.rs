@@ -5,9 +5,12 @@
 //!
 //! - `BuildBlock`: off the async loop, on the named parent (else the best
 //!   block), from the named pool transactions (else all ready ones), with
-//!   the timestamp and the engine's inherent data, naming our author; paced
-//!   so a block's time is at least the parent's plus `pace_ms`. Answered
-//!   with `Built`/`BuildFailed`; the block is kept until imported.
+//!   the timestamp, the engine's inherent data and the parent's stored
+//!   justification (`*b"parjust0"`: on BFT the parent's commit certificate,
+//!   Tendermint's `LastCommit`, so the runtime learns who signed it),
+//!   naming our author; paced so a block's time is at least the parent's
+//!   plus `pace_ms`. Answered with `Built`/`BuildFailed`; the block is kept
+//!   until imported.
 //! - `ShareBlock`: gossips a block's body on the consensus topic with the
 //!   engine's proof (the signed proposal naming it), and keeps it for peers
 //!   that fetch it by hash. Peers' bodies arrive checked by the network
@@ -43,6 +46,7 @@ use qstack_client::{BuiltBlock, Client};
 use qstack_consensus::{
     Action, Durable, Engine, Finality, GossipCheck, InherentItem, Input, Peer, Persist, Verdict,
 };
+use qstack_consensus_primitives::PARENT_JUSTIFICATION_INHERENT;
 use qstack_core::{AccountId, H256};
 use qstack_network::protocol::{decode_capped, MAX_GOSSIP_BYTES};
 use qstack_network::{ConsensusCheck, ConsensusInbox, ConsensusMessage, NetworkHandle};
@@ -808,8 +812,35 @@ pub fn ahead_of_clock(block: &OpaqueBlock, now: u64, drift: u64) -> Option<u64> 
     (ahead > drift).then_some(ahead)
 }
 
+/// The inherent data of a block built on `parent`: the engine's `extra`
+/// items, the parent's justification exactly as stored (under
+/// [`PARENT_JUSTIFICATION_INHERENT`], unless the engine passed an item under
+/// that id: the engine's word wins; none for a parent without one, such as
+/// genesis or a dev block), and the timestamp (always the shell's).
+pub(crate) fn inherent_data(
+    client: &Client,
+    parent: &H256,
+    extra: Vec<InherentItem>,
+) -> Result<BTreeMap<[u8; 8], Vec<u8>>> {
+    let mut inherents: BTreeMap<[u8; 8], Vec<u8>> = extra.into_iter().collect();
+    // The store's own read: the parent's body is not needed.
+    let justification = client
+        .store()
+        .justification(*parent)
+        .with_context(|| format!("reading the justification of the parent {parent}"))?;
+    if let Some(j) = justification {
+        inherents.entry(PARENT_JUSTIFICATION_INHERENT).or_insert(j);
+    }
+    inherents.insert(
+        qstack_runtime::timestamp::INHERENT_IDENTIFIER,
+        block_time(client, parent).encode(),
+    );
+    Ok(inherents)
+}
+
 /// Builds a block on `parent` from the named pool transactions (else all
-/// ready ones), with the timestamp and `extra` inherent data.
+/// ready ones), with the timestamp, the parent's justification and `extra`
+/// inherent data ([`inherent_data`]).
 fn build_block(
     client: &Client,
     txpool: &TxPool,
@@ -835,11 +866,7 @@ fn build_block(
         }
     };
     let txs: Vec<Arc<Vec<u8>>> = chosen.iter().map(|(_, b)| b.clone()).collect();
-    let mut inherents: BTreeMap<[u8; 8], Vec<u8>> = extra.into_iter().collect();
-    inherents.insert(
-        qstack_runtime::timestamp::INHERENT_IDENTIFIER,
-        block_time(client, &parent).encode(),
-    );
+    let inherents = inherent_data(client, &parent, extra)?;
     let digest = author.as_ref().map(Digest::with_author).unwrap_or_default();
     let built = client.build_block(&parent, &inherents, digest, &txs)?;
     let rejected = built
@@ -920,6 +947,48 @@ mod tests {
         assert!(format!("{err:#}").contains(&missing.to_string()), "{err:#}");
         // (The engine's own inherent data reaching the runtime is shown by
         // `bft::tests`: caught double signs are recorded on chain.)
+    }
+
+    #[test]
+    fn a_block_built_on_a_parent_with_a_justification_passes_it_as_inherent_data() {
+        use qstack_runtime::timestamp::INHERENT_IDENTIFIER as TIMESTAMP;
+        let spec = ChainSpec::load("dev").unwrap();
+        let executor = Arc::new(Executor::new(ExecutorConfig::default()).unwrap());
+        let client = crate::client_on(&executor, &spec.genesis_source().unwrap(), None).unwrap();
+        let txpool = TxPool::new();
+        let genesis = client.info().unwrap().best_hash;
+        // Genesis (like every dev block) has no justification: none is passed.
+        let on_genesis = inherent_data(&client, &genesis, Vec::new()).unwrap();
+        assert_eq!(
+            on_genesis.keys().copied().collect::<Vec<_>>(),
+            vec![TIMESTAMP]
+        );
+        // Block 1, stored with a justification (on BFT: its certificate).
+        let one = build_block(&client, &txpool, genesis, None, Vec::new(), None).unwrap();
+        let hash = one.built.block.header.hash();
+        let certificate = b"the commit certificate of #1".to_vec();
+        client
+            .commit_built(one.built, Some(certificate.clone()), true)
+            .unwrap();
+        let on_one = inherent_data(&client, &hash, Vec::new()).unwrap();
+        assert_eq!(
+            on_one.get(&PARENT_JUSTIFICATION_INHERENT),
+            Some(&certificate),
+            "the bytes exactly as stored"
+        );
+        assert!(on_one.contains_key(&TIMESTAMP));
+        // An item the engine passed under the same id is not overwritten;
+        // the engine's other items go through.
+        let engine_items = vec![
+            (PARENT_JUSTIFICATION_INHERENT, vec![7]),
+            (*b"proposer", 2u32.encode()),
+        ];
+        let theirs = inherent_data(&client, &hash, engine_items).unwrap();
+        assert_eq!(theirs.get(&PARENT_JUSTIFICATION_INHERENT), Some(&vec![7]));
+        assert_eq!(theirs.get(b"proposer"), Some(&2u32.encode()));
+        // Today's runtime ignores the item: the block on #1 builds.
+        let two = build_block(&client, &txpool, hash, None, Vec::new(), None).unwrap();
+        assert_eq!(two.built.block.header.number, 2);
     }
 
     #[test]

@@ -25,7 +25,8 @@
 extern crate alloc;
 
 pub mod formulas;
-pub mod math;
+/// Exact 256-bit arithmetic (shared with the staking pallet).
+pub use qstack_support::math;
 mod pool;
 #[cfg(test)]
 mod tests;

@@ -27,17 +27,7 @@ fn deposit_event(e: Event) {
     pallet_system::deposit_event_encoded(PALLET_INDEX, &e.encode());
 }
 
-/// Runs `f` in a storage transaction: all of its writes, or none.
-fn transactional<T>(f: impl FnOnce() -> Result<T, DispatchError>) -> Result<T, DispatchError> {
-    qstack_io::storage::start_transaction();
-    let r = f();
-    if r.is_ok() {
-        qstack_io::storage::commit_transaction();
-    } else {
-        qstack_io::storage::rollback_transaction();
-    }
-    r
-}
+use qstack_support::transactional;
 
 /// The canonical pair of two assets, and whether `a` is its second asset.
 fn order(a: AssetId, b: AssetId) -> Result<(Pair, bool), Error> {

@@ -8,7 +8,7 @@
 #![allow(missing_docs)] // criterion's macros generate undocumented items
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use pallet_evidence::{build_genesis, check_evidence, Call, Evidence, GenesisConfig, Height};
+use pallet_evidence::{check_evidence, Call, Evidence, Height};
 use qstack_consensus_primitives::{SignedVote, Vote, VoteKind};
 use qstack_core::{KeyScheme, Pair, H256};
 use qstack_io::TestExternalities;
@@ -37,10 +37,14 @@ fn double_vote(pair: &Pair) -> Evidence {
 fn state(pair: &Pair) -> TestExternalities {
     let mut ext = TestExternalities::new();
     ext.execute_with(|| {
-        build_genesis(&GenesisConfig {
-            validators: vec![(pair.public(), 1)],
-        })
-        .expect("valid genesis");
+        pallet_staking::block::keep_set(
+            1,
+            &[pallet_staking::SetMember {
+                owner: pair.account_id(),
+                public: pair.public(),
+                power: 1,
+            }],
+        );
         pallet_system::initialize(HEIGHT as u32, H256([1; 32]), &Digest::default());
         pallet_system::BlockHash::insert(&0, &GENESIS);
     });
@@ -64,7 +68,7 @@ fn schemes(c: &mut Criterion) {
                     black_box(&evidence),
                     &GENESIS,
                     HEIGHT,
-                    |_| Some(key.clone()),
+                    |_, _| Some(key.clone()),
                     qstack_core::verify,
                 );
                 assert!(r.is_ok());

@@ -26,13 +26,12 @@
 //!
 //! # The validator set
 //!
-//! Until the staking pallet lands, the set is the chain spec's BFT set, put
-//! here at genesis ([`GenesisConfig`], empty on chains without BFT, where
-//! every report is refused as from an unknown validator). One set serves
-//! every height, as in the node. Staking will replace [`Validators`] with
-//! the set of each height (and must keep the sets of the last
-//! [`MAX_EVIDENCE_AGE`] heights, since indices are only meaningful within
-//! the set of their height).
+//! Indices are only meaningful within the set of their height: the key of
+//! validator `i` at height `h` is the staking pallet's
+//! ([`pallet_staking::block::key_at`]), which keeps the sets of the last
+//! [`MAX_EVIDENCE_AGE`] heights. A recorded offence is handed to staking at
+//! once ([`pallet_staking::block::on_offence`]), which slashes the
+//! validator that owned the key at that height (once per height).
 //!
 //! # Bounds
 //!
@@ -62,7 +61,7 @@ pub mod weights;
 mod tests;
 
 use alloc::vec::Vec;
-use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use codec::{Decode, DecodeWithMemTracking, Encode};
 use qstack_core::{AccountId, BlockNumber, PublicKey};
 use qstack_runtime_primitives::DispatchError;
 use qstack_support::{constants, storage, Dispatch, DispatchContext, InherentData};
@@ -79,8 +78,6 @@ pub use report::{check_evidence, filter_reportable, validate};
 pub const PALLET_INDEX: u8 = 4;
 /// Inherent identifier of the evidence (data: SCALE `Vec<Evidence>`).
 pub const INHERENT_IDENTIFIER: [u8; 8] = qstack_consensus_primitives::EVIDENCE_INHERENT;
-/// Most validators in the set.
-pub const MAX_VALIDATORS: u32 = 1_000;
 /// Most pieces of offered evidence the inherent builder looks at (each
 /// costs two signature checks), a few blocks' worth.
 pub const MAX_EVIDENCE_OFFERED: usize = 4 * MAX_EVIDENCE_PER_BLOCK as usize;
@@ -103,15 +100,11 @@ pub struct Pallet;
 impl qstack_support::Pallet for Pallet {
     const NAME: &'static str = "Evidence";
     const INDEX: u8 = PALLET_INDEX;
-    const GENESIS_KEYS: &'static [&'static str] = &["evidence"];
     type Call = Call;
     type Event = Event;
     type Error = Error;
-    type Genesis = GenesisConfig;
+    type Genesis = ();
 
-    fn build_genesis(config: &GenesisConfig) -> Result<(), qstack_support::GenesisError> {
-        build_genesis(config).map_err(Into::into)
-    }
     fn storage() -> Vec<qstack_support::storage::EntryMeta> {
         storage_metadata()
     }
@@ -166,17 +159,19 @@ impl Dispatch for Call {
         weights::call_weight(self)
     }
     /// Storage touched, at most: a fixed part (the once-per-block flag,
-    /// the offence count, the validator sets), and per piece of evidence
+    /// the offence count, the kept validator sets), and per piece of evidence
     /// the offences already stored at its height (counted by iterating
     /// them: a key and a value each, up to [`MAX_OFFENCES_PER_HEIGHT`])
-    /// and the new record.
+    /// and the new record, and the staking pallet's slash of the offender.
     fn db_access(&self) -> qstack_support::DbAccess {
         let Call::Report { evidence } = self;
         let n = u32::try_from(evidence.len()).unwrap_or(u32::MAX);
+        let slash = pallet_staking::stake::slash_db_access();
         let per = qstack_support::DbAccess::new(
             2u32.saturating_mul(MAX_OFFENCES_PER_HEIGHT.saturating_add(1))
-                .saturating_add(8),
-            4,
+                .saturating_add(8)
+                .saturating_add(slash.reads),
+            4u32.saturating_add(slash.writes),
         );
         qstack_support::DbAccess::new(
             8u32.saturating_add(per.reads.saturating_mul(n)),
@@ -282,27 +277,11 @@ pub enum Event {
     },
 }
 
-/// One BFT validator: consensus key and voting power.
-#[derive(
-    Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
-)]
-pub struct Validator {
-    /// Consensus key (any scheme).
-    pub public: PublicKey,
-    /// Voting power (> 0).
-    pub power: u64,
-}
-
 /// The key of one recorded offence under its height: offender's account,
 /// round, step.
 pub type OffenceKey = (AccountId, Round, Step);
 
 storage! { pallet = "Evidence";
-    /// The BFT validator set by index (`0 .. ValidatorCount`), as the
-    /// node's (the chain spec's until staking).
-    pub Validators: map Twox64Concat u32 => Validator;
-    /// Number of BFT validators.
-    pub ValidatorCount: value u32 [default];
     /// Recorded double signing by height, then (offender account, round,
     /// step).
     pub Offences: double_map Twox64Concat Height, Blake2_128Concat OffenceKey => Offence;
@@ -318,151 +297,9 @@ pub(crate) fn deposit_event(e: Event) {
 
 impl qstack_support::PalletEvent for Event {}
 
-/// Genesis configuration: the BFT validator set, `(key, power)` in index
-/// order (the order of the chain spec's `consensus.validators`). Empty on
-/// chains without BFT. Staking will replace it.
-///
-/// In the chain spec's genesis patch, exactly the `consensus.validators`
-/// shape: `{"evidence": {"validators": [{"publicKey": "0x…", "power": 1}]}}`
-/// (`publicKey`: 0x-hex of the SCALE `PublicKey`, as `qstack key inspect
-/// --output json` prints it).
-#[derive(Clone, PartialEq, Eq, Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GenesisConfig {
-    /// `(consensus key, voting power)`, by validator index.
-    #[serde(default, deserialize_with = "genesis::validators")]
-    pub validators: Vec<(PublicKey, u64)>,
-}
-
-mod genesis {
-    use alloc::vec::Vec;
-    use qstack_core::PublicKey;
-    use serde::{de::Error as _, Deserialize, Deserializer};
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    struct Entry {
-        public_key: alloc::string::String,
-        power: u64,
-    }
-
-    /// `[{publicKey, power}]` → `(key, power)`s.
-    pub fn validators<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(PublicKey, u64)>, D::Error> {
-        let entries = Vec::<Entry>::deserialize(d)?;
-        let mut out = Vec::with_capacity(entries.len());
-        for (i, e) in entries.into_iter().enumerate() {
-            let field = alloc::format!("evidence.validators[{i}].publicKey");
-            let hex_str = e
-                .public_key
-                .strip_prefix("0x")
-                .ok_or_else(|| D::Error::custom(alloc::format!("{field}: expected 0x-hex")))?;
-            let bytes = hex::decode(hex_str)
-                .map_err(|err| D::Error::custom(alloc::format!("{field}: {err}")))?;
-            let public = <PublicKey as codec::DecodeAll>::decode_all(&mut &bytes[..])
-                .map_err(|_| D::Error::custom(alloc::format!("{field}: not a SCALE public key")))?;
-            out.push((public, e.power));
-        }
-        Ok(out)
-    }
-}
-
-/// Why a genesis validator set is refused.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum GenesisError {
-    /// More than [`MAX_VALIDATORS`].
-    TooManyValidators,
-    /// Validator `index` has zero power.
-    ZeroPower(u32),
-    /// Validator `index` repeats an earlier key.
-    DuplicateKey(u32),
-    /// Total power reaches 2^60 (the node's bound).
-    TooMuchPower,
-}
-
-impl core::fmt::Display for GenesisError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            GenesisError::ZeroPower(i) => write!(f, "evidence.validators[{i}].power: must be > 0"),
-            GenesisError::DuplicateKey(i) => {
-                write!(f, "evidence.validators[{i}].publicKey: listed twice")
-            }
-            GenesisError::TooManyValidators => {
-                write!(
-                    f,
-                    "evidence.validators: more than {MAX_VALIDATORS} validators"
-                )
-            }
-            GenesisError::TooMuchPower => {
-                write!(f, "evidence.validators: total power must stay below 2^60")
-            }
-        }
-    }
-}
-
-impl From<GenesisError> for qstack_support::GenesisError {
-    fn from(e: GenesisError) -> Self {
-        let text = alloc::string::ToString::to_string(&e);
-        match text.split_once(": ") {
-            Some((path, message)) => Self::new(path, message),
-            None => Self::new("evidence", text),
-        }
-    }
-}
-
-/// Writes the genesis validator set, with the node's rules for a set.
-pub fn build_genesis(config: &GenesisConfig) -> Result<(), GenesisError> {
-    if config.validators.len() > MAX_VALIDATORS as usize {
-        return Err(GenesisError::TooManyValidators);
-    }
-    let mut total: u64 = 0;
-    for (i, (public, power)) in config.validators.iter().enumerate() {
-        let index = u32::try_from(i).map_err(|_| GenesisError::TooManyValidators)?;
-        if *power == 0 {
-            return Err(GenesisError::ZeroPower(index));
-        }
-        if config.validators.iter().take(i).any(|(k, _)| k == public) {
-            return Err(GenesisError::DuplicateKey(index));
-        }
-        total = total
-            .checked_add(*power)
-            .filter(|t| *t < 1 << 60)
-            .ok_or(GenesisError::TooMuchPower)?;
-        Validators::insert(
-            &index,
-            &Validator {
-                public: public.clone(),
-                power: *power,
-            },
-        );
-    }
-    let count =
-        u32::try_from(config.validators.len()).map_err(|_| GenesisError::TooManyValidators)?;
-    // An empty set writes nothing: a chain without BFT keeps the genesis
-    // state it had before this pallet.
-    if count > 0 {
-        ValidatorCount::put(&count);
-    }
-    Ok(())
-}
-
-/// The consensus key of validator `index`.
-pub fn validator_key(index: u32) -> Option<PublicKey> {
-    if index >= ValidatorCount::get().unwrap_or(0) {
-        return None;
-    }
-    Validators::get(&index).map(|v| v.public)
-}
-
-/// The BFT validator set as the node's consensus engine takes it (runtime
-/// API `Consensus_config`): SCALE `Vec<Validator>` in index order, or `None`
-/// on a chain without BFT validators.
-pub fn consensus_config() -> Option<Vec<u8>> {
-    let count = ValidatorCount::get().unwrap_or(0);
-    if count == 0 {
-        return None;
-    }
-    let set: Vec<Validator> = (0..count).filter_map(|i| Validators::get(&i)).collect();
-    Some(set.encode())
+/// The consensus key of validator `index` in the set of `height`.
+pub fn validator_key(height: Height, index: u32) -> Option<PublicKey> {
+    pallet_staking::block::key_at(height, index)
 }
 
 /// Start of block `number`: forgets the offences that just became older
@@ -511,30 +348,6 @@ pub fn offences_since(height: Height) -> Vec<(AccountId, Offence)> {
 
 /// Invariants of this pallet's state.
 pub fn try_state() -> Result<(), &'static str> {
-    let count = ValidatorCount::get().unwrap_or(0);
-    let validators = Validators::iter();
-    if validators.len() != count as usize {
-        return Err("ValidatorCount differs from the number of validators");
-    }
-    let mut total: u64 = 0;
-    for (i, v) in &validators {
-        if *i >= count {
-            return Err("a validator index is not below ValidatorCount");
-        }
-        if v.power == 0 {
-            return Err("a validator has zero power");
-        }
-        if validators
-            .iter()
-            .any(|(j, w)| j != i && w.public == v.public)
-        {
-            return Err("two validators share a key");
-        }
-        total = total.saturating_add(v.power);
-    }
-    if total >= 1 << 60 {
-        return Err("total validator power reaches 2^60");
-    }
     let offences = Offences::iter();
     if offences.len() != OffenceCount::get().unwrap_or(0) as usize {
         return Err("OffenceCount differs from the number of offences");
@@ -556,7 +369,7 @@ pub fn try_state() -> Result<(), &'static str> {
         if *height > now || height.saturating_add(MAX_EVIDENCE_AGE) < now {
             return Err("an offence outside the evidence window");
         }
-        if let Some(key) = validator_key(o.validator) {
+        if let Some(key) = validator_key(*height, o.validator) {
             if key.account_id() != *offender {
                 return Err("an offence's account is not its validator's");
             }

@@ -14,7 +14,8 @@ use qstack_core::{AccountId, PublicKey, Signature, H256};
 /// The pure check of one piece of evidence on chain `chain` (its genesis
 /// hash) for a block at height `now`: same signer, height, round and step,
 /// different content, both signatures valid under `key_of(offender)` by
-/// `verify`, and a height in `now - MAX_EVIDENCE_AGE ..= now`.
+/// `verify` (`key_of(height, index)`: the key in the set of that height),
+/// and a height in `now - MAX_EVIDENCE_AGE ..= now`.
 ///
 /// The node should run this natively before offering evidence (with its
 /// validator set and `qstack_core::verify`); the runtime's inherent builder
@@ -23,7 +24,7 @@ pub fn check_evidence(
     evidence: &Evidence,
     chain: &H256,
     now: Height,
-    key_of: impl FnOnce(u32) -> Option<PublicKey>,
+    key_of: impl FnOnce(Height, u32) -> Option<PublicKey>,
     verify: impl Fn(&Signature, &[u8], &PublicKey) -> bool,
 ) -> Result<(Offence, PublicKey), Error> {
     // Cheap refusals before any signature check.
@@ -34,7 +35,7 @@ pub fn check_evidence(
     if shape.height.saturating_add(MAX_EVIDENCE_AGE) < now {
         return Err(Error::TooOld);
     }
-    let key = key_of(shape.validator).ok_or(Error::UnknownValidator)?;
+    let key = key_of(shape.height, shape.validator).ok_or(Error::UnknownValidator)?;
     let offence = evidence.check(chain, |_| Some(&key), verify)?;
     Ok((offence, key))
 }
@@ -148,6 +149,7 @@ pub fn do_report(evidence: Vec<Evidence>) -> Result<(), Error> {
             round: offence.round,
             step: offence.step,
         });
+        pallet_staking::block::on_offence(offence.height, offence.validator);
     }
     OffenceCount::put(&new_total);
     DidReport::put(&true);

@@ -47,7 +47,7 @@ pub use genesis::GenesisConfig;
 
 pub use fees::FeeConfig;
 pub use issued::{genesis_mint, validate_metadata};
-pub use native::{endow, free_balance, total_issuance, withdraw_fee};
+pub use native::{endow, free_balance, mint, total_issuance, withdraw_fee};
 pub use qstack_runtime_primitives::tokens::{Holding, TokenBalance, TokenDetails};
 pub use reserve::{ensure_reserve, required_reserve, reserves, settle_reserves, Reserves};
 

@@ -43,6 +43,19 @@ pub const SIGN_DOMAIN: &[u8] = b"qstack/bft/v1";
 /// runtime (data: SCALE `Vec<Evidence>`).
 pub const EVIDENCE_INHERENT: [u8; 8] = *b"evidence";
 
+/// Inherent identifier under which a block author passes its parent's
+/// justification as the node stored it (data: the raw justification bytes;
+/// on a BFT chain the SCALE [`CommitCertificate`] of the parent, Tendermint's
+/// `LastCommit`): the staking pallet checks it against the validator set of
+/// the parent's height and learns who signed. Absent when the parent has
+/// none (genesis, the dev engine).
+pub const PARENT_JUSTIFICATION_INHERENT: [u8; 8] = *b"parjust0";
+
+/// Inherent identifier under which a BFT proposer names itself (data: SCALE
+/// `u32`, its index in the validator set of the block's height), so the
+/// runtime can pay the proposer bonus.
+pub const PROPOSER_INHERENT: [u8; 8] = *b"proposer";
+
 /// Oldest evidence the chain accepts, in heights below the block that
 /// carries it; engines drop what they hold for longer.
 pub const MAX_EVIDENCE_AGE: Height = 1_000;

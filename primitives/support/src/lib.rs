@@ -23,6 +23,7 @@ pub extern crate alloc;
 pub mod apis;
 pub mod genesis;
 mod macros;
+pub mod math;
 pub mod metadata;
 #[doc(hidden)]
 pub mod testing_support;
@@ -270,6 +271,19 @@ pub trait Pallet {
     /// runtime's invariants check that the ledger equals the sum over all
     /// pallets.
     fn owned_objects(_out: &mut BTreeMap<AccountId, u32>) {}
+}
+
+/// Runs `f` in a storage transaction: all of its writes, or none (a
+/// refused call writes nothing, even when it checks as it goes).
+pub fn transactional<T, E>(f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+    qstack_io::storage::start_transaction();
+    let r = f();
+    if r.is_ok() {
+        qstack_io::storage::commit_transaction();
+    } else {
+        qstack_io::storage::rollback_transaction();
+    }
+    r
 }
 
 /// Key of a pallet's stored storage version (FRAME's layout:

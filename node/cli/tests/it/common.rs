@@ -216,8 +216,14 @@ pub struct BftNet {
 
 impl BftNet {
     pub fn new(dir: &Path) -> Self {
+        Self::new_with(dir, |_| {})
+    }
+
+    /// [`BftNet::new`] on the spec as `edit` changes it (staking parameters…).
+    pub fn new_with(dir: &Path, edit: impl FnOnce(&mut Value)) -> Self {
         let out = qstack_ok(&["build-spec", "--chain", "local-bft"]);
         let mut spec: Value = serde_json::from_str(&out[out.find('{').unwrap()..]).unwrap();
+        edit(&mut spec);
         spec["consensus"]["blockTimeMs"] = json!(200);
         spec["consensus"]["timeouts"] = json!({
             "proposeMs": 1500, "prevoteMs": 500, "precommitMs": 500, "incrementMs": 250

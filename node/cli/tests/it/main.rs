@@ -18,5 +18,6 @@ mod node_key_cli;
 mod operator_flags;
 mod polkadot_js;
 mod rpc_flags;
+mod staking_e2e;
 mod tokens_e2e;
 mod tx_call;

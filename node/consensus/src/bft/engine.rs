@@ -5,7 +5,8 @@
 //! state (`Persist::State`), a fresh log per height (`Persist::NewLog`),
 //! catching up when sync imports past the core's height, validator sets
 //! arriving from the runtime (`Input::Config`), the double signs it caught
-//! kept for the blocks it proposes (inherent data `*b"evidence"`), and the
+//! kept for the blocks it proposes (inherent data `*b"evidence"`), the
+//! proposer naming itself in them (`*b"proposer"`), and the
 //! commit-certificate check of synced blocks ([`BftVerifier`]).
 
 use super::store::WalRecord;
@@ -16,7 +17,7 @@ use super::{
 };
 use crate::{Action, Engine, Finality, GossipCheck, Input, Millis, Persist, Verifier};
 use codec::{DecodeAll, Encode};
-use qstack_consensus_primitives::{EVIDENCE_INHERENT, MAX_EVIDENCE_AGE};
+use qstack_consensus_primitives::{EVIDENCE_INHERENT, MAX_EVIDENCE_AGE, PROPOSER_INHERENT};
 use qstack_core::{Pair, H256};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -70,9 +71,38 @@ impl BftVerifier {
         }
     }
 
-    /// The certificate `justification`, checked for block `hash` at `number`.
+    /// The chain (genesis hash) whose certificates this checks.
+    pub fn chain(&self) -> H256 {
+        self.chain
+    }
+
+    /// The certificate `justification`, checked for block `hash` at `number`
+    /// against the set this verifier holds for `number`.
     pub fn check(
         &self,
+        hash: &H256,
+        number: u64,
+        justification: Option<&[u8]>,
+    ) -> Result<CommitCertificate, String> {
+        let sets = match self.sets.read() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let set = sets
+            .range(..=number)
+            .next_back()
+            .map(|(_, s)| s)
+            .ok_or_else(|| format!("no validator set known for height {number}"))?;
+        Self::check_against(&self.chain, set, hash, number, justification)
+    }
+
+    /// The certificate `justification` of chain `chain`, checked for block
+    /// `hash` at `number` against `set` (the set of that height, however the
+    /// caller learnt it): for exactly this block and height, signed by more
+    /// than 2/3 of the set's power.
+    pub fn check_against(
+        chain: &H256,
+        set: &ValidatorSet,
         hash: &H256,
         number: u64,
         justification: Option<&[u8]>,
@@ -86,16 +116,7 @@ impl BftVerifier {
                 cert.height, cert.value
             ));
         }
-        let sets = match self.sets.read() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let set = sets
-            .range(..=number)
-            .next_back()
-            .map(|(_, s)| s)
-            .ok_or_else(|| format!("no validator set known for height {number}"))?;
-        cert.verify(&self.chain, set)
+        cert.verify(chain, set)
             .map_err(|e| format!("commit certificate: {e:?}"))?;
         Ok(cert)
     }
@@ -324,13 +345,23 @@ impl BftEngine {
             .retain(|(h, _)| h.saturating_add(MAX_EVIDENCE_AGE) >= height);
     }
 
-    /// The inherent data of a block we propose: the pending evidence.
-    fn inherents(&self) -> Vec<crate::InherentItem> {
-        if self.evidence.is_empty() {
-            return Vec::new();
+    /// The inherent data of a block we propose at `height`: the pending
+    /// evidence, and our index in the validator set of that height (the
+    /// core asks only when it is the proposer, so it has one; a request for
+    /// another height than the core's names nobody rather than a wrong
+    /// index).
+    fn inherents(&self, height: Height) -> Vec<crate::InherentItem> {
+        let mut out = Vec::new();
+        if !self.evidence.is_empty() {
+            let pending: Vec<&Evidence> = self.pending_evidence().collect();
+            out.push((EVIDENCE_INHERENT, pending.encode()));
         }
-        let pending: Vec<&Evidence> = self.pending_evidence().collect();
-        vec![(EVIDENCE_INHERENT, pending.encode())]
+        if height == self.core.height() {
+            if let Some(me) = self.core.me() {
+                out.push((PROPOSER_INHERENT, me.encode()));
+            }
+        }
+        out
     }
 
     /// The WAL write for `m`, unless the log of this height has it already.
@@ -352,6 +383,12 @@ impl BftEngine {
     /// The core (for status and tests).
     pub fn core(&self) -> &Tendermint {
         &self.core
+    }
+
+    /// The certificate check of synced blocks, with the sets this engine
+    /// learnt (the same one [`Engine::verifier`] hands out).
+    pub fn bft_verifier(&self) -> Arc<BftVerifier> {
+        self.verifier.clone()
     }
 
     /// The height being decided.
@@ -381,7 +418,7 @@ impl BftEngine {
                         request,
                         parent: None,
                         transactions: None,
-                        inherents: self.inherents(),
+                        inherents: self.inherents(height),
                     });
                 }
                 BftAction::CheckValue { value, .. } => out.push(Action::CheckBlock { hash: value }),
@@ -1056,8 +1093,9 @@ mod tests {
             from: crate::Peer(vec![7]),
             bytes,
         };
-        // Without evidence, blocks carry none.
-        assert_eq!(inherents_of(&engine().start(0)), Some(vec![]));
+        // Without evidence, blocks carry none; the proposer names itself.
+        let me = (PROPOSER_INHERENT, (proposer as u32).encode());
+        assert_eq!(inherents_of(&engine().start(0)), Some(vec![me.clone()]));
         let mut e = engine();
         let [a, b] = two_prevotes(&keys[offender], offender as u32, 1);
         let _ = e.handle(0, msg(a));
@@ -1075,10 +1113,10 @@ mod tests {
         // The block it asks for offers it, under the runtime's identifier.
         assert_eq!(
             inherents_of(&e.start(0)),
-            Some(vec![(
-                EVIDENCE_INHERENT,
-                vec![reported[0].clone()].encode()
-            )])
+            Some(vec![
+                (EVIDENCE_INHERENT, vec![reported[0].clone()].encode()),
+                me
+            ])
         );
         // The same evidence again is not kept twice.
         e.keep_evidence(reported[0].clone());
@@ -1095,6 +1133,54 @@ mod tests {
             },
         );
         assert_eq!(e.pending_evidence().count(), 0);
+    }
+
+    #[test]
+    fn the_proposer_names_its_index_in_the_set_of_the_height_it_proposes() {
+        let keys = pairs(5);
+        // From height 1 on the runtime's set drops validator 0 and adds 4:
+        // every validator but 4 moves down one index.
+        let next = set(&keys[1..5]);
+        let proposer = next.proposer(0);
+        let mine = keys[1..5][proposer as usize].clone();
+        let mut e = BftEngine::new(
+            config(),
+            CHAIN,
+            set(&keys[..4]),
+            Some(mine.clone()),
+            1,
+            SignerState::default(),
+            Vec::new(),
+        );
+        assert_ne!(
+            set(&keys[..4]).index_of(&mine.public()),
+            Some(proposer),
+            "the genesis index differs"
+        );
+        let _ = e.handle(
+            0,
+            Input::Config {
+                number: 1,
+                config: BftEngine::encode_config(next.validators()),
+            },
+        );
+        assert_eq!(
+            inherents_of(&e.start(0)),
+            Some(vec![(PROPOSER_INHERENT, proposer.encode())])
+        );
+        // A request for another height than the core's names nobody.
+        assert_eq!(e.inherents(e.height() + 1), vec![]);
+        // An observer is never asked to build.
+        let mut observer = BftEngine::new(
+            config(),
+            CHAIN,
+            next.clone(),
+            None,
+            1,
+            SignerState::default(),
+            Vec::new(),
+        );
+        assert_eq!(inherents_of(&observer.start(0)), None);
     }
 
     #[test]
@@ -1117,6 +1203,18 @@ mod tests {
             "another height"
         );
         assert!(verifier.verify(&hash, 1, Some(&j[1..])).is_err(), "garbage");
+        // The same check against a set the caller names.
+        let signers = set(&keys[..4]);
+        assert_eq!(
+            BftVerifier::check_against(&CHAIN, &signers, &hash, 1, Some(&j)).map(|c| c.value),
+            Ok(hash)
+        );
+        let others = set(&keys[1..5]);
+        assert!(BftVerifier::check_against(&CHAIN, &others, &hash, 1, Some(&j)).is_err());
+        assert!(
+            BftVerifier::check_against(&H256([1; 32]), &signers, &hash, 1, Some(&j)).is_err(),
+            "another chain"
+        );
         // From height 1 on the runtime names a set without validator 0: the
         // same certificate (signed by the old set) no longer proves height 1.
         let next: Vec<Validator> = keys[1..5]

@@ -6,6 +6,7 @@ mod amm;
 mod author;
 mod chain;
 mod did;
+mod staking;
 mod state;
 mod system;
 mod tokens;
@@ -47,6 +48,7 @@ pub(crate) fn build(
     tokens::register(&mut m)?;
     amm::register(&mut m)?;
     did::register(&mut m)?;
+    staking::register(&mut m)?;
 
     if methods == crate::RpcMethods::Safe {
         for name in crate::UNSAFE_METHODS {

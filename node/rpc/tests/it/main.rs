@@ -8,5 +8,6 @@ mod did;
 mod guard;
 mod methods;
 mod network;
+mod staking;
 mod subscriptions;
 mod tokens;

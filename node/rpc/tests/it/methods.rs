@@ -73,6 +73,12 @@ async fn rpc_methods_lists_every_method_sorted() {
         "amm_pool",
         "amm_pools",
         "amm_quote",
+        "staking_validators",
+        "staking_validator",
+        "staking_set",
+        "staking_delegations",
+        "staking_rewards",
+        "staking_inflation",
     ] {
         assert!(methods.contains(&name), "{name} missing from {methods:?}");
     }

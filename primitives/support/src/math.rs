@@ -1,4 +1,5 @@
-//! Exact integer arithmetic for the pool formulas: 256-bit products of
+//! Exact integer arithmetic for the AMM's pool formulas and staking's
+//! rewards: 256-bit products of
 //! 128-bit amounts, division with a chosen rounding, and integer square
 //! roots. Everything is checked: a result that does not fit is `None`.
 
@@ -76,6 +77,16 @@ impl U256 {
     /// `self / d` rounded as asked, if the quotient fits in 128 bits
     /// (`None` also for `d == 0`).
     pub fn div(self, d: u128, round: Round) -> Option<u128> {
+        let (q, rem) = self.div_rem(d)?;
+        match round {
+            Round::Up if rem != 0 => q.checked_add(1),
+            _ => Some(q),
+        }
+    }
+
+    /// `(⌊self / d⌋, self mod d)`, if the quotient fits in 128 bits
+    /// (`None` also for `d == 0`).
+    pub fn div_rem(self, d: u128) -> Option<(u128, u128)> {
         if d == 0 || self.hi >= d {
             return None;
         }
@@ -91,10 +102,7 @@ impl U256 {
                 q |= 1;
             }
         }
-        match round {
-            Round::Up if rem != 0 => q.checked_add(1),
-            _ => Some(q),
-        }
+        Some((q, rem))
     }
 
     /// ⌊√self⌋ (always fits in 128 bits).

@@ -234,7 +234,12 @@ pub async fn run(config: NodeConfig) -> Result<()> {
             };
             let params = bft::BftParams {
                 set,
-                config: timeouts.config(),
+                // Half the block time for late precommits to join the
+                // parent's certificate before the next block is built.
+                config: qstack_consensus::bft::BftConfig {
+                    commit_wait: block_time_ms.checked_div(2).unwrap_or(0),
+                    ..timeouts.config()
+                },
                 block_time_ms: *block_time_ms,
                 key,
                 dir: chain_dir.join("bft"),

@@ -270,7 +270,14 @@ fn calls(c: &mut Criterion) {
                         compound: false,
                     },
                 );
-                ok(who, Call::Redelegate { from, to, amount: None });
+                ok(
+                    who,
+                    Call::Redelegate {
+                        from,
+                        to,
+                        amount: None,
+                    },
+                );
             })
         })
     });

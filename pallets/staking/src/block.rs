@@ -345,7 +345,8 @@ fn credit(owner: &AccountId, amount: Balance) -> Balance {
 }
 
 /// Counts each member of the parent's set as signed or missed in its
-/// window; one that missed more than `len − least` of it is deactivated
+/// window; one that, with a whole window counted, missed more than
+/// `len − least` of it is deactivated
 /// and slashed for downtime (whatever the slash rate: a rate of 0 still
 /// deactivates, unlike the shipped QOS chain).
 fn keep_alive(set: &[SetMember], bits: &[bool], height: u64) {
@@ -393,7 +394,9 @@ fn keep_alive(set: &[SetMember], bits: &[bool], height: u64) {
         }
         v.window_counted = v.window_counted.saturating_add(1);
         Validators::insert(&m.owner, &v);
-        if v.window_missed > allowed {
+        // Judged once a whole window is counted (Cosmos's minimum height):
+        // a validator that starts a little late is not slashed for it.
+        if v.window_counted >= len && v.window_missed > allowed {
             slash(&m.owner, height, p.downtime_slash, InactiveReason::Downtime);
             // A fresh window if it comes back.
             if let Some(mut v) = Validators::get(&m.owner) {

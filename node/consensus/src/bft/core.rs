@@ -25,6 +25,10 @@ pub struct BftConfig {
     pub max_future_rounds: Round,
     /// How many past heights' commit certificates are kept to help laggards.
     pub keep_certificates: usize,
+    /// How long after a decision the next proposer waits before building
+    /// (ms; CometBFT's `timeout_commit`): late precommits of the decided
+    /// height still join the certificate the next block carries.
+    pub commit_wait: Millis,
 }
 
 impl Default for BftConfig {
@@ -37,6 +41,7 @@ impl Default for BftConfig {
             rebroadcast: 1000,
             max_future_rounds: 64,
             keep_certificates: 16,
+            commit_wait: 0,
         }
     }
 }
@@ -184,6 +189,8 @@ pub struct Tendermint {
     wake: Option<Millis>,
     offenders: BTreeSet<(u32, Round, Step)>,
     certificates: BTreeMap<Height, CommitCertificate>,
+    /// The set of the height just decided (checks late precommits).
+    previous: Option<ValidatorSet>,
     helped: BTreeMap<Height, Millis>,
     certificate: Option<CommitCertificate>,
     scheduled: BTreeMap<Height, ValidatorSet>,
@@ -239,6 +246,7 @@ impl Tendermint {
             wake: None,
             offenders: BTreeSet::new(),
             certificates: BTreeMap::new(),
+            previous: None,
             helped: BTreeMap::new(),
             certificate: None,
             scheduled: BTreeMap::new(),
@@ -291,6 +299,12 @@ impl Tendermint {
     /// Our index, if we are a validator.
     pub fn me(&self) -> Option<u32> {
         self.me
+    }
+    /// The certificate this core decided `height` with, grown by the
+    /// precommits that arrived after the decision (for the height just
+    /// decided): the next block's `LastCommit`.
+    pub fn certificate_of(&self, height: Height) -> Option<&CommitCertificate> {
+        self.certificates.get(&height)
     }
 
     /// The set of the next height: the one scheduled for it, else this
@@ -528,6 +542,9 @@ impl Tendermint {
             Message::Status(h) => (*h, 0),
         };
         if height < self.height {
+            if let Message::Vote(v) = &msg {
+                self.late_precommit(v);
+            }
             if !matches!(msg, Message::Commit(_)) {
                 self.help(height, out);
             }
@@ -556,6 +573,36 @@ impl Tendermint {
                     self.certificate = Some(c);
                 }
             }
+        }
+    }
+
+    /// A precommit for the value of the height just decided that arrived
+    /// after the decision: added to its certificate, as Tendermint's
+    /// `LastCommit` gathers precommits until the next block is proposed,
+    /// so the chain sees every validator that signed (its keep-alive window
+    /// and rewards count signatures from this certificate).
+    fn late_precommit(&mut self, v: &SignedVote) {
+        if v.vote.kind != VoteKind::Precommit || Some(v.vote.height) != self.height.checked_sub(1) {
+            return;
+        }
+        let Some(set) = &self.previous else {
+            return;
+        };
+        let Some(cert) = self.certificates.get(&v.vote.height) else {
+            return;
+        };
+        let index = v.vote.validator;
+        if v.vote.round != cert.round
+            || v.vote.value != Some(cert.value)
+            || cert.precommits.iter().any(|(i, _)| *i == index)
+            || set.get(index).is_none()
+            || !v.verify(&self.chain, set)
+        {
+            return;
+        }
+        if let Some(cert) = self.certificates.get_mut(&v.vote.height) {
+            let at = cert.precommits.partition_point(|(i, _)| *i < index);
+            cert.precommits.insert(at, (index, v.signature.clone()));
         }
     }
 
@@ -850,10 +897,11 @@ impl Tendermint {
             .retain(|h, _| *h > self.height.saturating_sub(64));
         out.push(BftAction::Commit(cert));
         self.height = self.height.saturating_add(1);
-        self.validators = match self.scheduled.remove(&self.height) {
+        let next = match self.scheduled.remove(&self.height) {
             Some(set) => set,
             None => self.validators.next_height(),
         };
+        self.previous = Some(core::mem::replace(&mut self.validators, next));
         let height = self.height;
         self.scheduled.retain(|h, _| *h > height);
         self.me = self

@@ -17,7 +17,9 @@ use super::{
 };
 use crate::{Action, Engine, Finality, GossipCheck, Input, Millis, Persist, Verifier};
 use codec::{DecodeAll, Encode};
-use qstack_consensus_primitives::{EVIDENCE_INHERENT, MAX_EVIDENCE_AGE, PROPOSER_INHERENT};
+use qstack_consensus_primitives::{
+    EVIDENCE_INHERENT, MAX_EVIDENCE_AGE, PARENT_JUSTIFICATION_INHERENT, PROPOSER_INHERENT,
+};
 use qstack_core::{Pair, H256};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -168,6 +170,12 @@ pub struct BftEngine {
     /// Whether [`Engine::start`] ran (a set for the current height can only
     /// replace the core's before it).
     started: bool,
+    /// The time of the input being handled.
+    now: Millis,
+    /// When this core last decided a height.
+    decided_at: Option<Millis>,
+    /// A build request held for the commit wait: (request, height, round, due).
+    held: Option<(u64, Height, Round, Millis)>,
 }
 
 impl BftEngine {
@@ -219,6 +227,9 @@ impl BftEngine {
             shared: HashSet::new(),
             kept: HashSet::new(),
             started: false,
+            now: 0,
+            decided_at: None,
+            held: None,
         }
     }
 
@@ -360,6 +371,15 @@ impl BftEngine {
             if let Some(me) = self.core.me() {
                 out.push((PROPOSER_INHERENT, me.encode()));
             }
+            // The parent's certificate with the precommits that came after
+            // the decision (the shell's stored one has only the first
+            // quorum): the chain counts every validator that signed.
+            if let Some(c) = height
+                .checked_sub(1)
+                .and_then(|h| self.core.certificate_of(h))
+            {
+                out.push((PARENT_JUSTIFICATION_INHERENT, c.encode()));
+            }
         }
         out
     }
@@ -414,12 +434,16 @@ impl BftEngine {
                         self.requests.pop_first();
                     }
                     self.requests.insert(request, (height, round));
-                    out.push(Action::BuildBlock {
-                        request,
-                        parent: None,
-                        transactions: None,
-                        inherents: self.inherents(height),
-                    });
+                    let due = self
+                        .decided_at
+                        .map_or(0, |at| at.saturating_add(self.config.commit_wait));
+                    if due > self.now {
+                        // Late precommits of the parent may still come.
+                        self.held = Some((request, height, round, due));
+                        out.push(Action::WakeAt(due));
+                    } else {
+                        out.push(self.build(request, height));
+                    }
                 }
                 BftAction::CheckValue { value, .. } => out.push(Action::CheckBlock { hash: value }),
                 BftAction::PersistSigner(state) => {
@@ -455,6 +479,8 @@ impl BftEngine {
                 }
                 BftAction::Commit(cert) => {
                     self.requests.clear();
+                    self.decided_at = Some(self.now);
+                    self.held = None;
                     let hash = cert.value;
                     let next = cert.height.saturating_add(1);
                     out.push(Action::ImportBlock {
@@ -483,6 +509,7 @@ impl BftEngine {
     fn enter(&mut self, now: Millis, height: Height) -> Vec<Action> {
         self.core = self.core_at(height);
         self.requests.clear();
+        self.held = None;
         self.logged.clear();
         self.kept.clear();
         self.expire_evidence(height);
@@ -495,6 +522,7 @@ impl BftEngine {
 
 impl BftEngine {
     fn start_inner(&mut self, now: Millis) -> Vec<Action> {
+        self.now = now;
         self.started = true;
         let mut actions = self.core.start(now);
         for r in std::mem::take(&mut self.replay) {
@@ -506,11 +534,36 @@ impl BftEngine {
         self.map(actions)
     }
 
+    /// The build request for our proposal at `height`.
+    fn build(&self, request: u64, height: Height) -> Action {
+        Action::BuildBlock {
+            request,
+            parent: None,
+            transactions: None,
+            inherents: self.inherents(height),
+        }
+    }
+
+    /// A build held for the commit wait, once due (if the core still
+    /// proposes at that height and round).
+    fn release_held(&mut self) -> Option<Action> {
+        let (request, height, round, due) = self.held?;
+        if due > self.now {
+            return None;
+        }
+        self.held = None;
+        (self.core.height() == height && self.core.round() == round)
+            .then(|| self.build(request, height))
+    }
+
     fn handle_inner(&mut self, now: Millis, input: Input) -> Vec<Action> {
+        self.now = now;
         match input {
             Input::Tick => {
                 let a = self.core.handle(now, BftInput::Tick);
-                self.map(a)
+                let mut out = self.map(a);
+                out.extend(self.release_held());
+                out
             }
             Input::Message { bytes, .. } => {
                 // What the core keeps comes back as `Kept`, logged before
@@ -1133,6 +1186,86 @@ mod tests {
             },
         );
         assert_eq!(e.pending_evidence().count(), 0);
+    }
+
+    #[test]
+    fn the_next_proposer_waits_the_commit_wait_and_carries_late_precommits() {
+        let keys = pairs(4);
+        let s = set(&keys);
+        // Our node proposes height 2, round 0.
+        let next = s.advanced(1);
+        let me = next.proposer(0) as usize;
+        let mut e = BftEngine::new(
+            BftConfig {
+                commit_wait: 100,
+                ..config()
+            },
+            CHAIN,
+            s.clone(),
+            Some(keys[me].clone()),
+            1,
+            SignerState::default(),
+            Vec::new(),
+        );
+        let _ = e.start(0);
+        let value = H256([5; 32]);
+        let precommit = |i: usize| {
+            let v = crate::bft::SignedVote::sign(
+                &keys[i],
+                &CHAIN,
+                crate::bft::Vote {
+                    height: 1,
+                    round: 0,
+                    kind: crate::bft::VoteKind::Precommit,
+                    value: Some(value),
+                    validator: i as u32,
+                },
+            );
+            Input::Message {
+                from: crate::Peer::default(),
+                bytes: Message::Vote(v).encode(),
+            }
+        };
+        let others: Vec<usize> = (0..4).filter(|i| *i != me).collect();
+        // Two others and our own would be a quorum; use three others, the
+        // last of which comes late.
+        let mut out = Vec::new();
+        for i in &others[..2] {
+            out.extend(e.handle(10, precommit(*i)));
+        }
+        let late = (0..4)
+            .find(|i| *i != me && !others[..2].contains(i))
+            .unwrap_or(me);
+        // Our own precommit is not sent (we never prevoted): feed `me`'s
+        // from its key as a third signer to reach the quorum.
+        out.extend(e.handle(10, precommit(me)));
+        out.extend(e.handle(
+            10,
+            Input::Checked {
+                hash: value,
+                valid: true,
+            },
+        ));
+        assert_eq!(e.height(), 2, "decided");
+        assert!(inherents_of(&out).is_none(), "the build waits: {out:?}");
+        assert!(out.contains(&Action::WakeAt(110)), "{out:?}");
+        let _ = e.handle(50, precommit(late));
+        assert_eq!(
+            e.handle(109, Input::Tick)
+                .iter()
+                .filter(|a| matches!(a, Action::BuildBlock { .. }))
+                .count(),
+            0
+        );
+        let built = e.handle(110, Input::Tick);
+        let inherents = inherents_of(&built).expect("built after the wait");
+        let cert = inherents
+            .iter()
+            .find(|(id, _)| *id == PARENT_JUSTIFICATION_INHERENT)
+            .map(|(_, b)| CommitCertificate::decode_all(&mut &b[..]).expect("certificate"))
+            .expect("the parent's certificate");
+        assert_eq!(cert.precommits.len(), 4, "the late precommit joined");
+        assert_eq!(cert.verify(&CHAIN, &s), Ok(()));
     }
 
     #[test]

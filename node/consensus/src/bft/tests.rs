@@ -767,6 +767,67 @@ fn certificates_verify_only_with_a_quorum_of_good_signatures() {
 }
 
 #[test]
+fn late_precommits_of_the_decided_height_join_its_certificate() {
+    let mut fx = Fx::new(3);
+    fx.apply(&votes(0, Pc, Some(A), &[0, 1, 2]));
+    fx.apply(&Valid(A, true));
+    assert_eq!(fx.core.height(), 1);
+    let late = |fx: &mut Fx, who: usize, round: Round, value: H256| {
+        let v = SignedVote::sign(
+            &fx.pairs[who],
+            &CHAIN,
+            Vote {
+                height: 0,
+                round,
+                kind: Pc,
+                value: Some(value),
+                validator: who as u32,
+            },
+        );
+        fx.input(BftInput::Message(Message::Vote(v).encode()));
+    };
+    let signers = |fx: &Fx| -> Vec<u32> {
+        let c = fx.core.certificate_of(0).expect("certificate");
+        c.precommits.iter().map(|(i, _)| *i).collect()
+    };
+    assert_eq!(signers(&fx), vec![0, 1, 2]);
+    // Another value or round, or a prevote: not this decision's precommit.
+    late(&mut fx, 3, 0, B);
+    late(&mut fx, 3, 1, A);
+    assert_eq!(signers(&fx), vec![0, 1, 2]);
+    // A bad signature (signed by another key) is not added.
+    let forged = SignedVote {
+        vote: Vote {
+            height: 0,
+            round: 0,
+            kind: Pc,
+            value: Some(A),
+            validator: 3,
+        },
+        signature: SignedVote::sign(
+            &fx.pairs[0],
+            &CHAIN,
+            Vote {
+                height: 0,
+                round: 0,
+                kind: Pc,
+                value: Some(A),
+                validator: 3,
+            },
+        )
+        .signature,
+    };
+    fx.input(BftInput::Message(Message::Vote(forged).encode()));
+    assert_eq!(signers(&fx), vec![0, 1, 2]);
+    // The real one joins, in index order, and the certificate still verifies.
+    late(&mut fx, 3, 0, A);
+    late(&mut fx, 3, 0, A);
+    assert_eq!(signers(&fx), vec![0, 1, 2, 3]);
+    let cert = fx.core.certificate_of(0).unwrap().clone();
+    assert_eq!(cert.verify(&CHAIN, &fx.set), Ok(()));
+}
+
+#[test]
 fn proposer_rotation_is_weighted_by_power() {
     let ps = pairs(KeyScheme::Sr25519, 3);
     let set = set_of(&ps, &[1, 2, 3]);

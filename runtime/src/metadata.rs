@@ -496,6 +496,35 @@ mod tests {
         }
     }
 
+    /// Every storage item of every pallet has its own key prefix (the
+    /// shipped QOS chain had colliding prefixes): pallet names are distinct
+    /// and, within a pallet, item names are.
+    #[test]
+    fn no_two_storage_items_share_a_prefix() {
+        let bytes = metadata_prefixed(14).unwrap();
+        let RuntimeMetadata::V14(m) = RuntimeMetadataPrefixed::decode(&mut &bytes[..]).unwrap().1
+        else {
+            panic!("not V14")
+        };
+        let mut seen = std::collections::BTreeMap::new();
+        for p in &m.pallets {
+            let Some(storage) = &p.storage else { continue };
+            for e in &storage.entries {
+                let prefix =
+                    qstack_runtime_primitives::storage::item_prefix(&storage.prefix, &e.name);
+                if let Some(other) = seen.insert(prefix, format!("{}.{}", storage.prefix, e.name)) {
+                    panic!(
+                        "{}.{} shares its prefix with {other}",
+                        storage.prefix, e.name
+                    );
+                }
+            }
+        }
+        assert!(seen.len() > 50, "{} items", seen.len());
+        assert!(seen.values().any(|n| n == "Staking.Validators"));
+        assert!(seen.values().any(|n| n == "Evidence.Offences"));
+    }
+
     #[test]
     fn system_events_is_a_list_even_when_absent() {
         // Substrate's `ValueQuery`: clients read `Vec<EventRecord>`, not an Option.

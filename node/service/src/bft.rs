@@ -727,7 +727,7 @@ mod tests {
     fn a_double_sign_seen_on_the_network_is_recorded_on_chain() {
         let _alone = one_cluster_at_a_time();
         let rt = tokio::runtime::Runtime::new().unwrap();
-        let (counts, heights, forged) = rt.block_on(async {
+        let (counts, heights, forged, slashed) = rt.block_on(async {
             // Long heights: the forged votes land in the height they name.
             let mut c = Cluster::start(2000).await;
             let mut inbox = c.outsider.take().unwrap();
@@ -758,15 +758,46 @@ mod tests {
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
             let counts: Vec<u32> = c.clients[..4].iter().map(|c| offences(c)).collect();
+            // Staking slashes the double signer and elects it out of the set.
+            let owner = charlie.public().account_id();
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let mut slashed = None;
+            while Instant::now() < deadline {
+                let info = c.clients[0].info().unwrap();
+                let at = info.finalized_hash;
+                let read = |key: Vec<u8>| c.clients[0].storage(&at, &key).ok().flatten();
+                let v = read(qstack_runtime::staking::Validators::key(&owner))
+                    .and_then(|b| qstack_runtime::staking::ValidatorInfo::decode(&mut &b[..]).ok());
+                let set = read(qstack_runtime::staking::CurrentSet::key().to_vec())
+                    .and_then(|b| {
+                        Vec::<qstack_runtime::staking::SetMember>::decode(&mut &b[..]).ok()
+                    })
+                    .unwrap_or_default();
+                if set.iter().all(|m| m.owner != owner) {
+                    slashed = v;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
             let heights: Vec<u32> = (0..5).map(|i| c.finalized(i)).collect();
             let _ = c.stop.send(true);
-            (counts, heights, forged)
+            (counts, heights, forged, slashed)
         });
         rt.shutdown_timeout(Duration::from_secs(5));
         assert!(
             counts.iter().all(|c| *c > 0),
             "offences recorded per validator {counts:?} after {forged} forged pairs; heights {heights:?}"
         );
+        let v = slashed.expect("the double signer left the set");
+        assert!(matches!(
+            v.status,
+            qstack_runtime::staking::Status::Inactive {
+                reason: qstack_runtime::staking::InactiveReason::DoubleSign,
+                ..
+            }
+        ));
+        // Its 1 QS bond, slashed 20 % once.
+        assert_eq!(v.tokens, 800_000_000_000);
         // The chain went on deciding blocks.
         assert!(heights[..4].iter().all(|h| *h >= 2), "{heights:?}");
     }

@@ -1402,3 +1402,103 @@ fn block_with_gap(ms: u64) {
     start_next(ms);
     note(None, None).unwrap();
 }
+
+#[test]
+fn an_election_never_empties_the_set() {
+    run(|| {
+        block(None, Some(0));
+        for who in [A, B, C, D] {
+            assert_eq!(call(who, Call::RevokeValidator), Ok(()));
+        }
+        block(None, Some(0));
+        assert_eq!(set_owners(), vec![A, B, C, D], "the last set stays");
+        assert!(consensus_config().is_some());
+        // One comes back: the set is it alone.
+        assert_eq!(call(B, Call::ActivateValidator), Ok(()));
+        block(None, Some(0));
+        assert_eq!(set_owners(), vec![B]);
+    });
+}
+
+#[test]
+fn a_validator_takes_at_most_512_delegations() {
+    run(|| {
+        block(None, Some(0));
+        // The self-bond is one of them.
+        for n in 1..MAX_DELEGATORS_PER_VALIDATOR {
+            let who = AccountId([
+                9,
+                (n >> 8) as u8,
+                n as u8,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                1,
+            ]);
+            pallet_tokens::endow(&who, 10 * QS).unwrap();
+            stake::delegate(&who, &D, QS, None).expect("delegates");
+            pallet_tokens::settle_reserves().unwrap();
+        }
+        assert_eq!(DelegatorCount::get(&D), Some(MAX_DELEGATORS_PER_VALIDATOR));
+        assert_eq!(
+            call(
+                X,
+                Call::Delegate {
+                    validator: D,
+                    amount: QS,
+                    compound: false
+                }
+            ),
+            err(Error::TooManyDelegators)
+        );
+        // A redelegation into it counts too; a top-up does not.
+        assert_eq!(
+            call(
+                X,
+                Call::Delegate {
+                    validator: A,
+                    amount: 2 * QS,
+                    compound: false
+                }
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            call(
+                X,
+                Call::Redelegate {
+                    from: A,
+                    to: D,
+                    amount: None
+                }
+            ),
+            err(Error::TooManyDelegators)
+        );
+        assert_eq!(call(D, Call::Bond { amount: QS }), Ok(()));
+    });
+}

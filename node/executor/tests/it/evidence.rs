@@ -1,7 +1,7 @@
 //! The Wasm runtime and the native one agree on BFT double-sign evidence:
-//! the validator set from the genesis JSON, evidence of an sr25519 and a
+//! the validator set from the genesis JSON (the staking pallet's), evidence of an sr25519 and a
 //! hybrid validator signed for the real genesis hash, offered as inherent
-//! data, verified through the host and recorded; the block re-imports in
+//! data, verified through the host, recorded and slashed; the block re-imports in
 //! Wasm, and the same block with a forged piece does not.
 
 use super::{build_in_both, call, dev, executor, genesis_from_json, Mode};
@@ -27,7 +27,21 @@ fn genesis(exec: &qstack_executor::Executor, mode: Mode, validators: &[Pair]) ->
             format!(r#"{{"publicKey":"0x{key}","power":1}}"#)
         })
         .collect();
-    let json = format!(r#"{{"evidence":{{"validators":[{}]}}}}"#, list.join(","));
+    // Each validator bonds 1 QS from its own genesis balance.
+    let balances: Vec<String> = validators
+        .iter()
+        .map(|p| {
+            format!(
+                r#"["{}","1000000000000000"]"#,
+                qstack_core::Address::from(p.account_id())
+            )
+        })
+        .collect();
+    let json = format!(
+        r#"{{"balances":{{"balances":[{}]}},"staking":{{"validators":[{}]}}}}"#,
+        balances.join(","),
+        list.join(",")
+    );
     genesis_from_json(exec, mode, &json)
 }
 

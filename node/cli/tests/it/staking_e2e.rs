@@ -3,7 +3,8 @@
 //! `qstack tx staking create-validator --keystore`, and it joins the set
 //! the runtime elects and signs; a delegator earns its share; a validator
 //! that stops falls below its keep-alive window, leaves the set and is
-//! slashed for downtime; a fresh node syncs the whole chain from genesis,
+//! slashed for downtime; a double signer is slashed and elected out; a
+//! fresh node syncs the whole chain from genesis,
 //! checking every certificate against the set of its height.
 
 use crate::common::*;
@@ -168,6 +169,28 @@ fn a_validator_joins_a_stopped_one_is_slashed_and_a_fresh_node_syncs() {
         n.finalized() >= now + 5
     });
 
+    // //Charlie double-signs (two prevotes for one height and round, sent by
+    // a libp2p node in this process holding its key): every validator
+    // records the evidence, staking slashes it 20 % and elects it out.
+    let charlie = owners[2].clone();
+    let bonded = amount(&validator(&v0, &charlie)["tokens"]);
+    double_sign(&net.spec, &[v0.p2p_addr(), v4.p2p_addr()], &v0, &charlie);
+    let c = validator(&v0, &charlie);
+    assert_eq!(c["reason"], "doubleSign");
+    assert_eq!(amount(&c["tokens"]), bonded - bonded / 5, "20 % slashed");
+    v0.wait_until(
+        "the double signer leaves the set",
+        Duration::from_secs(30),
+        |n| !set_owners(n).contains(&charlie),
+    );
+    // It earns nothing more once out.
+    let due = amount(&validator(&v0, &charlie)["commissionDue"]);
+    let now = v0.finalized();
+    v0.wait_until("blocks go on", Duration::from_secs(60), |n| {
+        n.finalized() >= now + 5
+    });
+    assert_eq!(amount(&validator(&v0, &charlie)["commissionDue"]), due);
+
     // A fresh node syncs everything, each certificate against its height's set.
     let fresh = dir.join("fresh");
     std::fs::create_dir_all(&fresh).unwrap();
@@ -184,4 +207,79 @@ fn a_validator_joins_a_stopped_one_is_slashed_and_a_fresh_node_syncs() {
     }
     drop(v4);
     drop(vs);
+}
+
+/// Sends pairs of conflicting prevotes signed by `owner`'s consensus key
+/// (//Charlie, sr25519) for the height being decided until the chain
+/// records it as a double signer.
+fn double_sign(spec_path: &str, peers: &[String], rpc: &Node, owner: &str) {
+    use codec::Encode;
+    use qstack_consensus::bft::{BftEngine, Message, SignedVote, Vote, VoteKind};
+    use qstack_core::{KeyScheme, Pair, H256};
+    use std::sync::Arc;
+    use std::time::Instant;
+    let spec = qstack_service::chain_spec::ChainSpec::load(spec_path).unwrap();
+    let qstack_service::chain_spec::ConsensusSpec::Bft(bft) = &spec.consensus else {
+        panic!("a bft spec")
+    };
+    let set = spec.consensus.bft_validators().unwrap().unwrap();
+    let key = Pair::from_suri(KeyScheme::Sr25519, "//Charlie").unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let executor = Arc::new(qstack_executor::Executor::new(Default::default()).unwrap());
+        let client = Arc::new(
+            qstack_service::client_on(&executor, &spec.genesis_source().unwrap(), None).unwrap(),
+        );
+        let chain = client.info().unwrap().genesis_hash;
+        let observer = BftEngine::new(
+            bft.timeouts.config(),
+            chain,
+            set,
+            None,
+            1,
+            Default::default(),
+            Vec::new(),
+        );
+        let (net, mut inbox, _) = qstack_service::bft::loopback_network(
+            client.clone(),
+            Arc::new(qstack_service::TxPool::new()),
+            &observer,
+            peers,
+        )
+        .await
+        .unwrap();
+        tokio::spawn(async move { while inbox.recv().await.is_some() {} });
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            assert!(
+                Instant::now() < deadline,
+                "the double sign was never slashed"
+            );
+            if validator(rpc, owner)["reason"] == "doubleSign" {
+                break;
+            }
+            let index = rpc
+                .rpc("staking_set", json!([]))
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["owner"] == owner)
+                .and_then(|m| m["index"].as_u64())
+                .expect("still in the set") as u32;
+            let height = rpc.finalized() + 1;
+            for value in [H256([1; 32]), H256([2; 32])] {
+                let vote = Vote {
+                    height,
+                    round: 0,
+                    kind: VoteKind::Prevote,
+                    value: Some(value),
+                    validator: index,
+                };
+                let m = Message::Vote(SignedVote::sign(&key, &chain, vote));
+                net.broadcast_consensus(qstack_service::shell::Wire::Msg(m.encode()).encode());
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    });
+    rt.shutdown_timeout(Duration::from_secs(5));
 }

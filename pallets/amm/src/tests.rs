@@ -7,10 +7,8 @@
 
 use super::*;
 use crate::formulas as f;
-use pallet_system::testing::{dispatch_checked, take_events_of};
+use pallet_system::testing::take_events_of;
 use pallet_tokens::{Call as TCall, Reserves};
-use qstack_io::storage;
-use qstack_support::{Origin, SignedWith};
 
 const A: AccountId = AccountId([1; 32]);
 const B: AccountId = AccountId([2; 32]);
@@ -46,22 +44,9 @@ fn eur() -> AssetId {
 
 const QS: AssetId = AssetId::Native;
 
-/// Dispatches `c` signed by `who` as the executive does (the call, then the
-/// reserve checks, all undone on error).
-fn call<C: qstack_support::Dispatch + core::fmt::Debug + Clone>(
-    who: AccountId,
-    c: C,
-) -> Result<(), DispatchError> {
-    storage::start_transaction();
-    let r = dispatch_checked(Origin::Signed(who), SignedWith::Master, c)
-        .and_then(|()| pallet_tokens::settle_reserves());
-    if r.is_ok() {
-        storage::commit_transaction();
-    } else {
-        storage::rollback_transaction();
-    }
-    r
-}
+// Dispatches signed by `who` as the executive does (the call, then the
+// reserve checks, all undone on error).
+use pallet_tokens::testing::call;
 
 fn err(e: Error) -> Result<(), DispatchError> {
     Err(e.into())

@@ -8,12 +8,10 @@
 
 use super::*;
 use crate::document::{deposit_account, did_for, update_payload, KeyProof};
-use pallet_system::testing::{dispatch_checked, take_events_of, TEST_GENESIS};
+use pallet_system::testing::{take_events_of, TEST_GENESIS};
 use pallet_tokens::Reserves;
 use qstack_core::pair::Pair;
 use qstack_core::KeyScheme;
-use qstack_io::storage;
-use qstack_support::{Origin, SignedWith};
 
 const A: AccountId = AccountId([1; 32]);
 const B: AccountId = AccountId([2; 32]);
@@ -25,17 +23,7 @@ const FUNDS: Balance = 1_000_000_000_000_000;
 /// Byte deposit in these tests.
 const BYTE: Balance = 7;
 
-fn call(who: AccountId, c: Call) -> Result<(), DispatchError> {
-    storage::start_transaction();
-    let r = dispatch_checked(Origin::Signed(who), SignedWith::Master, c)
-        .and_then(|()| pallet_tokens::settle_reserves());
-    if r.is_ok() {
-        storage::commit_transaction();
-    } else {
-        storage::rollback_transaction();
-    }
-    r
-}
+use pallet_tokens::testing::call;
 
 fn err(e: Error) -> Result<(), DispatchError> {
     Err(e.into())

@@ -584,6 +584,6 @@ fn weights_follow_the_schemes_and_the_count() {
     };
     assert_eq!(
         two.weight() - one.weight(),
-        weights::ps_of(weights::measured_ns::REPORT_HYBRID)
+        weights::ps_of(weights::measured_ns::REPORT_HYBRID + weights::measured_ns::SLASH_WORST)
     );
 }

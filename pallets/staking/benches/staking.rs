@@ -319,5 +319,106 @@ fn calls(c: &mut Criterion) {
     });
 }
 
-criterion_group! { name = benches; config = config(); targets = commit, calls }
+/// A double-sign slash at its worst: a validator with the most unbondings
+/// and redelegations leaving it, all after the offence.
+fn slash(c: &mut Criterion) {
+    let (mut ext, _keys, _) = state(21, 0);
+    let target = numbered(1, 0);
+    ext.execute_with(|| {
+        // The self-bond is one of its delegations.
+        let max = u64::from(pallet_staking::MAX_DELEGATORS_PER_VALIDATOR) - 1;
+        for n in 0..max {
+            let who = numbered(4, n);
+            pallet_tokens::endow(&who, 100 * QS).unwrap();
+            ok(
+                who,
+                Call::Delegate {
+                    validator: target,
+                    amount: 3 * QS,
+                    compound: false,
+                },
+            );
+            if n % 2 == 0 {
+                ok(
+                    who,
+                    Call::Unbond {
+                        validator: target,
+                        amount: Some(QS),
+                    },
+                );
+            } else {
+                ok(
+                    who,
+                    Call::Redelegate {
+                        from: target,
+                        to: numbered(1, 1 + n % 20),
+                        amount: Some(QS),
+                    },
+                );
+            }
+        }
+    });
+    ext.commit_all();
+    let runs = AtomicU64::new(0);
+    c.bench_function("slash (511 unbondings and redelegations)", |b| {
+        b.iter_custom(|iters| {
+            pallet_system::testing::timed_runs(&mut ext, iters, &runs, |_| {
+                pallet_staking::SlashedAt::remove(&target, &40);
+                pallet_staking::stake::slash(
+                    &target,
+                    40,
+                    200_000_000,
+                    pallet_staking::InactiveReason::DoubleSign,
+                );
+            })
+        })
+    });
+}
+
+/// The queued work of one block at its bound: 64 due payouts (of 10,000
+/// delegations), each settled and paid out or bonded again.
+fn queues(c: &mut Criterion) {
+    let (mut ext, _keys, _) = state(21, 0);
+    ext.execute_with(|| {
+        for n in 0..10_000u64 {
+            let who = numbered(5, n);
+            pallet_tokens::endow(&who, 100 * QS).unwrap();
+            ok(
+                who,
+                Call::Delegate {
+                    validator: numbered(1, n % 21),
+                    amount: 2 * QS,
+                    compound: n % 2 == 0,
+                },
+            );
+        }
+        // Rewards to pay: every validator earned some.
+        for n in 0..21u64 {
+            let owner = numbered(1, n);
+            let mut v = pallet_staking::Validators::get(&owner).unwrap();
+            v.reward_per_share = v.reward_per_share.wrapping_add(1 << 40);
+            pallet_staking::Validators::insert(&owner, &v);
+        }
+        pallet_tokens::mint(&pallet_staking::reward_account(), 1_000_000 * QS).unwrap();
+    });
+    ext.commit_all();
+    let runs = AtomicU64::new(0);
+    let mut block = BLOCK;
+    c.bench_function("queued payouts (64 of 10,000 due)", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                // A block far enough on that every payout is due again.
+                block = block.saturating_add(1_000);
+                total += pallet_system::testing::timed_runs(&mut ext, 1, &runs, |_| {
+                    pallet_system::initialize(block, H256([3; 32]), &Default::default());
+                    pallet_staking::block::on_initialize(block);
+                });
+            }
+            total
+        })
+    });
+}
+
+criterion_group! { name = benches; config = config(); targets = commit, calls, slash, queues }
 criterion_main!(benches);

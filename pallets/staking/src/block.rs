@@ -135,10 +135,15 @@ fn check_certificate(c: &CommitCertificate) -> Result<Vec<SetMember>, Error> {
 
 /// Start of a block: nothing noted yet; the queued work that is due
 /// (releases, maturities, closures, payouts) runs first.
+/// Their weight counts against the block's, before any transaction.
 pub fn on_initialize(number: BlockNumber) {
     let _ = number;
     CommitNoted::kill();
-    run_queues();
+    let done = run_queues();
+    if done > 0 {
+        let used = crate::weights::QUEUE_TASK.saturating_mul(u64::from(done));
+        pallet_system::BlockWeight::mutate(|w| *w = Some(w.unwrap_or(0).saturating_add(used)));
+    }
 }
 
 /// `note_commit`: who signed the parent, the block's mint and its

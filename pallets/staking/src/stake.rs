@@ -793,8 +793,8 @@ pub fn push(kind: u8, due: u64, task: Task) {
 
 /// Does up to [`MAX_TASKS_PER_BLOCK`] due tasks, oldest first in each
 /// queue. A queue's order is its due order, since each kind's delay is one
-/// parameter.
-pub fn run_queues() {
+/// parameter. Returns how many it did.
+pub fn run_queues() -> u32 {
     let mut budget = MAX_TASKS_PER_BLOCK;
     let block = u64::from(now_block());
     let ms = now_ms();
@@ -823,6 +823,7 @@ pub fn run_queues() {
             run_task(task);
         }
     }
+    MAX_TASKS_PER_BLOCK.saturating_sub(budget)
 }
 
 fn run_task(task: Task) {

@@ -9,13 +9,11 @@
 use super::*;
 use crate::block::{note_commit, set_at};
 use crate::stake::pending_rewards;
-use pallet_system::testing::{dispatch_checked, take_events_of, TEST_GENESIS};
+use pallet_system::testing::{take_events_of, TEST_GENESIS};
 use pallet_tokens::Reserves;
 use qstack_core::pair::Pair;
 use qstack_core::{KeyScheme, H256};
-use qstack_io::storage;
 use qstack_runtime_primitives::Digest;
-use qstack_support::{Origin, SignedWith};
 use std::sync::OnceLock;
 
 const A: AccountId = AccountId([1; 32]);
@@ -126,17 +124,7 @@ fn check_all() {
     assert_eq!(owned, ledger, "owner ledger");
 }
 
-fn call(who: AccountId, c: Call) -> Result<(), DispatchError> {
-    storage::start_transaction();
-    let r = dispatch_checked(Origin::Signed(who), SignedWith::Master, c)
-        .and_then(|()| pallet_tokens::settle_reserves());
-    if r.is_ok() {
-        storage::commit_transaction();
-    } else {
-        storage::rollback_transaction();
-    }
-    r
-}
+use pallet_tokens::testing::call;
 
 fn err(e: Error) -> Result<(), DispatchError> {
     Err(e.into())
@@ -1500,5 +1488,40 @@ fn a_validator_takes_at_most_512_delegations() {
             err(Error::TooManyDelegators)
         );
         assert_eq!(call(D, Call::Bond { amount: QS }), Ok(()));
+    });
+}
+
+#[test]
+fn queued_work_is_bounded_and_charged_to_the_block() {
+    run(|| {
+        // The four self-delegations' payouts fall due at block 3.
+        block(None, Some(0));
+        block(None, Some(0));
+        assert_eq!(pallet_system::BlockWeight::get(), None);
+        block(None, Some(0));
+        assert_eq!(
+            pallet_system::BlockWeight::get(),
+            Some(4 * weights::QUEUE_TASK)
+        );
+        // 100 delegations due at once: 64 this block, the rest the next.
+        for n in 0..100u8 {
+            let who = AccountId([
+                10, n, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                0, 0, 0, 0, 1,
+            ]);
+            pallet_tokens::endow(&who, 10 * QS).unwrap();
+            stake::delegate(&who, &A, QS, None).expect("delegates");
+            pallet_tokens::settle_reserves().unwrap();
+        }
+        let due = u64::from(number() + 3);
+        blocks_to(number() + 2);
+        block(None, Some(0));
+        assert_eq!(u64::from(number()), due);
+        assert_eq!(
+            pallet_system::BlockWeight::get(),
+            Some(u64::from(MAX_TASKS_PER_BLOCK) * weights::QUEUE_TASK)
+        );
+        block(None, Some(0));
+        assert!(pallet_system::BlockWeight::get().unwrap_or(0) >= 36 * weights::QUEUE_TASK);
     });
 }

@@ -32,6 +32,8 @@ mod issued;
 mod native;
 pub mod pseudo;
 pub mod reserve;
+#[cfg(feature = "std")]
+pub mod testing;
 #[cfg(test)]
 mod tests;
 

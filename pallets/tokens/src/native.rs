@@ -28,10 +28,20 @@ pub(crate) fn set_free(who: &AccountId, free: Balance) {
 /// Creates native balance at genesis (no deposit rules, no event: genesis
 /// endowments are configuration, not transfers).
 pub fn endow(who: &AccountId, amount: Balance) -> Result<(), Error> {
+    issue(who, amount, false)
+}
+
+/// Adds `amount` to `who`'s balance and to the total issuance, keeping
+/// `who` at the existential deposit (unless `pseudo_exempt` and `who` is a
+/// pseudo-account). Writes nothing on error.
+fn issue(who: &AccountId, amount: Balance, pseudo_exempt: bool) -> Result<(), Error> {
     let new = free_balance(who)
         .checked_add(amount)
         .ok_or(Error::Overflow)?;
-    ensure(new >= existential_deposit(), Error::ExistentialDeposit)?;
+    ensure(
+        new >= existential_deposit() || (pseudo_exempt && crate::pseudo::is_pseudo(who)),
+        Error::ExistentialDeposit,
+    )?;
     let issuance = total_issuance()
         .checked_add(amount)
         .ok_or(Error::Overflow)?;
@@ -49,19 +59,7 @@ pub fn mint(who: &AccountId, amount: Balance) -> Result<(), Error> {
     if amount == 0 {
         return Ok(());
     }
-    let new = free_balance(who)
-        .checked_add(amount)
-        .ok_or(Error::Overflow)?;
-    ensure(
-        new >= existential_deposit() || crate::pseudo::is_pseudo(who),
-        Error::ExistentialDeposit,
-    )?;
-    let issuance = total_issuance()
-        .checked_add(amount)
-        .ok_or(Error::Overflow)?;
-    set_free(who, new);
-    TotalIssuance::put(&issuance);
-    Ok(())
+    issue(who, amount, true)
 }
 
 /// Moves `value` from `from` to `to`, keeping both at zero or at least the

@@ -8,12 +8,9 @@
 
 use crate::common::*;
 use codec::{Decode, Encode};
-use qstack_consensus::bft::{
-    BftEngine, Message, Proposal, SignedProposal, SignedVote, Vote, VoteKind,
-};
+use qstack_consensus::bft::{Message, Proposal, SignedProposal, SignedVote, Vote, VoteKind};
 use qstack_core::{KeyScheme, Pair, H256};
 use qstack_runtime_primitives::{OpaqueBlock, OpaqueExtrinsic};
-use qstack_service::chain_spec::{ChainSpec, ConsensusSpec};
 use qstack_service::shell::Wire;
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -55,35 +52,9 @@ fn an_outsider_flooding_validator_processes_is_banned_and_the_chain_goes_on() {
 
     // The attacker: its own client of the chain (it syncs like any node)
     // and a network that dials every validator.
-    let spec = ChainSpec::load(&net.spec).unwrap();
-    let ConsensusSpec::Bft(bft) = &spec.consensus else {
-        panic!("a bft spec")
-    };
-    let set = spec.consensus.bft_validators().unwrap().unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (attacked, banned_by, sent) = rt.block_on(async {
-        let executor = Arc::new(qstack_executor::Executor::new(Default::default()).unwrap());
-        let client = Arc::new(
-            qstack_service::client_on(&executor, &spec.genesis_source().unwrap(), None).unwrap(),
-        );
-        let chain = client.info().unwrap().genesis_hash;
-        let observer = BftEngine::new(
-            bft.timeouts.config(),
-            chain,
-            set.clone(),
-            None,
-            1,
-            Default::default(),
-            Vec::new(),
-        );
-        let (net, mut inbox, _) = qstack_service::bft::loopback_network(
-            client.clone(),
-            Arc::new(qstack_service::TxPool::new()),
-            &observer,
-            &addrs,
-        )
-        .await
-        .unwrap();
+        let (client, net, mut inbox, chain, set) = observer_network(&net.spec, &addrs).await;
         // Honest bodies it sees, to substitute theirs.
         let honest: Arc<std::sync::Mutex<Vec<Shared>>> = Default::default();
         let keep = honest.clone();

@@ -300,3 +300,49 @@ pub fn fast_local_spec(dir: &Path, block_ms: u64) -> std::path::PathBuf {
 /// Options every networked test node gets: loopback on a free port, no mDNS
 /// (parallel tests must not find each other).
 pub const NET: [&str; 3] = ["--listen-addr", "/ip4/127.0.0.1/tcp/0", "--no-mdns"];
+
+/// A libp2p node in the test process on the chain of the spec at
+/// `spec_path` (its own client, syncing like any node, and a BFT observer's
+/// gossip check), dialling `peers`: the attacker of the adversary tests.
+/// Returns its client, network, consensus inbox, the genesis hash and the
+/// spec's genesis validator set. Call inside a tokio runtime.
+pub async fn observer_network(
+    spec_path: &str,
+    peers: &[String],
+) -> (
+    std::sync::Arc<qstack_client::Client>,
+    qstack_network::NetworkHandle,
+    qstack_network::ConsensusInbox,
+    qstack_core::H256,
+    qstack_consensus::bft::ValidatorSet,
+) {
+    use std::sync::Arc;
+    let spec = qstack_service::chain_spec::ChainSpec::load(spec_path).unwrap();
+    let qstack_service::chain_spec::ConsensusSpec::Bft(bft) = &spec.consensus else {
+        panic!("a bft spec")
+    };
+    let set = spec.consensus.bft_validators().unwrap().unwrap();
+    let executor = Arc::new(qstack_executor::Executor::new(Default::default()).unwrap());
+    let client = Arc::new(
+        qstack_service::client_on(&executor, &spec.genesis_source().unwrap(), None).unwrap(),
+    );
+    let chain = client.info().unwrap().genesis_hash;
+    let observer = qstack_consensus::bft::BftEngine::new(
+        bft.timeouts.config(),
+        chain,
+        set.clone(),
+        None,
+        1,
+        Default::default(),
+        Vec::new(),
+    );
+    let (net, inbox, _) = qstack_service::bft::loopback_network(
+        client.clone(),
+        Arc::new(qstack_service::TxPool::new()),
+        &observer,
+        peers,
+    )
+    .await
+    .unwrap();
+    (client, net, inbox, chain, set)
+}

@@ -214,40 +214,13 @@ fn a_validator_joins_a_stopped_one_is_slashed_and_a_fresh_node_syncs() {
 /// records it as a double signer.
 fn double_sign(spec_path: &str, peers: &[String], rpc: &Node, owner: &str) {
     use codec::Encode;
-    use qstack_consensus::bft::{BftEngine, Message, SignedVote, Vote, VoteKind};
+    use qstack_consensus::bft::{Message, SignedVote, Vote, VoteKind};
     use qstack_core::{KeyScheme, Pair, H256};
-    use std::sync::Arc;
     use std::time::Instant;
-    let spec = qstack_service::chain_spec::ChainSpec::load(spec_path).unwrap();
-    let qstack_service::chain_spec::ConsensusSpec::Bft(bft) = &spec.consensus else {
-        panic!("a bft spec")
-    };
-    let set = spec.consensus.bft_validators().unwrap().unwrap();
     let key = Pair::from_suri(KeyScheme::Sr25519, "//Charlie").unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let executor = Arc::new(qstack_executor::Executor::new(Default::default()).unwrap());
-        let client = Arc::new(
-            qstack_service::client_on(&executor, &spec.genesis_source().unwrap(), None).unwrap(),
-        );
-        let chain = client.info().unwrap().genesis_hash;
-        let observer = BftEngine::new(
-            bft.timeouts.config(),
-            chain,
-            set,
-            None,
-            1,
-            Default::default(),
-            Vec::new(),
-        );
-        let (net, mut inbox, _) = qstack_service::bft::loopback_network(
-            client.clone(),
-            Arc::new(qstack_service::TxPool::new()),
-            &observer,
-            peers,
-        )
-        .await
-        .unwrap();
+        let (_client, net, mut inbox, chain, _) = observer_network(spec_path, peers).await;
         tokio::spawn(async move { while inbox.recv().await.is_some() {} });
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {

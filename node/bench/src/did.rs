@@ -96,6 +96,7 @@ pub fn run(args: DidArgs) -> Result<()> {
         name: "did-bench".into(),
         instant_seal: true,
         author: None,
+        prometheus: None,
         validator: true,
         network: qstack_network::NetworkConfig::new(
             qstack_network::node_key::generate(),

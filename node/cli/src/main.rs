@@ -88,6 +88,16 @@ struct RunArgs {
     /// Listen for RPC on all interfaces instead of loopback only.
     #[arg(long)]
     rpc_external: bool,
+    /// Prometheus metrics port (`GET /metrics`, OpenMetrics text), on
+    /// 127.0.0.1. A port already in use disables metrics with a warning.
+    #[arg(long, default_value_t = 9615)]
+    prometheus_port: u16,
+    /// Serve Prometheus metrics on all interfaces instead of loopback only.
+    #[arg(long)]
+    prometheus_external: bool,
+    /// Serve no Prometheus metrics.
+    #[arg(long, conflicts_with_all = ["prometheus_external"])]
+    no_prometheus: bool,
     /// Which RPC methods to serve: `safe` refuses the operator-only ones
     /// (`system_peers`, `system_networkState`), `unsafe` serves all, `auto`
     /// is `safe` with `--rpc-external` and `unsafe` on loopback.
@@ -501,6 +511,14 @@ fn main() -> Result<()> {
                 name: args.name,
                 instant_seal: args.instant_seal,
                 author,
+                prometheus: (!args.no_prometheus).then(|| {
+                    let ip = if args.prometheus_external {
+                        [0, 0, 0, 0]
+                    } else {
+                        [127, 0, 0, 1]
+                    };
+                    std::net::SocketAddr::from((ip, args.prometheus_port))
+                }),
             };
             tokio::runtime::Runtime::new()?.block_on(qstack_service::run(config))
         }

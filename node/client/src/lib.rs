@@ -515,7 +515,7 @@ impl Client {
                 finalized: finalized && is_best,
             })
             .map_err(ClientError::from)?;
-        tracing::info!(target: "qstack::client", "imported #{} ({}){}", header.number, header.hash(), if is_best { " best" } else { "" });
+        tracing::debug!(target: "qstack::client", "imported #{} ({}){}", header.number, header.hash(), if is_best { " best" } else { "" });
         if is_best {
             let _ = self.best_heads.send(header.clone());
             if finalized {

@@ -11,6 +11,7 @@ pub mod chain_spec;
 mod clock;
 pub mod dev;
 pub mod keystore;
+pub mod metrics;
 mod net;
 mod rpc;
 pub mod shell;
@@ -98,6 +99,8 @@ pub struct NodeConfig {
     pub instant_seal: bool,
     /// Named as author in every block this node authors (`--author`).
     pub author: Option<AccountId>,
+    /// Where Prometheus metrics are served (`--prometheus-port`), if anywhere.
+    pub prometheus: Option<std::net::SocketAddr>,
     /// Whether this node authors blocks (`--validator`, implied by `--dev`).
     pub validator: bool,
     /// Peer-to-peer networking.
@@ -305,6 +308,49 @@ pub async fn run(config: NodeConfig) -> Result<()> {
     )
     .await?;
     tracing::info!(target: "qstack", "JSON-RPC listening on {}", rpc.local_addr());
+
+    // Metrics and the status line, sampled from the client, network, pool
+    // and (on BFT) the engine's gossip window.
+    let metrics = metrics::global().clone();
+    if let Some(addr) = config.prometheus {
+        // A busy port (another node on this host) costs the metrics, not the node.
+        match metrics::serve(addr, metrics.clone()).await {
+            Ok(bound) => {
+                tracing::info!(target: "qstack", "Prometheus metrics on http://{bound}/metrics")
+            }
+            Err(e) => {
+                tracing::warn!(target: "qstack", "{e:#}: metrics disabled (choose another --prometheus-port)")
+            }
+        }
+    }
+    {
+        let (client, network, txpool) = (client.clone(), network.clone(), txpool.clone());
+        let bft_window = match &chosen {
+            Chosen::Bft(b) => Some(b.0.gossip()),
+            Chosen::Dev(..) => None,
+        };
+        tokio::spawn(metrics::run_sampler(
+            metrics,
+            move || {
+                let info = net::info_or_zero(&client);
+                let snapshot = network.snapshot();
+                let pool = txpool.pool.lock().status();
+                metrics::Sample {
+                    best: u64::from(info.best_number),
+                    best_hash: info.best_hash,
+                    finalized: u64::from(info.finalized_number),
+                    finalized_hash: info.finalized_hash,
+                    peers: snapshot.peers.len(),
+                    syncing: snapshot.sync.major_syncing,
+                    ready: pool.ready,
+                    future: pool.future,
+                    pool_bytes: pool.bytes,
+                    bft: bft_window.as_ref().map(|g| g.at()),
+                }
+            },
+            std::time::Duration::from_secs(5),
+        ));
+    }
 
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;

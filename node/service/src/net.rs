@@ -111,10 +111,16 @@ impl qstack_network::ChainApi for NetChain {
             header: block.header,
             extrinsics,
         };
-        match self
-            .client
-            .import_block(block_, block.justification, self.finalize_on_import)
-        {
+        let started = std::time::Instant::now();
+        let imported =
+            self.client
+                .import_block(block_, block.justification, self.finalize_on_import);
+        if matches!(imported, Ok(ImportOutcome::Imported { .. })) {
+            crate::metrics::global()
+                .import
+                .observe(started.elapsed().as_secs_f64());
+        }
+        match imported {
             Ok(ImportOutcome::Imported { best }) => {
                 if let (true, Some(txpool)) = (best, &self.txpool) {
                     txpool.on_imported(&self.client, hash, &included, &[], self.finalize_on_import);

@@ -620,7 +620,7 @@ impl<E: Engine> Shell<E> {
             qstack_client::ImportOutcome::AlreadyKnown => return Ok(Vec::new()),
         };
         let header = block.header;
-        tracing::info!(target: "qstack::shell", "imported #{} ({hash}) with {} extrinsics", header.number, block.extrinsics.len());
+        tracing::debug!(target: "qstack::shell", "imported #{} ({hash}) with {} extrinsics", header.number, block.extrinsics.len());
         let included: Vec<TxHash> = block
             .extrinsics
             .iter()
@@ -868,7 +868,11 @@ fn build_block(
     let txs: Vec<Arc<Vec<u8>>> = chosen.iter().map(|(_, b)| b.clone()).collect();
     let inherents = inherent_data(client, &parent, extra)?;
     let digest = author.as_ref().map(Digest::with_author).unwrap_or_default();
+    let started = std::time::Instant::now();
     let built = client.build_block(&parent, &inherents, digest, &txs)?;
+    crate::metrics::global()
+        .build
+        .observe(started.elapsed().as_secs_f64());
     let rejected = built
         .rejected
         .iter()

@@ -60,9 +60,23 @@ pub fn owner_at(height: u64, index: u32) -> Option<AccountId> {
 }
 
 /// A double sign the evidence pallet recorded: slashes the validator that
-/// held index `index` at `height` (once per height).
+/// held index `index` at `height`, once: as Cosmos tombstones a double
+/// signer, evidence of its other double signs (other heights, steps) is
+/// recorded but slashes nothing more.
 pub fn on_offence(height: u64, index: u32) {
     if let Some(owner) = owner_at(height, index) {
+        let tombstoned = Validators::get(&owner).is_some_and(|v| {
+            matches!(
+                v.status,
+                Status::Inactive {
+                    reason: InactiveReason::DoubleSign,
+                    ..
+                }
+            )
+        });
+        if tombstoned {
+            return;
+        }
         slash(
             &owner,
             height,

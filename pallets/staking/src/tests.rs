@@ -1204,8 +1204,15 @@ fn a_double_sign_slashes_bonds_and_later_unbondings_and_redelegations_once() {
             pallet_tokens::free_balance(&community_account()) - pool_before,
             taken
         );
-        // The same height again (another step's evidence): nothing more.
+        // The same height again (another step's evidence), or another
+        // height: a tombstoned double signer is slashed nothing more.
         crate::block::on_offence(offence, 1);
+        let later = set_at(offence + 1)
+            .unwrap()
+            .iter()
+            .position(|m| m.owner == B)
+            .unwrap() as u32;
+        crate::block::on_offence(offence + 1, later);
         assert_eq!(validator(&B).tokens, bonded - bonded / 5);
         block(None, Some(0));
         assert_eq!(set_owners(), vec![A, C, D]);

@@ -400,6 +400,12 @@ impl BftEngine {
         Some(Action::Persist(Persist::Append(record.encode())))
     }
 
+    /// The gossip check, which follows the core's height and round (for
+    /// the node's metrics).
+    pub fn gossip(&self) -> Arc<BftGossip> {
+        self.gossip.clone()
+    }
+
     /// The core (for status and tests).
     pub fn core(&self) -> &Tendermint {
         &self.core

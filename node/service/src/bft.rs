@@ -844,10 +844,15 @@ mod tests {
                 .encode(),
             );
         }
-        // Votes for every validator index, signed by the outsider, for this
-        // height and the next two (its client may lag the validators': one
-        // of them is in each validator's window, where the check applies).
-        for (validator, height) in (0..4).flat_map(|v| (height..height + 3).map(move |h| (v, h))) {
+        // Votes for every validator index, signed by the outsider, for the
+        // height the validators decide and the next two, as anyone reading
+        // their RPC knows it (the outsider's own client may lag them under
+        // its flood): one is in each validator's window, where the check
+        // applies and costs the sender.
+        let deciding = (0..4).map(|i| u64::from(c.finalized(i))).min().unwrap_or(0) + 1;
+        for (validator, height) in
+            (0..4).flat_map(|v| (deciding..deciding + 3).map(move |h| (v, h)))
+        {
             let vote = Vote {
                 height,
                 round: 0,

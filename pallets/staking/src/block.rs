@@ -560,7 +560,8 @@ pub fn on_finalize() -> Result<(), &'static str> {
     if number == 1 && !FirstBlockTime::exists() {
         FirstBlockTime::put(&pallet_system::timestamp::now());
     }
-    let bft = set_at(u64::from(number.saturating_sub(1))).is_some_and(|s| !s.is_empty());
+    let bft = crate::BftChain::get().unwrap_or(false)
+        && set_at(u64::from(number.saturating_sub(1))).is_some_and(|s| !s.is_empty());
     if !CommitNoted::exists() {
         if number >= 2 && bft {
             return Err("a block of a BFT chain must carry its parent's commit certificate");

@@ -487,6 +487,7 @@ pub fn build(c: &GenesisConfig) -> Result<(), GenesisError> {
     if !set.is_empty() {
         crate::block::keep_set(1, &set);
         crate::CurrentSet::put(&set);
+        crate::BftChain::put(&true);
     }
     if let Some(total) = c.total_supply {
         let to_mint: Balance = phases

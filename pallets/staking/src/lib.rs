@@ -994,6 +994,10 @@ storage! { pallet = "Staking";
     pub FirstBlockTime: value u64;
     /// Tokens minted by inflation so far (leftovers included).
     pub Minted: value Balance [default];
+    /// Whether the chain runs BFT with this pallet's set (genesis named
+    /// validators): then every block from #2 on must note its parent's
+    /// commit. A chain without genesis validators (dev) never requires it.
+    pub BftChain: value bool;
 }
 
 /// The pseudo-account holding bonded and unbonding tokens.

@@ -1532,3 +1532,36 @@ fn queued_work_is_bounded_and_charged_to_the_block() {
         assert!(pallet_system::BlockWeight::get().unwrap_or(0) >= 36 * weights::QUEUE_TASK);
     });
 }
+
+#[test]
+fn a_chain_without_genesis_validators_never_requires_a_commit() {
+    // The dev chain: no validators at genesis, a validator created later.
+    pallet_system::testing::Scenario::new()
+        .with(|| {
+            pallet_tokens::ReserveConfig::put(&Reserves {
+                account: QS,
+                owner: QS / 5,
+            });
+            pallet_tokens::endow(&E, FUNDS).expect("endow");
+            pallet_system::timestamp::Now::put(&T0);
+        })
+        .genesis::<Pallet>(r#"{"staking": {}}"#)
+        .run::<Pallet>(|| {
+            pallet_system::BlockHash::insert(&0, &TEST_GENESIS);
+            start_next(1_000);
+            let c = Call::CreateValidator {
+                key: key(4),
+                self_bond: 10 * QS,
+                commission: commission(0),
+                description: vec![],
+            };
+            assert_eq!(call(E, c), Ok(()));
+            for _ in 0..5 {
+                // No commit noted, and every block ends.
+                start_next(1_000);
+            }
+            assert_eq!(set_owners(), vec![E]);
+            assert!(consensus_config().is_some());
+            check_all();
+        });
+}

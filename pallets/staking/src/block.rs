@@ -150,8 +150,7 @@ fn check_certificate(c: &CommitCertificate) -> Result<Vec<SetMember>, Error> {
 /// Start of a block: nothing noted yet; the queued work that is due
 /// (releases, maturities, closures, payouts) runs first.
 /// Their weight counts against the block's, before any transaction.
-pub fn on_initialize(number: BlockNumber) {
-    let _ = number;
+pub fn on_initialize(_number: BlockNumber) {
     CommitNoted::kill();
     let done = run_queues();
     if done > 0 {
@@ -328,7 +327,6 @@ fn distribute(signed: Option<&(Vec<SetMember>, Vec<bool>)>, proposer: Option<&Ac
     to_rewards = to_rewards.saturating_add(to_validators);
     if to_rewards > 0 && pallet_tokens::mint(&reward_account(), to_rewards).is_err() {
         to_community = to_community.saturating_add(to_rewards);
-        to_rewards = 0;
     }
     let _ = pallet_tokens::mint(&community_account(), to_community);
     if mint > 0 || leftovers > 0 {
@@ -339,7 +337,6 @@ fn distribute(signed: Option<&(Vec<SetMember>, Vec<bool>)>, proposer: Option<&Ac
             to_community: to_community.saturating_sub(leftovers),
         });
     }
-    let _ = to_rewards;
 }
 
 /// Credits `amount` of reward to validator `owner`: commission to its
@@ -604,10 +601,4 @@ pub fn try_state() -> Result<(), &'static str> {
         return Err("the set is larger than max_validators");
     }
     Ok(())
-}
-
-/// Whether `owner` signed nothing for a certificate check (tests).
-#[cfg(test)]
-pub fn kept(set: &[SetMember]) -> impl ValidatorKeys + '_ {
-    KeptSet(set)
 }

@@ -31,8 +31,8 @@
 
 use crate::stake::insert_validator;
 use crate::{
-    bonded_account, community_account, params, reward_account, Commission, Params, ParamsOf, Phase,
-    Phases, SetMember, Status, ValidatorInfo, BILLION, MAX_CANDIDATES, MAX_DESCRIPTION, MAX_PHASES,
+    bonded_account, community_account, reward_account, Commission, Params, ParamsOf, Phase, Phases,
+    SetMember, ValidatorInfo, BILLION, MAX_CANDIDATES, MAX_DESCRIPTION, MAX_PHASES,
 };
 use alloc::format;
 use alloc::string::String;
@@ -436,21 +436,14 @@ pub fn build(c: &GenesisConfig) -> Result<(), GenesisError> {
                     format!("the owner {} cannot pay it from its genesis balance (endow it in balances with the self-bond plus its reserves)", qstack_core::Address::from(owner)),
                 )
             })?;
-        let v = ValidatorInfo {
-            key: key.clone(),
-            tokens: self_bond,
-            shares: self_bond,
+        let v = ValidatorInfo::new(
+            key.clone(),
+            self_bond,
             commission,
-            commission_changed: 0,
-            description: vc.description.clone().into_bytes(),
-            status: Status::Active,
-            created: 0,
-            reward_per_share: 0,
-            reward_remainder: 0,
-            commission_due: 0,
-            window_counted: 0,
-            window_missed: 0,
-        };
+            vc.description.clone().into_bytes(),
+            0,
+            0,
+        );
         insert_validator(&owner, &v, p.delegator_income_period, false)
             .map_err(|e| GenesisError::from_error("staking.validators", &e))?;
         if pallet_tokens::ensure_reserve(&owner).is_err() {
@@ -505,6 +498,5 @@ pub fn build(c: &GenesisConfig) -> Result<(), GenesisError> {
             ));
         }
     }
-    let _ = params();
     Ok(())
 }

@@ -266,6 +266,35 @@ pub struct ValidatorInfo {
     pub window_missed: u32,
 }
 
+impl ValidatorInfo {
+    /// A new active validator holding only its owner's `self_bond` (one
+    /// share per token), created in block `created` at time `changed` (ms).
+    pub fn new(
+        key: PublicKey,
+        self_bond: Balance,
+        commission: Commission,
+        description: Vec<u8>,
+        created: BlockNumber,
+        changed: u64,
+    ) -> Self {
+        ValidatorInfo {
+            key,
+            tokens: self_bond,
+            shares: self_bond,
+            commission,
+            commission_changed: changed,
+            description,
+            status: Status::Active,
+            created,
+            reward_per_share: 0,
+            reward_remainder: 0,
+            commission_due: 0,
+            window_counted: 0,
+            window_missed: 0,
+        }
+    }
+}
+
 /// One delegation (the owner's self-bond is one too).
 #[derive(
     Clone,

@@ -126,7 +126,7 @@ fn settle(
         v.tokens = v.tokens.checked_add(amount).ok_or(Error::Overflow)?;
         v.shares = v.shares.checked_add(shares).ok_or(Error::Overflow)?;
         d.shares = d.shares.checked_add(shares).ok_or(Error::Overflow)?;
-        mark_dirty(validator, v);
+        mark_dirty(v);
     } else {
         pay(&reward_account(), delegator, amount)?;
     }
@@ -153,7 +153,7 @@ fn pay_commission(validator: &AccountId, v: &mut ValidatorInfo) -> Result<(), Er
 
 /// The set must be elected again at the end of the block if `v` is (or
 /// wants to be) in it.
-fn mark_dirty(_validator: &AccountId, v: &ValidatorInfo) {
+fn mark_dirty(v: &ValidatorInfo) {
     if v.status == Status::Active {
         SetDirty::put(&true);
     }
@@ -187,21 +187,7 @@ pub fn create_validator(
     ensure(count < MAX_CANDIDATES, Error::TooManyValidators)?;
     pay(owner, &bonded_account(), self_bond)?;
     let now = now_block();
-    let v = ValidatorInfo {
-        key: key.clone(),
-        tokens: self_bond,
-        shares: self_bond,
-        commission,
-        commission_changed: now_ms(),
-        description,
-        status: Status::Active,
-        created: now,
-        reward_per_share: 0,
-        reward_remainder: 0,
-        commission_due: 0,
-        window_counted: 0,
-        window_missed: 0,
-    };
+    let v = ValidatorInfo::new(key, self_bond, commission, description, now, now_ms());
     insert_validator(owner, &v, p.delegator_income_period, false)?;
     deposit_event(Event::ValidatorCreated {
         owner: *owner,
@@ -302,7 +288,7 @@ pub fn delegate(
     v.tokens = v.tokens.checked_add(amount).ok_or(Error::Overflow)?;
     v.shares = v.shares.checked_add(shares).ok_or(Error::Overflow)?;
     d.shares = d.shares.checked_add(shares).ok_or(Error::Overflow)?;
-    mark_dirty(validator, &v);
+    mark_dirty(&v);
     Validators::insert(validator, &v);
     Delegations::insert(validator, who, &d);
     deposit_event(Event::Delegated {
@@ -353,7 +339,7 @@ fn take_out(
     } else {
         Delegations::insert(validator, who, &d);
     }
-    mark_dirty(validator, v);
+    mark_dirty(v);
     Ok((tokens, d))
 }
 

@@ -14,4 +14,6 @@ echo "== build every target, clippy lints denied (clippy-driver wraps rustc)"
 qstack_build_all
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== the upgrade tests' next runtime, natively (its migration and new call)"
+cargo test --locked -p pallet-notary --features upgrade-demo
 echo "== all checks passed"

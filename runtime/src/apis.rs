@@ -6,7 +6,9 @@
 //! ([`client`]) the node's RPC uses.
 
 use crate::executive::{self, BlockError};
-use crate::{accounts, amm, did, genesis, metadata, staking, system, tokens, Extrinsic, VERSION};
+use crate::{
+    accounts, amm, did, genesis, governance, metadata, staking, system, tokens, Extrinsic, VERSION,
+};
 use alloc::string::String;
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
@@ -254,4 +256,72 @@ qstack_support::runtime_apis! { export = crate::wasm::call;
         /// Who registered `hash`, and at which block, if anyone did.
         client fn note(hash: H256) -> Option<pallet_notary::Note> => pallet_notary::note(&hash);
     }
+    /// Proposals, votes and tallies (the `gov_*` RPC).
+    GovernanceApi: 1 {
+        /// Every kept proposal (live, and the last ended ones), by id.
+        client fn gov_proposals() -> Vec<governance::api::ProposalView>
+            => governance::api::proposals();
+        /// One proposal.
+        client fn gov_proposal(id: u64) -> Option<governance::Proposal>
+            => governance::api::proposal(id);
+        /// A proposal's tally: live while it is voted on, final after.
+        client fn gov_tally(id: u64) -> Option<governance::api::TallyView>
+            => governance::api::tally(id);
+        /// The votes on a proposal under voting, by voter.
+        client fn gov_votes(id: u64) -> Vec<(AccountId, governance::VoteOption)>
+            => governance::api::votes(id);
+        /// The parameters of every level.
+        client fn gov_params() -> governance::Params => governance::params();
+    }
+    /// What a runtime upgrade would do, before anyone votes for it (`qstack
+    /// try-upgrade`): run on a copy of a live chain's state with the new
+    /// code, never on a chain.
+    TryRuntime: 1 {
+        /// Runs every pending storage migration to its end (at most
+        /// `max_steps` blocks' worth of steps) and then every pallet's
+        /// invariants.
+        client fn try_upgrade(max_steps: u32) -> TryUpgradeReport => try_upgrade(max_steps);
+    }
+}
+
+/// What [`try_upgrade`] found.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
+pub struct TryUpgradeReport {
+    /// The spec_version whose migrations ran.
+    pub spec_version: u32,
+    /// Migration steps (one per block on a chain).
+    pub steps: u32,
+    /// Weight of every step, in order.
+    pub step_weights: Vec<u64>,
+    /// Whether every migration finished within the steps allowed.
+    pub finished: bool,
+    /// The first invariant that failed after the migrations, if any.
+    pub invariant_failure: Option<String>,
+}
+
+/// Runs the migrations this code has pending on the state it is given, as
+/// the first blocks after an upgrade would, then the invariants.
+fn try_upgrade(max_steps: u32) -> TryUpgradeReport {
+    let mut report = TryUpgradeReport {
+        spec_version: VERSION.spec_version,
+        steps: 0,
+        step_weights: Vec::new(),
+        finished: false,
+        invariant_failure: None,
+    };
+    while report.steps < max_steps {
+        let (weight, more) = crate::AllPallets::on_runtime_upgrade();
+        report.steps = report.steps.saturating_add(1);
+        report.step_weights.push(weight);
+        if !more {
+            report.finished = true;
+            break;
+        }
+    }
+    system::LastRuntimeUpgrade::put(&system::LastRuntimeUpgradeInfo {
+        spec_version: VERSION.spec_version,
+        spec_name: String::from(VERSION.spec_name.as_ref()),
+    });
+    report.invariant_failure = crate::try_state().err().map(String::from);
+    report
 }

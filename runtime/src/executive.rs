@@ -263,6 +263,9 @@ fn check(bytes: &[u8], rule: NonceRule) -> Result<Checked, TransactionValidityEr
     if xt.function.is_inherent() {
         return Err(invalid(InvalidTransaction::MandatoryValidation));
     }
+    if system::migrating() {
+        return Err(invalid(InvalidTransaction::Migrating));
+    }
     let auth_weight = signature_weight(&signature);
     let signer = resolve_signer(&xt.function, address, signature, &extra)?;
     let who = signer.auth.who;
@@ -393,21 +396,27 @@ fn resolve_signer(
 /// Starts a block.
 pub fn initialize_block(header: &Header) {
     system::initialize(header.number, header.parent_hash, &header.digest);
-    system::maybe_run_migrations(&VERSION, migrations);
+    system::run_migrations(&VERSION, migrations);
     AllPallets::on_initialize(header.number);
+    crate::enact::enact_due();
     ExtrinsicCount::kill();
     system::set_phase(system::PhaseTag::Apply);
 }
 
 /// Runtime migrations run on the first block of a new spec_version: every
 /// pallet whose storage version rose migrates (in index order).
-fn migrations() {
+fn migrations() -> (u64, bool) {
+    let (weight, more) = AllPallets::on_runtime_upgrade();
     qstack_io::logging::log(
         qstack_io::LogLevel::Info,
         "runtime::executive",
-        "running migrations for new spec_version",
+        if more {
+            "storage migration step ran; it continues in the next block"
+        } else {
+            "storage migrations done"
+        },
     );
-    AllPallets::on_runtime_upgrade();
+    (weight, more)
 }
 
 /// Applies one extrinsic to the current block. Atomic: if the extrinsic is

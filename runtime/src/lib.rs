@@ -16,6 +16,7 @@
 extern crate alloc;
 
 pub mod apis;
+pub mod enact;
 pub mod executive;
 pub mod genesis;
 pub mod metadata;
@@ -31,8 +32,11 @@ mod scenario_replay;
 mod scenario_reserves;
 #[cfg(test)]
 mod scenario_tests;
+#[cfg(test)]
+mod scenario_upgrade;
 #[cfg(feature = "std")]
 pub mod signing;
+pub mod sudo;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
@@ -47,6 +51,7 @@ pub use pallet_accounts as accounts;
 pub use pallet_amm as amm;
 pub use pallet_did as did;
 pub use pallet_evidence as evidence;
+pub use pallet_governance as governance;
 pub use pallet_notary as notary;
 pub use pallet_staking as staking;
 pub use pallet_system as system;
@@ -189,6 +194,8 @@ qstack_support::compose_runtime! {
     6 => Amm: amm,
     7 => Did: did,
     8 => Staking: staking,
+    9 => Governance: governance,
+    10 => Sudo: sudo,
 }
 
 /// One event with its phase, as stored in `System.Events`.
@@ -226,6 +233,7 @@ impl RuntimeCall {
         origin: system::Origin,
         signed_with: accounts::SignedWith,
     ) -> Result<(), DispatchError> {
+        enact::check_submission(&self)?;
         self.dispatch_in(
             &qstack_support::DispatchContext::new(origin, &VERSION).signed_with(signed_with),
         )

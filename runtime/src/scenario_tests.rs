@@ -510,14 +510,29 @@ fn migrations_run_once_on_new_spec_version() {
     let mut chain = Chain::new(&[]);
     chain.with(|| {
         let mut v = crate::VERSION;
-        assert!(!system::maybe_run_migrations(&v, || panic!(
+        assert!(!system::run_migrations(&v, || panic!(
             "no migration at the genesis version"
         )));
         v.spec_version += 1;
         let mut ran = 0;
-        assert!(system::maybe_run_migrations(&v, || ran += 1));
-        assert!(!system::maybe_run_migrations(&v, || ran += 1));
+        assert!(system::run_migrations(&v, || {
+            ran += 1;
+            (7, false)
+        }));
+        assert!(!system::run_migrations(&v, || {
+            ran += 1;
+            (7, false)
+        }));
         assert_eq!(ran, 1);
+        assert_eq!(system::BlockWeight::get(), Some(7), "charged to the block");
+        // A migration over several blocks runs again until it is done.
+        v.spec_version += 1;
+        assert!(system::run_migrations(&v, || (1, true)));
+        assert!(system::migrating());
+        assert!(system::run_migrations(&v, || (1, false)));
+        assert!(!system::migrating());
+        assert!(!system::run_migrations(&v, || panic!("done")));
+        system::BlockWeight::kill();
     });
 }
 

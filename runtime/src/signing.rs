@@ -9,11 +9,13 @@
 
 use crate::{Extrinsic, RuntimeCall, VERSION};
 use alloc::vec::Vec;
+use codec::Encode;
 use qstack_core::{AccountId, Balance, Nonce, Pair, H256};
 use qstack_runtime_primitives::extrinsic::AdditionalSigned;
 pub use qstack_runtime_primitives::SignForm;
 use qstack_runtime_primitives::{
     Era, ExtrinsicSignature, MultiAddress, SignedExtra, SignedPayload, SignerKey, SignerSignature,
+    UncheckedExtrinsic,
 };
 
 /// What a signer must know about the chain.
@@ -79,8 +81,8 @@ impl TxOptions {
 /// The signed extensions and the payload every signer of `call` for
 /// `account`, authorised in `form`, signs (a multisig member signs it bound
 /// to its own account: [`signer_signature`]).
-pub fn payload(
-    call: &RuntimeCall,
+pub fn payload<C: Encode>(
+    call: &C,
     ctx: &ChainContext,
     opts: &TxOptions,
     account: AccountId,
@@ -109,7 +111,12 @@ pub fn payload(
 }
 
 /// Signs `call` with `pair` as its own account's master key.
-pub fn sign(pair: &Pair, call: RuntimeCall, ctx: &ChainContext, opts: &TxOptions) -> Extrinsic {
+pub fn sign<C: Encode>(
+    pair: &Pair,
+    call: C,
+    ctx: &ChainContext,
+    opts: &TxOptions,
+) -> UncheckedExtrinsic<C> {
     let (extra, payload) = payload(&call, ctx, opts, pair.account_id(), SignForm::Master);
     let signature = pair.sign(payload.as_bytes());
     let address = if opts.include_key {
@@ -117,20 +124,20 @@ pub fn sign(pair: &Pair, call: RuntimeCall, ctx: &ChainContext, opts: &TxOptions
     } else {
         MultiAddress::Id(pair.account_id())
     };
-    Extrinsic::new_signed(call, address, signature, extra)
+    UncheckedExtrinsic::new_signed(call, address, signature, extra)
 }
 
 /// Signs `call` for `account` with `pair` as that account's regular key.
-pub fn sign_regular(
+pub fn sign_regular<C: Encode>(
     pair: &Pair,
     account: AccountId,
-    call: RuntimeCall,
+    call: C,
     ctx: &ChainContext,
     opts: &TxOptions,
-) -> Extrinsic {
+) -> UncheckedExtrinsic<C> {
     let (extra, payload) = payload(&call, ctx, opts, account, SignForm::Regular);
     let signature = ExtrinsicSignature::Regular(pair.sign(payload.as_bytes()));
-    Extrinsic::new_signed(call, MultiAddress::Id(account), signature, extra)
+    UncheckedExtrinsic::new_signed(call, MultiAddress::Id(account), signature, extra)
 }
 
 /// One signer's signature over a multi-signature's `payload` (built with

@@ -5,6 +5,7 @@ mod blocks;
 mod did;
 mod key;
 mod tx;
+mod upgrade;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -224,6 +225,13 @@ enum Command {
     /// DIDs, verifiable credentials and encrypted messages between DIDs.
     #[command(subcommand)]
     Did(did::DidCommand),
+    /// Forkless runtime upgrades: check, propose (governance), apply, or
+    /// on a development chain set at once with the sudo key.
+    #[command(subcommand)]
+    Upgrade(upgrade::UpgradeCommand),
+    /// What a runtime upgrade would do to a live chain, before anyone votes:
+    /// runs its migrations and every invariant on a copy of the state.
+    TryUpgrade(upgrade::TryUpgradeArgs),
     /// Print a chain spec (with `--raw`, genesis as storage: freezes the genesis hash).
     BuildSpec {
         /// Chain spec: `dev`, `local` or a path.
@@ -390,6 +398,10 @@ fn main() -> Result<()> {
         Some(Command::Key(cmd)) => key::run(cmd),
         Some(Command::Tx(cmd)) => tokio::runtime::Runtime::new()?.block_on(tx::run(cmd)),
         Some(Command::Did(cmd)) => tokio::runtime::Runtime::new()?.block_on(did::run(cmd)),
+        Some(Command::Upgrade(cmd)) => tokio::runtime::Runtime::new()?.block_on(upgrade::run(cmd)),
+        Some(Command::TryUpgrade(args)) => {
+            tokio::runtime::Runtime::new()?.block_on(upgrade::try_upgrade(args))
+        }
         Some(Command::BuildSpec { chain, raw }) => {
             let spec = ChainSpec::load(&chain)?;
             let executor = qstack_executor::Executor::new(Default::default())?;

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod amm;
+pub mod gov;
 pub mod staking;
 pub mod token;
 
@@ -17,7 +18,8 @@ use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand};
 use qstack_core::{AccountId, Address, Balance, Nonce, Pair};
 use qstack_runtime::signing::{sign, sign_regular};
-use qstack_runtime::{tokens, Extrinsic, RuntimeCall};
+use qstack_runtime::{tokens, RuntimeCall};
+use qstack_runtime_primitives::EncodedCall;
 use qstack_wallet::Progress;
 pub use qstack_wallet::{parse_address, Chain};
 use serde_json::Value;
@@ -65,6 +67,9 @@ pub enum TxCommand {
     /// redelegate, revoke, activate, set-commission, withdraw-rewards.
     #[command(subcommand)]
     Staking(staking::StakingCommand),
+    /// Governance: submit a proposal, deposit on it, vote.
+    #[command(subcommand)]
+    Gov(gov::GovCommand),
     /// Account keys, multi-signing, tickets and deposit rules.
     #[command(flatten)]
     Accounts(AccountsTxCommand),
@@ -109,7 +114,12 @@ pub async fn send(call: RuntimeCall, args: &SendArgs, what: &str) -> Result<()> 
 }
 
 /// [`send`] over a connection already made.
-async fn send_on(chain: &Chain, call: RuntimeCall, args: &SendArgs, what: &str) -> Result<()> {
+pub(crate) async fn send_on(
+    chain: &Chain,
+    call: RuntimeCall,
+    args: &SendArgs,
+    what: &str,
+) -> Result<()> {
     if let Some(out) = &args.multisig_out {
         let account = args
             .account
@@ -120,6 +130,17 @@ async fn send_on(chain: &Chain, call: RuntimeCall, args: &SendArgs, what: &str) 
         opts.tip = args.tip;
         return accounts::write_proposal(chain, account, call, &opts, what, out);
     }
+    send_signed(chain, call, args, what).await
+}
+
+/// Signs `call` with `--from` (its account's master key, or with
+/// `--account` that account's regular key) and submits it.
+async fn send_signed<C: codec::Encode>(
+    chain: &Chain,
+    call: C,
+    args: &SendArgs,
+    what: &str,
+) -> Result<()> {
     let from = args
         .from
         .as_deref()
@@ -188,7 +209,11 @@ fn check_regular_key(info: &Value, pair: &Pair, account: &AccountId) -> Result<(
 
 /// Submits `xt` and follows it until it is in a block (or finalized),
 /// printing each status and the block.
-pub async fn submit(chain: &Chain, xt: &Extrinsic, wait_finalized: bool) -> Result<()> {
+pub async fn submit<C: codec::Encode>(
+    chain: &Chain,
+    xt: &qstack_runtime_primitives::UncheckedExtrinsic<C>,
+    wait_finalized: bool,
+) -> Result<()> {
     qstack_wallet::submit(chain, xt, wait_finalized, |p| match p {
         Progress::Status(status) => println!("Status: {status}"),
         Progress::InBlock { number, hash } => {
@@ -228,19 +253,26 @@ pub async fn run(cmd: TxCommand) -> Result<()> {
             let chain = Chain::connect(&send.rpc).await?;
             let metadata = chain.metadata().await?;
             let bytes = qstack_wallet::call::encode_call(&metadata, &pallet, &call, &json)?;
-            // Signing needs the call as this binary's runtime knows it.
-            let decoded =
-                <RuntimeCall as codec::DecodeAll>::decode_all(&mut &bytes[..]).map_err(|_| {
-                    anyhow!(
-                        "{pallet}.{call} is not a call this qstack knows (the node runs another \
-                         runtime: use the qstack built with it)"
-                    )
-                })?;
-            send_on(&chain, decoded, &send, &format!("{pallet}.{call} {args}")).await
+            let what = format!("{pallet}.{call} {args}");
+            match <RuntimeCall as codec::DecodeAll>::decode_all(&mut &bytes[..]) {
+                Ok(decoded) => send_on(&chain, decoded, &send, &what).await,
+                // A call of a newer runtime than this binary's (after a
+                // forkless upgrade): signed as the metadata encoded it.
+                Err(_) => {
+                    if send.multisig_out.is_some() {
+                        bail!(
+                            "{pallet}.{call} is newer than this qstack's runtime: a multi-signing \
+                             proposal needs a qstack built with the chain's runtime"
+                        );
+                    }
+                    send_signed(&chain, EncodedCall(bytes), &send, &what).await
+                }
+            }
         }
         TxCommand::Token(cmd) => token::run(cmd).await,
         TxCommand::Amm(cmd) => amm::run(cmd).await,
         TxCommand::Staking(cmd) => staking::run(cmd).await,
+        TxCommand::Gov(cmd) => gov::run(cmd).await,
         TxCommand::Accounts(cmd) => accounts::run(cmd).await,
     }
 }

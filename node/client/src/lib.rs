@@ -17,8 +17,8 @@ use qstack_executor::{
 };
 use qstack_io::{OverlayExt, OverlayedChanges};
 use qstack_runtime_primitives::{
-    ApplyExtrinsicResult, Digest, Header, OpaqueBlock, OpaqueExtrinsic, RuntimeVersion,
-    TransactionValidityError,
+    ApplyExtrinsicResult, Digest, Header, InvalidTransaction, OpaqueBlock, OpaqueExtrinsic,
+    RuntimeVersion, TransactionValidityError,
 };
 use qstack_storage::{ImportBatch, StateStore, StorageError, Store};
 use qstack_trie::{MemoryDB, TrieBackend, TrieError};
@@ -129,6 +129,14 @@ pub struct BuiltBlock {
     /// Transactions refused by the runtime, with the reason.
     pub rejected: Vec<(usize, TransactionValidityError)>,
     delta: MemoryDB,
+}
+
+/// The outcome of one block-building attempt.
+enum Built {
+    /// A block.
+    Done(BuiltBlock),
+    /// Transaction `.0` set runtime code the node refuses, for reason `.1`.
+    BadUpgrade(usize, String),
 }
 
 /// The client.
@@ -341,6 +349,28 @@ impl Client {
         Ok(version)
     }
 
+    /// Vets the code a block on `parent` sets (DESIGN §6): the runtime
+    /// checked the authorisation, version section and imports; the node
+    /// compiles it (kept in the cache for the next block), checks its
+    /// exports and dry-runs `Core_version`. A block that deletes `:code`
+    /// is refused.
+    fn vet_new_code(&self, parent: &H256, code: Option<&[u8]>) -> Result<(), ClientError> {
+        let code = code.ok_or_else(|| {
+            ClientError::Executor(ExecutorError::UpgradeRefused(
+                "the block deletes :code".into(),
+            ))
+        })?;
+        let running = self.runtime_version(parent)?;
+        let version = self.executor.vet_upgrade(code, &running)?;
+        tracing::info!(
+            target: "qstack::client",
+            "new runtime {} v{} vetted and compiled; it runs from the next block",
+            version.spec_name,
+            version.spec_version
+        );
+        Ok(())
+    }
+
     /// Whether block `at`'s runtime version is remembered (diagnostics).
     pub fn version_cached(&self, at: &H256) -> bool {
         self.versions.lock().iter().any(|(h, _)| h == at)
@@ -421,7 +451,7 @@ impl Client {
         let state = self.store.state_at(parent.state_root);
         let rt = self.runtime(&block.header.parent_hash, &state)?;
         let encoded = block.encode();
-        let (out, root, delta) = match self.execute_deferred(&rt, &state, &encoded)? {
+        let (out, root, delta, code) = match self.execute_deferred(&rt, &state, &encoded)? {
             Some(done) => done,
             None => self.execute_inline(&rt, &state, &encoded)?,
         };
@@ -429,6 +459,10 @@ impl Client {
         match out.first() {
             Some(0) => {}
             _ => return Err(ImportError::Rejected(describe_block_error(&out))),
+        }
+        if let Some(code) = code {
+            self.vet_new_code(&block.header.parent_hash, code.as_deref())
+                .map_err(|e| ImportError::Rejected(e.to_string()))?;
         }
         if root != block.header.state_root.0 {
             return Err(ImportError::StateRootMismatch {
@@ -460,8 +494,9 @@ impl Client {
             "Core_execute_block",
             block,
         )?;
+        let code = ext.pending(CODE_KEY).cloned();
         let (root, delta) = root_and_changes(&mut ext, state)?;
-        Ok((out, root, delta))
+        Ok((out, root, delta, code))
     }
 
     /// Executes `block` while the spare cores verify its signatures (DESIGN
@@ -491,8 +526,9 @@ impl Client {
             return Ok(None);
         }
         let out = out?;
+        let code = ext.pending(CODE_KEY).cloned();
         let (root, delta) = root_and_changes(&mut ext, state)?;
-        Ok(Some((out, root, delta)))
+        Ok(Some((out, root, delta, code)))
     }
 
     fn commit(
@@ -526,7 +562,9 @@ impl Client {
     }
 
     /// Builds a block on `parent` with the author's inherent data and as many
-    /// of `txs` (encoded extrinsics) as fit, in order.
+    /// of `txs` (encoded extrinsics) as fit, in order. A transaction that
+    /// sets runtime code the node refuses ([`Executor::vet_upgrade`]) is
+    /// left out (rejected) and the block built again without it.
     pub fn build_block(
         &self,
         parent: &H256,
@@ -541,12 +579,42 @@ impl Client {
             offered = txs.len()
         )
         .entered();
+        let mut refused = Vec::new();
+        loop {
+            match self.try_build(parent, inherent_data, digest.clone(), txs, &refused)? {
+                Built::Done(mut built) => {
+                    built.rejected.extend(refused.into_iter().map(|i| {
+                        (
+                            i,
+                            TransactionValidityError::Invalid(InvalidTransaction::Call),
+                        )
+                    }));
+                    built.rejected.sort_by_key(|(i, _)| *i);
+                    return Ok(built);
+                }
+                Built::BadUpgrade(i, why) => {
+                    tracing::warn!(target: "qstack::client", "left out a transaction setting runtime code: {why}");
+                    refused.push(i);
+                }
+            }
+        }
+    }
+
+    /// One attempt of [`Client::build_block`], skipping `skip`.
+    fn try_build(
+        &self,
+        parent: &H256,
+        inherent_data: &BTreeMap<[u8; 8], Vec<u8>>,
+        digest: Digest,
+        txs: &[Arc<Vec<u8>>],
+        skip: &[usize],
+    ) -> Result<Built, ClientError> {
         let parent_header = self.header_or_err(parent)?;
         let state = self.store.state_at(parent_header.state_root);
         let rt = self.runtime(parent, &state)?;
         let mut overlay = OverlayedChanges::default();
         let mut ext = OverlayExt::new(&mut overlay, &state);
-        let mut vext = CachedVerifyExt::new(&mut ext, &self.sigcache);
+        let sc = &self.sigcache;
         let exec = &self.executor;
         let header = Header {
             parent_hash: *parent,
@@ -555,10 +623,15 @@ impl Client {
             extrinsics_root: H256::zero(),
             digest,
         };
-        exec.call_compiled(&rt, &mut vext, "Core_initialize_block", &header.encode())?;
+        exec.call_compiled(
+            &rt,
+            &mut CachedVerifyExt::new(&mut ext, sc),
+            "Core_initialize_block",
+            &header.encode(),
+        )?;
         let out = exec.call_compiled(
             &rt,
-            &mut vext,
+            &mut CachedVerifyExt::new(&mut ext, sc),
             "BlockBuilder_inherent_extrinsics",
             &inherent_data.encode(),
         )?;
@@ -569,7 +642,7 @@ impl Client {
             })?;
         let mut extrinsics = Vec::new();
         for xt in inherents {
-            let r = apply(exec, &rt, &mut vext, &xt.0)?;
+            let r = apply(exec, &rt, &mut CachedVerifyExt::new(&mut ext, sc), &xt.0)?;
             if !matches!(r, Ok(Ok(()))) {
                 return Err(ClientError::BadReply {
                     method: "BlockBuilder_apply_extrinsic",
@@ -580,19 +653,37 @@ impl Client {
         }
         let mut included = Vec::new();
         let mut rejected = Vec::new();
+        // Whether `:code` was set (and vetted) by a transaction already.
+        let mut code_vetted = ext.pending(CODE_KEY).is_some();
         for (i, tx) in txs.iter().enumerate() {
-            match apply(exec, &rt, &mut vext, tx)? {
+            if skip.contains(&i) {
+                continue;
+            }
+            match apply(exec, &rt, &mut CachedVerifyExt::new(&mut ext, sc), tx)? {
                 Ok(_) => {
+                    if !code_vetted {
+                        if let Some(code) = ext.pending(CODE_KEY) {
+                            if let Err(e) = self.vet_new_code(parent, code.as_deref()) {
+                                return Ok(Built::BadUpgrade(i, e.to_string()));
+                            }
+                            code_vetted = true;
+                        }
+                    }
                     included.push(i);
                     extrinsics.push(OpaqueExtrinsic::from_encoded(tx.to_vec()));
                 }
-                Err(TransactionValidityError::Invalid(
-                    qstack_runtime_primitives::InvalidTransaction::ExhaustsResources,
-                )) => break,
+                Err(TransactionValidityError::Invalid(InvalidTransaction::ExhaustsResources)) => {
+                    break
+                }
                 Err(e) => rejected.push((i, e)),
             }
         }
-        let out = exec.call_compiled(&rt, &mut vext, "BlockBuilder_finalize_block", &[])?;
+        let out = exec.call_compiled(
+            &rt,
+            &mut CachedVerifyExt::new(&mut ext, sc),
+            "BlockBuilder_finalize_block",
+            &[],
+        )?;
         let header = match <Result<Header, Vec<u8>>>::decode(&mut &out[..]) {
             Ok(Ok(h)) => h,
             _ => {
@@ -603,12 +694,12 @@ impl Client {
             }
         };
         let (_, delta) = root_and_changes(&mut ext, &state)?;
-        Ok(BuiltBlock {
+        Ok(Built::Done(BuiltBlock {
             block: OpaqueBlock { header, extrinsics },
             included,
             rejected,
             delta,
-        })
+        }))
     }
 
     /// Commits a block this node built (no re-execution needed).
@@ -687,9 +778,10 @@ fn hex_tail(b: &[u8]) -> String {
     b.iter().take(16).map(|x| format!("{x:02x}")).collect()
 }
 
-/// A block's execution: the runtime's reply, the new state root and the
-/// trie nodes it wrote.
-type Executed = (Vec<u8>, [u8; 32], MemoryDB);
+/// A block's execution: the runtime's reply, the new state root, the trie
+/// nodes it wrote and, if the block changed `:code`, the new code (`None`
+/// inside: deleted).
+type Executed = (Vec<u8>, [u8; 32], MemoryDB, Option<Option<Vec<u8>>>);
 
 fn root_and_changes(
     ext: &mut OverlayExt<'_, StateStore>,

@@ -115,7 +115,25 @@ pub enum ExecutorError {
     /// The engine could not start (resource limits).
     #[error("executor resources exhausted: {0}")]
     Resources(String),
+    /// New runtime code failed the node's checks (DESIGN §6).
+    #[error("runtime upgrade refused: {0}")]
+    UpgradeRefused(String),
 }
+
+/// The entry points a runtime must export for this node to run a chain on
+/// it (building, importing, the pool, metadata and versioning).
+pub const REQUIRED_EXPORTS: &[&str] = &[
+    "memory",
+    "alloc",
+    "Core_version",
+    "Core_initialize_block",
+    "Core_execute_block",
+    "BlockBuilder_apply_extrinsic",
+    "BlockBuilder_finalize_block",
+    "BlockBuilder_inherent_extrinsics",
+    "TaggedTransactionQueue_validate_transaction",
+    "Metadata_metadata",
+];
 
 /// A compiled runtime, ready to instantiate.
 pub struct CompiledRuntime {
@@ -374,6 +392,62 @@ impl Executor {
         let mut ext = qstack_io::TestExternalities::new();
         let mut oe = qstack_io::OverlayExt::new(&mut ext.overlay, &ext.backend);
         self.call_decode(code, &mut oe, "Core_version", &[])
+    }
+
+    /// Vets `code` as the successor of a runtime at `running` before a
+    /// block that sets it is built or accepted (DESIGN §6): it must compile
+    /// (the compilation stays cached, so the block after the upgrade does
+    /// not pay for it), import only host functions this node provides,
+    /// export every entry point in [`REQUIRED_EXPORTS`], answer
+    /// `Core_version` in a dry run with the version its custom section
+    /// declares, keep `spec_name` and raise `spec_version`. Returns the new
+    /// version.
+    pub fn vet_upgrade(
+        &self,
+        code: &[u8],
+        running: &RuntimeVersion,
+    ) -> Result<RuntimeVersion, ExecutorError> {
+        let refuse = |why: String| Err(ExecutorError::UpgradeRefused(why));
+        let rt = match self.prepare(code) {
+            Ok(rt) => rt,
+            Err(e) => return refuse(e.to_string()),
+        };
+        let module = rt.pre.module();
+        for export in REQUIRED_EXPORTS {
+            if module.get_export(export).is_none() {
+                return refuse(format!("the code does not export `{export}`"));
+            }
+        }
+        let mut ext = qstack_io::TestExternalities::new();
+        let mut oe = qstack_io::OverlayExt::new(&mut ext.overlay, &ext.backend);
+        let answered = self
+            .call_compiled(&rt, &mut oe, "Core_version", &[])
+            .map_err(|e| ExecutorError::UpgradeRefused(format!("dry run of Core_version: {e}")))?;
+        let version = RuntimeVersion::decode(&mut &answered[..]).map_err(|e| {
+            ExecutorError::UpgradeRefused(format!("Core_version's reply does not decode: {e}"))
+        })?;
+        match rt.version() {
+            Some(declared) if *declared == version => {}
+            Some(_) => {
+                return refuse(
+                    "Core_version answers another version than the code's version section".into(),
+                )
+            }
+            None => return refuse("the code has no version section".into()),
+        }
+        if version.spec_name != running.spec_name {
+            return refuse(format!(
+                "spec_name `{}` differs from the running `{}`",
+                version.spec_name, running.spec_name
+            ));
+        }
+        if version.spec_version <= running.spec_version {
+            return refuse(format!(
+                "spec_version {} does not increase on the running {}",
+                version.spec_version, running.spec_version
+            ));
+        }
+        Ok(version)
     }
 
     /// Number of cached compiled runtimes.

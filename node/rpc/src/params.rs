@@ -157,6 +157,17 @@ impl Args {
             })
     }
 
+    /// Required unsigned 64-bit integer (a JSON number).
+    pub(crate) fn u64(&self, i: usize) -> Res<u64> {
+        let v = self.required(i)?;
+        v.as_u64().ok_or_else(|| {
+            self.bad(
+                i,
+                format!("expected an integer from 0 to {}, got {v}", u64::MAX),
+            )
+        })
+    }
+
     /// Required account: a `q…` address or 0x-hex 32-byte account id.
     pub(crate) fn account(&self, i: usize) -> Res<AccountId> {
         let v = self.required(i)?;

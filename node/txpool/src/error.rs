@@ -107,6 +107,9 @@ pub fn describe_invalid(e: InvalidTransaction) -> String {
         InvalidTransaction::UnknownCall => "this runtime has no such pallet or call",
         InvalidTransaction::Malformed => "its bytes do not decode as an extrinsic",
         InvalidTransaction::TooLarge => "it is larger than the chain accepts",
+        InvalidTransaction::Migrating => {
+            "a runtime upgrade is migrating storage over several blocks; submit it again when it ends"
+        }
     };
     text.to_owned()
 }

@@ -9,6 +9,7 @@
 
 pub mod call;
 pub mod dispatch_error;
+pub mod events;
 pub mod proposal;
 
 pub use proposal::Proposal;
@@ -19,7 +20,6 @@ use jsonrpsee::core::ClientError;
 use jsonrpsee::rpc_params;
 use qstack_core::{AccountId, Address, AddressError, Nonce, H256};
 use qstack_runtime::signing::{ChainContext, TxOptions};
-use qstack_runtime::Extrinsic;
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -282,9 +282,9 @@ pub enum Progress<'a> {
 /// `wait_finalized`, until that block is final), telling `report` each
 /// step. A call that failed in its block is an [`Error::Failed`] naming the
 /// error from the chain's metadata (`Tokens.InsufficientBalance: …`).
-pub async fn submit(
+pub async fn submit<C: codec::Encode>(
     chain: &Chain,
-    xt: &Extrinsic,
+    xt: &qstack_runtime_primitives::UncheckedExtrinsic<C>,
     wait_finalized: bool,
     mut report: impl FnMut(Progress<'_>),
 ) -> Result<()> {
@@ -333,15 +333,14 @@ pub async fn submit(
 }
 
 /// Why our extrinsic (`hex_xt`) failed in `block`, if it did: its
-/// `ExtrinsicFailed` event, a module error named through the chain's metadata
-/// (`Tokens.InsufficientBalance: …`).
+/// `ExtrinsicFailed` event (or a sudo call's failed inner call), a module
+/// error named through the chain's metadata (`Tokens.InsufficientBalance: …`).
 async fn failed_in_block(
     client: &jsonrpsee_ws_client::WsClient,
     hash: H256,
     block: &Value,
     hex_xt: &str,
 ) -> Result<Option<String>> {
-    use codec::Decode;
     let Some(index) = block["block"]["extrinsics"]
         .as_array()
         .and_then(|xts| xts.iter().position(|x| x.as_str() == Some(hex_xt)))
@@ -359,24 +358,32 @@ async fn failed_in_block(
         .await?;
     let Some(raw) = raw else { return Ok(None) };
     let bytes = hex::decode(raw.trim_start_matches("0x"))?;
-    let records =
-        Vec::<qstack_runtime::EventRecord>::decode(&mut &bytes[..]).map_err(Error::Events)?;
-    let failure = records.into_iter().find_map(|r| match (r.phase, r.event) {
-        (
-            qstack_runtime::system::Phase::ApplyExtrinsic(i),
-            qstack_runtime::RuntimeEvent::System(qstack_runtime::system::Event::ExtrinsicFailed {
-                dispatch_error,
-                ..
-            }),
-        ) if i as usize == index => Some(dispatch_error),
-        _ => None,
-    });
-    let Some(error) = failure else {
-        return Ok(None);
-    };
     let metadata: String = client
         .request("state_getMetadata", rpc_params![format!("{hash}")])
         .await?;
     let metadata = hex::decode(metadata.trim_start_matches("0x"))?;
+    let records = events::known_events(&bytes, &metadata)?;
+    let failure = records
+        .into_iter()
+        .find_map(|(phase, event)| match (phase, event) {
+            (
+                qstack_runtime::system::Phase::ApplyExtrinsic(i),
+                qstack_runtime::RuntimeEvent::System(
+                    qstack_runtime::system::Event::ExtrinsicFailed { dispatch_error, .. },
+                ),
+            ) if i as usize == index => Some(dispatch_error),
+            // A sudo call succeeds whatever its inner call did; the inner
+            // call's failure is the caller's failure.
+            (
+                qstack_runtime::system::Phase::ApplyExtrinsic(i),
+                qstack_runtime::RuntimeEvent::Sudo(qstack_runtime::sudo::Event::Sudid {
+                    sudo_result: Err(dispatch_error),
+                }),
+            ) if i as usize == index => Some(dispatch_error),
+            _ => None,
+        });
+    let Some(error) = failure else {
+        return Ok(None);
+    };
     Ok(Some(dispatch_error::describe(&error, &metadata)))
 }

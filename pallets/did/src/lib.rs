@@ -464,6 +464,14 @@ pub enum Call {
         /// The message's number.
         seq: u64,
     },
+    /// Sets the deposit per stored byte (root: a governance parameter
+    /// change). Deposits already held stay as they are; each document's is
+    /// netted to the new rate at its next update.
+    #[codec(index = 8)]
+    SetByteDeposit {
+        /// The new deposit per byte.
+        deposit: Balance,
+    },
 }
 
 /// Errors. Indices are permanent.
@@ -638,6 +646,12 @@ pub enum Event {
         /// Its number.
         seq: u64,
     },
+    /// Root changed the deposit per stored byte.
+    #[codec(index = 8)]
+    ByteDepositSet {
+        /// The new deposit per byte.
+        deposit: Balance,
+    },
 }
 
 storage! { pallet = "Did";
@@ -788,6 +802,7 @@ impl Dispatch for Call {
             Call::SetStatus { .. } => SET_STATUS,
             Call::Send { .. } => SEND,
             Call::Clear { .. } => CLEAR,
+            Call::SetByteDeposit { .. } => CLEAR,
         }
     }
     /// Worst cases the tests measure (`QSTACK_DB_REPORT=1`) plus a margin.
@@ -811,12 +826,19 @@ impl Dispatch for Call {
             Call::SetStatus { .. } => D::new(20u32.saturating_add(MAX_ISSUERS), 12),
             Call::Send { .. } => D::new(24, 12),
             Call::Clear { .. } => D::new(20, 12),
+            Call::SetByteDeposit { .. } => D::new(3, 4),
         }
     }
     fn is_known(index: u8) -> bool {
-        index <= 7
+        index <= 8
     }
     fn dispatch(self, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> {
+        if let Call::SetByteDeposit { deposit } = self {
+            ctx.origin.ensure_root()?;
+            ByteDeposit::put(&deposit);
+            document::deposit_event(Event::ByteDepositSet { deposit });
+            return Ok(());
+        }
         let who = ctx.origin.ensure_signed()?;
         match self {
             Call::Create { document } => document::create(&who, document).map(|_| ()),
@@ -843,6 +865,7 @@ impl Dispatch for Call {
             } => credential::set_status(&who, &hash, purpose, value),
             Call::Send { to, message } => message::send(&who, &to, message).map(|_| ()),
             Call::Clear { to, seq } => message::clear(&who, &to, seq),
+            Call::SetByteDeposit { .. } => Err(DispatchError::BadOrigin),
         }
     }
 }

@@ -1140,3 +1140,35 @@ proptest::proptest! {
         });
     }
 }
+
+#[test]
+fn root_sets_the_byte_deposit_and_the_next_update_nets_to_it() {
+    run(|| {
+        let d = create(A, doc_of(A));
+        let held = record_deposit(&d);
+        assert_eq!(
+            call(A, Call::SetByteDeposit { deposit: 70 }),
+            Err(DispatchError::BadOrigin)
+        );
+        assert_eq!(
+            pallet_system::testing::dispatch(
+                qstack_support::Origin::Root,
+                Call::SetByteDeposit { deposit: 70 }
+            ),
+            Ok(())
+        );
+        assert_eq!(byte_deposit(), 70);
+        assert_eq!(record_deposit(&d), held, "a held deposit stays");
+        update(A, d, alloc::vec![Op::AddService(service("hub"))]).expect("update");
+        let rec = Dids::get(&d).expect("did");
+        let mut probe = rec.clone();
+        probe.deposit = 0;
+        assert_eq!(
+            rec.deposit,
+            70 * probe.encoded_size() as Balance,
+            "netted at the new rate"
+        );
+        assert!(rec.deposit > 9 * held);
+        let _ = events();
+    });
+}

@@ -17,6 +17,8 @@
 
 extern crate alloc;
 
+#[cfg(feature = "upgrade-demo")]
+pub mod migration;
 #[cfg(test)]
 mod tests;
 
@@ -52,6 +54,14 @@ pub enum Call {
         /// The document's hash (any 32-byte hash the parties agree on).
         hash: H256,
     },
+    /// Marks the signer's note of `hash` revoked at this block (the
+    /// `upgrade-demo` runtime's new call).
+    #[cfg(feature = "upgrade-demo")]
+    #[codec(index = 1)]
+    Revoke {
+        /// The note's hash.
+        hash: H256,
+    },
 }
 
 /// Errors.
@@ -63,6 +73,18 @@ pub enum Error {
     /// The signer has registered [`MAX_NOTES_PER_ACCOUNT`] hashes.
     #[codec(index = 1)]
     TooManyNotes,
+    /// No note of this hash.
+    #[cfg(feature = "upgrade-demo")]
+    #[codec(index = 2)]
+    UnknownNote,
+    /// The note belongs to another account.
+    #[cfg(feature = "upgrade-demo")]
+    #[codec(index = 3)]
+    NotOwner,
+    /// The note is revoked already.
+    #[cfg(feature = "upgrade-demo")]
+    #[codec(index = 4)]
+    AlreadyRevoked,
 }
 
 qstack_runtime_primitives::impl_module_error!(Error, PALLET_INDEX);
@@ -74,6 +96,15 @@ pub enum Event {
     #[codec(index = 0)]
     Notarised {
         /// Who registered it.
+        owner: AccountId,
+        /// The hash.
+        hash: H256,
+    },
+    /// `owner` revoked its note of `hash`.
+    #[cfg(feature = "upgrade-demo")]
+    #[codec(index = 1)]
+    Revoked {
+        /// Its owner.
         owner: AccountId,
         /// The hash.
         hash: H256,
@@ -98,6 +129,22 @@ pub struct Note {
     pub owner: AccountId,
     /// The block it was registered in (0 for genesis).
     pub block: BlockNumber,
+    /// The block its owner revoked it in, if it did (storage version 1,
+    /// the `upgrade-demo` runtime).
+    #[cfg(feature = "upgrade-demo")]
+    pub revoked: Option<BlockNumber>,
+}
+
+impl Note {
+    /// A note of `owner` registered at `block` (not revoked).
+    pub fn new(owner: AccountId, block: BlockNumber) -> Self {
+        Note {
+            owner,
+            block,
+            #[cfg(feature = "upgrade-demo")]
+            revoked: None,
+        }
+    }
 }
 
 storage! { pallet = "Notary";
@@ -106,6 +153,9 @@ storage! { pallet = "Notary";
     /// Number of hashes each account has registered (at most
     /// [`MAX_NOTES_PER_ACCOUNT`]).
     pub NoteCount: map Blake2_128Concat AccountId => u32 [default];
+    /// Where the storage migration to version 1 resumes (the last key it
+    /// translated; absent when it is not running).
+    pub MigrationCursor: value Vec<u8> [unlisted];
 }
 
 /// Genesis: hashes registered from the start, in the chain spec's patch as
@@ -125,6 +175,8 @@ impl qstack_support::Pallet for Pallet {
     const NAME: &'static str = "Notary";
     const INDEX: u8 = PALLET_INDEX;
     const GENESIS_KEYS: &'static [&'static str] = &["notary"];
+    #[cfg(feature = "upgrade-demo")]
+    const STORAGE_VERSION: u16 = 1;
     type Call = Call;
     type Event = Event;
     type Error = Error;
@@ -148,6 +200,14 @@ impl qstack_support::Pallet for Pallet {
     fn try_state() -> Result<(), &'static str> {
         try_state()
     }
+    #[cfg(feature = "upgrade-demo")]
+    fn on_runtime_upgrade(from: u16) -> qstack_support::Migration {
+        if from == 0 {
+            migration::step()
+        } else {
+            qstack_support::Migration::Done { weight: 0 }
+        }
+    }
 }
 
 impl qstack_support::PalletEvent for Event {}
@@ -156,6 +216,8 @@ impl Dispatch for Call {
     fn weight(&self) -> u64 {
         match self {
             Call::Notarise { .. } => NOTARISE_WEIGHT,
+            #[cfg(feature = "upgrade-demo")]
+            Call::Revoke { .. } => NOTARISE_WEIGHT,
         }
     }
     /// The record, the sender's count and the event (tests' most plus a
@@ -164,7 +226,7 @@ impl Dispatch for Call {
         qstack_support::DbAccess::new(8, 5)
     }
     fn is_known(index: u8) -> bool {
-        index == 0
+        index == 0 || (cfg!(feature = "upgrade-demo") && index == 1)
     }
     fn dispatch(self, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> {
         let who = ctx.origin.ensure_signed()?;
@@ -172,6 +234,8 @@ impl Dispatch for Call {
             Call::Notarise { hash } => {
                 do_notarise(who, hash, pallet_system::block_number()).map_err(Into::into)
             }
+            #[cfg(feature = "upgrade-demo")]
+            Call::Revoke { hash } => migration::revoke(who, hash).map_err(Into::into),
         }
     }
 }
@@ -192,10 +256,14 @@ fn do_notarise(owner: AccountId, hash: H256, block: BlockNumber) -> Result<(), E
     if count >= MAX_NOTES_PER_ACCOUNT {
         return Err(Error::TooManyNotes);
     }
-    Notes::insert(&hash, &Note { owner, block });
+    Notes::insert(&hash, &Note::new(owner, block));
     NoteCount::insert(&owner, &count.saturating_add(1));
-    pallet_system::deposit_event_encoded(PALLET_INDEX, &Event::Notarised { owner, hash }.encode());
+    deposit(Event::Notarised { owner, hash });
     Ok(())
+}
+
+fn deposit(e: Event) {
+    pallet_system::deposit_event_encoded(PALLET_INDEX, &e.encode());
 }
 
 /// Who registered `hash`, and when (the runtime API's view).

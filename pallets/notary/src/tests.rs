@@ -39,7 +39,7 @@ impl Test {
 fn a_hash_is_notarised_once_with_owner_and_block() {
     Test::new().run(|| {
         assert_eq!(call(A, Call::Notarise { hash: h(9) }), Ok(()));
-        assert_eq!(note(&h(9)), Some(Note { owner: A, block: 7 }));
+        assert_eq!(note(&h(9)), Some(Note::new(A, 7)));
         assert_eq!(
             take_events_of::<Pallet>(),
             vec![Event::Notarised {
@@ -81,7 +81,7 @@ fn an_account_is_bounded() {
             let mut k = [0u8; 32];
             k[..4].copy_from_slice(&i.to_le_bytes());
             k[31] = 0xee;
-            Notes::insert(&H256(k), &Note { owner: A, block: 1 });
+            Notes::insert(&H256(k), &Note::new(A, 1));
         }
         assert_eq!(call(A, Call::Notarise { hash: h(1) }), Ok(()));
         assert_eq!(
@@ -107,7 +107,7 @@ fn genesis_registers_notes_and_names_bad_fields() {
         .into_boxed_str(),
     );
     Test::new().genesis(json).run(|| {
-        assert_eq!(note(&H256([0xab; 32])), Some(Note { owner: A, block: 0 }));
+        assert_eq!(note(&H256([0xab; 32])), Some(Note::new(A, 0)));
         assert_eq!(NoteCount::get(&A), Some(1));
     });
     TestExternalities::new().execute_with(|| {
@@ -130,7 +130,7 @@ fn genesis_registers_notes_and_names_bad_fields() {
 #[test]
 fn try_state_catches_a_wrong_count() {
     TestExternalities::new().execute_with(|| {
-        Notes::insert(&h(1), &Note { owner: A, block: 0 });
+        Notes::insert(&h(1), &Note::new(A, 0));
         assert!(try_state().is_err());
         NoteCount::insert(&A, &1);
         assert!(try_state().is_ok());
@@ -161,4 +161,71 @@ fn metadata_describes_what_was_declared_once() {
     assert_eq!(c[0].name, "MaxNotesPerAccount");
     assert_eq!(c[0].value, MAX_NOTES_PER_ACCOUNT.encode());
     qstack_support::testing_support::check_known_calls::<Pallet>().unwrap();
+}
+
+#[cfg(feature = "upgrade-demo")]
+mod upgrade_demo {
+    use super::*;
+    use crate::migration::{step, MIGRATION_BATCH};
+    use qstack_support::Migration;
+
+    /// Writes `n` notes in the version-0 layout, as the old runtime did.
+    fn old_notes(n: u32) {
+        for i in 0..n {
+            let mut hash = [0u8; 32];
+            hash[..4].copy_from_slice(&i.to_le_bytes());
+            let key = Notes::key(&H256(hash));
+            qstack_io::storage::set(&key, &(A, 3u32).encode());
+        }
+        NoteCount::insert(&A, &n);
+    }
+
+    #[test]
+    fn the_migration_translates_every_note_over_several_blocks_once() {
+        Test::new().run(|| {
+            let n = 2 * MIGRATION_BATCH + 7;
+            old_notes(n);
+            let mut steps = 0;
+            loop {
+                steps += 1;
+                match step() {
+                    Migration::Continue { .. } => assert!(MigrationCursor::exists()),
+                    Migration::Done { .. } => break,
+                }
+            }
+            assert_eq!(steps, 3, "{n} notes at {MIGRATION_BATCH} a block");
+            assert!(!MigrationCursor::exists());
+            let notes = Notes::iter();
+            assert_eq!(notes.len() as u32, n);
+            assert!(notes
+                .iter()
+                .all(|(_, note)| note.owner == A && note.block == 3 && note.revoked.is_none()));
+            // Idempotent: running it again changes nothing.
+            let root = qstack_io::storage::root();
+            while let Migration::Continue { .. } = step() {}
+            assert_eq!(qstack_io::storage::root(), root);
+        });
+    }
+
+    #[test]
+    fn the_owner_revokes_its_note_once() {
+        Test::new().run(|| {
+            assert_eq!(call(A, Call::Notarise { hash: h(1) }), Ok(()));
+            assert_eq!(
+                call(B, Call::Revoke { hash: h(1) }),
+                Err(Error::NotOwner.into())
+            );
+            assert_eq!(
+                call(A, Call::Revoke { hash: h(2) }),
+                Err(Error::UnknownNote.into())
+            );
+            assert_eq!(call(A, Call::Revoke { hash: h(1) }), Ok(()));
+            assert_eq!(note(&h(1)).and_then(|n| n.revoked), Some(7));
+            assert_eq!(
+                call(A, Call::Revoke { hash: h(1) }),
+                Err(Error::AlreadyRevoked.into())
+            );
+            let _ = take_events_of::<Pallet>();
+        });
+    }
 }

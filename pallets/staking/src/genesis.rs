@@ -32,7 +32,7 @@
 use crate::stake::insert_validator;
 use crate::{
     bonded_account, community_account, reward_account, Commission, Params, ParamsOf, Phase, Phases,
-    SetMember, ValidatorInfo, BILLION, MAX_CANDIDATES, MAX_DESCRIPTION, MAX_PHASES,
+    SetMember, ValidatorInfo, BILLION, MAX_DESCRIPTION, MAX_PHASES,
 };
 use alloc::format;
 use alloc::string::String;
@@ -271,37 +271,8 @@ fn build_params(c: &ParamsConfig) -> Result<Params, GenesisError> {
         power_reduction: c.power_reduction.map_or(d.power_reduction, |a| a.0),
         block_time_ms: c.block_time_ms.unwrap_or(d.block_time_ms),
     };
-    let bad =
-        |field: &str, why: &str| Err(GenesisError::new(format!("staking.params.{field}"), why));
-    if p.max_validators == 0 || p.max_validators > MAX_CANDIDATES {
-        return bad("maxValidators", "must be between 1 and 1000");
-    }
-    if p.voting_status_len == 0 {
-        return bad("votingStatusLen", "must be > 0");
-    }
-    if p.voting_status_least > p.voting_status_len {
-        return bad("votingStatusLeast", "must not exceed votingStatusLen");
-    }
-    if p.unbond_period == 0 {
-        return bad("unbondPeriod", "must be > 0");
-    }
-    if p.delegator_income_period == 0 {
-        return bad("delegatorIncomePeriod", "must be > 0");
-    }
-    if u64::from(p.proposer_reward_rate).saturating_add(u64::from(p.community_reward_rate))
-        > u64::from(BILLION)
-    {
-        return bad(
-            "communityRewardRate",
-            "proposer and community rates add up to more than 100%",
-        );
-    }
-    if p.power_reduction == 0 {
-        return bad("powerReduction", "must be > 0");
-    }
-    if p.block_time_ms == 0 {
-        return bad("blockTimeMs", "must be > 0");
-    }
+    crate::params::check(&p)
+        .map_err(|(field, why)| GenesisError::new(format!("staking.params.{field}"), why))?;
     Ok(p)
 }
 

@@ -63,6 +63,7 @@ extern crate alloc;
 pub mod api;
 pub mod block;
 pub mod genesis;
+pub mod params;
 pub mod stake;
 #[cfg(test)]
 mod tests;
@@ -612,6 +613,20 @@ pub enum Call {
         /// The proposer's index in the set of this block's height.
         proposer: Option<u32>,
     },
+    /// Replaces the parameters (root: a governance parameter change),
+    /// checked as genesis checks them.
+    #[codec(index = 11)]
+    SetParams {
+        /// The new parameters.
+        params: Params,
+    },
+    /// Replaces the inflation phase in force and every later one (root: a
+    /// governance parameter change); see [`params::set_phases`].
+    #[codec(index = 12)]
+    SetInflationPhases {
+        /// (end time in ms since the Unix epoch, tokens to mint) of each.
+        phases: Vec<(u64, Balance)>,
+    },
 }
 
 /// Weights (picoseconds of reference execution): three times the native
@@ -661,6 +676,7 @@ impl Dispatch for Call {
                 weights::NOTE_COMMIT_BASE
                     .saturating_add(weights::NOTE_COMMIT_PER_VALIDATOR.saturating_mul(n.max(1)))
             }
+            Call::SetParams { .. } | Call::SetInflationPhases { .. } => weights::VALIDATOR_UPDATE,
         }
     }
     /// Storage touched, at most: the validator(s), the delegation, the
@@ -680,9 +696,20 @@ impl Dispatch for Call {
         }
     }
     fn is_known(index: u8) -> bool {
-        index <= 10
+        index <= 12
     }
     fn dispatch(self, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> {
+        match self {
+            Call::SetParams { params } => {
+                ctx.origin.ensure_root()?;
+                return params::set_params(params).map_err(Into::into);
+            }
+            Call::SetInflationPhases { phases } => {
+                ctx.origin.ensure_root()?;
+                return params::set_phases(phases).map_err(Into::into);
+            }
+            _ => {}
+        }
         if let Call::NoteCommit {
             certificate,
             proposer,
@@ -724,7 +751,10 @@ impl Call {
                 validator,
                 compound,
             } => stake::set_compound(&who, &validator, compound),
-            Call::NoteCommit { .. } => Ok(()),
+            // Handled (with their own origins) in `dispatch`.
+            Call::NoteCommit { .. } | Call::SetParams { .. } | Call::SetInflationPhases { .. } => {
+                Ok(())
+            }
         }
     }
 }
@@ -820,6 +850,14 @@ pub enum Error {
     /// The validator holds [`MAX_DELEGATORS_PER_VALIDATOR`] delegations.
     #[codec(index = 27)]
     TooManyDelegators,
+    /// Parameters out of range (as genesis would refuse them).
+    #[codec(index = 28)]
+    BadParams,
+    /// Inflation phases that do not end in rising order after now, more
+    /// than `MAX_PHASES`, none, or a first phase below what the phase in
+    /// force minted already.
+    #[codec(index = 29)]
+    BadPhases,
 }
 
 qstack_runtime_primitives::impl_module_error!(Error, PALLET_INDEX);
@@ -952,6 +990,17 @@ pub enum Event {
         validator: AccountId,
         /// New rate.
         rate: Perbill,
+    },
+    /// Root replaced the parameters.
+    #[codec(index = 13)]
+    ParamsSet,
+    /// Root replaced the inflation phases from the one in force on.
+    #[codec(index = 14)]
+    PhasesSet {
+        /// Index of the first replaced phase.
+        from: u32,
+        /// Phases now, past ones included.
+        phases: u32,
     },
 }
 

@@ -1565,3 +1565,77 @@ fn a_chain_without_genesis_validators_never_requires_a_commit() {
             check_all();
         });
 }
+
+#[test]
+fn root_replaces_the_parameters_as_genesis_checks_them() {
+    run(|| {
+        let root = |c: Call| pallet_system::testing::dispatch(qstack_support::Origin::Root, c);
+        let mut p = params();
+        p.max_validators = 7;
+        assert_eq!(
+            call(A, Call::SetParams { params: p }),
+            Err(DispatchError::BadOrigin)
+        );
+        let mut bad = p;
+        bad.voting_status_least = bad.voting_status_len + 1;
+        assert_eq!(root(Call::SetParams { params: bad }), err(Error::BadParams));
+        bad = p;
+        bad.double_sign_slash = BILLION + 1;
+        assert_eq!(root(Call::SetParams { params: bad }), err(Error::BadParams));
+        assert_eq!(root(Call::SetParams { params: p }), Ok(()));
+        assert_eq!(params().max_validators, 7);
+        assert_eq!(events(), alloc::vec![Event::ParamsSet]);
+    });
+}
+
+#[test]
+fn root_replaces_the_phase_in_force_carrying_what_it_minted() {
+    run(|| {
+        let root = |c: Call| pallet_system::testing::dispatch(qstack_support::Origin::Root, c);
+        // The genesis phase has minted 10 QS so far.
+        let mut phases = Phases::get().unwrap_or_default();
+        phases[0].applied_amount = 10 * QS;
+        Phases::put(&phases);
+        Minted::put(&(10 * QS));
+        let later = T0 + 2_000_000;
+        let set = |p: Vec<(u64, Balance)>| root(Call::SetInflationPhases { phases: p });
+        assert_eq!(set(alloc::vec![]), err(Error::BadPhases), "none");
+        assert_eq!(
+            set(alloc::vec![(T0, 100 * QS)]),
+            err(Error::BadPhases),
+            "ends now"
+        );
+        assert_eq!(
+            set(alloc::vec![(later, 100 * QS), (later, 5 * QS)]),
+            err(Error::BadPhases),
+            "ends do not rise"
+        );
+        assert_eq!(
+            set(alloc::vec![(later, 9 * QS)]),
+            err(Error::BadPhases),
+            "below minted"
+        );
+        assert_eq!(
+            call(
+                A,
+                Call::SetInflationPhases {
+                    phases: alloc::vec![(later, 100 * QS)]
+                }
+            ),
+            Err(DispatchError::BadOrigin)
+        );
+        assert_eq!(
+            set(alloc::vec![(later, 100 * QS), (later + 1, 50 * QS)]),
+            Ok(())
+        );
+        let now = Phases::get().unwrap_or_default();
+        assert_eq!(now.len(), 2);
+        assert_eq!(
+            (now[0].end_time, now[0].total_amount, now[0].applied_amount),
+            (later, 100 * QS, 10 * QS),
+            "the phase in force keeps what it minted"
+        );
+        assert_eq!(now[1].applied_amount, 0);
+        let _ = events();
+    });
+}

@@ -122,7 +122,46 @@ pub enum Call {
         /// The new Wasm runtime.
         code: Vec<u8>,
     },
+    /// Authorises the code with this blake2-256 hash as the next runtime
+    /// (root: an accepted governance proposal, or the dev chain's sudo key).
+    /// Anyone may then submit it with `apply_authorized_upgrade`.
+    #[codec(index = 9)]
+    AuthorizeUpgrade {
+        /// blake2-256 of the code.
+        code_hash: H256,
+    },
+    /// Submits the authorised code; anyone may (the authorisation is the
+    /// permission). Empty `code` assembles the sender's uploaded chunks
+    /// (`upload_code_chunk`) in index order. The code runs from the next
+    /// block; the authorisation and every uploaded chunk are then gone.
+    #[codec(index = 11)]
+    ApplyAuthorizedUpgrade {
+        /// The new Wasm runtime, or empty for the uploaded chunks.
+        code: Vec<u8>,
+    },
+    /// Uploads chunk `index` of the authorised code, for code larger than
+    /// one extrinsic may be: the sender's chunks are kept apart from
+    /// everyone else's (nobody can spoil another's upload), an upload to an
+    /// index already used replaces it, and every chunk is deleted when an
+    /// upgrade is applied or another hash authorised. Only while an upgrade
+    /// is authorised; each byte pays the length fee.
+    #[codec(index = 12)]
+    UploadCodeChunk {
+        /// Position of the chunk (0-based, below [`MAX_CODE_CHUNKS`]).
+        index: u16,
+        /// The bytes.
+        chunk: Vec<u8>,
+    },
 }
+
+/// Most chunks one upload of code may have.
+pub const MAX_CODE_CHUNKS: u16 = 64;
+/// Largest runtime code, in bytes (whole or assembled from chunks).
+pub const MAX_CODE_SIZE: u32 = 16 * 1024 * 1024;
+/// Weight of installing new code beyond hashing it: every node compiles
+/// the code when it checks the block (the compilation is then cached), so
+/// an upgrade takes most of its block (60 % of the runtime's limit).
+pub const UPGRADE_WEIGHT: u64 = 200_000_000_000;
 
 impl Dispatch for Call {
     /// Weight of the call, from benchmarks (picoseconds-scale units).
@@ -131,7 +170,14 @@ impl Dispatch for Call {
         match self {
             // Hashing the payload costs about 1 ns a byte (blake2).
             Call::Remark { remark } => 1_000_000u64.saturating_add(per_byte(remark.len(), 1_000)),
-            Call::SetCode { code } => 10_000_000u64.saturating_add(per_byte(code.len(), 1_000)),
+            Call::SetCode { code } | Call::ApplyAuthorizedUpgrade { code } => {
+                UPGRADE_WEIGHT.saturating_add(per_byte(code.len(), 1_000))
+            }
+            Call::AuthorizeUpgrade { .. } => 2_000_000,
+            // Storing costs about a nanosecond a byte.
+            Call::UploadCodeChunk { chunk, .. } => {
+                5_000_000u64.saturating_add(per_byte(chunk.len(), 1_000))
+            }
         }
     }
     /// Storage touched, at most: a remark's event; the code, its version
@@ -141,10 +187,17 @@ impl Dispatch for Call {
         match self {
             Call::Remark { .. } => D::new(4, 3),
             Call::SetCode { .. } => D::new(8, 6),
+            Call::AuthorizeUpgrade { .. } => D::new(2, 2 + u32::from(MAX_CODE_CHUNKS)),
+            // Assembling reads every chunk; applying clears them.
+            Call::ApplyAuthorizedUpgrade { .. } => D::new(
+                10 + u32::from(MAX_CODE_CHUNKS),
+                8 + u32::from(MAX_CODE_CHUNKS),
+            ),
+            Call::UploadCodeChunk { .. } => D::new(4, 2),
         }
     }
     fn is_known(index: u8) -> bool {
-        matches!(index, 0 | 2)
+        matches!(index, 0 | 2 | 9 | 11 | 12)
     }
     fn dispatch(self, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> {
         match self {
@@ -159,6 +212,19 @@ impl Dispatch for Call {
             Call::SetCode { code } => {
                 ctx.origin.ensure_root()?;
                 code::do_set_code(&code, ctx.version)
+            }
+            Call::AuthorizeUpgrade { code_hash } => {
+                ctx.origin.ensure_root()?;
+                code::authorize_upgrade(code_hash);
+                Ok(())
+            }
+            Call::ApplyAuthorizedUpgrade { code } => {
+                let who = ctx.origin.ensure_signed()?;
+                code::apply_authorized_upgrade(&who, code, ctx.version)
+            }
+            Call::UploadCodeChunk { index, chunk } => {
+                let who = ctx.origin.ensure_signed()?;
+                code::upload_chunk(&who, index, chunk)
             }
         }
     }
@@ -182,6 +248,23 @@ pub enum Error {
     /// The running runtime's version is not available.
     #[codec(index = 4)]
     NoRunningVersion,
+    /// No runtime upgrade is authorised.
+    #[codec(index = 5)]
+    NothingAuthorized,
+    /// The code's hash is not the authorised one (a wrong or missing chunk,
+    /// or other code).
+    #[codec(index = 6)]
+    Unauthorized,
+    /// A chunk index at or above `MAX_CODE_CHUNKS`, an empty chunk, or
+    /// chunks adding up to more than `MAX_CODE_SIZE`.
+    #[codec(index = 7)]
+    BadChunk,
+    /// Empty code and no uploaded chunks, or a gap among the chunk indices.
+    #[codec(index = 8)]
+    MissingChunk,
+    /// This block already changed the runtime code.
+    #[codec(index = 9)]
+    UpgradeInThisBlock,
 }
 
 qstack_runtime_primitives::impl_module_error!(Error, PALLET_INDEX);
@@ -219,6 +302,21 @@ pub enum Event {
         sender: AccountId,
         /// blake2-256 of the remark.
         hash: H256,
+    },
+    /// A runtime code hash was authorised; anyone may now submit the code.
+    #[codec(index = 5)]
+    UpgradeAuthorized {
+        /// blake2-256 of the authorised code.
+        code_hash: H256,
+    },
+    /// Every storage migration of a new runtime finished (in this block's
+    /// initialisation, after `steps` blocks' worth of steps).
+    #[codec(index = 6)]
+    Migrated {
+        /// The runtime's spec_version.
+        spec_version: u32,
+        /// Blocks the migrations took (1 unless one spanned several).
+        steps: u32,
     },
 }
 
@@ -281,6 +379,9 @@ storage! { pallet = "System";
     pub DigestItems as "Digest": value Digest;
     /// Last runtime version that ran.
     pub LastRuntimeUpgrade: value LastRuntimeUpgradeInfo;
+    /// Present while a runtime upgrade's storage migration continues over
+    /// several blocks: the steps run so far.
+    pub MigrationsOngoing: value u32;
     /// Phase of the block being built or executed.
     pub ExecutionPhase: value PhaseTag [unlisted];
     /// Weight used so far in this block.
@@ -295,6 +396,15 @@ storage! { pallet = "System";
     /// A third of the chain's block time, in weight (set at genesis from
     /// `system.blockTimeMs`; absent = the runtime's own limit only).
     pub BlockWeightLimit: value u64;
+    /// The code hash governance (or root) authorised as the next runtime:
+    /// anyone may then submit that code with `apply_authorized_upgrade`.
+    pub AuthorizedUpgrade: value H256;
+    /// Chunks of the authorised code, by uploader and index
+    /// (`upload_code_chunk`; all deleted when an upgrade is applied or
+    /// another authorised).
+    pub CodeChunks: double_map Blake2_128Concat AccountId, Twox64Concat u16 => Vec<u8> [unlisted];
+    /// Bytes each uploader has in `CodeChunks`.
+    pub ChunkBytes: map Blake2_128Concat AccountId => u32 [unlisted];
     /// Accounts whose owner count rose during the call being dispatched:
     /// the executive checks their reserves when the call ends (per-call
     /// scratch, never left in state).
@@ -490,17 +600,20 @@ pub fn deposit_log(item: DigestItem) {
     DigestItems::mutate(|d| d.get_or_insert_with(Digest::default).push(item));
 }
 
-/// Runs `migrate` once on the first block of a new spec_version, before
-/// anything else, then records the version. Returns whether it ran.
-pub fn maybe_run_migrations(running: &RuntimeVersion, migrate: impl FnOnce()) -> bool {
+/// Runs the storage migrations at the start of a block, before anything
+/// else: on the first block of a new spec_version, and on every following
+/// block while a multi-block migration continues ([`MigrationsOngoing`]).
+/// `migrate` runs one step of every pending migration and returns its
+/// weight and whether any continues; the weight is charged to the block.
+/// Returns whether a step ran.
+pub fn run_migrations(running: &RuntimeVersion, migrate: impl FnOnce() -> (u64, bool)) -> bool {
     let current = LastRuntimeUpgradeInfo {
         spec_version: running.spec_version,
         spec_name: alloc::string::String::from(running.spec_name.as_ref()),
     };
-    match LastRuntimeUpgrade::get() {
-        Some(last) if last == current => false,
+    let due = match LastRuntimeUpgrade::get() {
+        Some(last) if last == current => MigrationsOngoing::exists(),
         Some(_) => {
-            migrate();
             LastRuntimeUpgrade::put(&current);
             true
         }
@@ -509,7 +622,29 @@ pub fn maybe_run_migrations(running: &RuntimeVersion, migrate: impl FnOnce()) ->
             LastRuntimeUpgrade::put(&current);
             false
         }
+    };
+    if !due {
+        return false;
     }
+    let (weight, more) = migrate();
+    BlockWeight::mutate(|w| *w = Some(w.unwrap_or(0).saturating_add(weight)));
+    let steps = MigrationsOngoing::get().unwrap_or(0).saturating_add(1);
+    if more {
+        MigrationsOngoing::put(&steps);
+    } else {
+        MigrationsOngoing::kill();
+        deposit_event(Event::Migrated {
+            spec_version: running.spec_version,
+            steps,
+        });
+    }
+    true
+}
+
+/// Whether a multi-block storage migration is running (signed
+/// transactions wait until it ends).
+pub fn migrating() -> bool {
+    MigrationsOngoing::exists()
 }
 
 /// Invariants of the system pallet's state.
@@ -525,6 +660,20 @@ pub fn try_state() -> Result<(), &'static str> {
     }
     if BlockHash::iter().len() > (BLOCK_HASH_COUNT as usize).saturating_add(2) {
         return Err("BlockHash exceeds its bound");
+    }
+    let mut bytes = alloc::collections::BTreeMap::<AccountId, u32>::new();
+    for (who, index, chunk) in CodeChunks::iter() {
+        if index >= MAX_CODE_CHUNKS || chunk.is_empty() {
+            return Err("a code chunk out of bounds");
+        }
+        let n = bytes.entry(who).or_default();
+        *n = n.saturating_add(u32::try_from(chunk.len()).unwrap_or(u32::MAX));
+    }
+    if bytes != ChunkBytes::iter().into_iter().collect() {
+        return Err("ChunkBytes differs from the uploaded chunks");
+    }
+    if !bytes.is_empty() && AuthorizedUpgrade::get().is_none() {
+        return Err("code chunks stored without an authorised upgrade");
     }
     Ok(())
 }

@@ -315,6 +315,21 @@ pub enum Call {
         /// The token's code.
         code: TokenCode,
     },
+    /// Sets how fees are shared between block authors and the treasury
+    /// (root: a governance parameter change).
+    #[codec(index = 17)]
+    SetFeeSplit {
+        /// The new split (`author_percent` at most 100).
+        config: FeeConfig,
+    },
+    /// Sets the account and owner reserves (root: a governance parameter
+    /// change). Accounts already below a raised reserve keep their
+    /// balance; they cannot create objects until they cover it.
+    #[codec(index = 18)]
+    SetReserves {
+        /// The new reserves (the account reserve above zero).
+        reserves: Reserves,
+    },
 }
 
 /// Declared weights (picoseconds of reference execution), from the pallet's
@@ -373,10 +388,11 @@ impl Dispatch for Call {
             | Call::GlobalUnfreeze { .. }
             | Call::NoFreeze { .. } => D::new(4, 4),
             Call::GiveBack { .. } => D::new(9, 9),
+            Call::SetFeeSplit { .. } | Call::SetReserves { .. } => D::new(3, 4),
         }
     }
     fn is_known(index: u8) -> bool {
-        index <= 16
+        index <= 18
     }
     fn dispatch(self, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> {
         dispatch(self, ctx)
@@ -403,6 +419,7 @@ impl Dispatch for Call {
             | Call::GlobalUnfreeze { .. }
             | Call::NoFreeze { .. } => SET_FLAG,
             Call::GiveBack { .. } => GIVE_BACK,
+            Call::SetFeeSplit { .. } | Call::SetReserves { .. } => SET_FLAG,
         }
     }
 }
@@ -518,6 +535,10 @@ pub enum Error {
     /// enter or leave a pool for it.
     #[codec(index = 32)]
     Frozen,
+    /// A parameter out of range: an author share above 100 %, or a zero
+    /// account reserve.
+    #[codec(index = 33)]
+    BadParameter,
 }
 
 qstack_runtime_primitives::impl_module_error!(Error, PALLET_INDEX);
@@ -668,6 +689,18 @@ pub enum Event {
         free: Balance,
         /// Frozen amount returned (free at the issuer).
         frozen: Balance,
+    },
+    /// Root changed the fee split.
+    #[codec(index = 14)]
+    FeeSplitSet {
+        /// The new split.
+        config: FeeConfig,
+    },
+    /// Root changed the reserves.
+    #[codec(index = 15)]
+    ReservesSet {
+        /// The new reserves.
+        reserves: Reserves,
     },
 }
 
@@ -844,6 +877,27 @@ pub fn genesis_issue(
 /// good (`no_freeze`) takes the issuer's master key (Qifas: "only the master
 /// secret key can permanently disable the freeze ability").
 fn dispatch(call: Call, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> {
+    match call {
+        Call::SetFeeSplit { config } => {
+            ctx.origin.ensure_root()?;
+            if config.author_percent > 100 {
+                return Err(Error::BadParameter.into());
+            }
+            FeeSplit::put(&config);
+            deposit_event(Event::FeeSplitSet { config });
+            return Ok(());
+        }
+        Call::SetReserves { reserves } => {
+            ctx.origin.ensure_root()?;
+            if reserves.account == 0 {
+                return Err(Error::BadParameter.into());
+            }
+            ReserveConfig::put(&reserves);
+            deposit_event(Event::ReservesSet { reserves });
+            return Ok(());
+        }
+        _ => {}
+    }
     let who = ctx.origin.ensure_signed()?;
     if matches!(call, Call::NoFreeze { .. }) && ctx.signed_with != SignedWith::Master {
         return Err(Error::MasterKeyRequired.into());
@@ -935,6 +989,8 @@ fn dispatch(call: Call, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> 
         }
         Call::NoFreeze { code } => issued::set_flag(&who, &code, issued::Flag::NoFreeze, true),
         Call::GiveBack { issuer, code } => issued::give_back(&issuer, &code, &who),
+        // Root's, handled above.
+        Call::SetFeeSplit { .. } | Call::SetReserves { .. } => Err(DispatchError::BadOrigin),
     }
 }
 

@@ -1947,3 +1947,57 @@ mod prop {
         }
     }
 }
+
+#[test]
+fn root_sets_the_fee_split_and_the_reserves_within_range() {
+    Test::new().endow(A, 10 * ED).run(|| {
+        let split = FeeConfig {
+            author_percent: 50,
+            treasury: B,
+        };
+        assert_eq!(
+            call(A, Call::SetFeeSplit { config: split }),
+            Err(DispatchError::BadOrigin)
+        );
+        let before = snapshot();
+        assert_eq!(
+            dispatch(
+                Origin::Root,
+                Call::SetFeeSplit {
+                    config: FeeConfig {
+                        author_percent: 101,
+                        treasury: B
+                    }
+                }
+            ),
+            Err(Error::BadParameter.into())
+        );
+        assert_eq!(
+            dispatch(
+                Origin::Root,
+                Call::SetReserves {
+                    reserves: Reserves {
+                        account: 0,
+                        owner: 5
+                    }
+                }
+            ),
+            Err(Error::BadParameter.into())
+        );
+        assert_eq!(snapshot(), before, "refused changes write nothing");
+        assert_eq!(
+            dispatch(Origin::Root, Call::SetFeeSplit { config: split }),
+            Ok(())
+        );
+        assert_eq!(FeeSplit::get(), Some(split));
+        let r = Reserves {
+            account: 2 * ED,
+            owner: 7,
+        };
+        assert_eq!(
+            dispatch(Origin::Root, Call::SetReserves { reserves: r }),
+            Ok(())
+        );
+        assert_eq!(reserves(), r);
+    });
+}

@@ -119,6 +119,12 @@ impl<'a, S: NodeStore> OverlayExt<'a, S> {
         }
     }
 
+    /// The pending change of `key` in this execution (`None`: untouched,
+    /// `Some(None)`: deleted), without reading the backend.
+    pub fn pending(&self, key: &[u8]) -> Option<&Change> {
+        self.overlay.get(key)
+    }
+
     /// The first backend error seen, if any.
     pub fn take_error(&mut self) -> Option<TrieError> {
         self.error.take()

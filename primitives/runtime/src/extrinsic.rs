@@ -348,6 +348,28 @@ impl<Call> UncheckedExtrinsic<Call> {
     }
 }
 
+/// A call already SCALE-encoded, signed and sent as it is: how a client
+/// submits a call of a runtime newer than the one it was built with (after
+/// a forkless upgrade), from the chain's metadata. It encodes as its bytes,
+/// so a transaction carrying it is byte-identical to one carrying the
+/// decoded call.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct EncodedCall(pub Vec<u8>);
+
+impl Encode for EncodedCall {
+    fn size_hint(&self) -> usize {
+        self.0.len()
+    }
+    fn encode_to<T: codec::Output + ?Sized>(&self, dest: &mut T) {
+        dest.write(&self.0);
+    }
+}
+
+/// Deepest nesting of types a call may decode through (a call wrapping
+/// calls, as sudo does, adds a few levels each): a bound on the decoder's
+/// recursion, so crafted bytes cannot exhaust the stack.
+pub const MAX_CALL_DEPTH: u32 = 64;
+
 impl<Call: Decode> UncheckedExtrinsic<Call> {
     /// Decodes exactly one extrinsic from `bytes` (with its length prefix),
     /// telling an unknown call apart from malformed bytes. `known_call` says
@@ -380,7 +402,10 @@ impl<Call: Decode> UncheckedExtrinsic<Call> {
                 return Err(ExtrinsicError::UnknownCall { pallet, call });
             }
         }
-        let function = Call::decode(&mut input).map_err(|_| ExtrinsicError::Malformed)?;
+        // A call may nest calls (sudo): bound the decoder's recursion.
+        let function =
+            <Call as codec::DecodeLimit>::decode_with_depth_limit(MAX_CALL_DEPTH, &mut input)
+                .map_err(|_| ExtrinsicError::Malformed)?;
         if !input.is_empty() {
             return Err(ExtrinsicError::Malformed);
         }

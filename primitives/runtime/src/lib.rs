@@ -23,9 +23,9 @@ pub use account::{AccountSettings, DepositAuth, DepositRequest, SignerEntry, Sig
 pub use asset::{AssetId, TokenCode};
 pub use era::Era;
 pub use extrinsic::{
-    AdditionalSigned, ExtrinsicError, ExtrinsicSignature, MultiAddress, OpaqueExtrinsic, SignForm,
-    SignedExtra, SignedPayload, SignerKey, SignerSignature, UncheckedExtrinsic,
-    EXTRINSIC_FORMAT_VERSION, TX_SIGN_DOMAIN,
+    AdditionalSigned, EncodedCall, ExtrinsicError, ExtrinsicSignature, MultiAddress,
+    OpaqueExtrinsic, SignForm, SignedExtra, SignedPayload, SignerKey, SignerSignature,
+    UncheckedExtrinsic, EXTRINSIC_FORMAT_VERSION, TX_SIGN_DOMAIN,
 };
 pub use validity::{
     ApplyExtrinsicResult, DispatchError, DispatchOutcome, InvalidTransaction, ModuleError,

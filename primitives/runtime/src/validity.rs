@@ -82,6 +82,10 @@ pub enum InvalidTransaction {
     /// The transaction is larger than the chain accepts.
     #[codec(index = 24)]
     TooLarge,
+    /// A runtime upgrade's storage migration spans several blocks and is
+    /// still running: signed transactions wait until it ends.
+    #[codec(index = 25)]
+    Migrating,
 }
 
 /// Validity could not be determined.

@@ -252,8 +252,16 @@ pub trait Pallet {
         Ok(())
     }
     /// First block of a new runtime whose [`Pallet::STORAGE_VERSION`] is
-    /// above the stored one (`from`): migrate the pallet's storage.
-    fn on_runtime_upgrade(_from: u16) {}
+    /// above the stored one (`from`): migrate the pallet's storage. A
+    /// migration bounds its work per block: it returns
+    /// [`Migration::Continue`] (keeping its own cursor in its storage) to be
+    /// called again at the start of the next block, with the same `from`,
+    /// until it returns [`Migration::Done`]; signed transactions wait
+    /// meanwhile. Only then is the new storage version recorded. A
+    /// migration must be idempotent.
+    fn on_runtime_upgrade(_from: u16) -> Migration {
+        Migration::Done { weight: 0 }
+    }
     /// The inherent this pallet adds to a new block from the author's data.
     fn create_inherent(_data: &InherentData) -> Option<Self::Call> {
         None
@@ -297,14 +305,43 @@ pub fn stored_version<P: Pallet>() -> u16 {
     storage::get_decoded(&storage_version_key(P::NAME)).unwrap_or(0)
 }
 
-/// Runs `P`'s migration if its storage version rose, then records the new
-/// version. Nothing is written while a pallet stays at version 0.
-pub fn upgrade<P: Pallet>() {
+/// What one step of a storage migration did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Migration {
+    /// Finished; the pallet's new storage version is recorded.
+    Done {
+        /// Weight this step used.
+        weight: u64,
+    },
+    /// More to do at the start of the next block.
+    Continue {
+        /// Weight this step used.
+        weight: u64,
+    },
+}
+
+impl Migration {
+    /// The step's weight.
+    pub fn weight(&self) -> u64 {
+        match self {
+            Migration::Done { weight } | Migration::Continue { weight } => *weight,
+        }
+    }
+}
+
+/// Runs (a step of) `P`'s migration if its storage version rose; records
+/// the new version when the migration is done. Nothing is written while a
+/// pallet stays at version 0. Returns the step, if one ran.
+pub fn upgrade<P: Pallet>() -> Option<Migration> {
     let from = stored_version::<P>();
-    if from < P::STORAGE_VERSION {
-        P::on_runtime_upgrade(from);
+    if from >= P::STORAGE_VERSION {
+        return None;
+    }
+    let step = P::on_runtime_upgrade(from);
+    if let Migration::Done { .. } = step {
         qstack_io::storage::set(&storage_version_key(P::NAME), &P::STORAGE_VERSION.encode());
     }
+    Some(step)
 }
 
 /// `a == b`, usable in constants (compile-time checks of names).
@@ -416,8 +453,9 @@ mod tests {
                     Count::put(&g.count);
                     Ok(())
                 }
-                fn on_runtime_upgrade(from: u16) {
+                fn on_runtime_upgrade(from: u16) -> Migration {
                     MIGRATED_FROM.with(|m| m.set(Some(from)));
+                    Migration::Done { weight: 1 }
                 }
             }
         };
@@ -482,19 +520,64 @@ mod tests {
     fn storage_versions_migrate_once_and_only_when_raised() {
         TestExternalities::new().execute_with(|| {
             let before = qstack_io::storage::root();
-            upgrade::<V0>();
+            assert_eq!(upgrade::<V0>(), None);
             assert_eq!(MIGRATED_FROM.with(Cell::get), None);
             assert_eq!(
                 qstack_io::storage::root(),
                 before,
                 "version 0 writes nothing"
             );
-            upgrade::<V2>();
+            assert_eq!(upgrade::<V2>(), Some(Migration::Done { weight: 1 }));
             assert_eq!(MIGRATED_FROM.with(Cell::get), Some(0));
             assert_eq!(stored_version::<V2>(), 2);
             MIGRATED_FROM.with(|m| m.set(None));
-            upgrade::<V2>();
+            assert_eq!(upgrade::<V2>(), None);
             assert_eq!(MIGRATED_FROM.with(Cell::get), None, "runs once");
+        });
+    }
+
+    struct Stepped;
+    thread_local! {
+        static STEPS: Cell<u32> = const { Cell::new(0) };
+    }
+    impl Pallet for Stepped {
+        const NAME: &'static str = "Stepped";
+        const INDEX: u8 = 10;
+        const STORAGE_VERSION: u16 = 1;
+        type Call = Call;
+        type Event = NoEvent;
+        type Error = Error;
+        type Genesis = Genesis;
+        fn on_runtime_upgrade(from: u16) -> Migration {
+            assert_eq!(from, 0, "every step sees the version it migrates from");
+            let n = STEPS.with(|s| {
+                s.set(s.get() + 1);
+                s.get()
+            });
+            if n < 3 {
+                Migration::Continue { weight: 5 }
+            } else {
+                Migration::Done { weight: 2 }
+            }
+        }
+    }
+
+    #[test]
+    fn a_multi_block_migration_records_its_version_only_when_done() {
+        TestExternalities::new().execute_with(|| {
+            assert_eq!(
+                upgrade::<Stepped>(),
+                Some(Migration::Continue { weight: 5 })
+            );
+            assert_eq!(stored_version::<Stepped>(), 0);
+            assert_eq!(
+                upgrade::<Stepped>(),
+                Some(Migration::Continue { weight: 5 })
+            );
+            assert_eq!(upgrade::<Stepped>(), Some(Migration::Done { weight: 2 }));
+            assert_eq!(stored_version::<Stepped>(), 1);
+            assert_eq!(upgrade::<Stepped>(), None);
+            assert_eq!(STEPS.with(Cell::get), 3);
         });
     }
 

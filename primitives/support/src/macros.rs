@@ -300,9 +300,25 @@ macro_rules! compose_runtime {
                 Ok(())
             }
 
-            /// Every pallet's storage migration whose version rose.
-            pub fn on_runtime_upgrade() {
-                $( $crate::upgrade::<$m::Pallet>(); )*
+            /// A step of every pallet's storage migration whose version
+            /// rose, in index order: the weight used, and whether any
+            /// migration continues in the next block.
+            pub fn on_runtime_upgrade() -> (u64, bool) {
+                let mut weight = 0u64;
+                let mut more = false;
+                $(
+                    match $crate::upgrade::<$m::Pallet>() {
+                        Some($crate::Migration::Continue { weight: w }) => {
+                            weight = weight.saturating_add(w);
+                            more = true;
+                        }
+                        Some($crate::Migration::Done { weight: w }) => {
+                            weight = weight.saturating_add(w);
+                        }
+                        None => {}
+                    }
+                )*
+                (weight, more)
             }
 
             /// The inherents of a new block from the author's data, in index order.

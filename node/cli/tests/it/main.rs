@@ -21,3 +21,4 @@ mod rpc_flags;
 mod staking_e2e;
 mod tokens_e2e;
 mod tx_call;
+mod upgrade_e2e;

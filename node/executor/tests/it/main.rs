@@ -5,6 +5,7 @@ mod accounts;
 mod amm;
 mod did;
 mod evidence;
+mod upgrade;
 
 use codec::{Decode, Encode};
 use qstack_core::{Address, KeyScheme, Pair, H256};

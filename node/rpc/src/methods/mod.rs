@@ -6,6 +6,7 @@ mod amm;
 mod author;
 mod chain;
 mod did;
+mod gov;
 mod staking;
 mod state;
 mod system;
@@ -49,6 +50,7 @@ pub(crate) fn build(
     amm::register(&mut m)?;
     did::register(&mut m)?;
     staking::register(&mut m)?;
+    gov::register(&mut m)?;
 
     if methods == crate::RpcMethods::Safe {
         for name in crate::UNSAFE_METHODS {

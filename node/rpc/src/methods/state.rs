@@ -141,6 +141,9 @@ pub const NOT_FOR_STATE_CALL: &[&str] = &[
     "BlockBuilder_finalize_block",
     "BlockBuilder_inherent_extrinsics",
     "GenesisBuilder_build_state",
+    // Runs every pending migration to its end: `qstack try-upgrade` runs
+    // it on its own copy of the state, never a node for a client.
+    "TryRuntime_try_upgrade",
 ];
 
 fn call(p: &Params, b: &dyn RpcBackend) -> Res<Value> {

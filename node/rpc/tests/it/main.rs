@@ -5,6 +5,7 @@ mod amm;
 mod bad_input;
 mod common;
 mod did;
+mod gov;
 mod guard;
 mod methods;
 mod network;

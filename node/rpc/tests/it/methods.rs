@@ -79,6 +79,11 @@ async fn rpc_methods_lists_every_method_sorted() {
         "staking_delegations",
         "staking_rewards",
         "staking_inflation",
+        "gov_proposals",
+        "gov_proposal",
+        "gov_tally",
+        "gov_votes",
+        "gov_params",
     ] {
         assert!(methods.contains(&name), "{name} missing from {methods:?}");
     }

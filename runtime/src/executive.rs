@@ -71,6 +71,10 @@ pub enum BlockError {
         /// The pallet's index.
         pallet: u8,
     },
+    /// The header's digest is not the one the block produces (the
+    /// author's items plus what the runtime logged).
+    #[codec(index = 5)]
+    DigestMismatch,
 }
 
 /// Measured native time of one signature verification, by scheme, in
@@ -549,7 +553,12 @@ pub fn finalize_block() -> Result<Header, BlockError> {
 /// Executes a whole block and checks its roots (the import path).
 pub fn execute_block(block: &qstack_runtime_primitives::OpaqueBlock) -> Result<(), BlockError> {
     let header = &block.header;
-    initialize_block(header);
+    // The runtime starts from the author's items only: what the runtime
+    // itself logged while building (a code change) is produced again here
+    // and checked below; a seal is added after building.
+    let mut pre = header.clone();
+    pre.digest.logs.retain(|item| !runtime_logged(item));
+    initialize_block(&pre);
     for (i, xt) in block.extrinsics.iter().enumerate() {
         // The block's length limit keeps the count far below u32::MAX.
         let index = u32::try_from(i).unwrap_or(u32::MAX);
@@ -565,7 +574,24 @@ pub fn execute_block(block: &qstack_runtime_primitives::OpaqueBlock) -> Result<(
     if built.state_root != header.state_root {
         return Err(BlockError::StateRootMismatch);
     }
+    let mut claimed = header.digest.clone();
+    claimed
+        .logs
+        .retain(|item| !matches!(item, qstack_runtime_primitives::DigestItem::Seal(..)));
+    if built.digest != claimed {
+        return Err(BlockError::DigestMismatch);
+    }
     Ok(())
+}
+
+/// Digest items the runtime writes itself (never given to it by the
+/// author), and seals, which the author adds after building.
+fn runtime_logged(item: &qstack_runtime_primitives::DigestItem) -> bool {
+    use qstack_runtime_primitives::DigestItem as D;
+    matches!(
+        item,
+        D::RuntimeEnvironmentUpdated | D::Consensus(..) | D::Seal(..)
+    )
 }
 
 /// Pool validation against the state of `block_hash` (the best block).

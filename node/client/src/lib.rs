@@ -770,6 +770,8 @@ fn describe_block_error(out: &[u8]) -> String {
         [1, 1, ..] => "the timestamp inherent is missing".into(),
         [1, 2, ..] => "state root mismatch".into(),
         [1, 3, ..] => "extrinsics root mismatch".into(),
+        [1, 4, pallet, ..] => format!("pallet {pallet}'s on_finalize refused the block"),
+        [1, 5, ..] => "the header's digest is not the one the block produces".into(),
         _ => format!("unexpected reply 0x{}", hex_tail(out)),
     }
 }

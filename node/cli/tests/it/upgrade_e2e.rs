@@ -115,7 +115,7 @@ fn governance_upgrades_a_bft_network_without_a_restart() {
             "--validator",
             &owners[0],
             "--amount",
-            &(1_000 * QS).to_string(),
+            &QS.to_string(),
             "--from",
             "//Eve",
         ],
@@ -172,7 +172,7 @@ fn governance_upgrades_a_bft_network_without_a_restart() {
     let t = v0.rpc("gov_tally", json!([0]));
     assert_eq!(
         t["tally"]["no"],
-        (1_000 * QS).to_string(),
+        QS.to_string(),
         "Eve's own vote counts her delegation: {t}"
     );
     assert_eq!(t["passes"], true, "{t}");
@@ -183,7 +183,7 @@ fn governance_upgrades_a_bft_network_without_a_restart() {
     let yes: u128 = t["tally"]["yes"].as_str().unwrap().parse().unwrap();
     let total: u128 = t["tally"]["total"].as_str().unwrap().parse().unwrap();
     assert_eq!(
-        total - yes - 1_000 * QS,
+        total - yes - QS,
         dave_tokens,
         "yes is every voting validator's tokens less Eve's delegation (Alice has {alice_tokens})"
     );

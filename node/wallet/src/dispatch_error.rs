@@ -82,8 +82,8 @@ mod tests {
         let v15 = qstack_runtime::metadata::metadata_prefixed(15).expect("V15");
         assert!(describe(&tokens::Error::Paused.into(), &v15).starts_with("Tokens.Paused"));
         assert_eq!(
-            describe(&DispatchError::module(9, 1), &metadata),
-            "error 1 of pallet 9 (not in the chain's metadata)"
+            describe(&DispatchError::module(42, 1), &metadata),
+            "error 1 of pallet 42 (not in the chain's metadata)"
         );
         assert_eq!(
             describe(&DispatchError::module(2, 200), b"garbage"),

@@ -27,7 +27,7 @@ fn key(suri: &str, scheme: &str) -> (String, String) {
 
 /// Where the npm project is; fails with what to do when Node.js or the npm
 /// packages are missing (a skipped check would hide a broken client).
-fn polkadot_js_dir() -> PathBuf {
+pub(crate) fn polkadot_js_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/polkadot-js");
     match Command::new("node").arg("--version").output() {
         Ok(out) if out.status.success() => {}

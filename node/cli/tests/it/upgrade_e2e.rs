@@ -207,9 +207,11 @@ fn governance_upgrades_a_bft_network_without_a_restart() {
     assert!(out.contains("upload chunk 1/"), "{out}");
     let upgraded = block_hash_of(out.lines().rfind(|l| l.starts_with("In block")).unwrap());
     let n = number_of(&v0, &upgraded);
-    v0.wait_until("the next block is final", Duration::from_secs(180), |node| {
-        node.finalized() >= n + 3
-    });
+    v0.wait_until(
+        "the next block is final",
+        Duration::from_secs(180),
+        |node| node.finalized() >= n + 3,
+    );
     // A version "at" a block is that of the code in its state: the code
     // that executes its child. Block N (which set the code) ran on v1, its
     // child N+1 on v2.
@@ -421,5 +423,8 @@ fn the_dev_chain_upgrades_with_sudo_and_the_cli_refuses_bad_code() {
     };
     let report = std::fs::read_to_string(&pjs_out).unwrap_or_default()
         + &std::fs::read_to_string(dir.join("upgrade.err")).unwrap_or_default();
-    assert!(status.success() && report.contains("all checks passed"), "{report}");
+    assert!(
+        status.success() && report.contains("all checks passed"),
+        "{report}"
+    );
 }

@@ -3,11 +3,12 @@
 //! dispatching the accepted ones as root at the start of a block.
 //!
 //! A parameter change is decided at the important level, so it must not
-//! carry a call that needs another: the allowed calls are the pallets'
-//! parameter setters, nothing else (no `set_code`, no upgrade
-//! authorisation, no sudo, no transfer out of any account).
+//! carry a call that needs another: the allowed calls are those a pallet
+//! marks as parameter setters (`Dispatch::is_parameter_change`), nothing
+//! else (no `set_code`, no upgrade authorisation, no sudo, no transfer out
+//! of any account).
 
-use crate::{did, governance, staking, system, tokens, RuntimeCall, VERSION};
+use crate::{governance, system, RuntimeCall, VERSION};
 use codec::DecodeLimit;
 use qstack_runtime_primitives::extrinsic::MAX_CALL_DEPTH;
 use qstack_runtime_primitives::DispatchError;
@@ -17,25 +18,11 @@ use qstack_support::{DispatchContext, Origin};
 /// for the next block, in order).
 pub const MAX_ENACTMENTS_PER_BLOCK: u32 = 8;
 
-/// Whether `call` only sets parameters (the calls a `ParameterChange`
-/// proposal may carry).
-pub fn is_parameter_call(call: &RuntimeCall) -> bool {
-    matches!(
-        call,
-        RuntimeCall::Tokens(tokens::Call::SetFeeSplit { .. } | tokens::Call::SetReserves { .. })
-            | RuntimeCall::Did(did::Call::SetByteDeposit { .. })
-            | RuntimeCall::Staking(
-                staking::Call::SetParams { .. } | staking::Call::SetInflationPhases { .. }
-            )
-            | RuntimeCall::Governance(governance::Call::SetParams { .. })
-    )
-}
-
 /// The parameter call encoded in a proposal, or why it is not one.
 pub fn parameter_call(bytes: &[u8]) -> Result<RuntimeCall, DispatchError> {
     let call = RuntimeCall::decode_all_with_depth_limit(MAX_CALL_DEPTH, &mut &bytes[..])
         .map_err(|_| DispatchError::from(governance::Error::NotAParameterChange))?;
-    if !is_parameter_call(&call) {
+    if !call.is_parameter_change() {
         return Err(governance::Error::NotAParameterChange.into());
     }
     Ok(call)

@@ -832,6 +832,9 @@ impl Dispatch for Call {
     fn is_known(index: u8) -> bool {
         index <= 8
     }
+    fn is_parameter_change(&self) -> bool {
+        matches!(self, Call::SetByteDeposit { .. })
+    }
     fn dispatch(self, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> {
         if let Call::SetByteDeposit { deposit } = self {
             ctx.origin.ensure_root()?;

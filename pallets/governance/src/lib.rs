@@ -574,6 +574,9 @@ impl Dispatch for Call {
     fn is_known(index: u8) -> bool {
         index <= 3
     }
+    fn is_parameter_change(&self) -> bool {
+        matches!(self, Call::SetParams { .. })
+    }
     fn dispatch(self, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> {
         if let Call::SetParams { params } = self {
             ctx.origin.ensure_root()?;

@@ -698,6 +698,12 @@ impl Dispatch for Call {
     fn is_known(index: u8) -> bool {
         index <= 12
     }
+    fn is_parameter_change(&self) -> bool {
+        matches!(
+            self,
+            Call::SetParams { .. } | Call::SetInflationPhases { .. }
+        )
+    }
     fn dispatch(self, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> {
         match self {
             Call::SetParams { params } => {

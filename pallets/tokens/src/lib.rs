@@ -394,6 +394,9 @@ impl Dispatch for Call {
     fn is_known(index: u8) -> bool {
         index <= 18
     }
+    fn is_parameter_change(&self) -> bool {
+        matches!(self, Call::SetFeeSplit { .. } | Call::SetReserves { .. })
+    }
     fn dispatch(self, ctx: &DispatchContext<'_>) -> Result<(), DispatchError> {
         dispatch(self, ctx)
     }

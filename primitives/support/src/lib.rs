@@ -189,6 +189,11 @@ pub trait Dispatch: Sized {
     /// Runs the call. The caller wraps it in a storage transaction: an error
     /// undoes every write.
     fn dispatch(self, ctx: &DispatchContext<'_>) -> Result<(), DispatchError>;
+    /// Whether the call only sets the pallet's parameters (a root call a
+    /// governance parameter change may carry); no call does by default.
+    fn is_parameter_change(&self) -> bool {
+        false
+    }
 }
 
 /// A pallet's event enum. Pallets without events use [`NoEvent`].

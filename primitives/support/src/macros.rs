@@ -269,6 +269,14 @@ macro_rules! compose_runtime {
                 }
             }
 
+            /// Whether the call only sets its pallet's parameters (what a
+            /// governance parameter change may carry).
+            pub fn is_parameter_change(&self) -> bool {
+                match self {
+                    $( RuntimeCall::$name(c) => $crate::Dispatch::is_parameter_change(c), )*
+                }
+            }
+
             /// Dispatches the call in `ctx`.
             pub fn dispatch_in(
                 self,

@@ -92,15 +92,7 @@ fn level(name: &str, c: &LevelConfig, d: LevelParams) -> Result<LevelParams, Gen
         veto: rate("veto", &c.veto, d.veto, true)?,
         burn_rate: rate("burnRate", &c.burn_rate, d.burn_rate, false)?,
     };
-    if p.min_deposit == 0 {
-        return Err(GenesisError::new(path("minDeposit"), "must be > 0"));
-    }
-    if p.max_deposit_period == 0 {
-        return Err(GenesisError::new(path("maxDepositPeriod"), "must be > 0"));
-    }
-    if p.voting_period == 0 {
-        return Err(GenesisError::new(path("votingPeriod"), "must be > 0"));
-    }
+    check_level(&p).map_err(|(field, why)| GenesisError::new(path(field), why))?;
     Ok(p)
 }
 

@@ -184,7 +184,7 @@ pub fn compute_fee(len: u32, weight: u64) -> Balance {
         .saturating_add(Balance::from(weight / WEIGHT_PER_FEE))
 }
 
-/// How a signed extrinsic is sequenced (`CheckNonce` / `CheckTicket`).
+/// How a signed extrinsic is sequenced (`CheckNonce`: a nonce or a ticket).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Sequence {
     /// The account's next nonce (or, in the pool, a later one).
@@ -315,8 +315,9 @@ fn check(bytes: &[u8], rule: NonceRule) -> Result<Checked, TransactionValidityEr
     })
 }
 
-/// `CheckNonce` and `CheckTicket`: the nonce must be the account's (or,
-/// in the pool, later); a ticket must be one the account holds, with nonce 0.
+/// `CheckNonce`: the nonce must be the account's (or, in the pool, later);
+/// a ticket (sent flagged in the nonce's place) must be one the account
+/// holds.
 fn check_sequence(
     who: &AccountId,
     extra: &qstack_runtime_primitives::SignedExtra,
@@ -359,11 +360,10 @@ fn resolve_signer(
     signature: ExtrinsicSignature,
     extra: &qstack_runtime_primitives::SignedExtra,
 ) -> Result<Signer, TransactionValidityError> {
-    // CheckGenesis / CheckGenesisTag.
+    // CheckGenesis: the payload commits to the genesis hash, so a
+    // transaction signed for another chain fails its signature (BadProof,
+    // as in Substrate).
     let genesis = system::block_hash(0).ok_or(invalid(InvalidTransaction::AncientBirthBlock))?;
-    if genesis.0.get(..4) != Some(&extra.genesis_tag[..]) {
-        return Err(invalid(InvalidTransaction::WrongGenesis));
-    }
     // CheckMortality.
     let current = u64::from(system::block_number());
     let birth_hash = match extra.era {

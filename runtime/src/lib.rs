@@ -77,7 +77,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
     // 2: `CheckTicket` in the signed extensions; multi- and regular-key signatures.
     // 3: the payload binds the account and how it signed (each multisig member
     //    also its own account) behind the `qstack/tx/v1` domain tag.
-    transaction_version: 3,
+    // 4: Substrate's signed extensions and address layout (no genesis tag;
+    //    a ticket flagged in the nonce; the key as `MultiAddress::Raw`), and
+    //    a master-key signature over Substrate's payload.
+    transaction_version: 4,
     system_version: 0,
 };
 
@@ -198,8 +201,10 @@ qstack_support::compose_runtime! {
     10 => Sudo: sudo,
 }
 
-/// One event with its phase, as stored in `System.Events`.
-#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+/// One event with its phase, as stored in `System.Events`: FRAME's
+/// `frame_system::EventRecord<E, T>` (its path and type parameters are how
+/// generic clients find the runtime's event type).
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking)]
 pub struct EventRecord {
     /// When it happened.
     pub phase: system::Phase,
@@ -207,6 +212,31 @@ pub struct EventRecord {
     pub event: RuntimeEvent,
     /// Topics (unused, kept for Substrate's layout).
     pub topics: alloc::vec::Vec<H256>,
+}
+
+impl scale_info::TypeInfo for EventRecord {
+    type Identity = Self;
+    fn type_info() -> scale_info::Type {
+        use scale_info::build::Fields;
+        use scale_info::{meta_type, Path, Type, TypeParameter};
+        Type::builder()
+            .path(Path::new("EventRecord", "frame_system"))
+            .type_params(alloc::vec![
+                TypeParameter::new("E", Some(meta_type::<RuntimeEvent>())),
+                TypeParameter::new("T", Some(meta_type::<H256>())),
+            ])
+            .docs(&["One event with its phase, as stored in `System.Events`."])
+            .composite(
+                Fields::named()
+                    .field(|f| f.ty::<system::Phase>().name("phase").type_name("Phase"))
+                    .field(|f| f.ty::<RuntimeEvent>().name("event").type_name("E"))
+                    .field(|f| {
+                        f.ty::<alloc::vec::Vec<H256>>()
+                            .name("topics")
+                            .type_name("Vec<T>")
+                    }),
+            )
+    }
 }
 
 /// The extrinsic type of this runtime.

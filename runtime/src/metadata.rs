@@ -16,23 +16,22 @@ use scale_info::{meta_type, MetaType};
 /// Metadata versions served.
 pub const VERSIONS: [u32; 2] = [14, 15];
 
-/// Signed extensions in order: (identifier, extra type, additional-signed type).
+/// Signed extensions in order: (identifier, extra type, additional-signed
+/// type). Substrate's own, so generic clients know them all; `CheckNonce`'s
+/// value with bit 31 set spends a ticket instead (see
+/// `qstack_runtime_primitives::extrinsic::TICKET_FLAG`). The additional data
+/// shown is what a master-key signature commits to; regular-key and
+/// multi-signatures also commit to the account and form
+/// (`SignedPayload`).
 fn signed_extensions() -> Vec<(&'static str, MetaType, MetaType)> {
     vec![
         ("CheckSpecVersion", meta_type::<()>(), meta_type::<u32>()),
         ("CheckTxVersion", meta_type::<()>(), meta_type::<u32>()),
         ("CheckGenesis", meta_type::<()>(), meta_type::<H256>()),
-        ("CheckGenesisTag", meta_type::<[u8; 4]>(), meta_type::<()>()),
         ("CheckMortality", meta_type::<Era>(), meta_type::<H256>()),
         (
             "CheckNonce",
             meta_type::<Compact<Nonce>>(),
-            meta_type::<()>(),
-        ),
-        // A ticket spent instead of the nonce (then the nonce is 0).
-        (
-            "CheckTicket",
-            meta_type::<Option<Nonce>>(),
             meta_type::<()>(),
         ),
         (
@@ -238,6 +237,15 @@ mod tests {
     use super::*;
     use codec::Decode;
     use frame_metadata::RuntimeMetadata;
+
+    #[test]
+    fn a_master_payload_never_starts_like_a_domain_tagged_one() {
+        // A master-key payload starts with the call (its pallet index); a
+        // regular or multi payload with `qstack/tx/v1`: no pallet may sit at
+        // the index of the tag's first byte, so neither parses as the other.
+        let tag = qstack_runtime_primitives::TX_SIGN_DOMAIN[0];
+        assert!(crate::AllPallets::PALLETS.iter().all(|(i, _)| *i != tag));
+    }
 
     #[test]
     fn metadata_decodes_and_lists_pallets() {

@@ -209,13 +209,14 @@ fn every_rejection_has_its_own_error() {
     let mut bad_sig = good.clone();
     bad_sig.function = transfer(&bob, 5_001);
     assert_eq!(chain.apply(&bad_sig), INVALID(InvalidTransaction::BadProof));
-    // Wrong genesis hash.
+    // Signed for another chain (genesis hash): the payload commits to it,
+    // so the signature fails (Substrate's CheckGenesis).
     let other = ChainContext {
         genesis_hash: H256([9; 32]),
         ..ctx
     };
     let xt = sign(&alice, transfer(&bob, 5_000), &other, &TxOptions::nonce(0));
-    assert_eq!(chain.apply(&xt), INVALID(InvalidTransaction::WrongGenesis));
+    assert_eq!(chain.apply(&xt), INVALID(InvalidTransaction::BadProof));
     // Signed for another spec version: the signature no longer matches.
     let old = ChainContext {
         spec_version: ctx.spec_version + 1,

@@ -89,10 +89,7 @@ pub fn payload<C: Encode>(
     form: SignForm,
 ) -> (SignedExtra, SignedPayload) {
     let (era, birth_hash) = opts.era.unwrap_or((Era::Immortal, ctx.genesis_hash));
-    let mut genesis_tag = [0u8; 4];
-    genesis_tag.copy_from_slice(&ctx.genesis_hash.0[..4]);
     let extra = SignedExtra {
-        genesis_tag,
         era,
         nonce: opts.nonce,
         ticket: opts.ticket,

@@ -10,7 +10,6 @@
 // 1 with the reason at the first failure.
 
 import { ApiPromise, WsProvider } from '@polkadot/api';
-import { qstackApiOptions } from './qstack.mjs';
 
 const TIMEOUT_SECS = 110;
 
@@ -39,7 +38,7 @@ async function main() {
   const [pallet, method] = call.split('.');
   setTimeout(() => fail(`timed out after ${TIMEOUT_SECS} s`), TIMEOUT_SECS * 1000);
   const provider = new WsProvider(url, 1000);
-  const api = await ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true, ...qstackApiOptions });
+  const api = await ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true });
   const before = api.runtimeVersion.specVersion.toNumber();
   if (api.tx[pallet] && api.tx[pallet][method]) fail(`${call} exists before the upgrade (spec ${before})`);
   const seen = new Promise((resolve) => {

@@ -21,6 +21,9 @@ pub enum KeyCommand {
         /// Output format.
         #[arg(long, default_value = "text")]
         output: OutputArg,
+        /// SS58 prefix of the SS58 forms shown (the chain spec's `ss58Format`).
+        #[arg(long, default_value_t = qstack_core::DEFAULT_SS58_PREFIX, value_parser = clap::value_parser!(u16).range(0..=16383))]
+        ss58_prefix: u16,
     },
     /// Show the key of a secret URI (`//Alice`, a mnemonic, `mnemonic//hard///password`, `0x<seed>`).
     Inspect {
@@ -32,6 +35,9 @@ pub enum KeyCommand {
         /// Output format.
         #[arg(long, default_value = "text")]
         output: OutputArg,
+        /// SS58 prefix of the SS58 forms shown (the chain spec's `ss58Format`).
+        #[arg(long, default_value_t = qstack_core::DEFAULT_SS58_PREFIX, value_parser = clap::value_parser!(u16).range(0..=16383))]
+        ss58_prefix: u16,
     },
     /// Generate a network (libp2p ed25519) key for `--node-key-file`: the
     /// secret (64 hex characters) goes to `--file` or stdout, the peer id to stderr.
@@ -97,20 +103,37 @@ pub enum OutputArg {
     Json,
 }
 
-fn show(pair: &Pair, phrase: Option<&str>, output: OutputArg) {
+/// Shows a key: its `q…` address, the same account id in SS58 form, the
+/// account id and the public key. For sr25519 also the SS58 form of the
+/// public key, which is what Substrate tools (polkadot.js's keyring, subkey)
+/// call the key's address; here the account is a hash of the key, so that
+/// string names no qstack account.
+fn show(pair: &Pair, phrase: Option<&str>, output: OutputArg, ss58_prefix: u16) {
     let public = pair.public();
     let pk_hex = format!("0x{}", hex::encode(public.encode()));
     let address = Address::from(pair.account_id()).to_string();
+    let ss58 = Address::from(pair.account_id()).to_ss58(ss58_prefix);
     let account = format!("0x{}", hex::encode(pair.account_id().0));
+    let sr25519_public_ss58 = match &public {
+        qstack_core::PublicKey::Sr25519(pk) => {
+            Some(Address::from(qstack_core::AccountId(*pk)).to_ss58(ss58_prefix))
+        }
+        _ => None,
+    };
     if output == OutputArg::Json {
         let mut v = serde_json::json!({
             "scheme": pair.scheme().name(),
             "address": address,
+            "ss58Address": ss58,
+            "ss58Prefix": ss58_prefix,
             "accountId": account,
             "publicKey": pk_hex,
         });
         if let Some(p) = phrase {
             v["secretPhrase"] = p.into();
+        }
+        if let Some(k) = &sr25519_public_ss58 {
+            v["publicKeySs58"] = k.as_str().into();
         }
         println!("{v}");
     } else {
@@ -120,6 +143,7 @@ fn show(pair: &Pair, phrase: Option<&str>, output: OutputArg) {
         }
         println!("Scheme:         {}", pair.scheme().name());
         println!("Address:        {address}");
+        println!("SS58 address:   {ss58} (the same account, prefix {ss58_prefix})");
         println!("Account ID:     {account}");
         let shown = if pk_hex.len() > 80 {
             format!("{}… ({} bytes)", &pk_hex[..80], public.encode().len())
@@ -127,6 +151,11 @@ fn show(pair: &Pair, phrase: Option<&str>, output: OutputArg) {
             pk_hex
         };
         println!("Public key:     {shown}");
+        if let Some(k) = sr25519_public_ss58 {
+            println!("Public key (SS58): {k}");
+            println!("  (what polkadot.js and subkey show as this key's address; the");
+            println!("   account is a hash of the key, so send to the address above)");
+        }
     }
 }
 
@@ -185,18 +214,20 @@ pub fn run(cmd: KeyCommand) -> Result<()> {
             scheme,
             words,
             output,
+            ss58_prefix,
         } => {
             let (pair, phrase) =
                 Pair::generate_with_phrase(scheme.into(), words).map_err(|e| anyhow!("{e}"))?;
-            show(&pair, Some(&phrase), output);
+            show(&pair, Some(&phrase), output, ss58_prefix);
         }
         KeyCommand::Inspect {
             suri,
             scheme,
             output,
+            ss58_prefix,
         } => {
             let pair = Pair::from_suri(scheme.into(), &suri).map_err(|e| anyhow!("{e}"))?;
-            show(&pair, None, output);
+            show(&pair, None, output, ss58_prefix);
         }
         KeyCommand::GenerateNodeKey { file } => generate_node_key(file.as_deref())?,
         KeyCommand::InspectNodeKey { file } => inspect_node_key(&file)?,

@@ -383,6 +383,24 @@ fn init_logging(default: &str, extra: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Before a command that talks to a node parses its addresses, takes the
+/// chain's SS58 prefix from the node its `--rpc` names (the default endpoint
+/// when none), so `--to 6…` is read with the chain's prefix and another
+/// chain's SS58 address is refused. If the node cannot be reached, the
+/// default prefix stays and the command reports the connection itself.
+async fn adopt_chain_ss58_prefix() {
+    let mut args = std::env::args().skip_while(|a| a != "--rpc" && !a.starts_with("--rpc="));
+    let rpc = match args.next() {
+        Some(a) => match a.strip_prefix("--rpc=") {
+            Some(url) => url.to_string(),
+            None => args.next().unwrap_or_default(),
+        },
+        None => "ws://127.0.0.1:9944".to_string(),
+    };
+    let connect = qstack_wallet::Chain::connect(&rpc);
+    let _ignored = tokio::time::timeout(std::time::Duration::from_secs(10), connect).await;
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
     // Benchmarks print their own figures; per-block logs would drown them.
@@ -396,9 +414,18 @@ fn main() -> Result<()> {
     )?;
     match cli.command {
         Some(Command::Key(cmd)) => key::run(cmd),
-        Some(Command::Tx(cmd)) => tokio::runtime::Runtime::new()?.block_on(tx::run(cmd)),
-        Some(Command::Did(cmd)) => tokio::runtime::Runtime::new()?.block_on(did::run(cmd)),
-        Some(Command::Upgrade(cmd)) => tokio::runtime::Runtime::new()?.block_on(upgrade::run(cmd)),
+        Some(Command::Tx(cmd)) => tokio::runtime::Runtime::new()?.block_on(async {
+            adopt_chain_ss58_prefix().await;
+            tx::run(cmd).await
+        }),
+        Some(Command::Did(cmd)) => tokio::runtime::Runtime::new()?.block_on(async {
+            adopt_chain_ss58_prefix().await;
+            did::run(cmd).await
+        }),
+        Some(Command::Upgrade(cmd)) => tokio::runtime::Runtime::new()?.block_on(async {
+            adopt_chain_ss58_prefix().await;
+            upgrade::run(cmd).await
+        }),
         Some(Command::TryUpgrade(args)) => {
             tokio::runtime::Runtime::new()?.block_on(upgrade::try_upgrade(args))
         }

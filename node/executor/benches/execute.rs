@@ -167,7 +167,6 @@ fn bench(c: &mut Criterion) {
         let payload = SignedPayload::new(
             &1u8,
             &qstack_runtime_primitives::SignedExtra {
-                genesis_tag: [0; 4],
                 era: qstack_runtime_primitives::Era::Immortal,
                 nonce: 0,
                 ticket: None,

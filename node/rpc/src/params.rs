@@ -168,10 +168,15 @@ impl Args {
         })
     }
 
-    /// Required account: a `q…` address or 0x-hex 32-byte account id.
+    /// Required account: a `q…` address, the chain's SS58 form or a 0x-hex
+    /// 32-byte account id.
     pub(crate) fn account(&self, i: usize) -> Res<AccountId> {
         let v = self.required(i)?;
-        let s = self.str_at(i, v, "a q… address or 0x-prefixed 32-byte hex account id")?;
+        let s = self.str_at(
+            i,
+            v,
+            "a q… or SS58 address, or a 0x-prefixed 32-byte hex account id",
+        )?;
         parse_account(s).map_err(|e| self.bad(i, e))
     }
 }
@@ -221,7 +226,8 @@ pub(crate) fn parse_hash(s: &str) -> Result<H256, String> {
     Ok(H256(arr))
 }
 
-/// Parses a `q…` address or a 0x-hex 32-byte account id.
+/// Parses a `q…` address, an SS58 address with the chain's prefix
+/// ([`qstack_core::ss58_prefix`]) or a 0x-hex 32-byte account id.
 pub(crate) fn parse_account(s: &str) -> Result<AccountId, String> {
     if s.starts_with("0x") || s.starts_with("0X") {
         let bytes = parse_hex(s)?;
@@ -231,7 +237,7 @@ pub(crate) fn parse_account(s: &str) -> Result<AccountId, String> {
             .map_err(|_| format!("an account id is 32 bytes, got {}", bytes.len()))?;
         Ok(AccountId(arr))
     } else {
-        Address::from_base58(s)
+        s.parse::<Address>()
             .map(|a| a.account_id())
             .map_err(|e| e.to_string())
     }
@@ -325,6 +331,14 @@ mod tests {
         assert_eq!(parse_account(&format!("0x{}", "09".repeat(32))), Ok(id));
         assert!(parse_account("0x0909").unwrap_err().contains("32 bytes"));
         assert!(parse_account("qqqq").is_err());
+        // The chain's SS58 form (this process keeps qstack's default
+        // prefix), and another chain's refused with its own error.
+        let ss58 = Address::from(id).to_ss58(qstack_core::DEFAULT_SS58_PREFIX);
+        assert_eq!(parse_account(&ss58), Ok(id));
+        let polkadot = Address::from(id).to_ss58(0);
+        assert!(parse_account(&polkadot)
+            .unwrap_err()
+            .contains("another chain: prefix 0, this chain's is 59"));
     }
 
     proptest! {

@@ -22,7 +22,8 @@ pub struct ChainSpec {
     /// Multiaddresses of nodes to connect to.
     #[serde(default)]
     pub boot_nodes: Vec<String>,
-    /// Token symbol, decimals, address prefix (served by `system_properties`).
+    /// Token symbol, decimals, address prefix, `ss58Format` (served by
+    /// `system_properties`).
     #[serde(default)]
     pub properties: serde_json::Map<String, serde_json::Value>,
     /// The consensus engine and its parameters.
@@ -103,6 +104,20 @@ const DEV: &str = include_str!("../../../chain-specs/dev.json");
 const LOCAL: &str = include_str!("../../../chain-specs/local.json");
 const LOCAL_BFT: &str = include_str!("../../../chain-specs/local-bft.json");
 
+/// `properties.ss58Format`: absent means qstack's default; otherwise an
+/// integer from 0 to 16383.
+fn ss58_format(properties: Option<&serde_json::Value>) -> Result<u16> {
+    let Some(v) = properties.and_then(|p| p.get("ss58Format")) else {
+        return Ok(qstack_core::DEFAULT_SS58_PREFIX);
+    };
+    v.as_u64()
+        .and_then(|n| u16::try_from(n).ok())
+        .filter(|n| *n <= qstack_core::address::MAX_SS58_PREFIX)
+        .ok_or_else(|| {
+            anyhow!("properties.ss58Format: {v} is not an SS58 prefix (an integer from 0 to 16383)")
+        })
+}
+
 fn decode_hex(field: &str, s: &str) -> Result<Vec<u8>> {
     let raw = s
         .strip_prefix("0x")
@@ -112,11 +127,27 @@ fn decode_hex(field: &str, s: &str) -> Result<Vec<u8>> {
 
 impl ChainSpec {
     /// Parses and validates JSON; errors name the field that is wrong.
+    ///
+    /// Makes the spec's `properties.ss58Format` this process's SS58 prefix
+    /// first ([`qstack_core::set_ss58_prefix`]), so the addresses in the spec
+    /// and every address the node reads after it (RPC parameters) take the
+    /// chain's SS58 form beside the `q…` one.
     pub fn from_json(json: &str) -> Result<Self> {
-        let spec: ChainSpec =
+        let value: serde_json::Value =
             serde_json::from_str(json).map_err(|e| anyhow!("invalid chain spec: {e}"))?;
+        let prefix = ss58_format(value.get("properties"))?;
+        qstack_core::set_ss58_prefix(prefix).map_err(|e| anyhow!("properties.ss58Format: {e}"))?;
+        let spec: ChainSpec =
+            serde_json::from_value(value).map_err(|e| anyhow!("invalid chain spec: {e}"))?;
         spec.validate()?;
         Ok(spec)
+    }
+
+    /// The chain's SS58 prefix (`properties.ss58Format`, default
+    /// [`qstack_core::DEFAULT_SS58_PREFIX`]).
+    pub fn ss58_prefix(&self) -> u16 {
+        ss58_format(Some(&serde_json::Value::Object(self.properties.clone())))
+            .unwrap_or(qstack_core::DEFAULT_SS58_PREFIX)
     }
 
     /// `dev`, `local`, `local-bft`, or a path to a JSON file.
@@ -218,6 +249,10 @@ impl ChainSpec {
                         system
                             .entry("blockTimeMs")
                             .or_insert_with(|| serde_json::json!(block_time_ms));
+                        // The prefix the patch's SS58 addresses are in.
+                        system
+                            .entry("ss58Format")
+                            .or_insert_with(|| serde_json::json!(self.ss58_prefix()));
                     }
                 }
                 GenesisSource::Runtime {
@@ -451,5 +486,23 @@ mod tests {
             "missing field `consensus`",
         );
         check(&|v| v["extra"] = 1.into(), "unknown field `extra`");
+        check(
+            &|v| v["properties"]["ss58Format"] = 16_384.into(),
+            "properties.ss58Format: 16384 is not an SS58 prefix",
+        );
+        check(
+            &|v| v["properties"]["ss58Format"] = "42".into(),
+            "properties.ss58Format: \"42\" is not an SS58 prefix",
+        );
+    }
+
+    #[test]
+    fn bundled_specs_use_qstacks_ss58_prefix() {
+        for c in ["dev", "local", "local-bft"] {
+            assert_eq!(
+                ChainSpec::load(c).unwrap().ss58_prefix(),
+                qstack_core::DEFAULT_SS58_PREFIX
+            );
+        }
     }
 }

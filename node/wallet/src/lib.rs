@@ -59,7 +59,7 @@ pub enum Error {
     /// The chain's events do not decode with this client's runtime types.
     #[error("events: {0}")]
     Events(codec::Error),
-    /// A string that is no `q…` address.
+    /// A string that is no `q…` or SS58 address of this chain.
     #[error("{what}: {reason}")]
     Address {
         /// What the string was meant to be.
@@ -139,7 +139,28 @@ pub enum Error {
 /// This crate's results.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Parses a `q…` address; `what` names it in the error.
+/// Makes the chain's SS58 prefix (`ss58Format` of its `system_properties`,
+/// qstack's default when absent) this process's, so addresses read after
+/// connecting take the chain's SS58 form (and refuse other chains').
+pub fn adopt_ss58_prefix(properties: &Value) -> Result<u16> {
+    let prefix = match properties.get("ss58Format") {
+        None | Some(Value::Null) => qstack_core::DEFAULT_SS58_PREFIX,
+        Some(v) => v
+            .as_u64()
+            .and_then(|n| u16::try_from(n).ok())
+            .ok_or_else(|| {
+                Error::Response(format!(
+                    "system_properties: ss58Format {v} is not an SS58 prefix"
+                ))
+            })?,
+    };
+    qstack_core::set_ss58_prefix(prefix)
+        .map_err(|e| Error::Response(format!("system_properties: ss58Format {prefix}: {e}")))?;
+    Ok(prefix)
+}
+
+/// Parses a `q…` address or the chain's SS58 form ([`adopt_ss58_prefix`]);
+/// `what` names it in the error.
 pub fn parse_address(s: &str, what: &str) -> Result<AccountId> {
     Ok(s.parse::<Address>()
         .map_err(|reason| Error::Address {
@@ -201,6 +222,8 @@ impl Chain {
             .as_u64()
             .ok_or_else(|| Error::Response("runtime version without transactionVersion".into()))?
             as u32;
+        let properties: Value = client.request("system_properties", rpc_params![]).await?;
+        adopt_ss58_prefix(&properties)?;
         Ok(Chain {
             client,
             ctx: ChainContext {

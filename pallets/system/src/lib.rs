@@ -60,6 +60,11 @@ impl qstack_support::Pallet for Pallet {
     type Genesis = GenesisConfig;
 
     fn build_genesis(config: &GenesisConfig) -> Result<(), qstack_support::GenesisError> {
+        if let Some(prefix) = config.ss58_format {
+            qstack_core::set_ss58_prefix(prefix).map_err(|e| {
+                qstack_support::GenesisError::new("system.ss58Format", alloc::format!("{e}"))
+            })?;
+        }
         match config.block_time_ms {
             None | Some(0) => {}
             Some(ms) => BlockWeightLimit::put(&weight_limit_for(ms)),
@@ -77,11 +82,14 @@ impl qstack_support::Pallet for Pallet {
     }
 }
 
-/// System genesis: `{"blockTimeMs": 1000}` (the node fills it in from the
-/// chain spec's `consensus.blockTimeMs`), which caps a block's weight at a
-/// third of the block time, so a validator can check a full block well
-/// within one block time (Substrate keeps a block's weight to a third of
-/// its slot the same way).
+/// System genesis: `{"blockTimeMs": 1000, "ss58Format": 59}` (the node fills
+/// both in from the chain spec's `consensus.blockTimeMs` and
+/// `properties.ss58Format`). The block time caps a block's weight at a
+/// third of it, so a validator can check a full block well within one block
+/// time (Substrate keeps a block's weight to a third of its slot the same
+/// way). `ss58Format` is the SS58 prefix the genesis addresses may be
+/// written with (system builds first, before any pallet reads an address);
+/// it writes no state.
 #[derive(Clone, PartialEq, Eq, Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct GenesisConfig {
@@ -89,6 +97,9 @@ pub struct GenesisConfig {
     /// only the runtime's own limit applies.
     #[serde(default)]
     pub block_time_ms: Option<u64>,
+    /// SS58 prefix of the genesis addresses (absent: qstack's default).
+    #[serde(default)]
+    pub ss58_format: Option<u16>,
 }
 
 /// Picoseconds in a millisecond.
@@ -320,8 +331,10 @@ pub enum Event {
     },
 }
 
-/// When an event happened in the block.
+/// When an event happened in the block. Described under FRAME's path
+/// (`frame_system::Phase`), with FRAME's variants and indices.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+#[scale_info(replace_segment("pallet_system", "frame_system"))]
 pub enum Phase {
     /// While applying extrinsic `n`.
     #[codec(index = 0)]

@@ -16,7 +16,7 @@ pub mod hashing;
 #[cfg(feature = "std")]
 pub mod pair;
 
-pub use address::{Address, AddressError};
+pub use address::{set_ss58_prefix, ss58_prefix, Address, AddressError, DEFAULT_SS58_PREFIX};
 pub use crypto::{
     AccountId, FalconPublic, FalconSignature, KeyScheme, MlDsaPublic, MlDsaSignature, PublicKey,
     Signature,

@@ -6,6 +6,29 @@
 //! Stable: every step feeds account ids, so changing any of it moves every
 //! address (the golden tests in `tests/it/pair.rs` fail on purpose).
 //!
+//! ## sr25519: Substrate's rule
+//!
+//! sr25519 keys derive exactly as in Substrate (`subkey`, polkadot.js and
+//! every Substrate wallet), so one phrase or `//Alice`-style URI gives the
+//! same key pair in all of them:
+//!
+//! 1. Phrase and optional password to the 32-byte mini secret key: the first
+//!    32 bytes of PBKDF2-HMAC-SHA512 over the phrase's BIP-39 *entropy* (not
+//!    its text), salt `"mnemonic" ++ password`, 2048 rounds
+//!    (`substrate-bip39`). A raw `0x…` seed is the mini secret itself.
+//! 2. Each hard junction `//j`, left to right: its chain code is the SCALE
+//!    encoding of `j` as a `u64` when `j` is a number (`//0`), else of the
+//!    string `j`; zero-padded to 32 bytes, or its blake2-256 when longer. The
+//!    mini secret is expanded (Ed25519 mode) and schnorrkel's
+//!    `hard_derive_mini_secret_key(chain code, "")` gives the next one.
+//! 3. The mini secret (what [`Pair::seed`] returns), expanded in Ed25519
+//!    mode, is the key.
+//!
+//! Soft junctions (`/j`) are refused: a soft-derived key has no seed to
+//! store, and no other scheme here has them.
+//!
+//! ## Falcon-512, ML-DSA-44 and hybrid
+//!
 //! 1. Phrase and optional password to a 64-byte BIP-39 seed (standard BIP-39:
 //!    PBKDF2-HMAC-SHA512 over the NFKD phrase, salt `"mnemonic" ++ password`,
 //!    2048 rounds).
@@ -15,12 +38,9 @@
 //! 3. Each hard junction `//j`, left to right:
 //!    `seed = blake2_256("qstack-hdkd" ++ seed ++ SCALE(j))`, where `SCALE(j)`
 //!    is the SCALE encoding of the junction text (compact length, UTF-8 bytes;
-//!    `//0` is the string `"0"`, not a number). There is no soft derivation.
-//!    A raw `0x…` seed SURI enters here, skipping steps 1 and 2.
+//!    `//0` is the string `"0"`, not a number). A raw `0x…` seed SURI enters
+//!    here, skipping steps 1 and 2.
 //! 4. The 32-byte seed (what [`Pair::seed`] returns) to the key:
-//!    - sr25519: schnorrkel mini secret key = seed, expanded in Ed25519 mode
-//!      (what Substrate does with a raw seed, so `0x…` seeds give the same
-//!      sr25519 public key as `subkey`);
 //!    - falcon512: fn-dsa key generation (degree 512) fed by ChaCha20 seeded
 //!      with `blake2_256("falcon512" ++ seed)`;
 //!    - mldsa44: FIPS 204 `ML-DSA.KeyGen_internal` with
@@ -31,15 +51,23 @@
 //!      keys of the same seed (a leaked Falcon-only key of a reused raw seed
 //!      leaves the hybrid key whole).
 //!
+//! Whatever the scheme, an account id is a one-way hash of the public key
+//! ([`PublicKey::account_id`]), never the key itself: an account that has
+//! never signed exposes no key for a quantum computer to attack.
+//!
 //! # Signing
 //!
 //! Signatures are hedged: the randomness each scheme needs is
 //! `blake2_256(domain ++ seed ++ 32 OS-random bytes ++ extra ++ message)`.
 //! The OS bytes make signatures unlinkable; the secret seed and message keep them
 //! secure if the OS generator fails (the bytes are then zero and signing becomes
-//! deterministic), so signing never fails or panics. sr25519 uses the signing
-//! context [`SR25519_CONTEXT`]; Falcon and ML-DSA use the empty context and sign
-//! the raw message (`HASH_ID_RAW` / pure ML-DSA).
+//! deterministic), so signing never fails or panics. sr25519 uses Substrate's
+//! signing context [`SR25519_CONTEXT`], so a polkadot.js keyring or browser
+//! extension signature verifies; Falcon and ML-DSA use the empty context and
+//! sign the raw message (`HASH_ID_RAW` / pure ML-DSA). A transaction signature
+//! never replays on another chain or as another message: what is signed binds
+//! the chain's genesis hash, the account and how it signed
+//! (`qstack_runtime_primitives::SignedPayload`).
 
 use crate::crypto::{
     FalconPublic, FalconSignature, MlDsaPublic, MlDsaSignature, Sr25519Signature,
@@ -60,9 +88,10 @@ use rand_core::{CryptoRng, OsRng, RngCore, SeedableRng};
 pub const DEV_PHRASE: &str =
     "bottom drive obey lake curtain smoke basket hold race lonely fit walk";
 
-/// sr25519 signing context: binds signatures to qstack (a Substrate chain uses
-/// `b"substrate"`, so signatures do not replay across the two).
-pub const SR25519_CONTEXT: &[u8] = b"qstack";
+/// sr25519 signing context: Substrate's, so Substrate wallets' signatures
+/// verify. Replay across chains is stopped by the payload (it binds the
+/// genesis hash), not by the context.
+pub const SR25519_CONTEXT: &[u8] = b"substrate";
 
 /// Word counts accepted by [`Pair::generate_with_phrase`] (BIP-39's).
 pub const MNEMONIC_WORD_COUNTS: [usize; 5] = [12, 15, 18, 21, 24];
@@ -220,7 +249,7 @@ impl Pair {
 
     /// Secret URI to a key: `<phrase>[//hard…][///password]`, `//Alice` (the
     /// [`DEV_PHRASE`] then `//Alice`), or `0x<64 hex>[//hard…]` (a raw seed).
-    /// Soft junctions (`/soft`) are refused: no scheme here supports them.
+    /// Soft junctions (`/soft`) are refused (see the module doc).
     pub fn from_suri(scheme: KeyScheme, suri: &str) -> Result<Pair, PairError> {
         let suri = Suri::parse(suri)?;
         let mut seed = match suri.secret {
@@ -228,7 +257,10 @@ impl Pair {
             Secret::Phrase(phrase) => phrase_seed(scheme, phrase, suri.password)?,
         };
         for junction in suri.junctions {
-            seed = hard_derive(&seed, junction);
+            seed = match scheme {
+                KeyScheme::Sr25519 => sr25519_hard_derive(&seed, junction),
+                _ => hard_derive(&seed, junction),
+            };
         }
         Ok(Pair::from_seed(scheme, &seed))
     }
@@ -491,7 +523,7 @@ impl MlDsa44Pair {
     }
 }
 
-/// Steps 1 and 2 of the derivation rule.
+/// Steps 1 and 2 of the derivation rule (step 1 alone for sr25519).
 fn phrase_seed(
     scheme: KeyScheme,
     phrase: &str,
@@ -499,13 +531,80 @@ fn phrase_seed(
 ) -> Result<[u8; 32], PairError> {
     let mnemonic =
         bip39::Mnemonic::parse(phrase).map_err(|e| PairError::InvalidPhrase(e.to_string()))?;
+    if scheme == KeyScheme::Sr25519 {
+        let mut entropy = mnemonic.to_entropy();
+        let mini = substrate_mini_secret(&entropy, password.unwrap_or(""));
+        entropy.fill(0);
+        return Ok(mini);
+    }
     let mut bip39_seed = mnemonic.to_seed(password.unwrap_or(""));
     let seed = blake2_256_parts(&[KEY_DOMAIN, scheme.name().as_bytes(), b"/", &bip39_seed]);
     bip39_seed.fill(0);
     Ok(seed)
 }
 
-/// Step 3 of the derivation rule: one hard junction.
+/// `substrate-bip39`'s mini secret key: the first 32 bytes of
+/// PBKDF2-HMAC-SHA512(entropy, "mnemonic" ++ password, 2048). One 64-byte
+/// output block, so one PBKDF2 block (index 1).
+fn substrate_mini_secret(entropy: &[u8], password: &str) -> [u8; 32] {
+    use hmac::{Mac, SimpleHmac};
+    type HmacSha512 = SimpleHmac<sha2::Sha512>;
+    let prf = |parts: &[&[u8]]| -> [u8; 64] {
+        // HMAC takes a key of any length: `new_from_slice` cannot fail.
+        let Ok(mut mac) = HmacSha512::new_from_slice(entropy) else {
+            return [0u8; 64];
+        };
+        for part in parts {
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().into()
+    };
+    let mut u = prf(&[b"mnemonic", password.as_bytes(), &1u32.to_be_bytes()]);
+    let mut t = u;
+    for _ in 1..2048 {
+        u = prf(&[&u]);
+        for (t, u) in t.iter_mut().zip(u.iter()) {
+            *t ^= u;
+        }
+    }
+    let mut mini = [0u8; 32];
+    for (m, t) in mini.iter_mut().zip(t.iter()) {
+        *m = *t;
+    }
+    t.fill(0);
+    u.fill(0);
+    mini
+}
+
+/// Substrate's chain code of a junction: SCALE of the `u64` when it is a
+/// number, else of the string; zero-padded, or hashed when over 32 bytes.
+fn substrate_chain_code(junction: &str) -> [u8; 32] {
+    let encoded = match junction.parse::<u64>() {
+        Ok(n) => n.encode(),
+        Err(_) => junction.encode(),
+    };
+    if encoded.len() > 32 {
+        return blake2_256_parts(&[&encoded]);
+    }
+    let mut cc = [0u8; 32];
+    for (c, e) in cc.iter_mut().zip(encoded.iter()) {
+        *c = *e;
+    }
+    cc
+}
+
+/// Step 2 of the sr25519 rule: one hard junction on a mini secret key.
+fn sr25519_hard_derive(parent: &[u8; 32], junction: &str) -> [u8; 32] {
+    let mini = schnorrkel::MiniSecretKey::generate_with(SeedBytes(*parent));
+    let secret = mini.expand(schnorrkel::ExpansionMode::Ed25519);
+    let cc = schnorrkel::derive::ChainCode(substrate_chain_code(junction));
+    secret
+        .hard_derive_mini_secret_key(Some(cc), b"")
+        .0
+        .to_bytes()
+}
+
+/// Step 3 of the PQ rule: one hard junction.
 fn hard_derive(parent: &[u8; 32], junction: &str) -> [u8; 32] {
     blake2_256_parts(&[HDKD_DOMAIN, parent, &junction.encode()])
 }
@@ -708,18 +807,118 @@ mod tests {
         assert!(!verify(&Signature::Hybrid(pf, pm), msg, &hybrid.public()));
     }
 
-    #[test]
-    fn sr25519_signatures_are_bound_to_the_qstack_context() {
-        let pair = Pair::from_seed(KeyScheme::Sr25519, &[3u8; 32]);
-        let keypair = schnorrkel::MiniSecretKey::from_bytes(&[3u8; 32])
-            .unwrap()
-            .expand_to_keypair(schnorrkel::ExpansionMode::Ed25519);
-        let sign_in = |ctx: &[u8]| {
-            Signature::Sr25519(Sr25519Signature(keypair.sign_simple(ctx, b"m").to_bytes()))
+    fn sr25519_public_hex(suri: &str) -> String {
+        let PublicKey::Sr25519(pk) = Pair::from_suri(KeyScheme::Sr25519, suri).unwrap().public()
+        else {
+            unreachable!()
         };
-        assert!(verify(&sign_in(SR25519_CONTEXT), b"m", &pair.public()));
-        // A Substrate signature by the same key does not replay on qstack.
-        assert!(!verify(&sign_in(b"substrate"), b"m", &pair.public()));
+        hex::encode(pk)
+    }
+
+    #[test]
+    fn sr25519_uris_give_the_keys_polkadot_js_and_subkey_give() {
+        // From `@polkadot/keyring` 13 (`new Keyring({type: 'sr25519'})
+        // .addFromUri(DEV_PHRASE + suri).publicKey`); `//Alice`, `//Bob` and
+        // `//Alice//stash` are also subkey's well-known dev keys.
+        for (suri, public) in [
+            (
+                "",
+                "46ebddef8cd9bb167dc30878d7113b7e168e6f0646beffd77d69d39bad76b47a",
+            ),
+            (
+                "//Alice",
+                "d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d",
+            ),
+            (
+                "//Bob",
+                "8eaf04151687736326c9fea17e25fc5287613693c912909cb226aa4794f26a48",
+            ),
+            (
+                "//0",
+                "2afba9278e30ccf6a6ceb3a8b6e336b70068f045c666f2e7f4f9cc5f47db8972",
+            ),
+            (
+                "//Alice//stash",
+                "be5ddb1579b72e84524fc29e78609e3caf42e85aa118ebfe0b0ad404b5bdd25f",
+            ),
+            (
+                "///password",
+                "b69355deefa7a8f33e9297f5af22e680f03597a99d4f4b1c44be47e7a2275802",
+            ),
+            (
+                "//Alice///password",
+                "32fc18294f88e02ec071e59bb3996aa21f4519d92593dc6e01fda2921d459b23",
+            ),
+            (
+                "//a-very-long-junction-name-longer-than-32-bytes//7",
+                "ca9ea260bc95c6ee9ed420d41c4e468fad3af11e0e372883ea9775719c40797d",
+            ),
+        ] {
+            let uri = format!("{DEV_PHRASE}{suri}");
+            assert_eq!(sr25519_public_hex(&uri), public, "{uri}");
+        }
+        // `//Alice` alone means the dev phrase's `//Alice`.
+        assert_eq!(
+            sr25519_public_hex("//Alice"),
+            "d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d"
+        );
+        let phrase = "legal winner thank year wave sausage worth useful legal winner thank yellow";
+        assert_eq!(
+            sr25519_public_hex(&format!("{phrase}//x///Substrate")),
+            "24e3526c60a680ec6f119827c92b3c545f8db3f84cc87b47e13b3912c786565e"
+        );
+        // polkadot.js `mnemonicToMiniSecret(DEV_PHRASE)`.
+        assert_eq!(
+            hex::encode(
+                Pair::from_phrase(KeyScheme::Sr25519, DEV_PHRASE, None)
+                    .unwrap()
+                    .seed()
+            ),
+            "fac7959dbfe72f052e5a0c3c8d6530f202b02fd8f9f5ca3580ec8deb7797479e"
+        );
+    }
+
+    #[test]
+    fn a_polkadot_js_signature_verifies_and_ours_verifies_in_substrates_context() {
+        // `keyring.addFromUri('//Alice').sign(stringToU8a('qstack interop'))`
+        // in @polkadot/keyring 13.
+        let alice = Pair::from_suri(KeyScheme::Sr25519, "//Alice").unwrap();
+        let mut sig = [0u8; 64];
+        hex::decode_to_slice(
+            "5c188c39d68a94b509d2e40bfc13564bb0cf2bbd800c9211cb986fe027ec6910\
+             efe269c9e3daf11120fc1b639d739fb772d01477d926e2313699b8073d357980",
+            &mut sig,
+        )
+        .unwrap();
+        let js = Signature::Sr25519(Sr25519Signature(sig));
+        assert!(verify(&js, b"qstack interop", &alice.public()));
+        assert!(!verify(&js, b"qstack interoq", &alice.public()));
+        // The reverse: our signature checks with schnorrkel in the
+        // `substrate` context, as sp_core and polkadot.js verify.
+        let Signature::Sr25519(ours) = alice.sign(b"m") else {
+            unreachable!()
+        };
+        let PublicKey::Sr25519(pk) = alice.public() else {
+            unreachable!()
+        };
+        let pk = schnorrkel::PublicKey::from_bytes(&pk).unwrap();
+        let ours = schnorrkel::Signature::from_bytes(&ours.0).unwrap();
+        assert!(pk.verify_simple(b"substrate", b"m", &ours).is_ok());
+        assert!(pk.verify_simple(b"qstack", b"m", &ours).is_err());
+    }
+
+    #[test]
+    fn substrate_chain_codes() {
+        let mut zero = [0u8; 32];
+        assert_eq!(substrate_chain_code("0"), zero);
+        zero[0] = 7;
+        assert_eq!(substrate_chain_code("7"), zero);
+        let mut alice = [0u8; 32];
+        alice[0] = 0x14;
+        alice[1..6].copy_from_slice(b"Alice");
+        assert_eq!(substrate_chain_code("Alice"), alice);
+        let long = "x".repeat(40);
+        assert_eq!(substrate_chain_code(&long), blake2_256(&long.encode()));
     }
 
     #[test]

@@ -19,36 +19,187 @@ pub const EXTRINSIC_FORMAT_VERSION: u8 = 4;
 const SIGNED_BIT: u8 = 0b1000_0000;
 
 /// Who signed: an account id (key already on chain) or the key itself.
-#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+///
+/// Wire form: Substrate's `sp_runtime::MultiAddress`, so every Substrate
+/// client decodes it: `Id` is variant 0 (the 32-byte account id) and `Key`
+/// is `Raw` (variant 2), a compact-length byte string holding the SCALE
+/// encoding of the [`PublicKey`]. Substrate's other variants (`Index`,
+/// `Address32`, `Address20`) are refused.
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub enum MultiAddress {
     /// An account whose signing key is stored on chain.
-    #[codec(index = 0)]
     Id(AccountId),
     /// The signing key, for an account's first transaction (or any time).
-    #[codec(index = 1)]
     Key(PublicKey),
 }
 
+/// Variant index of [`MultiAddress::Id`] (Substrate's `Id`).
+const ADDRESS_ID_INDEX: u8 = 0;
+/// Variant index of [`MultiAddress::Key`] (Substrate's `Raw`).
+const ADDRESS_RAW_INDEX: u8 = 2;
+
+impl Encode for MultiAddress {
+    fn size_hint(&self) -> usize {
+        match self {
+            MultiAddress::Id(id) => 1usize.saturating_add(id.size_hint()),
+            MultiAddress::Key(pk) => 6usize.saturating_add(pk.size_hint()),
+        }
+    }
+
+    fn encode_to<T: Output + ?Sized>(&self, dest: &mut T) {
+        match self {
+            MultiAddress::Id(id) => {
+                dest.push_byte(ADDRESS_ID_INDEX);
+                id.encode_to(dest);
+            }
+            MultiAddress::Key(pk) => {
+                dest.push_byte(ADDRESS_RAW_INDEX);
+                pk.encode().encode_to(dest);
+            }
+        }
+    }
+}
+
+impl Decode for MultiAddress {
+    fn decode<I: Input>(input: &mut I) -> Result<Self, codec::Error> {
+        match input.read_byte()? {
+            ADDRESS_ID_INDEX => Ok(MultiAddress::Id(Decode::decode(input)?)),
+            ADDRESS_RAW_INDEX => {
+                let raw: Vec<u8> = Decode::decode(input)?;
+                let mut bytes = raw.as_slice();
+                let pk = PublicKey::decode(&mut bytes)?;
+                if !bytes.is_empty() {
+                    return Err("trailing bytes after the public key of an address".into());
+                }
+                Ok(MultiAddress::Key(pk))
+            }
+            _ => Err("unsupported address variant (qstack takes Id and Raw)".into()),
+        }
+    }
+}
+
+impl DecodeWithMemTracking for MultiAddress {}
+
+/// Described with Substrate's path and type parameters
+/// (`sp_runtime::multiaddress::MultiAddress<AccountId, AccountIndex>`), which
+/// polkadot.js recognises, and only the two variants qstack takes.
+impl TypeInfo for MultiAddress {
+    type Identity = Self;
+    fn type_info() -> scale_info::Type {
+        use scale_info::build::{Fields, Variants};
+        use scale_info::{meta_type, Path, Type, TypeParameter};
+        Type::builder()
+            .path(Path::new("MultiAddress", "sp_runtime::multiaddress"))
+            .type_params(alloc::vec![
+                TypeParameter::new("AccountId", Some(meta_type::<AccountId>())),
+                TypeParameter::new("AccountIndex", Some(meta_type::<()>())),
+            ])
+            .docs(&["Who signed: an account id (0) or the SCALE-encoded public key (2, Raw)."])
+            .variant(
+                Variants::new()
+                    .variant("Id", |v| {
+                        v.index(ADDRESS_ID_INDEX)
+                            .fields(Fields::unnamed().field(|f| f.ty::<AccountId>()))
+                    })
+                    .variant("Raw", |v| {
+                        v.index(ADDRESS_RAW_INDEX)
+                            .fields(Fields::unnamed().field(|f| f.ty::<Vec<u8>>()))
+                    }),
+            )
+    }
+}
+
 /// Data every signed extrinsic carries, in signed-extension order
-/// (`CheckSpecVersion`, `CheckTxVersion` carry nothing): `CheckGenesisTag`,
-/// `CheckMortality`, `CheckNonce`, `CheckTicket`, `ChargeTransactionPayment`.
-#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+/// (`CheckSpecVersion`, `CheckTxVersion`, `CheckGenesis` carry nothing):
+/// `CheckMortality`, `CheckNonce`, `ChargeTransactionPayment` — Substrate's
+/// extensions, so every Substrate client decodes a qstack extrinsic.
+///
+/// Wire form: `era`, then one compact `u32` for the nonce or the ticket (a
+/// ticket is sent as [`TICKET_FLAG`] plus its sequence number, with the
+/// nonce 0: XRPL's `Sequence` 0 with a `TicketSequence`), then the compact
+/// tip.
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub struct SignedExtra {
-    /// First four bytes of the genesis hash: lets the chain tell "signed for
-    /// another chain" from "bad signature". The full hash is in the payload.
-    pub genesis_tag: [u8; 4],
     /// Mortality.
     pub era: Era,
-    /// The sender's sequence number; must be 0 when `ticket` is set.
-    #[codec(compact)]
+    /// The sender's sequence number; must be 0 when `ticket` is set, and
+    /// below [`TICKET_FLAG`].
     pub nonce: Nonce,
     /// A ticket (a sequence number reserved earlier with
     /// `Accounts::create_tickets`) used instead of the nonce: tickets are
     /// spent in any order, each once, and leave the nonce unchanged.
     pub ticket: Option<Nonce>,
     /// Extra fee paid for priority.
-    #[codec(compact)]
     pub tip: Balance,
+}
+
+/// The top bit of `CheckNonce`'s value: set, the rest is a ticket spent
+/// instead of the nonce. Nonces and tickets are below it (2^31 transactions
+/// per account).
+pub const TICKET_FLAG: Nonce = 1 << 31;
+
+impl SignedExtra {
+    /// `CheckNonce`'s value: the nonce, or the flagged ticket. A nonce or
+    /// ticket at or above [`TICKET_FLAG`] cannot be sent (the runtime
+    /// refuses such a nonce, and never hands out such a ticket).
+    pub fn sequence_value(&self) -> Nonce {
+        match self.ticket {
+            Some(t) => TICKET_FLAG | t,
+            None => self.nonce,
+        }
+    }
+}
+
+impl Encode for SignedExtra {
+    fn size_hint(&self) -> usize {
+        self.era.size_hint().saturating_add(5).saturating_add(17)
+    }
+
+    fn encode_to<T: Output + ?Sized>(&self, dest: &mut T) {
+        self.era.encode_to(dest);
+        Compact(self.sequence_value()).encode_to(dest);
+        Compact(self.tip).encode_to(dest);
+    }
+}
+
+impl Decode for SignedExtra {
+    fn decode<I: Input>(input: &mut I) -> Result<Self, codec::Error> {
+        let era = Era::decode(input)?;
+        let sequence = Compact::<Nonce>::decode(input)?.0;
+        let tip = Compact::<Balance>::decode(input)?.0;
+        let (nonce, ticket) = if sequence & TICKET_FLAG != 0 {
+            (0, Some(sequence & !TICKET_FLAG))
+        } else {
+            (sequence, None)
+        };
+        Ok(SignedExtra {
+            era,
+            nonce,
+            ticket,
+            tip,
+        })
+    }
+}
+
+impl DecodeWithMemTracking for SignedExtra {}
+
+/// Described as the fields it encodes: era, compact nonce (or flagged
+/// ticket), compact tip.
+impl TypeInfo for SignedExtra {
+    type Identity = Self;
+    fn type_info() -> scale_info::Type {
+        use scale_info::build::Fields;
+        use scale_info::{Path, Type};
+        Type::builder()
+            .path(Path::new("SignedExtra", module_path!()))
+            .docs(&["CheckMortality, CheckNonce (bit 31 set: a ticket), ChargeTransactionPayment."])
+            .composite(
+                Fields::named()
+                    .field(|f| f.ty::<Era>().name("era"))
+                    .field(|f| f.compact::<Nonce>().name("nonce"))
+                    .field(|f| f.compact::<Balance>().name("tip")),
+            )
+    }
 }
 
 /// Which key of a multi-signing signer made its signature.
@@ -237,8 +388,9 @@ pub enum SignForm {
     Multi,
 }
 
-/// Domain tag in front of every transaction payload (consensus messages use
-/// `qstack/bft/v1`), so a transaction signature is good for nothing else.
+/// Domain tag in front of the payload of a regular-key or multi-signed
+/// transaction (consensus messages use `qstack/bft/v1`), so such a
+/// signature is good for nothing else.
 pub const TX_SIGN_DOMAIN: &[u8] = b"qstack/tx/v1";
 
 /// Data the signature commits to without the extrinsic carrying it.
@@ -260,17 +412,41 @@ pub struct AdditionalSigned {
     pub form: SignForm,
 }
 
-/// The bytes a signer signs: `TX_SIGN_DOMAIN ‖ call ‖ extra ‖ additional`,
-/// hashed with blake2-256 when longer than 256 bytes (Substrate's rule).
+/// The bytes a signer signs, hashed with blake2-256 when longer than 256
+/// bytes (Substrate's rule):
+///
+/// - by the account's **master key**: Substrate's payload exactly,
+///   `call ‖ extra ‖ spec_version ‖ transaction_version ‖ genesis_hash ‖
+///   birth_hash`, so Substrate tools (a polkadot.js keyring, a browser
+///   extension) sign it unchanged. A master key belongs to one account
+///   only (the account id is its hash), so the key already binds the
+///   account and the form;
+/// - by a **regular key** or **signer list**, whose keys may serve several
+///   accounts: `TX_SIGN_DOMAIN ‖ call ‖ extra ‖ additional`, where
+///   `additional` also binds the account and the form.
+///
+/// A payload of one kind is never one of the other: a master payload
+/// starts with a call, whose first byte (a pallet index) is never `q`, the
+/// first byte of the domain tag.
 pub struct SignedPayload(Vec<u8>);
 
 impl SignedPayload {
     /// Builds the payload from its parts.
     pub fn new<C: Encode>(call: &C, extra: &SignedExtra, additional: &AdditionalSigned) -> Self {
-        let mut raw = TX_SIGN_DOMAIN.to_vec();
-        call.encode_to(&mut raw);
-        extra.encode_to(&mut raw);
-        additional.encode_to(&mut raw);
+        let mut raw = Vec::new();
+        if additional.form == SignForm::Master {
+            call.encode_to(&mut raw);
+            extra.encode_to(&mut raw);
+            additional.spec_version.encode_to(&mut raw);
+            additional.transaction_version.encode_to(&mut raw);
+            additional.genesis_hash.encode_to(&mut raw);
+            additional.birth_hash.encode_to(&mut raw);
+        } else {
+            raw.extend_from_slice(TX_SIGN_DOMAIN);
+            call.encode_to(&mut raw);
+            extra.encode_to(&mut raw);
+            additional.encode_to(&mut raw);
+        }
         if raw.len() > 256 {
             SignedPayload(qstack_io::hashing::blake2_256(&raw).to_vec())
         } else {
@@ -444,15 +620,20 @@ impl<Call: Decode> Decode for UncheckedExtrinsic<Call> {
 
 impl<Call: Decode> DecodeWithMemTracking for UncheckedExtrinsic<Call> {}
 
-/// Described as Substrate does: an opaque byte vector whose type parameters
-/// name the parts (`Address`, `Call`, `Signature`, `Extra`), which is how
-/// polkadot.js and subxt find the types to decode extrinsics with.
+/// Described as Substrate does, under FRAME's path
+/// (`sp_runtime::generic::unchecked_extrinsic::UncheckedExtrinsic`): an
+/// opaque byte vector whose type parameters name the parts (`Address`,
+/// `Call`, `Signature`, `Extra`), which is how polkadot.js and subxt find the
+/// types to decode extrinsics with.
 impl<Call: TypeInfo + 'static> TypeInfo for UncheckedExtrinsic<Call> {
     type Identity = UncheckedExtrinsic<Call>;
     fn type_info() -> scale_info::Type {
         use scale_info::{meta_type, Path, Type, TypeParameter};
         Type::builder()
-            .path(Path::new("UncheckedExtrinsic", module_path!()))
+            .path(Path::new(
+                "UncheckedExtrinsic",
+                "sp_runtime::generic::unchecked_extrinsic",
+            ))
             .type_params(alloc::vec![
                 TypeParameter::new("Address", Some(meta_type::<MultiAddress>())),
                 TypeParameter::new("Call", Some(meta_type::<Call>())),

@@ -67,7 +67,9 @@ pub enum InvalidTransaction {
     /// A transaction that uses a ticket must carry nonce 0.
     #[codec(index = 19)]
     TicketWithNonce,
-    /// Signed for another chain (genesis hash tag differs).
+    /// Signed for another chain. Not produced since transaction version 4
+    /// (which carries no genesis tag: such a signature fails as
+    /// `BadProof`); kept so the indices after it stay.
     #[codec(index = 20)]
     WrongGenesis,
     /// Signed for another transaction version.

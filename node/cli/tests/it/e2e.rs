@@ -280,3 +280,120 @@ fn benchmark_import_generates_imports_and_reports_every_scheme() {
     let (ok, out) = qstack(&["benchmark", "import", "--assets", "gold"]);
     assert!(!ok && out.contains("--assets"), "{out}");
 }
+
+/// `key inspect` in JSON: (q… address, SS58 address) at `prefix`.
+fn both_forms(suri: &str, prefix: u16) -> (String, String) {
+    let out = qstack_ok(&[
+        "key",
+        "inspect",
+        suri,
+        "--output",
+        "json",
+        "--ss58-prefix",
+        &prefix.to_string(),
+    ]);
+    let v = json_line(&out);
+    assert_eq!(v["ss58Prefix"], prefix, "{v}");
+    (
+        v["address"].as_str().unwrap().to_string(),
+        v["ss58Address"].as_str().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn ss58_addresses_read_everywhere_with_the_chains_prefix_only() {
+    // The dev spec with its own SS58 prefix (42, not qstack's default 59),
+    // and Bob's genesis balance written as an SS58 address of that prefix.
+    let dir = tempfile::tempdir().unwrap();
+    let (bob_q, bob_42) = both_forms("//Bob", 42);
+    let (_, bob_59) = both_forms("//Bob", 59);
+    assert!(
+        bob_42.starts_with('5') && bob_59.starts_with('6'),
+        "{bob_42} {bob_59}"
+    );
+    let mut spec: Value =
+        serde_json::from_str(include_str!("../../../../chain-specs/dev.json")).unwrap();
+    spec["properties"]["ss58Format"] = 42.into();
+    let balances = spec["genesis"]["runtimeGenesis"]["patch"]["balances"]["balances"]
+        .as_array_mut()
+        .unwrap();
+    let genesis_bob = balances
+        .iter_mut()
+        .find(|e| e[0] == bob_q.as_str())
+        .expect("the dev spec endows //Bob");
+    genesis_bob[0] = bob_42.as_str().into();
+    let endowed: u128 = genesis_bob[1].as_str().unwrap().parse().unwrap();
+    let path = dir.path().join("ss58.json");
+    std::fs::write(&path, spec.to_string()).unwrap();
+    let node = Node::start_with(
+        dir.path(),
+        &[
+            "--chain",
+            path.to_str().unwrap(),
+            "--validator",
+            "--no-mdns",
+        ],
+    );
+    assert_eq!(node.rpc("system_properties", json!([]))["ss58Format"], 42);
+    // RPC: the q… and the chain's SS58 form are the same account.
+    assert_eq!(free_of(&node, &bob_42), endowed);
+    assert_eq!(free_of(&node, &bob_q), endowed);
+    assert_eq!(node.rpc("system_accountNextIndex", json!([bob_42])), 0);
+    // CLI: --to in the chain's SS58 form (the CLI takes the prefix from
+    // the node before reading its arguments).
+    let rpc = format!("ws://127.0.0.1:{}", node.port);
+    let send = |to: &str| {
+        qstack(&[
+            "tx", "transfer", "--from", "//Alice", "--to", to, "--amount", "1000", "--rpc", &rpc,
+        ])
+    };
+    let (ok, out) = send(&bob_42);
+    assert!(ok, "{out}");
+    assert_eq!(free_of(&node, &bob_q), endowed + 1000);
+    // Another chain's prefix, a mistyped SS58 address, a mistyped q…
+    // address: each its own error, and nothing moves.
+    let (ok, out) = send(&bob_59);
+    assert!(
+        !ok && out.contains("SS58 address of another chain: prefix 59, this chain's is 42"),
+        "{out}"
+    );
+    let mut typo: Vec<char> = bob_42.chars().collect();
+    typo[10] = if typo[10] == 'a' { 'b' } else { 'a' };
+    let typo: String = typo.into_iter().collect();
+    let (ok, out) = send(&typo);
+    assert!(
+        !ok && out.contains("SS58 address checksum mismatch"),
+        "{out}"
+    );
+    let mut typo: Vec<char> = bob_q.chars().collect();
+    typo[10] = if typo[10] == 'a' { 'b' } else { 'a' };
+    let typo: String = typo.into_iter().collect();
+    let (ok, out) = send(&typo);
+    assert!(!ok && out.contains("address checksum mismatch"), "{out}");
+    let (ok, out) = send("5GrwvaEF5zXb26Fz9rcQpDW");
+    assert!(!ok && out.contains("address decodes to"), "{out}");
+    assert_eq!(free_of(&node, &bob_q), endowed + 1000);
+    // RPC refuses another chain's address with the same words.
+    let polkadot = node
+        .try_rpc("account_info", json!([bob_59]))
+        .expect("an answer");
+    assert!(
+        polkadot["error"].to_string().contains("another chain"),
+        "{polkadot}"
+    );
+}
+
+#[test]
+fn key_inspect_prints_what_the_readme_shows() {
+    // README "Accounts and addresses": the //Alice block, line for line.
+    let readme = include_str!("../../../../README.md");
+    let start = readme
+        .find("```sh\nqstack key inspect //Alice\n")
+        .expect("the README shows `qstack key inspect //Alice`");
+    let block = &readme[start..];
+    let block = &block[..block[6..].find("```").unwrap() + 6];
+    let shown: Vec<&str> = block.lines().filter_map(|l| l.strip_prefix("# ")).collect();
+    let out = qstack_ok(&["key", "inspect", "//Alice"]);
+    let printed: Vec<&str> = out.lines().take(shown.len()).collect();
+    assert_eq!(printed, shown);
+}

@@ -88,7 +88,9 @@ proptest! {
 mod extrinsic {
     //! The signed extrinsic's golden bytes: a master-key signature encodes
     //! exactly as `Signature` (indices 0-3), a multi-signature is index 4 and
-    //! a regular-key signature index 5; `CheckTicket` is one byte when unused.
+    //! a regular-key signature index 5. The address and the signed
+    //! extensions are Substrate's (`MultiAddress` Id 0 / Raw 2; era, compact
+    //! nonce, compact tip), a ticket flagged in the nonce.
     use codec::{Decode, Encode};
     use qstack_core::crypto::{FalconSignature, MlDsaSignature, Sr25519Signature};
     use qstack_core::{AccountId, PublicKey, Signature};
@@ -101,7 +103,6 @@ mod extrinsic {
 
     fn extra(nonce: u32, ticket: Option<u32>) -> SignedExtra {
         SignedExtra {
-            genesis_tag: [0xaa, 0xbb, 0xcc, 0xdd],
             era: Era::Immortal,
             nonce,
             ticket,
@@ -122,16 +123,14 @@ mod extrinsic {
             extra(5, None),
         );
         let expected = [
-            "b501", // compact length 109
+            "a501", // compact length 105
             "84",   // signed, version 4
             "00",
             &"01".repeat(32), // MultiAddress::Id
             "00",
             &"07".repeat(64), // sr25519 signature, exactly as `Signature`
-            "aabbccdd",       // CheckGenesisTag
             "00",             // CheckMortality: immortal
             "14",             // CheckNonce: compact 5
-            "00",             // CheckTicket: none
             "00",             // ChargeTransactionPayment: tip 0
             "0200",           // call
         ]
@@ -199,10 +198,8 @@ mod extrinsic {
             &"06".repeat(32), // SignerKey::Key(sr25519 key)
             "00",
             &"05".repeat(64),
-            "aabbccdd",
             "00",
-            "00",         // nonce 0
-            "012c010000", // ticket Some(300)
+            "032c010080", // CheckNonce: compact 2^31 + 300, the ticket 300
             "00",
             "0200",
         ]
@@ -211,5 +208,30 @@ mod extrinsic {
         let expected = [hex::encode(codec::Compact(len as u32).encode()), body].concat();
         assert_eq!(hex::encode(xt.encode()), expected);
         assert_eq!(Xt::decode(&mut &xt.encode()[..]).unwrap(), xt);
+    }
+
+    #[test]
+    fn the_key_travels_as_substrates_raw_address() {
+        let key = PublicKey::Sr25519([6; 32]);
+        let address = MultiAddress::Key(key.clone());
+        // Raw (2), compact length 33, then the SCALE key (scheme tag 0).
+        let expected = ["02", "84", "00", &"06".repeat(32)].concat();
+        assert_eq!(hex::encode(address.encode()), expected);
+        assert_eq!(
+            MultiAddress::decode(&mut &address.encode()[..]).unwrap(),
+            address
+        );
+        // Substrate's Index, Address32 and Address20, trailing bytes inside
+        // Raw, and a Raw that is no key are refused.
+        for bad in [
+            "0100",
+            &["03", &"00".repeat(32)].concat(),
+            &["04", &"00".repeat(20)].concat(),
+            &["0288", "00", &"06".repeat(33)].concat(),
+            "020409",
+        ] {
+            let bytes = hex::decode(bad).unwrap();
+            assert!(MultiAddress::decode(&mut &bytes[..]).is_err(), "{bad}");
+        }
     }
 }

@@ -84,6 +84,22 @@ pub struct AccountView {
 
 pub use qstack_support::apis::{ApiError, RawBytes};
 
+/// A transaction as `TaggedTransactionQueue_validate_transaction` takes it:
+/// opaque bytes, decoded when validated (so malformed bytes get their own
+/// error), encoded exactly as this runtime's [`Extrinsic`] and described as
+/// it in metadata. FRAME describes the argument so, and V15 metadata has no
+/// other place for the extrinsic type: it is how generic clients (polkadot.js)
+/// find `UncheckedExtrinsic` and its `Call`.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode)]
+pub struct TransactionBytes(pub OpaqueExtrinsic);
+
+impl TypeInfo for TransactionBytes {
+    type Identity = Extrinsic;
+    fn type_info() -> scale_info::Type {
+        <Extrinsic as TypeInfo>::type_info()
+    }
+}
+
 qstack_support::runtime_apis! { export = crate::wasm::call;
     /// The runtime's version and block execution.
     Core: 5 {
@@ -121,8 +137,8 @@ qstack_support::runtime_apis! { export = crate::wasm::call;
     /// Pool validation.
     TaggedTransactionQueue: 3 {
         /// Validates a transaction against the state of `at` (the best block).
-        node fn validate_transaction(source: TransactionSource, xt: OpaqueExtrinsic, at: H256)
-            -> TransactionValidity => executive::validate_transaction(source, &xt.0, at);
+        client fn validate_transaction(source: TransactionSource, xt: TransactionBytes, at: H256)
+            -> TransactionValidity => executive::validate_transaction(source, &xt.0 .0, at);
     }
     /// Account nonces.
     AccountNonceApi: 1 {

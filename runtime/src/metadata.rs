@@ -147,9 +147,11 @@ fn build_v14() -> RuntimeMetadataPrefixed {
 /// The runtime APIs whose argument and result types are plain SCALE types
 /// (the `client` methods of `crate::apis`), described in V15 metadata so
 /// generic clients (`api.call.*` in polkadot.js, subxt's runtime APIs) can
-/// call and decode them. `Core`, `BlockBuilder` and
-/// `TaggedTransactionQueue` take or return opaque node-internal bytes and
-/// are left to the node, as they are in practice for Substrate clients too.
+/// call and decode them. `TaggedTransactionQueue_validate_transaction`
+/// takes the extrinsic, described as the runtime's `UncheckedExtrinsic`
+/// (as FRAME does: it is where clients find that type in V15). `Core` and
+/// `BlockBuilder` take or return opaque node-internal bytes and are left to
+/// the node, as they are in practice for Substrate clients too.
 fn runtime_apis() -> Vec<v15::RuntimeApiMetadata> {
     crate::apis::api_metadata()
         .into_iter()

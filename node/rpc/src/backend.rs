@@ -125,6 +125,74 @@ pub trait RpcBackend: Send + Sync + 'static {
     fn local_listen_addresses(&self) -> Vec<String> {
         Vec::new()
     }
+
+    // The new JSON-RPC spec (`chainHead_v1_*`, `archive_v1_*`,
+    // `transaction_v1_*`). The defaults describe a node that announces best
+    // blocks only, keeps no fork index, prunes state and has no network.
+
+    /// Every imported block's header as it is imported, forks included,
+    /// each after its parent. `chainHead_v1_follow` reports blocks from this
+    /// stream (and announces any unreported ancestor first, read with
+    /// [`Self::header`], so a backend that skips blocks loses none).
+    /// Default: [`Self::subscribe_new_heads`], so a fork is reported once
+    /// it becomes best, never while it is only a side chain.
+    fn subscribe_all_blocks(&self) -> broadcast::Receiver<Header> {
+        self.subscribe_new_heads()
+    }
+
+    /// The stored children of block `hash`, forks included, in any order;
+    /// empty for an unknown block or one without children. The
+    /// non-finalized blocks `chainHead_v1_follow` reports first are the
+    /// finalized block's descendants found through this. Default: the
+    /// best-chain child only (from [`Self::block_hash`]).
+    fn block_children(&self, hash: H256) -> Result<Vec<H256>, BackendError> {
+        let Some(header) = self.header(hash)? else {
+            return Ok(Vec::new());
+        };
+        let Some(next) = header.number.checked_add(1) else {
+            return Ok(Vec::new());
+        };
+        let Some(child) = self.block_hash(next)? else {
+            return Ok(Vec::new());
+        };
+        let is_child = self.header(child)?.is_some_and(|c| c.parent_hash == hash);
+        Ok(if is_child { vec![child] } else { Vec::new() })
+    }
+
+    /// Whether the node keeps the state and body of every block it ever
+    /// imported (an archive node): only then are the `archive_v1_*` methods
+    /// served, since they promise an answer for every finalized block.
+    /// Default: `false`.
+    fn keeps_all_state(&self) -> bool {
+        false
+    }
+
+    /// The trie Merkle value of the node at `key` in the state after block
+    /// `at` or, when no node sits exactly there, of its closest descendant
+    /// (branch nodes included): the node's encoding if shorter than 32
+    /// bytes, else its blake2-256 hash. `None` when no key starts with
+    /// `key`. For the `closestDescendantMerkleValue` storage queries.
+    /// Default: [`BackendError::Other`], as for a node that cannot walk
+    /// its trie's nodes.
+    fn closest_descendant_merkle_value(
+        &self,
+        at: H256,
+        key: &[u8],
+    ) -> Result<Option<Vec<u8>>, BackendError> {
+        let _ = (at, key);
+        Err(BackendError::Other(
+            "closestDescendantMerkleValue is not supported by this node".into(),
+        ))
+    }
+
+    /// Sends `extrinsic` (already in the pool) to the network again, for
+    /// peers that joined since it was first gossiped: `transaction_v1_broadcast`
+    /// calls this at each new best block until the transaction is final or
+    /// the client stops it. Called inline on the server's async threads,
+    /// so it must not block. Default: nothing (no network).
+    fn broadcast_extrinsic(&self, extrinsic: &OpaqueExtrinsic) {
+        let _ = extrinsic;
+    }
 }
 
 /// A connected peer, as `system_peers` reports it.

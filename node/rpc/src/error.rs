@@ -66,6 +66,20 @@ pub mod codes {
     /// An unsafe method under `--rpc-methods safe` (Substrate's code and
     /// message).
     pub const UNSAFE_METHOD: i32 = -32601;
+
+    /// `chainHead_v1_follow`: the connection holds as many follow
+    /// subscriptions as allowed; `archive_v1_storage`: as many storage
+    /// queries as allowed (the new JSON-RPC spec's code).
+    pub const LIMIT_REACHED: i32 = -32800;
+    /// `chainHead_v1_*`: the block was never reported by this follow
+    /// subscription, or has been unpinned.
+    pub const INVALID_BLOCK: i32 = -32801;
+    /// `chainHead_v1_call` on a subscription followed with `withRuntime: false`.
+    pub const NO_RUNTIME: i32 = -32802;
+    /// `chainHead_v1_continue` on an operation that is not waiting for it.
+    pub const INVALID_CONTINUE: i32 = -32803;
+    /// `chainHead_v1_unpin`: a hash appears twice in the list.
+    pub const DUPLICATE_HASHES: i32 = -32804;
 }
 
 /// Why the server could not start.

@@ -6,6 +6,11 @@
 //! (`account_info`, `token_info`, `token_balances`, `token_allowance`) sit
 //! beside them. Every parameter is checked: bad input is
 //! a JSON-RPC error naming the parameter (codes in [`error::codes`]).
+//!
+//! The new JSON-RPC spec (paritytech/json-rpc-interface-spec) is served
+//! beside the legacy methods: `chainHead_v1_*`, `chainSpec_v1_*`,
+//! `transaction_v1_*`, `transactionWatch_v1_*`, and `archive_v1_*` on a
+//! node that keeps every state ([`RpcBackend::keeps_all_state`]).
 
 mod backend;
 pub mod error;
@@ -74,6 +79,52 @@ pub struct RpcConfig {
     /// Calls per minute one connection may make (`--rpc-rate-limit`);
     /// `None`: no limit (Substrate's default).
     pub rate_limit: Option<NonZeroU32>,
+    /// Bounds on the new JSON-RPC spec's subscriptions and operations.
+    pub spec_v2: SpecV2Limits,
+}
+
+/// Bounds on the work one client can hold open through the new JSON-RPC
+/// spec (`chainHead_v1_*`, `transaction_v1_*`, `archive_v1_storage`). Each
+/// default is at least the minimum the spec promises clients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpecV2Limits {
+    /// Most `chainHead_v1_follow` subscriptions one connection may hold;
+    /// another is refused with [`error::codes::LIMIT_REACHED`]. The spec
+    /// promises 2.
+    pub max_follow_subscriptions: NonZeroU32,
+    /// Most finalized or pruned blocks one follow subscription may keep
+    /// pinned (blocks the client could have unpinned); past that the
+    /// subscription ends with a `stop` event. Non-finalized blocks do not
+    /// count, so a stall of finality does not stop subscriptions (the
+    /// spec's advice).
+    pub max_pinned_blocks: NonZeroU32,
+    /// Most operations in progress per follow subscription (each
+    /// `chainHead_v1_body` or `_call`, and each item of a `_storage`,
+    /// counts one); more answer `{"result": "limitReached"}`. The spec
+    /// promises 16.
+    pub max_operations: NonZeroU32,
+    /// Most items one `operationStorageItems` event carries; when more
+    /// remain, the operation waits for `chainHead_v1_continue`.
+    pub storage_items_per_page: NonZeroU32,
+    /// Most `transaction_v1_broadcast` operations one connection may run at
+    /// once; more answer `null`. The spec promises 4.
+    pub max_broadcasts: NonZeroU32,
+    /// Most `archive_v1_storage` queries one connection may run at once;
+    /// more are refused with [`error::codes::LIMIT_REACHED`].
+    pub max_archive_storage: NonZeroU32,
+}
+
+impl Default for SpecV2Limits {
+    fn default() -> Self {
+        SpecV2Limits {
+            max_follow_subscriptions: nz(4),
+            max_pinned_blocks: nz(512),
+            max_operations: nz(16),
+            storage_items_per_page: nz(64),
+            max_broadcasts: nz(16),
+            max_archive_storage: nz(4),
+        }
+    }
 }
 
 impl Default for RpcConfig {
@@ -89,6 +140,7 @@ impl Default for RpcConfig {
             methods: RpcMethods::Unsafe,
             cors: Cors::default(),
             rate_limit: None,
+            spec_v2: SpecV2Limits::default(),
         }
     }
 }
@@ -132,7 +184,7 @@ impl RpcHandle {
 /// its blocking pool).
 pub async fn start(config: RpcConfig, backend: Arc<dyn RpcBackend>) -> Result<RpcHandle, RpcError> {
     let health = guard::HealthLayer::new(backend.clone());
-    let module = methods::build(backend, config.methods)?;
+    let module = methods::build(backend, config.methods, config.spec_v2)?;
     let batch = match config.max_batch_len {
         Some(n) => BatchRequestConfig::Limit(n.get()),
         None => BatchRequestConfig::Unlimited,

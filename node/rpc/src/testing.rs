@@ -1,8 +1,10 @@
-//! An in-memory [`RpcBackend`] for tests (feature `test-utils`): a linear
-//! chain with a full state copy per block, scripted runtime-call answers, a
-//! pool that accepts or refuses on command, and transaction watchers the test
-//! drives with [`TestBackend::send_status`], and scripted networking
-//! ([`TestNetwork`]; [`TestBackend::set_network`] with `None` turns it off).
+//! An in-memory [`RpcBackend`] for tests (feature `test-utils`): a chain
+//! with a full state copy per block, forks the test grows and reorganises
+//! onto ([`TestBackend::import_on`], [`TestBackend::set_best`]), scripted
+//! runtime-call answers, a pool that accepts or refuses on command, and
+//! transaction watchers the test drives with [`TestBackend::send_status`],
+//! and scripted networking ([`TestNetwork`]; [`TestBackend::set_network`]
+//! with `None` turns it off).
 
 use crate::backend::{
     AccountInfo, BackendError, BlockData, ChainInfo, ChainType, Justification, PeerInfo,
@@ -17,7 +19,8 @@ use qstack_runtime_primitives::{
 };
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 
 type State = BTreeMap<Vec<u8>, Vec<u8>>;
@@ -43,6 +46,12 @@ struct Inner {
     refuse: Option<SubmitError>,
     system: SystemInfo,
     network: Option<TestNetwork>,
+    /// Whether the backend says it keeps every state (it does).
+    archive: bool,
+    /// Every `broadcast_extrinsic` call, in order.
+    broadcasts: Vec<OpaqueExtrinsic>,
+    /// Makes sibling forks' headers differ.
+    forks: u32,
 }
 
 /// What the test backend's networking reports.
@@ -111,7 +120,15 @@ pub struct TestBackend {
     inner: Mutex<Inner>,
     new_heads: broadcast::Sender<Header>,
     finalized_heads: broadcast::Sender<Header>,
+    all_blocks: broadcast::Sender<Header>,
+    /// While true, runtime calls wait (see [`TestBackend::pause_calls`]).
+    paused: Mutex<bool>,
+    resumed: Condvar,
 }
+
+/// Longest a runtime call waits on [`TestBackend::pause_calls`], so a test
+/// that forgets to resume fails instead of hanging.
+const LONGEST_PAUSE: Duration = Duration::from_secs(30);
 
 /// The runtime version a fresh [`TestBackend`] reports.
 pub fn test_runtime_version() -> RuntimeVersion {
@@ -168,6 +185,7 @@ impl TestBackend {
         );
         let (new_heads, _) = broadcast::channel(64);
         let (finalized_heads, _) = broadcast::channel(64);
+        let (all_blocks, _) = broadcast::channel(64);
         TestBackend {
             inner: Mutex::new(Inner {
                 blocks,
@@ -194,9 +212,15 @@ impl TestBackend {
                     should_have_peers: false,
                 },
                 network: Some(test_network()),
+                archive: true,
+                broadcasts: Vec::new(),
+                forks: 0,
             }),
             new_heads,
             finalized_heads,
+            all_blocks,
+            paused: Mutex::new(false),
+            resumed: Condvar::new(),
         }
     }
 
@@ -225,8 +249,86 @@ impl TestBackend {
     ) -> Header {
         let header = {
             let mut inner = self.lock();
-            let parent_hash = inner.canonical.last().copied().unwrap_or_default();
-            let number = BlockNumber::try_from(inner.canonical.len()).unwrap_or(BlockNumber::MAX);
+            let parent = inner.canonical.last().copied().unwrap_or_default();
+            let header = Self::store_child(&mut inner, parent, extrinsics, changes, None);
+            inner.canonical.push(header.hash());
+            header
+        };
+        let _no_subscribers = self.all_blocks.send(header.clone());
+        let _no_subscribers = self.new_heads.send(header.clone());
+        header
+    }
+
+    /// Imports a child of block `parent` (any stored block) as [`Self::import`]
+    /// does, but on a side chain: it is announced as imported, not as best
+    /// (see [`Self::set_best`]). Its header differs from any sibling's.
+    /// `None` if `parent` is unknown.
+    pub fn import_on(
+        &self,
+        parent: H256,
+        extrinsics: Vec<OpaqueExtrinsic>,
+        changes: &[(Vec<u8>, Option<Vec<u8>>)],
+    ) -> Option<Header> {
+        let header = {
+            let mut inner = self.lock();
+            if !inner.blocks.contains_key(&parent) {
+                return None;
+            }
+            inner.forks = inner.forks.wrapping_add(1);
+            let nonce = inner.forks;
+            Self::store_child(&mut inner, parent, extrinsics, changes, Some(nonce))
+        };
+        let _no_subscribers = self.all_blocks.send(header.clone());
+        Some(header)
+    }
+
+    /// Makes stored block `hash` the best block (the best chain becomes its
+    /// ancestry) and announces it as the new best head; `false` if unknown.
+    pub fn set_best(&self, hash: H256) -> bool {
+        let header = {
+            let mut inner = self.lock();
+            if !Self::reorg_to(&mut inner, hash) {
+                return false;
+            }
+            inner.blocks.get(&hash).map(|s| s.block.header.clone())
+        };
+        if let Some(header) = header {
+            let _no_subscribers = self.new_heads.send(header);
+        }
+        true
+    }
+
+    /// Points the canonical index at `hash`'s ancestry.
+    fn reorg_to(inner: &mut Inner, hash: H256) -> bool {
+        let mut chain = Vec::new();
+        let mut cursor = hash;
+        loop {
+            let Some(stored) = inner.blocks.get(&cursor) else {
+                return false;
+            };
+            chain.push(cursor);
+            if stored.block.header.number == 0 {
+                break;
+            }
+            cursor = stored.block.header.parent_hash;
+        }
+        chain.reverse();
+        inner.canonical = chain;
+        true
+    }
+
+    fn store_child(
+        inner: &mut Inner,
+        parent_hash: H256,
+        extrinsics: Vec<OpaqueExtrinsic>,
+        changes: &[(Vec<u8>, Option<Vec<u8>>)],
+        fork: Option<u32>,
+    ) -> Header {
+        {
+            let number = inner
+                .blocks
+                .get(&parent_hash)
+                .map_or(0, |p| p.block.header.number.saturating_add(1));
             let mut state = inner
                 .blocks
                 .get(&parent_hash)
@@ -240,6 +342,9 @@ impl TestBackend {
             }
             let mut digest = Digest::default();
             digest.push(DigestItem::PreRuntime(*b"TEST", number.encode()));
+            if let Some(nonce) = fork {
+                digest.push(DigestItem::PreRuntime(*b"FORK", nonce.encode()));
+            }
             let header = Header {
                 parent_hash,
                 number,
@@ -261,25 +366,41 @@ impl TestBackend {
                     version,
                 },
             );
-            inner.canonical.push(hash);
             header
-        };
-        let _no_subscribers = self.new_heads.send(header.clone());
-        header
+        }
     }
 
-    /// Marks block `hash` (and its ancestors) final and announces it.
+    /// Marks block `hash` (and its ancestors) final and announces it. A
+    /// block off the best chain becomes best first (announced as such).
     pub fn finalize(&self, hash: H256) {
-        let header = {
+        let (header, reorged) = {
             let mut inner = self.lock();
             let Some(stored) = inner.blocks.get(&hash) else {
                 return;
             };
             let header = stored.block.header.clone();
+            let canonical = inner.canonical.get(header.number as usize) == Some(&hash);
+            if !canonical && !Self::reorg_to(&mut inner, hash) {
+                return;
+            }
             inner.finalized = header.number;
-            header
+            (header, !canonical)
         };
+        if reorged {
+            let _no_subscribers = self.new_heads.send(header.clone());
+        }
         let _no_subscribers = self.finalized_heads.send(header);
+    }
+
+    /// Whether [`RpcBackend::keeps_all_state`] says yes (the default): set
+    /// before starting a server, which decides once.
+    pub fn set_keeps_all_state(&self, archive: bool) {
+        self.lock().archive = archive;
+    }
+
+    /// Every extrinsic [`RpcBackend::broadcast_extrinsic`] was given, in order.
+    pub fn broadcasts(&self) -> Vec<OpaqueExtrinsic> {
+        self.lock().broadcasts.clone()
     }
 
     /// Stores a justification beside block `hash`.
@@ -297,6 +418,26 @@ impl TestBackend {
     /// What runtime API `method` answers from now on (at every block).
     pub fn set_call(&self, method: &str, answer: Result<Vec<u8>, String>) {
         self.lock().calls.insert(method.to_owned(), answer);
+    }
+
+    /// Holds every runtime call from now on until [`Self::resume_calls`]
+    /// (at most 30 s), so a test can see an operation while it runs.
+    pub fn pause_calls(&self) {
+        *self.paused.lock().unwrap_or_else(|e| e.into_inner()) = true;
+    }
+
+    /// Lets held and future runtime calls run.
+    pub fn resume_calls(&self) {
+        *self.paused.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        self.resumed.notify_all();
+    }
+
+    fn wait_while_paused(&self) {
+        let paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        let _resumed = self
+            .resumed
+            .wait_timeout_while(paused, LONGEST_PAUSE, |p| *p)
+            .unwrap_or_else(|e| e.into_inner());
     }
 
     /// Every runtime call made so far: (block, method, input).
@@ -434,6 +575,7 @@ impl RpcBackend for TestBackend {
     }
 
     fn call(&self, at: H256, method: &str, input: &[u8]) -> Result<Vec<u8>, BackendError> {
+        self.wait_while_paused();
         let mut inner = self.lock();
         if !inner.blocks.contains_key(&at) {
             return Err(BackendError::UnknownBlock(at));
@@ -478,6 +620,48 @@ impl RpcBackend for TestBackend {
 
     fn subscribe_finalized_heads(&self) -> broadcast::Receiver<Header> {
         self.finalized_heads.subscribe()
+    }
+
+    fn subscribe_all_blocks(&self) -> broadcast::Receiver<Header> {
+        self.all_blocks.subscribe()
+    }
+
+    fn block_children(&self, hash: H256) -> Result<Vec<H256>, BackendError> {
+        let mut children: Vec<H256> = self
+            .lock()
+            .blocks
+            .iter()
+            .filter(|(h, s)| s.block.header.parent_hash == hash && **h != hash)
+            .map(|(h, _)| *h)
+            .collect();
+        children.sort_unstable();
+        Ok(children)
+    }
+
+    fn keeps_all_state(&self) -> bool {
+        self.lock().archive
+    }
+
+    /// A stand-in (the test backend keeps no trie): the blake2-256 hash of
+    /// every `(key, value)` under `key`, so it changes exactly when
+    /// something under `key` does.
+    fn closest_descendant_merkle_value(
+        &self,
+        at: H256,
+        key: &[u8],
+    ) -> Result<Option<Vec<u8>>, BackendError> {
+        self.stored(at, |s| {
+            let under: Vec<(&Vec<u8>, &Vec<u8>)> = s
+                .state
+                .range(key.to_vec()..)
+                .take_while(|(k, _)| k.starts_with(key))
+                .collect();
+            (!under.is_empty()).then(|| blake2_256(&under.encode()).to_vec())
+        })
+    }
+
+    fn broadcast_extrinsic(&self, extrinsic: &OpaqueExtrinsic) {
+        self.lock().broadcasts.push(extrinsic.clone());
     }
 
     fn system_info(&self) -> SystemInfo {

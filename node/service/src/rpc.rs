@@ -394,6 +394,27 @@ impl RpcBackend for Node {
         self.client.subscribe_finalized()
     }
 
+    // `subscribe_all_blocks` keeps the trait's default (best heads): the
+    // client announces no import that does not become best, so a side
+    // chain is reported by `chainHead_v1_follow` once it becomes best.
+
+    fn block_children(&self, hash: H256) -> Result<Vec<H256>, BackendError> {
+        self.client
+            .store()
+            .children(hash)
+            .map_err(|e| BackendError::Other(e.to_string()))
+    }
+
+    /// Block bodies are never pruned; states are kept for ever only by an
+    /// archive store (`--state-pruning archive`).
+    fn keeps_all_state(&self) -> bool {
+        self.client.store().pruning() == qstack_storage::PruningMode::Archive
+    }
+
+    fn broadcast_extrinsic(&self, extrinsic: &OpaqueExtrinsic) {
+        self.network.publish_transaction(extrinsic.0.clone());
+    }
+
     fn system_info(&self) -> SystemInfo {
         SystemInfo {
             name: "qstack".into(),

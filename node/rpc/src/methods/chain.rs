@@ -45,16 +45,13 @@ pub(super) fn register(m: &mut Module) -> Result<(), RpcError> {
         alias(m, a, existing)?;
     }
 
-    // Substrate's "all heads" also reports imported non-best blocks; qstack's
-    // backend announces best blocks only, which is the same stream on a chain
-    // with instant finality and a superset-compatible answer elsewhere.
+    // Substrate's "all heads": every imported block, forks included, as far
+    // as the backend announces them (`RpcBackend::subscribe_all_blocks`).
     m.register_subscription(
         "chain_subscribeAllHeads",
         "chain_allHead",
         "chain_unsubscribeAllHeads",
-        |p, pending, ctx, _| async move {
-            heads(p, pending, ctx, Heads::Best { initial: false }).await
-        },
+        |p, pending, ctx, _| async move { heads(p, pending, ctx, Heads::All).await },
     )
     .map_err(reg)?;
 
@@ -125,6 +122,8 @@ fn get_block_hash(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
 enum Heads {
     /// New best blocks; `initial` sends the current best first (as Substrate).
     Best { initial: bool },
+    /// Every imported block, without an initial one.
+    All,
     /// Newly finalized blocks, starting with the current finalized one.
     Finalized,
 }
@@ -137,10 +136,11 @@ async fn heads(p: Params<'static>, pending: PendingSubscriptionSink, ctx: Arc<Ct
     // Subscribe before reading the current head, so no block falls between.
     let mut rx: broadcast::Receiver<Header> = match which {
         Heads::Best { .. } => ctx.backend.subscribe_new_heads(),
+        Heads::All => ctx.backend.subscribe_all_blocks(),
         Heads::Finalized => ctx.backend.subscribe_finalized_heads(),
     };
     let initial = match which {
-        Heads::Best { initial: false } => Ok(Ok(None)),
+        Heads::Best { initial: false } | Heads::All => Ok(Ok(None)),
         Heads::Best { initial: true } => {
             off_thread(&ctx, |b| b.header(b.chain_info().best_hash)).await
         }

@@ -3,12 +3,14 @@
 
 mod amm;
 mod bad_input;
+mod chain_head;
 mod common;
 mod did;
 mod gov;
 mod guard;
 mod methods;
 mod network;
+mod spec_v2;
 mod staking;
 mod subscriptions;
 mod tokens;

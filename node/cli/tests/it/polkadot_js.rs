@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// Wall-clock bound on the script (it gives up by itself after 50 s).
-const SCRIPT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Wall-clock bound on a script (each gives up by itself earlier).
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// `(address, account id in hex)` of `suri` in `scheme`.
 fn key(suri: &str, scheme: &str) -> (String, String) {
@@ -41,12 +41,12 @@ pub(crate) fn polkadot_js_dir() -> PathBuf {
     dir
 }
 
-/// Runs `node check.mjs args…`, killing it after [`SCRIPT_TIMEOUT`].
-fn run_check(dir: &Path, out_dir: &Path, args: &[String]) -> (bool, String) {
-    let out_path = out_dir.join("check.out");
+/// Runs `node script args…`, killing it after [`SCRIPT_TIMEOUT`].
+fn run_script(dir: &Path, out_dir: &Path, script: &str, args: &[String]) -> (bool, String) {
+    let out_path = out_dir.join(format!("{script}.out"));
     let out = std::fs::File::create(&out_path).expect("output file");
     let mut child = Command::new("node")
-        .arg("check.mjs")
+        .arg(script)
         .args(args)
         .current_dir(dir)
         .stdout(out.try_clone().expect("dup output file"))
@@ -250,7 +250,7 @@ fn polkadot_js_reads_runtime_metadata_blocks_events_and_heads() {
         .to_string(),
     );
 
-    let (ok, output) = run_check(&pjs, dir.path(), &args);
+    let (ok, output) = run_script(&pjs, dir.path(), "check.mjs", &args);
     println!("{output}");
     assert!(
         ok,
@@ -258,4 +258,41 @@ fn polkadot_js_reads_runtime_metadata_blocks_events_and_heads() {
         dir.path().join(format!("node-{}.log", node.port)).display()
     );
     assert!(output.contains("ok: all checks passed"), "{output}");
+}
+
+/// polkadot-api (PAPI) over the new JSON-RPC spec: reads the chain spec, a
+/// finalized block and storage, and submits a transfer signed by a
+/// polkadot.js keyring's sr25519 `//Alice` (Substrate's derivation and
+/// payload), followed to finality (`tests/polkadot-js/papi.mjs`).
+#[test]
+fn polkadot_api_reads_and_submits_a_keyring_signed_transfer() {
+    let pjs = polkadot_js_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::start(dir.path(), &[]);
+    let methods = node.rpc("rpc_methods", json!([]));
+    for m in [
+        "chainHead_v1_follow",
+        "chainSpec_v1_genesisHash",
+        "transaction_v1_broadcast",
+    ] {
+        assert!(
+            methods["methods"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x == m),
+            "{m} not served"
+        );
+    }
+    let (_, bob_id) = key("//Bob", "sr25519");
+    let (ok, output) = run_script(&pjs, dir.path(), "papi.mjs", &[node.ws(), bob_id]);
+    println!("{output}");
+    assert!(
+        ok && output.contains("ok: all checks passed"),
+        "tests/polkadot-js/papi.mjs failed:\n{output}\nnode log: {}",
+        dir.path().join(format!("node-{}.log", node.port)).display()
+    );
+    // The keyring's //Alice is the dev chain's sr25519 //Alice: it paid.
+    let (alice, _) = key("//Alice", "sr25519");
+    assert_eq!(node.rpc("account_info", json!([alice]))["nonce"], 1);
 }

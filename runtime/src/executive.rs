@@ -403,6 +403,8 @@ pub fn initialize_block(header: &Header) {
     system::run_migrations(&VERSION, migrations);
     AllPallets::on_initialize(header.number);
     crate::enact::enact_due();
+    // Objects the hooks removed release their reserve locks.
+    tokens::settle_locks();
     ExtrinsicCount::kill();
     system::set_phase(system::PhaseTag::Apply);
 }
@@ -526,6 +528,7 @@ pub fn finalize_block() -> Result<Header, BlockError> {
             BlockError::FinalizeFailed { pallet }
         }
     })?;
+    tokens::settle_locks();
     let count = ExtrinsicCount::get().unwrap_or(0);
     let mut extrinsics = Vec::with_capacity(count as usize);
     for i in 0..count {

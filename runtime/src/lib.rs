@@ -57,6 +57,7 @@ pub use pallet_staking as staking;
 pub use pallet_system as system;
 pub use pallet_system::timestamp;
 pub use pallet_tokens as tokens;
+pub use pallet_tokens::balances;
 
 /// The Wasm runtime blob, built by `build.rs` (empty when the build was
 /// skipped with `QSTACK_SKIP_WASM_BUILD=1`).
@@ -199,6 +200,7 @@ qstack_support::compose_runtime! {
     8 => Staking: staking,
     9 => Governance: governance,
     10 => Sudo: sudo,
+    11 => Balances: balances [no_event],
 }
 
 /// One event with its phase, as stored in `System.Events`: FRAME's
@@ -275,8 +277,7 @@ pub fn try_state() -> Result<(), &'static str> {
     AllPallets::try_state()?;
     // The owner ledger is exactly what the pallets say each account owns.
     let owned = AllPallets::owned_objects();
-    let ledger: alloc::collections::BTreeMap<_, _> =
-        system::OwnerCount::iter().into_iter().collect();
+    let ledger: alloc::collections::BTreeMap<_, _> = system::owned::ledger().into_iter().collect();
     let owned: alloc::collections::BTreeMap<_, _> =
         owned.into_iter().filter(|(_, n)| *n > 0).collect();
     if owned != ledger {

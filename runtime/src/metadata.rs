@@ -225,13 +225,51 @@ fn build_v15() -> RuntimeMetadataPrefixed {
     .into()
 }
 
+/// Gives the types that generic clients look up by path the paths FRAME
+/// gives them: a pallet's `Call`, `Event` and `Error` in its `pallet`
+/// module (`pallet_tokens::pallet::Call`; a two-segment `…::Call` is what
+/// clients take for the outer `RuntimeCall`), the header digest in
+/// `sp_runtime::generic::digest`, the account id as
+/// `sp_core::crypto::AccountId32`. The Python substrate-interface picks its
+/// decoders so; the types' shapes are already FRAME's.
+fn frame_paths(types: &mut scale_info::PortableRegistry) {
+    for t in types.types.iter_mut() {
+        let segments: Vec<&str> = t.ty.path.segments.iter().map(|s| s.as_str()).collect();
+        let renamed: Option<[&str; 4]> = match segments.as_slice() {
+            [krate, last @ ("Call" | "Event" | "Error")] if krate.starts_with("pallet_") => {
+                Some([*krate, "pallet", *last, ""])
+            }
+            ["qstack_runtime_primitives", last @ ("DigestItem" | "Digest")] => {
+                Some(["sp_runtime", "generic", "digest", *last])
+            }
+            ["qstack_core", "crypto", "AccountId"] => {
+                Some(["sp_core", "crypto", "AccountId32", ""])
+            }
+            _ => None,
+        };
+        if let Some(path) = renamed {
+            t.ty.path.segments = path
+                .iter()
+                .filter(|s| !s.is_empty())
+                .map(|s| alloc::string::String::from(*s))
+                .collect();
+        }
+    }
+}
+
 /// The encoded `RuntimeMetadataPrefixed` at `version`, if served.
 pub fn metadata_prefixed(version: u32) -> Option<Vec<u8>> {
-    match version {
-        14 => Some(build_v14().encode()),
-        15 => Some(build_v15().encode()),
-        _ => None,
+    let mut m = match version {
+        14 => build_v14(),
+        15 => build_v15(),
+        _ => return None,
+    };
+    match &mut m.1 {
+        frame_metadata::RuntimeMetadata::V14(v) => frame_paths(&mut v.types),
+        frame_metadata::RuntimeMetadata::V15(v) => frame_paths(&mut v.types),
+        _ => {}
     }
+    Some(m.encode())
 }
 
 #[cfg(test)]
@@ -239,6 +277,74 @@ mod tests {
     use super::*;
     use codec::Decode;
     use frame_metadata::RuntimeMetadata;
+
+    /// The metadata at an empty state, as the runtime serves it at a block
+    /// (`Balances.ExistentialDeposit` reads the chain's reserves).
+    fn metadata_prefixed(v: u32) -> Option<Vec<u8>> {
+        qstack_io::TestExternalities::new().execute_with(|| super::metadata_prefixed(v))
+    }
+
+    #[test]
+    fn the_existential_deposit_constant_is_the_chains_account_reserve() {
+        let constant = |reserves: Option<crate::tokens::Reserves>| {
+            let bytes = qstack_io::TestExternalities::new().execute_with(|| {
+                if let Some(r) = reserves {
+                    crate::tokens::ReserveConfig::put(&r);
+                }
+                super::metadata_prefixed(15).unwrap()
+            });
+            let RuntimeMetadata::V15(m) =
+                RuntimeMetadataPrefixed::decode(&mut &bytes[..]).unwrap().1
+            else {
+                panic!("not V15")
+            };
+            let balances = m.pallets.iter().find(|p| p.name == "Balances").unwrap();
+            let ed = balances
+                .constants
+                .iter()
+                .find(|c| c.name == "ExistentialDeposit")
+                .unwrap();
+            u128::decode(&mut &ed.value[..]).unwrap()
+        };
+        assert_eq!(constant(None), crate::tokens::EXISTENTIAL_DEPOSIT);
+        let r = crate::tokens::Reserves {
+            account: 7_000,
+            owner: 3,
+        };
+        assert_eq!(constant(Some(r)), 7_000);
+    }
+
+    #[test]
+    fn pallet_enums_digest_and_account_id_have_frames_paths() {
+        let bytes = metadata_prefixed(15).unwrap();
+        let RuntimeMetadata::V15(m) = RuntimeMetadataPrefixed::decode(&mut &bytes[..]).unwrap().1
+        else {
+            panic!("not V15")
+        };
+        let paths: Vec<String> = m
+            .types
+            .types
+            .iter()
+            .map(|t| t.ty.path.segments.join("::"))
+            .collect();
+        for want in [
+            "pallet_tokens::pallet::Call",
+            "pallet_tokens::pallet::Event",
+            "pallet_tokens::pallet::Error",
+            "pallet_system::pallet::Event",
+            "sp_runtime::generic::digest::DigestItem",
+            "sp_core::crypto::AccountId32",
+        ] {
+            assert!(paths.iter().any(|p| p == want), "no {want}");
+        }
+        for p in &paths {
+            let segments: Vec<&str> = p.split("::").collect();
+            assert!(
+                !(segments.len() == 2 && ["Call", "Event"].contains(&segments[1])),
+                "{p}: a two-segment Call or Event reads as the outer enum"
+            );
+        }
+    }
 
     #[test]
     fn a_master_payload_never_starts_like_a_domain_tagged_one() {

@@ -152,8 +152,10 @@ fn what_a_day_of_full_blocks_and_a_gigabyte_of_state_cost() {
     let r = tokens::Reserves::default();
     let gb = 1_000_000_000u128;
     let tickets_gb = gb / ticket_bytes.max(1) as u128 * r.owner;
-    // A new sr25519 account: Tokens.Account, System.Account, System.AccountKey.
-    let account_bytes = 3 * (32 + 16 + 32) + 16 + 8 + 33;
+    // A new sr25519 account: System.Account (nonce, counts and balance:
+    // 4 + 3 * 4 + 4 * 16 bytes) and System.AccountKey (33 bytes), each under
+    // a 32 + 16 + 32-byte key.
+    let account_bytes = 2 * (32 + 16 + 32) + 80 + 33;
     let accounts_gb = gb / account_bytes as u128 * r.account;
     eprintln!(
         "economics: a ticket adds {ticket_bytes} bytes: a GB of tickets locks {} QS; \

@@ -15,6 +15,7 @@
 // Prints one line per check; exits 1 with the reason at the first failure.
 
 import { ApiPromise, WsProvider } from '@polkadot/api';
+import { u8aToHex } from '@polkadot/util';
 
 const TIMEOUT_SECS = 50;
 const HEADS_TO_FOLLOW = 3;
@@ -70,8 +71,9 @@ console.warn = (...args) => {
  * blake2-256 is the account id.
  */
 function signerAccount(api, address) {
-  if (address.isId) return { kind: 'id', account: address.asId.toHex() };
-  if (address.isRaw) return { kind: 'key', account: api.registry.hash(address.asRaw.toU8a(true)).toHex() };
+  // polkadot.js reads it as its GenericMultiAddress (by the FRAME path).
+  if (address.type === 'Id') return { kind: 'id', account: u8aToHex(address.value.toU8a()) };
+  if (address.type === 'Raw') return { kind: 'key', account: api.registry.hash(address.value.toU8a(true)).toHex() };
   return fail(`signer is neither Id nor Raw: ${address.type}`);
 }
 
@@ -149,24 +151,28 @@ async function checkMetadata(api) {
   const version = api.runtimeMetadata.version;
   check([14, 15].includes(version), `the api loaded metadata V${version}`);
   const pallets = api.runtimeMetadata.asLatest.pallets.map((p) => p.name.toString());
-  for (const p of ['System', 'Tokens']) check(pallets.includes(p), `metadata lacks pallet ${p}: ${pallets}`);
+  for (const p of ['System', 'Tokens', 'Balances']) check(pallets.includes(p), `metadata lacks pallet ${p}: ${pallets}`);
   for (const call of ['transfer', 'issue', 'mint', 'transferToken', 'approve', 'transferFrom', 'freeze', 'noFreeze']) {
     check(typeof api.tx.tokens[call] === 'function', `no api.tx.tokens.${call}`);
   }
   for (const ev of ['Transfer', 'Approval', 'Frozen', 'Unfrozen', 'Paused', 'GlobalFreeze', 'NoFreeze', 'Issued', 'Minted', 'Burned', 'FeePaid']) {
     check(api.events.tokens[ev], `no api.events.tokens.${ev}`);
   }
-  const ed = api.consts.tokens.existentialDeposit;
-  check(ed && ed.toBigInt() > 0n, `Tokens.ExistentialDeposit decodes to ${ed}`);
-  // Storage keys from metadata: the native account map and the holdings double map.
-  check(typeof api.query.tokens.account === 'function' && typeof api.query.tokens.holdings === 'function', 'no api.query.tokens.account/holdings');
+  for (const call of ['transferAllowDeath', 'transferKeepAlive', 'transferAll']) {
+    check(typeof api.tx.balances[call] === 'function', `no api.tx.balances.${call}`);
+  }
+  // Where wallets and api.derive.balances look for the existential deposit.
+  const ed = api.consts.balances.existentialDeposit;
+  check(ed && ed.toBigInt() > 0n, `Balances.ExistentialDeposit decodes to ${ed}`);
+  // Storage keys from metadata: the holdings double map.
+  check(typeof api.query.tokens.holdings === 'function', 'no api.query.tokens.holdings');
   // Balances, nonces and counts read as Substrate's ValueQuery: an unknown
-  // account has zero, not None.
+  // account has zero, not None; System.Account has FRAME's AccountInfo.
   const nobody = '0x' + '11'.repeat(32);
-  const acct = await api.query.tokens.account(nobody);
-  check(acct.free !== undefined && acct.free.isZero(), `tokens.account(unknown) is ${acct.toRawType()} ${acct}, expected a zero balance`);
   const sys = await api.query.system.account(nobody);
   check(sys.nonce !== undefined && sys.nonce.isZero(), `system.account(unknown) is ${sys.toRawType()} ${sys}, expected nonce 0`);
+  for (const f of ['consumers', 'providers', 'sufficients']) check(sys[f] !== undefined && sys[f].isZero(), `system.account(unknown).${f} is ${sys[f]}`);
+  for (const f of ['free', 'reserved', 'frozen', 'flags']) check(sys.data && sys.data[f] !== undefined && sys.data[f].isZero(), `system.account(unknown).data.${f} is ${sys.data && sys.data[f]}`);
   const issuance = await api.query.tokens.totalIssuance();
   check(issuance.toBigInt() > 0n, `tokens.totalIssuance is ${issuance}`);
   // state_getMetadata serves V14 (Metadata_metadata); decode it as well.
@@ -276,6 +282,32 @@ async function followHeads(api) {
   ok(`followed ${heads.length} new heads #${heads[0].number}..#${heads[heads.length - 1].number}`);
 }
 
+// System.Account and api.derive.balances.all, as wallets read a balance,
+// against the node's own account_info: free is the whole balance, frozen
+// the reserve the account keeps for the objects it owns (none: zero, and
+// all of it is transferable).
+async function checkBalances(api, provider, who) {
+  step = `balances of ${who} (query.system.account, derive.balances.all)`;
+  const rpc = await provider.send('account_info', [who]);
+  const info = await api.query.system.account(who);
+  check(info.data.free.toString() === rpc.free, `system.account data.free ${info.data.free} != account_info free ${rpc.free}`);
+  check(info.nonce.toNumber() === rpc.nonce, `system.account nonce ${info.nonce} != account_info nonce ${rpc.nonce}`);
+  const owned = rpc.reserve.owned;
+  check(info.consumers.toNumber() === owned, `system.account consumers ${info.consumers} != objects owned ${owned}`);
+  const lock = owned > 0 ? BigInt(rpc.reserve.locked) : 0n;
+  check(info.data.frozen.toBigInt() === lock, `system.account data.frozen ${info.data.frozen}, expected the reserve ${lock}`);
+  check(info.data.reserved.isZero(), `system.account data.reserved ${info.data.reserved}`);
+  const all = await api.derive.balances.all(who);
+  check(all.freeBalance.toString() === rpc.free, `derive.balances.all freeBalance ${all.freeBalance} != ${rpc.free}`);
+  check(all.reservedBalance.isZero(), `derive.balances.all reservedBalance ${all.reservedBalance}`);
+  const frozen = all.frameSystemAccountInfo && all.frameSystemAccountInfo.frozen;
+  check(frozen && frozen.toBigInt() === lock, `derive.balances.all frameSystemAccountInfo.frozen ${frozen}, expected ${lock}`);
+  const transferable = BigInt(rpc.free) - lock;
+  check(all.transferable && all.transferable.toBigInt() === transferable, `derive.balances.all transferable ${all.transferable}, expected ${transferable}`);
+  check(all.accountNonce.toNumber() === rpc.nonce, `derive.balances.all accountNonce ${all.accountNonce} != ${rpc.nonce}`);
+  ok(`balances of ${who}: free ${all.freeBalance}, frozen ${frozen}, transferable ${all.transferable}, nonce ${all.accountNonce} (System.Account and derive.balances.all agree with account_info)`);
+}
+
 async function checkRuntimeApis(api, provider, transfers) {
   step = 'runtime APIs from V15 metadata (api.call)';
   for (const [section, method] of [
@@ -297,6 +329,8 @@ async function checkRuntimeApis(api, provider, transfers) {
     const rpc = await provider.send('account_info', [to]);
     check(nonce === rpc.nonce, `accountNonce ${nonce} != account_info nonce ${rpc.nonce}`);
     check(info.free.toString() === rpc.free, `accountInfo.free ${info.free} != account_info free ${rpc.free}`);
+    await checkBalances(api, provider, to);
+    await checkBalances(api, provider, transfers[0].from);
     const balances = await api.call.qstackTokensApi.tokenBalances(to);
     check(balances.length >= 1 && balances[0].asset.isNative, 'tokenBalances does not start with the native balance');
     check(balances[0].holding.free.toString() === rpc.free, `tokenBalances native ${balances[0].holding.free} != ${rpc.free}`);

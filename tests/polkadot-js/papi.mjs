@@ -17,7 +17,7 @@
 import { createClient } from 'polkadot-api';
 import { getWsProvider } from 'polkadot-api/ws';
 import { Keyring } from '@polkadot/keyring';
-import { cryptoWaitReady, blake2AsU8a } from '@polkadot/util-crypto';
+import { cryptoWaitReady, blake2AsU8a, encodeAddress } from '@polkadot/util-crypto';
 import { u8aConcat, u8aToHex, hexToU8a, compactToU8a } from '@polkadot/util';
 // Node.js 20 has no global WebSocket (22 has).
 import { WebSocket } from 'ws';
@@ -106,22 +106,26 @@ async function main() {
   step = 'reading storage';
   const api = client.getUnsafeApi();
   const bob = hexToU8a(bobHex);
+  // PAPI reads sp_core::crypto::AccountId32 as an SS58 string of the chain's prefix.
+  const bobSs58 = encodeAddress(bob, 59);
   const readFree = async () => {
-    // AccountData { free } (PAPI reads a one-field struct as its field).
-    const account = await api.query.Tokens.Account.getValue(bobHex);
-    const free = typeof account === 'bigint' ? account : account && account.free;
-    check(typeof free === 'bigint', `Tokens.Account(bob) is ${JSON.stringify(account, (_, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
+    // FRAME's AccountInfo { nonce, consumers, providers, sufficients, data }.
+    const account = await api.query.System.Account.getValue(bobSs58);
+    const free = account && account.data && account.data.free;
+    check(typeof free === 'bigint', `System.Account(bob) is ${JSON.stringify(account, (_, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
+    check(account.data.reserved === 0n, `System.Account(bob).data.reserved is ${account.data.reserved}`);
     return free;
   };
   const before = await readFree();
   check(before > 0n, `bob's free balance is ${before}`);
-  ok(`storage: Tokens.Account(bob).free = ${before}`);
+  ok(`storage: System.Account(bob).data.free = ${before}`);
 
   step = 'signing and submitting a transfer';
   const keyring = new Keyring({ type: 'sr25519' });
   const alice = keyring.addFromUri('//Alice');
   const amount = 1234567n;
-  const tx = api.tx.Tokens.Transfer({ dest: bobHex, value: amount, dest_tag: undefined });
+  // Balances.transfer_keep_alive, by the name every Substrate wallet uses.
+  const tx = api.tx.Balances.transfer_keep_alive({ dest: { type: 'Id', value: bobSs58 }, value: amount });
   const result = await tx.signAndSubmit(qstackSigner(alice));
   check(result.ok, `the transfer failed: ${JSON.stringify(result.dispatchError)}`);
   const transfer = result.events.find((e) => e.type === 'Tokens' && e.value.type === 'Transfer');
@@ -131,7 +135,7 @@ async function main() {
 
   const after = await readFree();
   check(after === before + amount, `bob's balance ${after}, expected ${before + amount}`);
-  ok(`storage after: Tokens.Account(bob).free = ${after}`);
+  ok(`storage after: System.Account(bob).data.free = ${after}`);
   check(u8aToHex(bob) === bobHex.toLowerCase(), 'bob id round trip');
 
   client.destroy();

@@ -31,9 +31,7 @@ pub fn do_create_tickets(who: &AccountId, count: u32) -> Result<(), Error> {
     }
     Tickets::insert(who, &tickets);
     pallet_system::owned::acquire(who, count);
-    pallet_system::Account::mutate(who, |a| {
-        a.get_or_insert_with(Default::default).nonce = end;
-    });
+    pallet_system::mutate_account(who, |a| a.nonce = end);
     deposit_event(Event::TicketsCreated {
         account: *who,
         first,

@@ -130,7 +130,7 @@ fn check_all() {
     <Pallet as qstack_support::Pallet>::owned_objects(&mut owned);
     owned.retain(|_, n| *n > 0);
     let ledger: alloc::collections::BTreeMap<_, _> =
-        pallet_system::OwnerCount::iter().into_iter().collect();
+        pallet_system::owned::ledger().into_iter().collect();
     assert_eq!(owned, ledger, "owner ledger");
 }
 

@@ -436,8 +436,13 @@ pub fn build(c: &GenesisConfig) -> Result<(), GenesisError> {
             power,
         });
     }
-    // Genesis owes no reserve checks: each was made above.
-    let _ = pallet_system::owned::take_due();
+    // Every owner was checked above; this settles the locks of all.
+    pallet_tokens::settle_reserves().map_err(|_| {
+        GenesisError::new(
+            "staking",
+            "an account's genesis balance does not cover the owner reserve of its staking objects",
+        )
+    })?;
     crate::Joining::kill();
     crate::SetDirty::kill();
     // The genesis set keeps the spec's order (the BFT engine's indices).

@@ -691,7 +691,7 @@ impl Dispatch for Call {
                     16u32.saturating_add(members.saturating_mul(3)),
                 )
             }
-            Call::Redelegate { .. } => qstack_support::DbAccess::new(40, 30),
+            Call::Redelegate { .. } => qstack_support::DbAccess::new(44, 32),
             _ => qstack_support::DbAccess::new(32, 24),
         }
     }

@@ -120,7 +120,7 @@ fn check_all() {
     let mut owned = alloc::collections::BTreeMap::new();
     stake::owned_objects(&mut owned);
     let ledger: alloc::collections::BTreeMap<_, _> =
-        pallet_system::OwnerCount::iter().into_iter().collect();
+        pallet_system::owned::ledger().into_iter().collect();
     assert_eq!(owned, ledger, "owner ledger");
 }
 
@@ -169,12 +169,15 @@ fn certificate(height: u64, value: H256, signers: &[u32]) -> CommitCertificate {
 fn start_next(ms: u64) {
     if number() > 0 {
         crate::block::on_finalize().expect("block ends");
+        pallet_tokens::settle_locks();
     }
     check_all();
     let n = number() + 1;
     pallet_system::initialize(n, parent_hash(n - 1), &Digest::default());
-    // As the executive: hooks first, then the timestamp inherent.
+    // As the executive: hooks first (then the locks they changed), then
+    // the timestamp inherent.
     crate::block::on_initialize(n);
+    pallet_tokens::settle_locks();
     let now = pallet_system::timestamp::now() + ms;
     pallet_system::timestamp::Now::put(&now);
 }

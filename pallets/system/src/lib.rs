@@ -20,7 +20,7 @@ pub mod timestamp;
 
 use alloc::vec::Vec;
 use codec::{Compact, Decode, DecodeWithMemTracking, Encode};
-use qstack_core::{AccountId, BlockNumber, Nonce, PublicKey, H256};
+use qstack_core::{AccountId, Balance, BlockNumber, Nonce, PublicKey, H256};
 use qstack_runtime_primitives::{Digest, DigestItem, DispatchError, RuntimeVersion};
 use qstack_support::{constants, storage, Dispatch, DispatchContext};
 use scale_info::TypeInfo;
@@ -347,11 +347,54 @@ pub enum Phase {
     Initialization,
 }
 
-/// Account state kept by the system pallet.
-#[derive(Clone, PartialEq, Eq, Debug, Default, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+/// An account's native balance, in the shape of Substrate's
+/// `pallet_balances::AccountData` (wallets read it from `System.Account`).
+/// The native token pallet is its only writer.
+///
+/// The XRP Ledger's reserves are not moved out of the balance: they are a
+/// floor under it, which is what Substrate calls `frozen`. So `free` is the
+/// whole balance, `frozen` is the reserve the account must keep while it
+/// owns objects (zero while it owns none: then it may be emptied), and
+/// `reserved` is always zero. A wallet's "transferable" (`free - frozen`)
+/// is what the account can send.
+#[derive(
+    Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, DecodeWithMemTracking, TypeInfo,
+)]
+#[scale_info(replace_segment("pallet_system", "pallet_balances"))]
+pub struct AccountData {
+    /// The whole native balance.
+    pub free: Balance,
+    /// Always zero (no balance is set aside out of `free`).
+    pub reserved: Balance,
+    /// The reserve locked for the objects the account owns: the account
+    /// reserve plus one owner reserve per object, at the reserves in force
+    /// when its object count last changed; zero while it owns none.
+    pub frozen: Balance,
+    /// Substrate's extra flags; always zero.
+    pub flags: u128,
+}
+
+/// An account's state, in the shape of Substrate's `frame_system::AccountInfo`.
+/// Absent (all zero) until the account is endowed, signs or owns something;
+/// removed again when every field is back to zero.
+#[derive(
+    Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, DecodeWithMemTracking, TypeInfo,
+)]
+#[scale_info(replace_segment("pallet_system", "frame_system"))]
 pub struct AccountInfo {
     /// Next sequence number.
     pub nonce: Nonce,
+    /// Objects the account owns and pays a reserve for (the XRP Ledger's
+    /// `OwnerCount`): its regular key, signer list, tickets, holdings it
+    /// created, allowances, tokens it issued, … The native token's
+    /// reserve rule reads it; see [`owned`].
+    pub consumers: u32,
+    /// 1 while the account holds a native balance, else 0.
+    pub providers: u32,
+    /// Always zero.
+    pub sufficients: u32,
+    /// The native balance.
+    pub data: AccountData,
 }
 
 /// The last runtime version that ran, to detect upgrades.
@@ -365,7 +408,8 @@ pub struct LastRuntimeUpgradeInfo {
 }
 
 storage! { pallet = "System";
-    /// Nonce of each account.
+    /// Nonce, owned objects and native balance of each account (absent =
+    /// all zero).
     pub Account: map Blake2_128Concat AccountId => AccountInfo [default];
     /// Registered master key of each account (stored once, never resent).
     pub AccountKey: map Blake2_128Concat AccountId => PublicKey;
@@ -401,11 +445,6 @@ storage! { pallet = "System";
     pub BlockWeight: value u64;
     /// Bytes of extrinsics so far in this block.
     pub AllExtrinsicsLen: value u32;
-    /// Objects each account owns and pays a reserve for (the XRP Ledger's
-    /// `OwnerCount`): its regular key, signer list, tickets, holdings it
-    /// created, allowances, tokens it issued, … (absent = none). The native
-    /// token's reserve rule reads it; see [`owned`].
-    pub OwnerCount: map Blake2_128Concat AccountId => u32 [default];
     /// A third of the chain's block time, in weight (set at genesis from
     /// `system.blockTimeMs`; absent = the runtime's own limit only).
     pub BlockWeightLimit: value u64;
@@ -418,27 +457,38 @@ storage! { pallet = "System";
     pub CodeChunks: double_map Blake2_128Concat AccountId, Twox64Concat u16 => Vec<u8> [unlisted];
     /// Bytes each uploader has in `CodeChunks`.
     pub ChunkBytes: map Blake2_128Concat AccountId => u32 [unlisted];
-    /// Accounts whose owner count rose during the call being dispatched:
-    /// the executive checks their reserves when the call ends (per-call
-    /// scratch, never left in state).
-    pub ReserveDue: value Vec<AccountId> [unlisted];
+    /// Accounts whose owner count changed during the call being
+    /// dispatched, each with whether it rose: the executive settles their
+    /// reserve locks (and checks those that rose) when the call ends
+    /// (per-call scratch, never left in state).
+    pub ReserveDue: value Vec<(AccountId, bool)> [unlisted];
 }
 
-/// The owner ledger: how many objects each account pays a reserve for.
-/// A pallet that stores an object on someone's behalf calls [`acquire`]
-/// for the payer, and [`release`] when the object is removed. Whether the
-/// payer can afford it is checked once, when the call ends (the executive
-/// asks the native token's reserve rule about every account in
-/// [`ReserveDue`]); a call whose payer cannot afford its objects fails and
-/// all its writes are undone.
+/// The owner ledger: how many objects each account pays a reserve for
+/// (`consumers` of its [`AccountInfo`]). A pallet that stores an object on
+/// someone's behalf calls [`acquire`](owned::acquire) for the payer, and
+/// [`release`](owned::release) when the object is removed. When the call
+/// ends the executive has the native token settle every account in
+/// [`ReserveDue`]: its reserve lock follows its new count, and a call whose
+/// payer cannot afford its new objects fails with all its writes undone.
 pub mod owned {
-    use super::{OwnerCount, ReserveDue};
+    use super::{mutate_account, Account, ReserveDue};
     use alloc::vec::Vec;
     use qstack_core::AccountId;
 
     /// The number of objects `who` owns.
     pub fn owner_count(who: &AccountId) -> u32 {
-        OwnerCount::get(who).unwrap_or(0)
+        Account::get(who).map_or(0, |a| a.consumers)
+    }
+
+    /// Every account that owns objects, with how many (for invariant
+    /// checks and RPC, never dispatch: it walks every account).
+    pub fn ledger() -> Vec<(AccountId, u32)> {
+        Account::iter()
+            .into_iter()
+            .filter(|(_, a)| a.consumers > 0)
+            .map(|(who, a)| (who, a.consumers))
+            .collect()
     }
 
     /// `who` now owns `n` more objects; its reserve is checked when the
@@ -447,32 +497,50 @@ pub mod owned {
         if n == 0 {
             return;
         }
-        OwnerCount::insert(who, &owner_count(who).saturating_add(n));
-        let mut due = ReserveDue::get().unwrap_or_default();
-        if !due.contains(who) {
-            due.push(*who);
-            ReserveDue::put(&due);
-        }
+        mutate_account(who, |a| a.consumers = a.consumers.saturating_add(n));
+        due(who, true);
     }
 
     /// `who` owns `n` objects fewer (never below zero).
     pub fn release(who: &AccountId, n: u32) {
-        let left = owner_count(who).saturating_sub(n);
-        if left == 0 {
-            OwnerCount::remove(who);
-        } else {
-            OwnerCount::insert(who, &left);
+        if n == 0 {
+            return;
         }
+        mutate_account(who, |a| a.consumers = a.consumers.saturating_sub(n));
+        due(who, false);
     }
 
-    /// The accounts whose count rose since the last call, and forgets them.
-    pub fn take_due() -> Vec<AccountId> {
+    fn due(who: &AccountId, rose: bool) {
+        let mut due = ReserveDue::get().unwrap_or_default();
+        match due.iter_mut().find(|(w, _)| w == who) {
+            Some(entry) => entry.1 |= rose,
+            None => due.push((*who, rose)),
+        }
+        ReserveDue::put(&due);
+    }
+
+    /// The accounts whose count changed since the last call, each with
+    /// whether it rose, and forgets them.
+    pub fn take_due() -> Vec<(AccountId, bool)> {
         let due = ReserveDue::get().unwrap_or_default();
         if !due.is_empty() {
             ReserveDue::kill();
         }
         due
     }
+}
+
+/// Changes `who`'s [`AccountInfo`] in place (from all zero if absent),
+/// removing it when every field is back to zero.
+pub fn mutate_account<R>(who: &AccountId, f: impl FnOnce(&mut AccountInfo) -> R) -> R {
+    Account::mutate(who, |a| {
+        let mut info = a.take().unwrap_or_default();
+        let r = f(&mut info);
+        if info != AccountInfo::default() {
+            *a = Some(info);
+        }
+        r
+    })
 }
 
 /// Key of the folded events value (`System.Events`).
@@ -592,10 +660,7 @@ pub fn account_nonce(who: &AccountId) -> Nonce {
 
 /// Increments `who`'s nonce.
 pub fn inc_nonce(who: &AccountId) {
-    Account::mutate(who, |a| {
-        let info = a.get_or_insert_with(AccountInfo::default);
-        info.nonce = info.nonce.saturating_add(1);
-    });
+    mutate_account(who, |a| a.nonce = a.nonce.saturating_add(1));
 }
 
 /// The current block number.
@@ -669,6 +734,20 @@ pub fn try_state() -> Result<(), &'static str> {
     for (who, key) in AccountKey::iter() {
         if key.account_id() != who {
             return Err("AccountKey stored under an account it does not derive");
+        }
+    }
+    for (_, info) in Account::iter() {
+        if info == AccountInfo::default() {
+            return Err("an all-zero AccountInfo is stored");
+        }
+        if info.providers != u32::from(info.data.free > 0) {
+            return Err("providers is not 1 exactly while the account holds a balance");
+        }
+        if info.sufficients != 0 || info.data.reserved != 0 || info.data.flags != 0 {
+            return Err("sufficients, reserved or flags is not zero");
+        }
+        if info.consumers == 0 && info.data.frozen != 0 {
+            return Err("a reserve lock on an account that owns nothing");
         }
     }
     if BlockHash::iter().len() > (BLOCK_HASH_COUNT as usize).saturating_add(2) {

@@ -180,7 +180,7 @@ impl Scenario {
 
     /// Sets `who`'s nonce.
     pub fn nonce(self, who: qstack_core::AccountId, nonce: qstack_core::Nonce) -> Self {
-        self.with(move || crate::Account::insert(&who, &crate::AccountInfo { nonce }))
+        self.with(move || crate::mutate_account(&who, |a| a.nonce = nonce))
     }
 
     /// Any other setup step.

@@ -173,7 +173,7 @@ pub fn build(config: &GenesisConfig) -> Result<(), GenesisError> {
                 .map_err(|e| GenesisError::from_error(holder, &e))?;
         }
     }
-    for who in pallet_system::owned::take_due() {
+    for (who, _) in pallet_system::owned::take_due() {
         if crate::ensure_reserve(&who).is_err() {
             return Err(GenesisError::new(
                 "tokens.issued",

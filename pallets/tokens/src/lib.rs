@@ -27,6 +27,7 @@
 
 extern crate alloc;
 
+pub mod balances;
 pub mod fees;
 mod issued;
 mod native;
@@ -51,7 +52,9 @@ pub use fees::FeeConfig;
 pub use issued::{genesis_mint, validate_metadata};
 pub use native::{endow, free_balance, mint, total_issuance, withdraw_fee};
 pub use qstack_runtime_primitives::tokens::{Holding, TokenBalance, TokenDetails};
-pub use reserve::{ensure_reserve, required_reserve, reserves, settle_reserves, Reserves};
+pub use reserve::{
+    ensure_reserve, required_reserve, reserves, settle_locks, settle_reserves, Reserves,
+};
 
 /// This pallet's permanent index.
 pub const PALLET_INDEX: u8 = 2;
@@ -707,18 +710,11 @@ pub enum Event {
     },
 }
 
-/// Native balance of an account.
-#[derive(
-    Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, DecodeWithMemTracking, TypeInfo,
-)]
-pub struct AccountData {
-    /// Spendable balance.
-    pub free: Balance,
-}
+/// Native balance of an account, kept in `System.Account` (Substrate's
+/// `pallet_balances::AccountData` shape).
+pub use pallet_system::AccountData;
 
 storage! { pallet = "Tokens";
-    /// Native balance of each account (absent = zero).
-    pub Account: map Blake2_128Concat AccountId => AccountData [default];
     /// Sum of all native balances.
     pub TotalIssuance: value Balance [default];
     /// Issued tokens by issuer and code.

@@ -1,15 +1,13 @@
 //! The native token: balances, total issuance, existential deposit, fees.
 
 use crate::reserve::{check_left, existential_deposit};
-use crate::{
-    check_deposit, deposit_event, ensure, fees, Account, AccountData, Error, Event, TotalIssuance,
-};
+use crate::{check_deposit, deposit_event, ensure, fees, Error, Event, TotalIssuance};
 use qstack_core::{AccountId, Balance};
 use qstack_runtime_primitives::{AssetId, DispatchError};
 
-/// Free native balance of `who`.
+/// Native balance of `who` (`System.Account`'s `data.free`).
 pub fn free_balance(who: &AccountId) -> Balance {
-    Account::get(who).map(|a| a.free).unwrap_or(0)
+    pallet_system::Account::get(who).map_or(0, |a| a.data.free)
 }
 
 /// Sum of all native balances.
@@ -17,12 +15,13 @@ pub fn total_issuance() -> Balance {
     TotalIssuance::get().unwrap_or(0)
 }
 
+/// The only writer of native balances: `System.Account`'s `data.free`,
+/// with `providers` 1 exactly while the balance is not zero.
 pub(crate) fn set_free(who: &AccountId, free: Balance) {
-    if free == 0 {
-        Account::remove(who);
-    } else {
-        Account::insert(who, &AccountData { free });
-    }
+    pallet_system::mutate_account(who, |a| {
+        a.data.free = free;
+        a.providers = u32::from(free > 0);
+    });
 }
 
 /// Creates native balance at genesis (no deposit rules, no event: genesis
@@ -172,12 +171,13 @@ fn credit_fee_share(payer: &AccountId, to: &AccountId, amount: Balance) -> bool 
 pub(crate) fn try_state() -> Result<(), &'static str> {
     let mut sum: Balance = 0;
     let ed = existential_deposit();
-    for (who, data) in Account::iter() {
-        if data.free < ed && !crate::pseudo::is_pseudo(&who) {
+    for (who, info) in pallet_system::Account::iter() {
+        let free = info.data.free;
+        if free != 0 && free < ed && !crate::pseudo::is_pseudo(&who) {
             return Err("native account below the existential deposit");
         }
         sum = sum
-            .checked_add(data.free)
+            .checked_add(free)
             .ok_or("native balance sum overflows")?;
     }
     if sum != total_issuance() {

@@ -3,16 +3,21 @@
 //! for every object it owns (regular key, signer list, ticket, deposit
 //! request, pre-authorisation, allow-list, holding it created, allowance,
 //! token issued, and every object of later pallets). The reserve is not
-//! moved anywhere: it is the part of the free native balance that cannot
-//! be sent away. Removing an object releases its share at once.
+//! moved anywhere: it is the part of the native balance that cannot be
+//! sent away, kept as the account's **lock**, `System.Account`'s
+//! `data.frozen` (where Substrate wallets read it). Removing an object
+//! releases its share when the call ends.
 //!
 //! Pallets record objects in the system pallet's owner ledger
 //! ([`pallet_system::owned`]); when a call ends, the executive runs
-//! [`settle_reserves`], which fails the call (undoing all of it) if an
-//! account whose count rose cannot cover its reserve. Fees may still be
-//! paid out of the owner reserve (so an account at its reserve can always
-//! pay to remove an object), never out of the account reserve of an
-//! account that owns objects.
+//! [`settle_reserves`]: every account whose count changed gets the lock of
+//! its new count at the reserves in force, and the call fails (undoing all
+//! of it) if an account whose count rose cannot cover it. So a change of
+//! the reserves (`set_reserves`) applies to an account's lock at its next
+//! object change, as a Substrate deposit stays what it was when taken.
+//! Fees may still be paid out of the owner reserve (so an account at its
+//! reserve can always pay to remove an object), never out of the account
+//! reserve of an account that owns objects.
 
 use crate::{free_balance, Error, HoldingSponsor, Holdings, ReserveConfig};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
@@ -60,13 +65,41 @@ pub fn existential_deposit() -> Balance {
     reserves().account
 }
 
-/// What `who` must keep: the account reserve plus the owner reserve for
-/// each object it owns (saturating: an unaffordable reserve is simply
-/// unaffordable).
-pub fn required_reserve(who: &AccountId) -> Balance {
+/// The lock of an account owning `objects` objects at today's reserves:
+/// the account reserve plus one owner reserve per object (saturating: an
+/// unaffordable reserve is simply unaffordable); zero for none.
+pub fn lock_for(objects: u32) -> Balance {
+    if objects == 0 {
+        return 0;
+    }
     let r = reserves();
-    let objects = Balance::from(owned::owner_count(who));
-    r.account.saturating_add(r.owner.saturating_mul(objects))
+    r.account
+        .saturating_add(r.owner.saturating_mul(Balance::from(objects)))
+}
+
+/// What `who` must keep while it exists: the account reserve if it owns
+/// nothing, else its lock (`data.frozen`). Within a call that gave an
+/// account its first object the lock is not yet set: then the lock of
+/// its count at today's reserves.
+pub fn required_reserve(who: &AccountId) -> Balance {
+    let info = pallet_system::Account::get(who).unwrap_or_default();
+    match (info.consumers, info.data.frozen) {
+        (0, _) => existential_deposit(),
+        (n, 0) => lock_for(n),
+        (_, lock) => lock,
+    }
+}
+
+/// Sets `who`'s lock to that of its object count at today's reserves (none
+/// for a pseudo-account, which keeps no reserve).
+fn settle_lock(who: &AccountId) {
+    let objects = owned::owner_count(who);
+    let lock = if crate::pseudo::is_pseudo(who) {
+        0
+    } else {
+        lock_for(objects)
+    };
+    pallet_system::mutate_account(who, |a| a.data.frozen = lock);
 }
 
 /// Whether `who` may be left with `left` native tokens: zero (the account
@@ -102,8 +135,10 @@ fn check_left_of_owner(who: &AccountId, left: Balance) -> Result<(), Error> {
     Ok(())
 }
 
-/// Refuses if `who` owns objects its free native balance does not cover.
+/// Settles `who`'s lock to its object count, then refuses if its native
+/// balance does not cover it.
 pub fn ensure_reserve(who: &AccountId) -> Result<(), Error> {
+    settle_lock(who);
     if owned::owner_count(who) == 0
         || free_balance(who) >= required_reserve(who)
         || crate::pseudo::is_pseudo(who)
@@ -114,14 +149,30 @@ pub fn ensure_reserve(who: &AccountId) -> Result<(), Error> {
     }
 }
 
-/// Checks the reserve of every account whose owner count rose during the
-/// call that just ended; the executive fails (and undoes) the call on
-/// error. Clears the list either way.
+/// Settles the lock of every account whose owner count changed during the
+/// call that just ended, and checks the reserve of those whose count rose;
+/// the executive fails (and undoes) the call on error. Clears the list
+/// either way. (A count that only fell is not checked: an account whose
+/// fees ate into its owner reserve can still remove objects.)
 pub fn settle_reserves() -> Result<(), DispatchError> {
-    for who in owned::take_due() {
-        ensure_reserve(&who)?;
+    for (who, rose) in owned::take_due() {
+        if rose {
+            ensure_reserve(&who)?;
+        } else {
+            settle_lock(&who);
+        }
     }
     Ok(())
+}
+
+/// Settles the lock of every account whose owner count changed outside a
+/// call (block hooks: maturing bonds, expiring objects), without checks:
+/// hooks only remove objects. The executive runs it after the block's
+/// `on_initialize` and `on_finalize` hooks.
+pub fn settle_locks() {
+    for (who, _) in owned::take_due() {
+        settle_lock(&who);
+    }
 }
 
 /// The holder or sponsor that pays for `holder`'s holding of `asset`.
@@ -145,12 +196,21 @@ pub(crate) fn try_state() -> Result<(), &'static str> {
             return Err("a sponsor recorded for a holding that does not exist");
         }
     }
-    for (who, n) in pallet_system::OwnerCount::iter() {
-        if n == 0 {
-            return Err("an owner count of zero is stored");
+    for (who, info) in pallet_system::Account::iter() {
+        let pseudo = crate::pseudo::is_pseudo(&who);
+        if info.consumers == 0 || pseudo {
+            if info.data.frozen != 0 {
+                return Err(
+                    "a reserve lock on an account that owns nothing or is a pseudo-account",
+                );
+            }
+            continue;
         }
-        if free_balance(&who) < r.account && !crate::pseudo::is_pseudo(&who) {
+        if info.data.free == 0 {
             return Err("an account owns objects but has no native account");
+        }
+        if info.data.frozen == 0 {
+            return Err("an account owns objects but has no reserve lock");
         }
     }
     Ok(())

@@ -201,7 +201,7 @@ fn check_owner_ledger() {
     pallet_accounts::owned_objects(&mut owned);
     owned.retain(|_, n| *n > 0);
     let ledger: alloc::collections::BTreeMap<_, _> =
-        pallet_system::OwnerCount::iter().into_iter().collect();
+        pallet_system::owned::ledger().into_iter().collect();
     assert_eq!(owned, ledger, "owner ledger");
     assert!(
         !pallet_system::ReserveDue::exists(),
@@ -241,7 +241,7 @@ fn native_transfer_boundaries() {
         .unwrap();
         // Exactly the whole balance: the account is removed.
         assert_eq!(free_balance(&A), 0);
-        assert!(!Account::contains_key(&A));
+        assert!(!pallet_system::Account::contains_key(&A));
         assert_eq!(free_balance(&B), 10_000);
         assert_eq!(total_issuance(), 10_000);
         assert_eq!(
@@ -1271,13 +1271,33 @@ fn try_state_catches_broken_books() {
             assert!(try_state().is_err());
             HoldingCount::remove(&C);
             let dust = numbered(20, 1);
-            Account::insert(&dust, &AccountData { free: 5 });
+            let info = |consumers, free, frozen| pallet_system::AccountInfo {
+                consumers,
+                providers: u32::from(free > 0),
+                data: AccountData {
+                    free,
+                    frozen,
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            pallet_system::Account::insert(&dust, &info(0, 5, 0));
             assert!(try_state().is_err());
-            Account::remove(&dust);
+            pallet_system::Account::remove(&dust);
             // An owner of objects without a native account.
-            pallet_system::OwnerCount::insert(&dust, &1);
+            pallet_system::Account::insert(&dust, &info(1, 0, ED));
             assert!(try_state().unwrap_err().contains("native account"));
-            pallet_system::OwnerCount::remove(&dust);
+            // An owner of objects without a lock, and a lock without objects.
+            // (The reserve books alone: the balance is not in the issuance.)
+            pallet_system::Account::insert(&dust, &info(1, 2 * ED, 0));
+            assert!(crate::reserve::try_state()
+                .unwrap_err()
+                .contains("no reserve lock"));
+            pallet_system::Account::insert(&dust, &info(0, 2 * ED, ED));
+            assert!(crate::reserve::try_state()
+                .unwrap_err()
+                .contains("reserve lock on an account"));
+            pallet_system::Account::remove(&dust);
             // A sponsor for a holding that does not exist.
             HoldingSponsor::insert(&C, &usd_a, &A);
             assert!(try_state().unwrap_err().contains("sponsor"));

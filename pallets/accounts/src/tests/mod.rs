@@ -72,7 +72,7 @@ impl Test {
             let mut owned = alloc::collections::BTreeMap::new();
             crate::owned_objects(&mut owned);
             let ledger: alloc::collections::BTreeMap<_, _> =
-                pallet_system::OwnerCount::iter().into_iter().collect();
+                pallet_system::owned::ledger().into_iter().collect();
             assert_eq!(owned, ledger, "owner ledger");
         })
     }

@@ -34,6 +34,7 @@ fn main() {
         .into_iter()
         .collect();
     wasm_builder::build(&wasm_builder::WasmBuild {
+        package: "qstack-runtime",
         root,
         out_dir,
         out_file,

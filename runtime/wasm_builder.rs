@@ -1,20 +1,23 @@
-//! Builds the qstack runtime for `wasm32-unknown-unknown` with a nested
+//! Builds a workspace crate for `wasm32-unknown-unknown` with a nested
 //! cargo, in a target directory of its own: shared by the runtime's
-//! `build.rs` (the runtime itself) and `runtime/next`'s (the upgrade tests'
-//! second runtime, with other features and a higher `spec_version`).
+//! `build.rs` (the runtime itself), `runtime/next`'s (the upgrade tests'
+//! second runtime, with other features and a higher `spec_version`) and
+//! `clients/js/keys`' (the JavaScript client's key code).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// What to build.
 pub struct WasmBuild<'a> {
+    /// The package (`qstack-runtime`); its lib is built as a `cdylib`.
+    pub package: &'a str,
     /// The workspace root.
     pub root: PathBuf,
     /// The calling build script's `OUT_DIR`.
     pub out_dir: PathBuf,
     /// Where to copy the blob.
     pub out_file: PathBuf,
-    /// Features of `qstack-runtime` (beyond none of its defaults).
+    /// Features of the package (beyond none of its defaults).
     pub features: &'a [&'a str],
     /// Extra environment for the nested build (`QSTACK_SPEC_VERSION`).
     pub env: &'a [(&'a str, &'a str)],
@@ -78,7 +81,7 @@ pub fn build(b: &WasmBuild<'_>) {
     cmd.current_dir(root).args([
         "rustc",
         "-p",
-        "qstack-runtime",
+        b.package,
         "--lib",
         "--target",
         "wasm32-unknown-unknown",
@@ -105,14 +108,18 @@ pub fn build(b: &WasmBuild<'_>) {
     }
     let status = cmd
         .status()
-        .expect("failed to run cargo for the Wasm runtime");
+        .expect("failed to run cargo for the Wasm build");
     if !status.success() {
         panic!(
-            "building the Wasm runtime failed (compiler errors above). If the wasm32 target is \
-             missing, run scripts/setup.sh (it runs `rustup target add wasm32-unknown-unknown`)."
+            "building {} for Wasm failed (compiler errors above). If the wasm32 target is \
+             missing, run scripts/setup.sh (it runs `rustup target add wasm32-unknown-unknown`).",
+            b.package
         );
     }
-    let built = wasm_target_dir.join("wasm32-unknown-unknown/release/qstack_runtime.wasm");
+    let built = wasm_target_dir.join(format!(
+        "wasm32-unknown-unknown/release/{}.wasm",
+        b.package.replace('-', "_")
+    ));
     std::fs::copy(&built, &b.out_file).unwrap_or_else(|e| panic!("copy {}: {e}", built.display()));
     drop(lock);
 }

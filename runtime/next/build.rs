@@ -40,6 +40,7 @@ fn main() {
     ] {
         let out_file = out_dir.join(file);
         wasm_builder::build(&wasm_builder::WasmBuild {
+            package: "qstack-runtime",
             root: root.clone(),
             out_dir: out_dir.clone(),
             out_file: out_file.clone(),

@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// Wall-clock bound on a script (each gives up by itself earlier).
-const SCRIPT_TIMEOUT: Duration = Duration::from_secs(90);
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// `(address, account id in hex)` of `suri` in `scheme`.
 fn key(suri: &str, scheme: &str) -> (String, String) {
@@ -43,11 +43,23 @@ pub(crate) fn polkadot_js_dir() -> PathBuf {
 
 /// Runs `node script args…`, killing it after [`SCRIPT_TIMEOUT`].
 fn run_script(dir: &Path, out_dir: &Path, script: &str, args: &[String]) -> (bool, String) {
+    run_script_with(dir, out_dir, script, args, &[])
+}
+
+/// As [`run_script`], with extra environment variables.
+fn run_script_with(
+    dir: &Path,
+    out_dir: &Path,
+    script: &str,
+    args: &[String],
+    env: &[(&str, &Path)],
+) -> (bool, String) {
     let out_path = out_dir.join(format!("{script}.out"));
     let out = std::fs::File::create(&out_path).expect("output file");
     let mut child = Command::new("node")
         .arg(script)
         .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_os_str())))
         .current_dir(dir)
         .stdout(out.try_clone().expect("dup output file"))
         .stderr(out)
@@ -245,7 +257,7 @@ fn polkadot_js_reads_runtime_metadata_blocks_events_and_heads() {
         json!({
             "block": block_hash_of(&out), "from": alice_falcon_id, "to": bob_id, "amount": "6666",
             "scheme": "falcon512", "form": "multi", "signerSchemes": ["sr25519", "hybrid"],
-            "signer": "id", "nonce": 0, "ticket": 3,
+            "signer": "id", "ticket": 3,
         })
         .to_string(),
     );
@@ -295,4 +307,123 @@ fn polkadot_api_reads_and_submits_a_keyring_signed_transfer() {
     // The keyring's //Alice is the dev chain's sr25519 //Alice: it paid.
     let (alice, _) = key("//Alice", "sr25519");
     assert_eq!(node.rpc("account_info", json!([alice]))["nonce"], 1);
+}
+
+/// `@qstack/api` (clients/js) signs from JavaScript with qstack's own key
+/// code as WebAssembly: a polkadot.js keyring made from Substrate's dev
+/// phrase funds a JS-generated key of each scheme, which signs transfers
+/// with `api.tx….signAndSend`, followed to finality; balances read through
+/// `query` and `derive` (`tests/polkadot-js/sign.mjs`). Signatures cross
+/// the boundary both ways: Rust's verify in JS, JS's verify here.
+#[test]
+fn qstack_api_signs_every_scheme_from_javascript() {
+    use codec::{Decode, Encode};
+    use qstack_core::{KeyScheme, Pair, PublicKey, Signature};
+    let pjs = polkadot_js_dir();
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        !qstack_keys_wasm::WASM.is_empty(),
+        "the key module was not built (QSTACK_SKIP_WASM_BUILD is set)"
+    );
+    let wasm = dir.path().join("qstack_keys.wasm");
+    std::fs::write(&wasm, qstack_keys_wasm::WASM).unwrap();
+    let hex0x = |b: &[u8]| format!("0x{}", hex::encode(b));
+    let rust: Vec<_> = KeyScheme::ALL
+        .into_iter()
+        .map(|scheme| {
+            let pair = Pair::from_suri(scheme, "//Charlie").unwrap();
+            let message = format!("signed in Rust with {}", scheme.name()).into_bytes();
+            json!({
+                "scheme": scheme.name(),
+                "publicKey": hex0x(&pair.public().encode()),
+                "message": hex0x(&message),
+                "signature": hex0x(&pair.sign(&message).encode()),
+            })
+        })
+        .collect();
+    let rust_file = dir.path().join("rust-signatures.json");
+    std::fs::write(&rust_file, serde_json::to_string(&rust).unwrap()).unwrap();
+    let js_file = dir.path().join("js-signatures.json");
+    let node = Node::start(dir.path(), &[]);
+    let args = [
+        node.ws(),
+        "--rust".into(),
+        rust_file.display().to_string(),
+        "--out".into(),
+        js_file.display().to_string(),
+    ];
+    let (ok, output) = run_script_with(
+        &pjs,
+        dir.path(),
+        "sign.mjs",
+        &args,
+        &[("QSTACK_KEYS_WASM", &wasm)],
+    );
+    println!("{output}");
+    assert!(
+        ok && output.contains("ok: all checks passed"),
+        "tests/polkadot-js/sign.mjs failed:\n{output}\nnode log: {}",
+        dir.path().join(format!("node-{}.log", node.port)).display()
+    );
+    let made: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&js_file).unwrap()).unwrap();
+    assert_eq!(made.len(), 4, "one signature per scheme");
+    let bytes = |v: &serde_json::Value| hex::decode(&v.as_str().unwrap()[2..]).unwrap();
+    for m in &made {
+        let public = PublicKey::decode(&mut &bytes(&m["publicKey"])[..]).unwrap();
+        let signature = Signature::decode(&mut &bytes(&m["signature"])[..]).unwrap();
+        let scheme = KeyScheme::from_name(m["scheme"].as_str().unwrap()).unwrap();
+        assert_eq!(public, Pair::from_suri(scheme, "//Bob").unwrap().public());
+        assert!(
+            qstack_core::pair::verify(&signature, &bytes(&m["message"]), &public),
+            "{}: a JS signature does not verify in Rust",
+            m["scheme"]
+        );
+    }
+}
+
+/// The README's JavaScript example, run as written (its imports pointed at
+/// the repo's copies and its URL at a dev node): it must print Bob's
+/// balance and end by itself.
+#[test]
+fn the_readmes_javascript_example_runs() {
+    let pjs = polkadot_js_dir();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    let section = readme
+        .split("## Use it from JavaScript")
+        .nth(1)
+        .expect("README has a 'Use it from JavaScript' section");
+    let example = section
+        .split("```js\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("the section has a js example");
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::start(dir.path(), &[]);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap();
+    let api = root.join("tests/polkadot-js/node_modules/@polkadot/api/index.js");
+    let client = root.join("clients/js/src/index.mjs");
+    let script = example
+        .replace("'@polkadot/api'", &format!("'file://{}'", api.display()))
+        .replace("'@qstack/api'", &format!("'file://{}'", client.display()))
+        .replace("ws://127.0.0.1:9944", &node.ws());
+    assert!(!script.contains("@qstack/api'") && script.contains(&node.ws()));
+    std::fs::write(dir.path().join("example.mjs"), script).unwrap();
+    let wasm = dir.path().join("qstack_keys.wasm");
+    std::fs::write(&wasm, qstack_keys_wasm::WASM).unwrap();
+    let example = dir.path().join("example.mjs").display().to_string();
+    let (ok, output) = run_script_with(
+        &pjs,
+        dir.path(),
+        &example,
+        &[],
+        &[("QSTACK_KEYS_WASM", &wasm)],
+    );
+    assert!(ok, "the README example failed:\n{output}");
+    assert!(output.contains("Bob has 1000000000000"), "{output}");
 }

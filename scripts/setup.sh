@@ -13,6 +13,11 @@ dpkg -s libclang-dev >/dev/null 2>&1 || need_apt+=(libclang-dev)
 # @polkadot/api under Node.js (18 or later).
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+# The Python client test (node/cli/tests/it/python.rs) runs
+# substrate-interface in a virtualenv (Debian's python3 lacks `venv` without
+# python3-venv).
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv)
 # The README's five-minute tour reads JSON output with jq.
 command -v jq >/dev/null 2>&1 || need_apt+=(jq)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -35,6 +40,22 @@ if [ ! -f "$pjs/node_modules/.package-lock.json" ] ||
   [ "$pjs/package-lock.json" -nt "$pjs/node_modules/.package-lock.json" ]; then
   echo "setup: installing npm packages in tests/polkadot-js"
   (cd "$pjs" && npm ci --no-audit --no-fund)
+fi
+
+# Python packages of the substrate-interface test, exactly as pinned: a fresh
+# virtualenv whenever requirements.txt changed since the last install (the
+# stamp), so a package dropped from the list does not linger.
+py="$root/tests/python"
+venv="$py/.venv"
+stamp="$venv/.requirements-installed"
+if [ ! -x "$venv/bin/python" ] || [ ! -f "$stamp" ] ||
+  [ "$py/requirements.txt" -nt "$stamp" ]; then
+  echo "setup: installing Python packages in tests/python/.venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    --require-virtualenv -r "$py/requirements.txt"
+  touch "$stamp"
 fi
 
 echo "setup: ok"

@@ -17,6 +17,7 @@ mod network_garbage;
 mod node_key_cli;
 mod operator_flags;
 mod polkadot_js;
+mod python;
 mod rpc_flags;
 mod staking_e2e;
 mod tokens_e2e;

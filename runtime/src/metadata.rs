@@ -272,6 +272,14 @@ pub fn metadata_prefixed(version: u32) -> Option<Vec<u8>> {
     Some(m.encode())
 }
 
+/// The metadata a chain with default parameters serves (built on an empty
+/// state: `Balances.ExistentialDeposit` reads the chain's reserves), for
+/// native tools and tests that have no chain state at hand.
+#[cfg(feature = "std")]
+pub fn metadata_at_defaults(version: u32) -> Option<Vec<u8>> {
+    qstack_io::TestExternalities::new().execute_with(|| metadata_prefixed(version))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,7 +289,7 @@ mod tests {
     /// The metadata at an empty state, as the runtime serves it at a block
     /// (`Balances.ExistentialDeposit` reads the chain's reserves).
     fn metadata_prefixed(v: u32) -> Option<Vec<u8>> {
-        qstack_io::TestExternalities::new().execute_with(|| super::metadata_prefixed(v))
+        metadata_at_defaults(v)
     }
 
     #[test]

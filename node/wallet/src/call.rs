@@ -434,7 +434,7 @@ mod tests {
     use serde_json::json;
 
     fn metadata(version: u32) -> Vec<u8> {
-        qstack_runtime::metadata::metadata_prefixed(version).expect("metadata")
+        qstack_runtime::metadata::metadata_at_defaults(version).expect("metadata")
     }
 
     fn bob() -> AccountId {

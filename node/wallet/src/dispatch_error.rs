@@ -69,7 +69,7 @@ mod tests {
 
     #[test]
     fn module_errors_are_named_from_metadata() {
-        let metadata = qstack_runtime::metadata::metadata_prefixed(14).expect("V14");
+        let metadata = qstack_runtime::metadata::metadata_at_defaults(14).expect("V14");
         let e: DispatchError = tokens::Error::FreezeExceedsBalance.into();
         // Doc lines follow when the runtime's metadata carries them
         // (scale-info's `docs` feature).
@@ -79,7 +79,7 @@ mod tests {
                 || named.starts_with("Tokens.FreezeExceedsBalance: The amount to freeze"),
             "{named}"
         );
-        let v15 = qstack_runtime::metadata::metadata_prefixed(15).expect("V15");
+        let v15 = qstack_runtime::metadata::metadata_at_defaults(15).expect("V15");
         assert!(describe(&tokens::Error::Paused.into(), &v15).starts_with("Tokens.Paused"));
         assert_eq!(
             describe(&DispatchError::module(42, 1), &metadata),

@@ -16,7 +16,7 @@
 //!
 //! Only the hex fields are signed or submitted; `description`, `signer` and
 //! `key` are for people, and `signer` must match the entry. The golden file
-//! `testdata/multisig-proposal-v1.json` pins the format.
+//! `testdata/multisig-proposal-v2.json` pins the format.
 
 use crate::{parse_address, Error, Result};
 use codec::{Decode, Encode};
@@ -30,7 +30,7 @@ use serde_json::{json, Value};
 use std::path::Path;
 
 /// Version of the proposal file format (`qstackMultisig`).
-pub const PROPOSAL_VERSION: u64 = 1;
+pub const PROPOSAL_VERSION: u64 = 2;
 
 /// An unsigned transaction of a multi-signing account and the signatures
 /// gathered so far.
@@ -158,6 +158,13 @@ impl Proposal {
     /// Reads a proposal from its JSON; errors name the field that is wrong.
     pub fn from_json(v: &Value) -> Result<Proposal> {
         let bad = |m: String| Error::Proposal(m);
+        if v["qstackMultisig"].as_u64() == Some(1) {
+            return Err(bad(
+                "a version 1 proposal, made for transaction version 3 (before Substrate's \
+                 signed extensions): create it again with this qstack"
+                    .into(),
+            ));
+        }
         if v["qstackMultisig"].as_u64() != Some(PROPOSAL_VERSION) {
             return Err(bad(format!(
                 "not a qstack multisig proposal (version {PROPOSAL_VERSION})"
@@ -323,7 +330,7 @@ mod tests {
         assert!(Proposal::from_json(&v).is_err());
     }
 
-    const GOLDEN: &str = include_str!("../testdata/multisig-proposal-v1.json");
+    const GOLDEN: &str = include_str!("../testdata/multisig-proposal-v2.json");
 
     fn pair(suri: &str, scheme: KeyScheme) -> Pair {
         Pair::from_suri(scheme, suri).unwrap()
@@ -364,18 +371,32 @@ mod tests {
         p
     }
 
-    /// The file format is pinned: the checked-in file (made by version 1 of
+    /// The file format is pinned: the checked-in file (made by version 2 of
     /// this code) reads, writes back byte for byte, holds exactly the
     /// transaction built here today, and its signatures verify over today's
     /// payload. Signatures are randomised, so the file is not regenerated on
     /// each run; `QSTACK_UPDATE_GOLDEN=1` rewrites it (a reviewed change of
     /// format, with a new `PROPOSAL_VERSION`).
     #[test]
+    fn a_version_1_proposal_is_refused_with_what_to_do() {
+        let mut v: Value = serde_json::from_str(GOLDEN).unwrap();
+        v["qstackMultisig"] = 1.into();
+        let e = Proposal::from_json(&v).unwrap_err().to_string();
+        assert!(
+            e.contains("version 1") && e.contains("create it again"),
+            "{e}"
+        );
+        v["qstackMultisig"] = 9.into();
+        let e = Proposal::from_json(&v).unwrap_err().to_string();
+        assert!(e.contains("not a qstack multisig proposal"), "{e}");
+    }
+
+    #[test]
     fn the_proposal_format_matches_the_golden_file() {
         if std::env::var_os("QSTACK_UPDATE_GOLDEN").is_some() {
             let path = concat!(
                 env!("CARGO_MANIFEST_DIR"),
-                "/testdata/multisig-proposal-v1.json"
+                "/testdata/multisig-proposal-v2.json"
             );
             golden_signed().save(Path::new(path)).unwrap();
             return;
@@ -386,7 +407,7 @@ mod tests {
         let mut fresh = golden_unsigned();
         assert!(fresh.same_transaction(&loaded));
         fresh.signatures = loaded.signatures.clone();
-        assert_eq!(fresh.to_text(), GOLDEN, "today's encoding differs from v1");
+        assert_eq!(fresh.to_text(), GOLDEN, "today's encoding differs from v2");
         assert!(matches!(
             loaded.signatures[..],
             [

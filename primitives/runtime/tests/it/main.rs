@@ -123,7 +123,7 @@ mod extrinsic {
             extra(5, None),
         );
         let expected = [
-            "a501", // compact length 105
+            "a101", // compact length 104
             "84",   // signed, version 4
             "00",
             &"01".repeat(32), // MultiAddress::Id

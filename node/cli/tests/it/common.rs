@@ -346,3 +346,36 @@ pub async fn observer_network(
     .unwrap();
     (client, net, inbox, chain, set)
 }
+
+/// Runs `cmd` with its stdout and stderr in `out_path`, killing it after
+/// `timeout`; whether it succeeded, and what it printed (with a note when
+/// it was killed).
+pub fn run_with_timeout(
+    mut cmd: std::process::Command,
+    out_path: &Path,
+    timeout: Duration,
+) -> (bool, String) {
+    let out = std::fs::File::create(out_path).expect("output file");
+    let mut child = cmd
+        .stdout(out.try_clone().expect("dup output file"))
+        .stderr(out)
+        .spawn()
+        .unwrap_or_else(|e| panic!("run {:?}: {e}", cmd.get_program()));
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break Some(status);
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut text = std::fs::read_to_string(out_path).unwrap_or_default();
+    if status.is_none() {
+        text.push_str(&format!("\n(killed after {timeout:?})"));
+    }
+    (status.is_some_and(|s| s.success()), text)
+}

@@ -5,11 +5,11 @@
 //! transfers, and runs the script under Node.js (`scripts/setup.sh` installs
 //! Node.js and the npm packages).
 
-use crate::common::{block_hash_of, json_line, qstack_ok, Node};
+use crate::common::{block_hash_of, json_line, qstack_ok, run_with_timeout, Node};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Wall-clock bound on a script (each gives up by itself earlier).
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(180);
@@ -54,34 +54,12 @@ fn run_script_with(
     args: &[String],
     env: &[(&str, &Path)],
 ) -> (bool, String) {
-    let out_path = out_dir.join(format!("{script}.out"));
-    let out = std::fs::File::create(&out_path).expect("output file");
-    let mut child = Command::new("node")
-        .arg(script)
+    let mut cmd = Command::new("node");
+    cmd.arg(script)
         .args(args)
         .envs(env.iter().map(|(k, v)| (*k, v.as_os_str())))
-        .current_dir(dir)
-        .stdout(out.try_clone().expect("dup output file"))
-        .stderr(out)
-        .spawn()
-        .expect("run node");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for node") {
-            break Some(status);
-        }
-        if start.elapsed() > SCRIPT_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let mut text = std::fs::read_to_string(&out_path).unwrap_or_default();
-    if status.is_none() {
-        text.push_str(&format!("\n(killed after {SCRIPT_TIMEOUT:?})"));
-    }
-    (status.is_some_and(|s| s.success()), text)
+        .current_dir(dir);
+    run_with_timeout(cmd, &out_dir.join(format!("{script}.out")), SCRIPT_TIMEOUT)
 }
 
 #[test]

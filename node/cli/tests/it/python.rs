@@ -5,11 +5,11 @@
 //! starts the node, makes the transfers, and runs the script in the
 //! virtualenv `scripts/setup.sh` installs (`tests/python/.venv`).
 
-use crate::common::{block_hash_of, json_line, qstack_ok, Node};
+use crate::common::{block_hash_of, json_line, qstack_ok, run_with_timeout, Node};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Wall-clock bound on the script (it gives up by itself earlier).
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(90);
@@ -47,33 +47,11 @@ fn venv_python() -> PathBuf {
 /// [`SCRIPT_TIMEOUT`]; whether it succeeded, and its stdout and stderr.
 fn run_check(python: &Path, out_dir: &Path, args: &[String]) -> (bool, String) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/check.py");
-    let out_path = out_dir.join("check.py.out");
-    let out = std::fs::File::create(&out_path).expect("output file");
-    let mut child = Command::new(python)
-        .arg(script)
+    let mut cmd = Command::new(python);
+    cmd.arg(script)
         .args(args)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .stdout(out.try_clone().expect("dup output file"))
-        .stderr(out)
-        .spawn()
-        .expect("run python");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for python") {
-            break Some(status);
-        }
-        if start.elapsed() > SCRIPT_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let mut text = std::fs::read_to_string(&out_path).unwrap_or_default();
-    if status.is_none() {
-        text.push_str(&format!("\n(killed after {SCRIPT_TIMEOUT:?})"));
-    }
-    (status.is_some_and(|s| s.success()), text)
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    run_with_timeout(cmd, &out_dir.join("check.py.out"), SCRIPT_TIMEOUT)
 }
 
 #[test]

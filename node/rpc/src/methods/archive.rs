@@ -92,16 +92,7 @@ fn body(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
 fn call(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
     let args = Args::new(p, &["hash", "function", "callParameters"])?;
     let hash = hash_param(&args, 0)?;
-    let function = args.string(1)?;
-    if function.is_empty() || !function.bytes().all(|c| c.is_ascii_graphic()) {
-        return Err(args.bad(1, "expected a runtime API method name like `Core_version`"));
-    }
-    if super::state::NOT_FOR_STATE_CALL.contains(&function.as_str()) {
-        return Err(args.bad(
-            1,
-            format!("`{function}` builds or executes blocks; archive_v1_call serves read-only runtime queries"),
-        ));
-    }
+    let function = super::state::read_only_function(&args, 1, "archive_v1_call")?;
     let input = args.bytes(2)?;
     if b.header(hash)
         .map_err(|e| internal(e.to_string()))?

@@ -489,17 +489,8 @@ fn call(
     )?;
     let sub = args.string(0)?;
     let hash = hash_param(&args, 1)?;
-    let function = args.string(2)?;
-    if function.is_empty() || !function.bytes().all(|c| c.is_ascii_graphic()) {
-        return Err(args.bad(2, "expected a runtime API method name like `Core_version`"));
-    }
     // The same entry points state_call refuses, for the same reason.
-    if super::state::NOT_FOR_STATE_CALL.contains(&function.as_str()) {
-        return Err(args.bad(
-            2,
-            format!("`{function}` builds or executes blocks; chainHead_v1_call serves read-only runtime queries"),
-        ));
-    }
+    let function = super::state::read_only_function(&args, 2, "chainHead_v1_call")?;
     let input = args.bytes(3)?;
     let Some(follow) = ctx.follows.get(&sub, connection(ext)) else {
         return Ok(Started::LimitReached);

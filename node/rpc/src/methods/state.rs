@@ -146,20 +146,28 @@ pub const NOT_FOR_STATE_CALL: &[&str] = &[
     "TryRuntime_try_upgrade",
 ];
 
-fn call(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
-    let args = Args::new(p, &["name", "bytes", "hash"])?;
-    let method = args.string(0)?;
-    if method.is_empty() || !method.bytes().all(|c| c.is_ascii_graphic()) {
-        return Err(args.bad(0, "expected a runtime API method name like `Core_version`"));
+/// The runtime API function named by parameter `i`: refused unless it is a
+/// name, and refused if it builds or executes blocks ([`NOT_FOR_STATE_CALL`];
+/// `rpc` names the method in the message).
+pub(crate) fn read_only_function(args: &Args, i: usize, rpc: &str) -> Res<String> {
+    let function = args.string(i)?;
+    if function.is_empty() || !function.bytes().all(|c| c.is_ascii_graphic()) {
+        return Err(args.bad(i, "expected a runtime API method name like `Core_version`"));
     }
-    if NOT_FOR_STATE_CALL.contains(&method.as_str()) {
+    if NOT_FOR_STATE_CALL.contains(&function.as_str()) {
         return Err(args.bad(
-            0,
+            i,
             format!(
-                "`{method}` builds or executes blocks; state_call serves read-only runtime queries"
+                "`{function}` builds or executes blocks; {rpc} serves read-only runtime queries"
             ),
         ));
     }
+    Ok(function)
+}
+
+fn call(p: &Params, b: &dyn RpcBackend) -> Res<Value> {
+    let args = Args::new(p, &["name", "bytes", "hash"])?;
+    let method = read_only_function(&args, 0, "state_call")?;
     let input = args.bytes(1)?;
     let at = at_or_best(b, args.opt_hash(2)?);
     let out = b.call(at, &method, &input).map_err(state_error)?;

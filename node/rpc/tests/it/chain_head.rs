@@ -3,13 +3,11 @@
 //! blocks, pinning, the limits, and bad subscription ids.
 
 use crate::common::{hex, within, Node, WAIT};
+use crate::spec_common::{call, code, next, ok, quiet, sub_id};
 use codec::Encode;
-use jsonrpsee::core::client::{
-    ClientT, Error as ClientError, Subscription, SubscriptionClientT, SubscriptionKind,
-};
+use jsonrpsee::core::client::{Error as ClientError, Subscription, SubscriptionClientT};
 use jsonrpsee::core::params::ArrayParams;
 use jsonrpsee::rpc_params;
-use jsonrpsee::types::{ErrorObjectOwned, SubscriptionId};
 use jsonrpsee_ws_client::WsClient;
 use qstack_core::hashing::blake2_256;
 use qstack_core::H256;
@@ -23,7 +21,6 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 
 /// blake2-64 of "Core" and "Metadata": the ids the spec's own example
@@ -35,20 +32,6 @@ fn h(hash: &H256) -> Value {
     json!(hex(hash.as_bytes()))
 }
 
-async fn next(sub: &mut Subscription<Value>) -> Value {
-    within(sub.next())
-        .await
-        .expect("the subscription is open")
-        .expect("a JSON notification")
-}
-
-/// Asserts nothing more arrives on `sub` for a moment.
-async fn quiet(sub: &mut Subscription<Value>) {
-    if let Ok(event) = tokio::time::timeout(Duration::from_millis(300), sub.next()).await {
-        panic!("unexpected event {event:?}");
-    }
-}
-
 async fn follow(ws: &WsClient, with_runtime: bool) -> (Subscription<Value>, String) {
     let sub: Subscription<Value> = within(ws.subscribe(
         "chainHead_v1_follow",
@@ -57,34 +40,8 @@ async fn follow(ws: &WsClient, with_runtime: bool) -> (Subscription<Value>, Stri
     ))
     .await
     .expect("follows");
-    let id = match sub.kind() {
-        SubscriptionKind::Subscription(SubscriptionId::Str(s)) => s.to_string(),
-        SubscriptionKind::Subscription(SubscriptionId::Num(n)) => n.to_string(),
-        other => panic!("not a subscription: {other:?}"),
-    };
+    let id = sub_id(&sub);
     (sub, id)
-}
-
-/// The result of a call, or its JSON-RPC error.
-async fn call(ws: &WsClient, method: &str, params: ArrayParams) -> Result<Value, ErrorObjectOwned> {
-    match within(ws.request::<Value, _>(method, params)).await {
-        Ok(v) => Ok(v),
-        Err(ClientError::Call(e)) => Err(e),
-        Err(e) => panic!("{method}: {e}"),
-    }
-}
-
-async fn ok(ws: &WsClient, method: &str, params: ArrayParams) -> Value {
-    call(ws, method, params)
-        .await
-        .unwrap_or_else(|e| panic!("{method} failed: {e:?}"))
-}
-
-async fn code(ws: &WsClient, method: &str, params: ArrayParams) -> i32 {
-    match call(ws, method, params).await {
-        Ok(v) => panic!("{method} should fail, answered {v}"),
-        Err(e) => e.code(),
-    }
 }
 
 /// Starts an operation; its id.
@@ -288,14 +245,6 @@ async fn forks_are_reported_and_pruned_at_finality() {
     )
     .await;
     assert!(header.is_string(), "{header}");
-}
-
-fn sub_id(sub: &Subscription<Value>) -> String {
-    match sub.kind() {
-        SubscriptionKind::Subscription(SubscriptionId::Str(s)) => s.to_string(),
-        SubscriptionKind::Subscription(SubscriptionId::Num(n)) => n.to_string(),
-        other => panic!("not a subscription: {other:?}"),
-    }
 }
 
 /// The test backend announcing best blocks only, and with the trait's

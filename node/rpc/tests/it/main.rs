@@ -10,6 +10,7 @@ mod gov;
 mod guard;
 mod methods;
 mod network;
+mod spec_common;
 mod spec_v2;
 mod staking;
 mod subscriptions;

@@ -3,13 +3,10 @@
 //! events, and `archive_v1_*`.
 
 use crate::common::{framed, hex, within, Node, WAIT};
+use crate::spec_common::{code, next, ok, quiet, sub_id};
 use codec::Encode;
-use jsonrpsee::core::client::{
-    ClientT, Error as ClientError, Subscription, SubscriptionClientT, SubscriptionKind,
-};
-use jsonrpsee::core::params::ArrayParams;
+use jsonrpsee::core::client::{Error as ClientError, Subscription, SubscriptionClientT};
 use jsonrpsee::rpc_params;
-use jsonrpsee::types::{ErrorObjectOwned, SubscriptionId};
 use jsonrpsee_ws_client::WsClient;
 use qstack_core::hashing::blake2_256;
 use qstack_core::H256;
@@ -20,54 +17,11 @@ use serde_json::{json, Value};
 use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
-async fn call(ws: &WsClient, method: &str, params: ArrayParams) -> Result<Value, ErrorObjectOwned> {
-    match within(ws.request::<Value, _>(method, params)).await {
-        Ok(v) => Ok(v),
-        Err(ClientError::Call(e)) => Err(e),
-        Err(e) => panic!("{method}: {e}"),
-    }
-}
-
-async fn ok(ws: &WsClient, method: &str, params: ArrayParams) -> Value {
-    call(ws, method, params)
-        .await
-        .unwrap_or_else(|e| panic!("{method} failed: {e:?}"))
-}
-
-async fn code(ws: &WsClient, method: &str, params: ArrayParams) -> i32 {
-    match call(ws, method, params).await {
-        Ok(v) => panic!("{method} should fail, answered {v}"),
-        Err(e) => e.code(),
-    }
-}
-
-async fn next(sub: &mut Subscription<Value>) -> Value {
-    within(sub.next())
-        .await
-        .expect("the subscription is open")
-        .expect("a JSON notification")
-}
-
-/// Asserts nothing more arrives on `sub` for a moment.
-async fn quiet(sub: &mut Subscription<Value>) {
-    if let Ok(event) = tokio::time::timeout(Duration::from_millis(300), sub.next()).await {
-        panic!("unexpected event {event:?}");
-    }
-}
-
 async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
     let start = Instant::now();
     while !f() {
         assert!(start.elapsed() < WAIT, "timed out waiting until {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-fn sub_id(sub: &Subscription<Value>) -> String {
-    match sub.kind() {
-        SubscriptionKind::Subscription(SubscriptionId::Str(s)) => s.to_string(),
-        SubscriptionKind::Subscription(SubscriptionId::Num(n)) => n.to_string(),
-        other => panic!("not a subscription: {other:?}"),
     }
 }
 

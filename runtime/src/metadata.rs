@@ -23,6 +23,13 @@ pub const VERSIONS: [u32; 2] = [14, 15];
 /// shown is what a master-key signature commits to; regular-key and
 /// multi-signatures also commit to the account and form
 /// (`SignedPayload`).
+/// The tip's type as FRAME describes it: a one-field struct around the
+/// compact balance (the same bytes), which subxt's `tip()` decodes.
+#[derive(scale_info::TypeInfo)]
+#[scale_info(replace_segment("qstack_runtime", "pallet_transaction_payment"))]
+#[allow(dead_code)] // Only its type is used, for metadata.
+struct ChargeTransactionPayment(#[codec(compact)] Balance);
+
 fn signed_extensions() -> Vec<(&'static str, MetaType, MetaType)> {
     vec![
         ("CheckSpecVersion", meta_type::<()>(), meta_type::<u32>()),
@@ -36,7 +43,7 @@ fn signed_extensions() -> Vec<(&'static str, MetaType, MetaType)> {
         ),
         (
             "ChargeTransactionPayment",
-            meta_type::<Compact<Balance>>(),
+            meta_type::<ChargeTransactionPayment>(),
             meta_type::<()>(),
         ),
     ]

@@ -20,6 +20,7 @@ mod polkadot_js;
 mod python;
 mod rpc_flags;
 mod staking_e2e;
+mod subxt;
 mod tokens_e2e;
 mod tx_call;
 mod upgrade_e2e;

@@ -2,8 +2,6 @@
 // as WebAssembly (clients/js/keys), so a key, signature or address made
 // here is byte for byte what the node and the `qstack` CLI make.
 
-import { readFile } from 'node:fs/promises';
-
 /** The key schemes, by the names the node and the CLI use. */
 export const SCHEMES = ['sr25519', 'falcon512', 'mldsa44', 'hybrid'];
 
@@ -25,15 +23,20 @@ export function fromHex(hex) {
 }
 
 /**
- * Loads the key module. `source`: the module's bytes, or a path or URL to
- * it; by default `$QSTACK_KEYS_WASM`, else `dist/qstack_keys.wasm` of this
- * package (`npm run build` writes it).
+ * Loads the key module. `source`: the module's bytes (a browser fetches
+ * them: `new Uint8Array(await (await fetch(url)).arrayBuffer())`), or, in
+ * Node.js, a path or file URL to it; by default `$QSTACK_KEYS_WASM`, else
+ * `dist/qstack_keys.wasm` of this package (`npm run build` writes it).
  */
 export async function loadKeys(source) {
-  let bytes = source ?? process.env.QSTACK_KEYS_WASM ?? new URL('../dist/qstack_keys.wasm', import.meta.url);
+  const env = globalThis.process?.env?.QSTACK_KEYS_WASM;
+  let bytes = source ?? env ?? new URL('../dist/qstack_keys.wasm', import.meta.url);
   if (typeof bytes === 'string' || bytes instanceof URL) {
-    bytes = await readFile(bytes).catch((e) => {
-      throw new Error(`cannot read the key module ${bytes} (run \`npm run build\` in clients/js): ${e.message}`);
+    // Node.js only, and only for a path: browsers pass the bytes.
+    const { readFile } = await import('node:fs/promises');
+    const path = bytes;
+    bytes = await readFile(path).catch((e) => {
+      throw new Error(`cannot read the key module ${path} (run \`npm run build\` in clients/js): ${e.message}`);
     });
   }
   let memory = null;

@@ -108,12 +108,12 @@ async function main() {
   const bob = hexToU8a(bobHex);
   // PAPI reads sp_core::crypto::AccountId32 as an SS58 string of the chain's prefix.
   const bobSs58 = encodeAddress(bob, 59);
-  const readFree = async () => {
+  const readFree = async (who = bobSs58) => {
     // FRAME's AccountInfo { nonce, consumers, providers, sufficients, data }.
-    const account = await api.query.System.Account.getValue(bobSs58);
+    const account = await api.query.System.Account.getValue(who);
     const free = account && account.data && account.data.free;
-    check(typeof free === 'bigint', `System.Account(bob) is ${JSON.stringify(account, (_, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
-    check(account.data.reserved === 0n, `System.Account(bob).data.reserved is ${account.data.reserved}`);
+    check(typeof free === 'bigint', `System.Account(${who}) is ${JSON.stringify(account, (_, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
+    check(account.data.reserved === 0n, `System.Account(${who}).data.reserved is ${account.data.reserved}`);
     return free;
   };
   const before = await readFree();
@@ -123,6 +123,10 @@ async function main() {
   step = 'signing and submitting a transfer';
   const keyring = new Keyring({ type: 'sr25519' });
   const alice = keyring.addFromUri('//Alice');
+  const aliceSs58 = encodeAddress(accountId(alice), 59);
+  const aliceBefore = await readFree(aliceSs58);
+  check(aliceBefore > 0n, `Alice's free balance is ${aliceBefore}`);
+  ok(`storage: System.Account(alice).data.free = ${aliceBefore}`);
   const amount = 1234567n;
   // Balances.transfer_keep_alive, by the name every Substrate wallet uses.
   const tx = api.tx.Balances.transfer_keep_alive({ dest: { type: 'Id', value: bobSs58 }, value: amount });
@@ -136,6 +140,9 @@ async function main() {
   const after = await readFree();
   check(after === before + amount, `bob's balance ${after}, expected ${before + amount}`);
   ok(`storage after: System.Account(bob).data.free = ${after}`);
+  const aliceAfter = await readFree(aliceSs58);
+  check(aliceAfter < aliceBefore - amount, `Alice's balance ${aliceAfter}, expected below ${aliceBefore - amount} (amount and fee)`);
+  ok(`storage after: System.Account(alice).data.free = ${aliceAfter} (paid ${aliceBefore - aliceAfter - amount} in fees)`);
   check(u8aToHex(bob) === bobHex.toLowerCase(), 'bob id round trip');
 
   client.destroy();

@@ -719,3 +719,71 @@ impl RpcBackend for TestBackend {
             .unwrap_or_default()
     }
 }
+
+/// A [`TestBackend`] behind only the trait's required methods: every
+/// provided method (networking, the fork index, archive, broadcast) is the
+/// trait's default, as for a backend that offers nothing more.
+pub struct RequiredOnly(pub std::sync::Arc<TestBackend>);
+
+impl RpcBackend for RequiredOnly {
+    fn chain_info(&self) -> ChainInfo {
+        self.0.chain_info()
+    }
+    fn header(&self, hash: H256) -> Result<Option<Header>, BackendError> {
+        self.0.header(hash)
+    }
+    fn block(&self, hash: H256) -> Result<Option<BlockData>, BackendError> {
+        self.0.block(hash)
+    }
+    fn block_hash(&self, number: u32) -> Result<Option<H256>, BackendError> {
+        self.0.block_hash(number)
+    }
+    fn storage(&self, at: H256, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+        self.0.storage(at, key)
+    }
+    fn storage_keys_paged(
+        &self,
+        at: H256,
+        prefix: &[u8],
+        count: u32,
+        start_key: Option<&[u8]>,
+    ) -> Result<Vec<Vec<u8>>, BackendError> {
+        self.0.storage_keys_paged(at, prefix, count, start_key)
+    }
+    fn read_proof(&self, at: H256, keys: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, BackendError> {
+        self.0.read_proof(at, keys)
+    }
+    fn call(&self, at: H256, method: &str, input: &[u8]) -> Result<Vec<u8>, BackendError> {
+        self.0.call(at, method, input)
+    }
+    fn runtime_version(&self, at: H256) -> Result<RuntimeVersion, BackendError> {
+        self.0.runtime_version(at)
+    }
+    fn submit_extrinsic(&self, extrinsic: OpaqueExtrinsic) -> Result<H256, SubmitError> {
+        self.0.submit_extrinsic(extrinsic)
+    }
+    fn submit_and_watch(
+        &self,
+        extrinsic: OpaqueExtrinsic,
+    ) -> Result<(H256, mpsc::Receiver<TxStatus>), SubmitError> {
+        self.0.submit_and_watch(extrinsic)
+    }
+    fn pending_extrinsics(&self) -> Vec<OpaqueExtrinsic> {
+        self.0.pending_extrinsics()
+    }
+    fn subscribe_new_heads(&self) -> broadcast::Receiver<Header> {
+        self.0.subscribe_new_heads()
+    }
+    fn subscribe_finalized_heads(&self) -> broadcast::Receiver<Header> {
+        self.0.subscribe_finalized_heads()
+    }
+    fn system_info(&self) -> SystemInfo {
+        self.0.system_info()
+    }
+    fn account_nonce(&self, who: &AccountId) -> Result<Nonce, BackendError> {
+        self.0.account_nonce(who)
+    }
+    fn account_info(&self, who: &AccountId) -> Result<AccountInfo, BackendError> {
+        self.0.account_info(who)
+    }
+}

@@ -11,17 +11,14 @@ use jsonrpsee::rpc_params;
 use jsonrpsee_ws_client::WsClient;
 use qstack_core::hashing::blake2_256;
 use qstack_core::H256;
-use qstack_rpc::testing::{test_runtime_version, TestBackend};
-use qstack_rpc::{
-    BackendError, BlockData, ChainInfo, RpcBackend, RpcConfig, SubmitError, SystemInfo, TxStatus,
-};
-use qstack_runtime_primitives::{Header, OpaqueExtrinsic, RuntimeVersion};
+use qstack_rpc::testing::{test_runtime_version, RequiredOnly, TestBackend};
+use qstack_rpc::{RpcBackend, RpcConfig};
+use qstack_runtime_primitives::OpaqueExtrinsic;
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use tokio::sync::{broadcast, mpsc};
 
 /// blake2-64 of "Core" and "Metadata": the ids the spec's own example
 /// lists, so the `apis` object is checked against an outside oracle.
@@ -247,79 +244,6 @@ async fn forks_are_reported_and_pruned_at_finality() {
     assert!(header.is_string(), "{header}");
 }
 
-/// The test backend announcing best blocks only, and with the trait's
-/// default fork index: what a backend without an import stream offers.
-struct BestOnly(Arc<TestBackend>);
-
-impl RpcBackend for BestOnly {
-    fn chain_info(&self) -> ChainInfo {
-        self.0.chain_info()
-    }
-    fn header(&self, hash: H256) -> Result<Option<Header>, BackendError> {
-        self.0.header(hash)
-    }
-    fn block(&self, hash: H256) -> Result<Option<BlockData>, BackendError> {
-        self.0.block(hash)
-    }
-    fn block_hash(&self, number: u32) -> Result<Option<H256>, BackendError> {
-        self.0.block_hash(number)
-    }
-    fn storage(&self, at: H256, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
-        self.0.storage(at, key)
-    }
-    fn storage_keys_paged(
-        &self,
-        at: H256,
-        prefix: &[u8],
-        count: u32,
-        start_key: Option<&[u8]>,
-    ) -> Result<Vec<Vec<u8>>, BackendError> {
-        self.0.storage_keys_paged(at, prefix, count, start_key)
-    }
-    fn read_proof(&self, at: H256, keys: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, BackendError> {
-        self.0.read_proof(at, keys)
-    }
-    fn call(&self, at: H256, method: &str, input: &[u8]) -> Result<Vec<u8>, BackendError> {
-        self.0.call(at, method, input)
-    }
-    fn runtime_version(&self, at: H256) -> Result<RuntimeVersion, BackendError> {
-        self.0.runtime_version(at)
-    }
-    fn submit_extrinsic(&self, extrinsic: OpaqueExtrinsic) -> Result<H256, SubmitError> {
-        self.0.submit_extrinsic(extrinsic)
-    }
-    fn submit_and_watch(
-        &self,
-        extrinsic: OpaqueExtrinsic,
-    ) -> Result<(H256, mpsc::Receiver<TxStatus>), SubmitError> {
-        self.0.submit_and_watch(extrinsic)
-    }
-    fn pending_extrinsics(&self) -> Vec<OpaqueExtrinsic> {
-        self.0.pending_extrinsics()
-    }
-    fn subscribe_new_heads(&self) -> broadcast::Receiver<Header> {
-        self.0.subscribe_new_heads()
-    }
-    fn subscribe_finalized_heads(&self) -> broadcast::Receiver<Header> {
-        self.0.subscribe_finalized_heads()
-    }
-    fn system_info(&self) -> SystemInfo {
-        self.0.system_info()
-    }
-    fn account_nonce(
-        &self,
-        who: &qstack_core::AccountId,
-    ) -> Result<qstack_core::Nonce, BackendError> {
-        self.0.account_nonce(who)
-    }
-    fn account_info(
-        &self,
-        who: &qstack_core::AccountId,
-    ) -> Result<qstack_rpc::AccountInfo, BackendError> {
-        self.0.account_info(who)
-    }
-}
-
 #[tokio::test]
 async fn a_block_whose_ancestors_were_never_announced_comes_after_them() {
     let backend = Arc::new(TestBackend::new());
@@ -327,16 +251,16 @@ async fn a_block_whose_ancestors_were_never_announced_comes_after_them() {
     let b1 = backend.import(vec![], &[]).hash();
     // The default fork index finds only the best chain.
     assert_eq!(
-        BestOnly(backend.clone()).block_children(genesis),
+        RequiredOnly(backend.clone()).block_children(genesis),
         Ok(vec![b1])
     );
-    assert!(!BestOnly(backend.clone()).keeps_all_state());
+    assert!(!RequiredOnly(backend.clone()).keeps_all_state());
     let rpc = qstack_rpc::start(
         RpcConfig {
             listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             ..RpcConfig::default()
         },
-        Arc::new(BestOnly(backend.clone())),
+        Arc::new(RequiredOnly(backend.clone())),
     )
     .await
     .expect("starts");

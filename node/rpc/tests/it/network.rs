@@ -3,17 +3,11 @@
 //! the [`RpcBackend`] defaults a backend without networking gets.
 
 use crate::common::{hex, post, Node};
-use qstack_core::{AccountId, Nonce, H256};
-use qstack_rpc::testing::{test_network, TestBackend, TEST_PEER_ID};
-use qstack_rpc::{
-    AccountInfo, BackendError, BlockData, ChainInfo, PeerInfo, RpcBackend, RpcConfig, SubmitError,
-    SyncState, SystemInfo, TxStatus,
-};
-use qstack_runtime_primitives::{Header, OpaqueExtrinsic, RuntimeVersion};
+use qstack_rpc::testing::{test_network, RequiredOnly, TestBackend, TEST_PEER_ID};
+use qstack_rpc::{PeerInfo, RpcBackend, RpcConfig, SyncState};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::sync::{broadcast, mpsc};
 
 const INTERNAL_ERROR: i64 = -32603;
 
@@ -150,73 +144,6 @@ async fn without_networking_peer_id_and_state_are_errors() {
     );
 }
 
-/// A backend implementing only the required methods (delegating to a
-/// [`TestBackend`]), so the networking methods are the trait's defaults.
-struct NoNetworkBackend(TestBackend);
-
-impl RpcBackend for NoNetworkBackend {
-    fn chain_info(&self) -> ChainInfo {
-        self.0.chain_info()
-    }
-    fn header(&self, hash: H256) -> Result<Option<Header>, BackendError> {
-        self.0.header(hash)
-    }
-    fn block(&self, hash: H256) -> Result<Option<BlockData>, BackendError> {
-        self.0.block(hash)
-    }
-    fn block_hash(&self, number: u32) -> Result<Option<H256>, BackendError> {
-        self.0.block_hash(number)
-    }
-    fn storage(&self, at: H256, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
-        self.0.storage(at, key)
-    }
-    fn storage_keys_paged(
-        &self,
-        at: H256,
-        prefix: &[u8],
-        count: u32,
-        start_key: Option<&[u8]>,
-    ) -> Result<Vec<Vec<u8>>, BackendError> {
-        self.0.storage_keys_paged(at, prefix, count, start_key)
-    }
-    fn read_proof(&self, at: H256, keys: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, BackendError> {
-        self.0.read_proof(at, keys)
-    }
-    fn call(&self, at: H256, method: &str, input: &[u8]) -> Result<Vec<u8>, BackendError> {
-        self.0.call(at, method, input)
-    }
-    fn runtime_version(&self, at: H256) -> Result<RuntimeVersion, BackendError> {
-        self.0.runtime_version(at)
-    }
-    fn submit_extrinsic(&self, extrinsic: OpaqueExtrinsic) -> Result<H256, SubmitError> {
-        self.0.submit_extrinsic(extrinsic)
-    }
-    fn submit_and_watch(
-        &self,
-        extrinsic: OpaqueExtrinsic,
-    ) -> Result<(H256, mpsc::Receiver<TxStatus>), SubmitError> {
-        self.0.submit_and_watch(extrinsic)
-    }
-    fn pending_extrinsics(&self) -> Vec<OpaqueExtrinsic> {
-        self.0.pending_extrinsics()
-    }
-    fn subscribe_new_heads(&self) -> broadcast::Receiver<Header> {
-        self.0.subscribe_new_heads()
-    }
-    fn subscribe_finalized_heads(&self) -> broadcast::Receiver<Header> {
-        self.0.subscribe_finalized_heads()
-    }
-    fn system_info(&self) -> SystemInfo {
-        self.0.system_info()
-    }
-    fn account_nonce(&self, who: &AccountId) -> Result<Nonce, BackendError> {
-        self.0.account_nonce(who)
-    }
-    fn account_info(&self, who: &AccountId) -> Result<AccountInfo, BackendError> {
-        self.0.account_info(who)
-    }
-}
-
 async fn call(addr: SocketAddr, method: &str) -> Value {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": []});
     let (status, text) = post(addr, body.to_string().as_bytes()).await;
@@ -230,7 +157,7 @@ async fn trait_defaults_describe_a_node_without_networking() {
     for _ in 0..3 {
         inner.import(vec![], &[]);
     }
-    let backend = Arc::new(NoNetworkBackend(inner));
+    let backend = Arc::new(RequiredOnly(Arc::new(inner)));
     assert_eq!(backend.network_peers(), Vec::<PeerInfo>::new());
     assert_eq!(
         backend.sync_state(),

@@ -242,24 +242,20 @@ fn build_v15() -> RuntimeMetadataPrefixed {
 fn frame_paths(types: &mut scale_info::PortableRegistry) {
     for t in types.types.iter_mut() {
         let segments: Vec<&str> = t.ty.path.segments.iter().map(|s| s.as_str()).collect();
-        let renamed: Option<[&str; 4]> = match segments.as_slice() {
+        let renamed: Option<Vec<&str>> = match segments.as_slice() {
             [krate, last @ ("Call" | "Event" | "Error")] if krate.starts_with("pallet_") => {
-                Some([*krate, "pallet", *last, ""])
+                Some(vec![*krate, "pallet", *last])
             }
             ["qstack_runtime_primitives", last @ ("DigestItem" | "Digest")] => {
-                Some(["sp_runtime", "generic", "digest", *last])
+                Some(vec!["sp_runtime", "generic", "digest", *last])
             }
             ["qstack_core", "crypto", "AccountId"] => {
-                Some(["sp_core", "crypto", "AccountId32", ""])
+                Some(vec!["sp_core", "crypto", "AccountId32"])
             }
             _ => None,
         };
         if let Some(path) = renamed {
-            t.ty.path.segments = path
-                .iter()
-                .filter(|s| !s.is_empty())
-                .map(|s| alloc::string::String::from(*s))
-                .collect();
+            t.ty.path.segments = path.into_iter().map(alloc::string::String::from).collect();
         }
     }
 }

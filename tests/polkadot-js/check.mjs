@@ -16,25 +16,11 @@
 
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { u8aToHex } from '@polkadot/util';
+import { check, fail, ok, step } from './report.mjs';
 
 const TIMEOUT_SECS = 50;
 const HEADS_TO_FOLLOW = 3;
 const SCHEME_VARIANTS = { sr25519: 'Sr25519', falcon512: 'Falcon512', mldsa44: 'MlDsa44', hybrid: 'Hybrid' };
-
-let step = 'starting';
-
-function fail(msg) {
-  console.error(`FAIL (${step}): ${msg}`);
-  process.exit(1);
-}
-
-function check(cond, msg) {
-  if (!cond) fail(msg);
-}
-
-function ok(msg) {
-  console.log(`ok: ${msg}`);
-}
 
 function parseArgs(argv) {
   const [url, ...rest] = argv;
@@ -128,7 +114,7 @@ function describe(api, ex) {
 }
 
 async function checkRuntime(api) {
-  step = 'runtime version';
+  step('runtime version');
   const v = await api.rpc.state.getRuntimeVersion();
   check(v.specName.toString() === 'qstack', `specName is ${v.specName}, expected qstack`);
   check(v.implName.toString() === 'qstack-runtime', `implName is ${v.implName}`);
@@ -140,14 +126,14 @@ async function checkRuntime(api) {
   }
   ok(`runtime ${v.specName}/${v.implName} spec ${v.specVersion} tx ${v.transactionVersion}, ${apis.length} apis`);
 
-  step = 'chain';
+  step('chain');
   const [chain, genesis] = await Promise.all([api.rpc.system.chain(), api.rpc.chain.getBlockHash(0)]);
   check(genesis.eq(api.genesisHash), `block 0 is ${genesis}, api.genesisHash ${api.genesisHash}`);
   ok(`chain "${chain}", genesis ${genesis.toHex()}`);
 }
 
 async function checkMetadata(api) {
-  step = 'metadata';
+  step('metadata');
   const version = api.runtimeMetadata.version;
   check([14, 15].includes(version), `the api loaded metadata V${version}`);
   const pallets = api.runtimeMetadata.asLatest.pallets.map((p) => p.name.toString());
@@ -184,7 +170,7 @@ async function checkMetadata(api) {
 }
 
 async function checkLatestBlock(api, provider) {
-  step = 'latest block';
+  step('latest block');
   const hash = (await api.rpc.chain.getBlockHash()).toHex();
   const { number, exts, events } = await decodeBlock(api, provider, hash);
   check(exts.some((ex) => !ex.isSigned && ex.method.section === 'timestamp' && ex.method.method === 'set'), `block #${number} has no timestamp.set inherent`);
@@ -193,7 +179,7 @@ async function checkLatestBlock(api, provider) {
 }
 
 async function checkTransfer(api, provider, t) {
-  step = `transfer in ${t.block}`;
+  step(`transfer in ${t.block}`);
   const { number, exts, events, outcome } = await decodeBlock(api, provider, t.block);
   const mine = exts
     .map((ex, i) => ({ ex, i }))
@@ -254,7 +240,7 @@ async function checkTransfer(api, provider, t) {
 }
 
 async function followHeads(api) {
-  step = 'new heads';
+  step('new heads');
   const heads = [];
   let enough;
   const followed = new Promise((resolve) => {
@@ -287,7 +273,7 @@ async function followHeads(api) {
 // the reserve the account keeps for the objects it owns (none: zero, and
 // all of it is transferable).
 async function checkBalances(api, provider, who) {
-  step = `balances of ${who} (query.system.account, derive.balances.all)`;
+  step(`balances of ${who} (query.system.account, derive.balances.all)`);
   const rpc = await provider.send('account_info', [who]);
   const info = await api.query.system.account(who);
   check(info.data.free.toString() === rpc.free, `system.account data.free ${info.data.free} != account_info free ${rpc.free}`);
@@ -309,7 +295,7 @@ async function checkBalances(api, provider, who) {
 }
 
 async function checkRuntimeApis(api, provider, transfers) {
-  step = 'runtime APIs from V15 metadata (api.call)';
+  step('runtime APIs from V15 metadata (api.call)');
   for (const [section, method] of [
     ['accountNonceApi', 'accountNonce'],
     ['qstackAccountApi', 'accountInfo'],
@@ -346,14 +332,14 @@ async function main() {
   // instead of ending the process quietly.
   setTimeout(() => fail(`timed out after ${TIMEOUT_SECS} s`), TIMEOUT_SECS * 1000);
 
-  step = `connecting to ${url}`;
+  step(`connecting to ${url}`);
   const provider = new WsProvider(url, 1000);
   // No types, no signed extensions, warnings on: what any app does.
   const api = await ApiPromise.create({ provider, throwOnConnect: true }).catch((e) =>
     fail(`cannot connect (is the node running?): ${e && e.message ? e.message : (e && e.type) || e}`),
   );
   ok(`connected to ${url} with no qstack-specific options`);
-  step = 'loading the chain';
+  step('loading the chain');
   const about = warnings.filter((w) => /PORTABLEREGISTRY|Unknown signed extensions|Unable to determine/.test(w));
   check(about.length === 0, `polkadot.js warned: ${about.join(' | ')}`);
   ok('polkadot.js found the Call, Event and Extrinsic types and every signed extension without a warning');
@@ -365,7 +351,7 @@ async function main() {
   await checkRuntimeApis(api, provider, transfers);
   await followHeads(api);
 
-  step = 'disconnecting';
+  step('disconnecting');
   await api.disconnect();
   ok('all checks passed');
   process.exit(0);

@@ -21,23 +21,9 @@ import { cryptoWaitReady, blake2AsU8a, encodeAddress } from '@polkadot/util-cryp
 import { u8aConcat, u8aToHex, hexToU8a, compactToU8a } from '@polkadot/util';
 // Node.js 20 has no global WebSocket (22 has).
 import { WebSocket } from 'ws';
+import { check, fail, ok, step } from './report.mjs';
 
 const TIMEOUT_SECS = 80;
-let step = 'starting';
-
-function fail(msg) {
-  console.error(`FAIL (${step}): ${msg}`);
-  process.exit(1);
-}
-
-function check(cond, msg) {
-  if (!cond) fail(msg);
-}
-
-function ok(msg) {
-  console.log(`ok: ${msg}`);
-}
-
 /** SCALE of a qstack sr25519 public key (scheme tag 0, then the key). */
 function encodedKey(pair) {
   return u8aConcat(new Uint8Array([0]), pair.publicKey);
@@ -88,14 +74,14 @@ async function main() {
   setTimeout(() => fail(`timed out after ${TIMEOUT_SECS} s`), TIMEOUT_SECS * 1000);
   await cryptoWaitReady();
 
-  step = `connecting to ${url}`;
+  step(`connecting to ${url}`);
   const client = createClient(getWsProvider(url, { websocketClass: WebSocket }));
   const spec = await client.getChainSpecData();
   check(typeof spec.name === 'string' && spec.name.length > 0, `chain name ${spec.name}`);
   check(/^0x[0-9a-f]{64}$/.test(spec.genesisHash), `genesis hash ${spec.genesisHash}`);
   ok(`chainSpec_v1: ${spec.name}, genesis ${spec.genesisHash}, ss58Format ${spec.properties && spec.properties.ss58Format}`);
 
-  step = 'reading a finalized block';
+  step('reading a finalized block');
   const fin = await client.getFinalizedBlock();
   const header = await client.getBlockHeader(fin.hash);
   check(header.number === fin.number, `header #${header.number}, finalized #${fin.number}`);
@@ -103,7 +89,7 @@ async function main() {
   check(Array.isArray(body) && body.length >= 1, `block #${fin.number} body has ${body && body.length} extrinsics`);
   ok(`chainHead_v1: finalized #${fin.number} ${fin.hash}, ${body.length} extrinsic(s)`);
 
-  step = 'reading storage';
+  step('reading storage');
   const api = client.getUnsafeApi();
   const bob = hexToU8a(bobHex);
   // PAPI reads sp_core::crypto::AccountId32 as an SS58 string of the chain's prefix.
@@ -120,7 +106,7 @@ async function main() {
   check(before > 0n, `bob's free balance is ${before}`);
   ok(`storage: System.Account(bob).data.free = ${before}`);
 
-  step = 'signing and submitting a transfer';
+  step('signing and submitting a transfer');
   const keyring = new Keyring({ type: 'sr25519' });
   const alice = keyring.addFromUri('//Alice');
   const aliceSs58 = encodeAddress(accountId(alice), 59);

@@ -17,22 +17,10 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring, DEV_PHRASE } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { loadKeys, QstackSigner, signAndSend, SCHEMES, toHex } from '../../clients/js/src/index.mjs';
+import { check, fail, ok, step } from './report.mjs';
 
 const TIMEOUT_SECS = 150;
 const QS = 10n ** 12n;
-let step = 'starting';
-
-function fail(msg) {
-  console.error(`FAIL [${step}]: ${msg}`);
-  process.exit(1);
-}
-function check(cond, msg) {
-  if (!cond) fail(msg);
-}
-function ok(msg) {
-  console.log(`ok: ${msg}`);
-}
-
 function parseArgs(argv) {
   const [url, ...rest] = argv;
   if (!url || !/^wss?:\/\//.test(url)) fail('usage: node sign.mjs <ws-url> [--rust <file>] [--out <file>]');
@@ -54,7 +42,7 @@ async function main() {
   const { url, rust, out } = parseArgs(process.argv.slice(2));
   setTimeout(() => fail(`timed out after ${TIMEOUT_SECS} s`), TIMEOUT_SECS * 1000);
 
-  step = 'loading the key module';
+  step('loading the key module');
   const keys = await loadKeys();
   await cryptoWaitReady();
   const keyring = new Keyring({ type: 'sr25519' });
@@ -64,7 +52,7 @@ async function main() {
   check(aliceKeyring.publicKey === '0x00d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d', `//Alice is not Substrate's: ${aliceKeyring.publicKey}`);
   ok(`the polkadot.js keyring's //Alice is qstack's sr25519 //Alice: account ${aliceKeyring.address}`);
 
-  step = 'signatures across the Rust/JS boundary';
+  step('signatures across the Rust/JS boundary');
   if (rust) {
     const theirs = JSON.parse(readFileSync(rust, 'utf8'));
     for (const s of theirs) {
@@ -81,7 +69,7 @@ async function main() {
   });
   if (out) writeFileSync(out, JSON.stringify(made));
 
-  step = `connecting to ${url}`;
+  step(`connecting to ${url}`);
   const api = await ApiPromise.create({ provider: new WsProvider(url, 1000), throwOnConnect: true });
   const prefix = api.registry.chainSS58;
   check(prefix === 59, `chain ss58Format ${prefix}`);
@@ -89,7 +77,7 @@ async function main() {
   ok(`connected with no options; ss58Format ${prefix}`);
 
   for (const scheme of SCHEMES) {
-    step = `${scheme}: a new key`;
+    step(`${scheme}: a new key`);
     const key = keys.generate(scheme);
     check(key.phrase.split(' ').length === 12, `phrase ${key.phrase}`);
     const again = keys.pair(scheme, key.phrase);
@@ -98,13 +86,13 @@ async function main() {
     check(keys.decodeAddress(key.address, prefix) === key.accountId, `${scheme}: q-address round trip`);
     check(keys.decodeAddress(signer.address(key), prefix) === key.accountId, `${scheme}: SS58 round trip`);
 
-    step = `${scheme}: funded by the keyring's //Alice`;
+    step(`${scheme}: funded by the keyring's //Alice`);
     const fund = await signAndSend(signer, api.tx.balances.transferKeepAlive(signer.address(key), 5n * QS), aliceKeyring);
     const funded = await balances(api, key);
     check(funded.free === 5n * QS, `${scheme}: free ${funded.free} after funding`);
     ok(`${scheme}: keyring //Alice sent 5 QS in finalized block ${fund.status.asFinalized.toHex()}`);
 
-    step = `${scheme}: the new key's first transaction (carries its key)`;
+    step(`${scheme}: the new key's first transaction (carries its key)`);
     check(!(await signer.registered(key)), `${scheme}: key already registered`);
     const first = await signAndSend(signer, api.tx.balances.transferAllowDeath(signer.address(aliceKeyring), QS), key);
     check(await signer.registered(key), `${scheme}: key not registered by its first transaction`);
@@ -114,7 +102,7 @@ async function main() {
     const fee = 4n * QS - afterFirst.free;
     ok(`${scheme}: first transfer finalized in ${first.status.asFinalized.toHex()} (fee ${fee})`);
 
-    step = `${scheme}: the second transaction (names the account)`;
+    step(`${scheme}: the second transaction (names the account)`);
     await signAndSend(signer, api.tx.balances.transferKeepAlive(signer.address(aliceKeyring), QS / 2n), key);
     const afterSecond = await balances(api, key);
     check(afterSecond.nonce === 2, `${scheme}: nonce ${afterSecond.nonce}`);
@@ -124,7 +112,7 @@ async function main() {
     key.forget();
   }
 
-  step = 'disconnecting';
+  step('disconnecting');
   await api.disconnect();
   ok('all checks passed');
   process.exit(0);

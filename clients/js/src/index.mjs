@@ -13,4 +13,4 @@
 //   await signAndSend(signer, api.tx.balances.transferKeepAlive(bob, 10n ** 12n), alice);
 
 export { loadKeys, Keys, Key, SCHEMES, toHex, fromHex } from './keys.mjs';
-export { QstackSigner, signAndSend, compact } from './signer.mjs';
+export { QstackSigner, signAndSend } from './signer.mjs';

@@ -12,27 +12,6 @@ function concat(...parts) {
   return out;
 }
 
-/** SCALE compact encoding of a non-negative integer (number or bigint). */
-export function compact(value) {
-  let n = BigInt(value);
-  if (n < 0n) throw new Error('compact: negative');
-  if (n < 1n << 6n) return Uint8Array.of(Number(n << 2n));
-  if (n < 1n << 14n) {
-    const v = Number((n << 2n) | 1n);
-    return Uint8Array.of(v & 0xff, v >> 8);
-  }
-  if (n < 1n << 30n) {
-    const v = (n << 2n) | 2n;
-    return Uint8Array.of(...[0n, 8n, 16n, 24n].map((s) => Number((v >> s) & 0xffn)));
-  }
-  const bytes = [];
-  while (n > 0n) {
-    bytes.push(Number(n & 0xffn));
-    n >>= 8n;
-  }
-  return Uint8Array.of(((bytes.length - 4) << 2) | 3, ...bytes);
-}
-
 /** MultiAddress variant index (Substrate's `Raw`) of a key in a transaction. */
 const ADDRESS_RAW = 2;
 /** Version byte of a signed extrinsic (v4, signed bit set). */
@@ -86,15 +65,18 @@ export class QstackSigner {
     const signature = key.sign(message);
     const id = this.nextId++;
     if (await this.registered(key)) return { id, signature };
+    const compact = (n) => this.api.registry.createType('Compact<u32>', n).toU8a();
     const pk = fromHex(key.publicKey);
     const address = concat(Uint8Array.of(ADDRESS_RAW), compact(pk.length), pk);
     const body = concat(
       Uint8Array.of(SIGNED_V4),
       address,
       fromHex(signature),
+      // The signed extensions' extra, as the payload holds it (era,
+      // compact nonce, compact tip).
       ext.era.toU8a(),
-      compact(ext.nonce.toBigInt()),
-      compact(ext.tip.toBigInt()),
+      ext.nonce.toU8a(),
+      ext.tip.toU8a(),
       fromHex(payload.method),
     );
     return { id, signature, signedTransaction: toHex(concat(compact(body.length), body)) };
